@@ -1,0 +1,50 @@
+# SealDesk — the two commands a newcomer needs: `make run` and `make test`.
+# Both install what they need: Debian packages (softhsm2, poppler-utils, qpdf) when missing,
+# a virtual environment in .venv, and the package with its test extras.
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+APT_PACKAGES := softhsm2 poppler-utils qpdf
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: run test setup system-deps venv lint clean benchmark i18n
+
+run: setup
+	$(VENV)/bin/sealdesk start
+
+test: setup
+	$(VENV)/bin/ruff check app tests benchmarks
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -p no:cacheprovider
+
+setup: system-deps venv
+
+system-deps:
+	@missing=""; \
+	command -v softhsm2-util >/dev/null 2>&1 || missing="$$missing softhsm2"; \
+	command -v pdfsig >/dev/null 2>&1 || missing="$$missing poppler-utils"; \
+	command -v qpdf >/dev/null 2>&1 || missing="$$missing qpdf"; \
+	if [ -n "$$missing" ]; then \
+		echo "Installing Debian packages:$$missing"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	touch $@
+
+lint: setup
+	$(VENV)/bin/ruff check app tests benchmarks
+
+benchmark: setup
+	$(PY) benchmarks/run_all.py
+
+i18n: setup
+	$(PY) -m app.i18n_tools
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info

@@ -1,0 +1,59 @@
+"""Test session set-up shared by every test.
+
+Each pytest session gets its own SEALDESK_HOME (a temp dir), hence its own SoftHSM store; the SoftHSM
+config is fixed before any PKCS#11 module is loaded in this process (SoftHSM reads it only at load time).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+_SESSION_HOME = Path(tempfile.mkdtemp(prefix="sealdesk-test-"))
+os.environ["SEALDESK_HOME"] = str(_SESSION_HOME)
+os.environ.pop("SOFTHSM2_CONF", None)
+os.environ.setdefault("SEALDESK_LANG", "en")
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from app.core import softhsm  # noqa: E402
+
+softhsm.ensure_config()
+
+DATA_DIR = Path(__file__).parent / "data"
+INTEROP_DIR = DATA_DIR / "interop"
+
+USER_PIN = "123456"
+SO_PIN = "12345678"
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    shutil.rmtree(_SESSION_HOME, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def softhsm_module() -> str:
+    path = softhsm.module_path()
+    if path is None:
+        pytest.fail("SoftHSM is not installed (apt-get install softhsm2); `make test` installs it")
+    return path
+
+
+@pytest.fixture
+def fresh_token(softhsm_module: str) -> Iterator[str]:
+    """A new, empty SoftHSM token (user PIN 123456, SO PIN 12345678); yields its label."""
+    label = f"T{uuid.uuid4().hex[:12]}"
+    softhsm.init_token(label, USER_PIN, SO_PIN)
+    yield label
+    if label in softhsm.token_labels():
+        softhsm.delete_token(label)
+
+
+@pytest.fixture(scope="session")
+def interop_dir() -> Path:
+    return INTEROP_DIR
