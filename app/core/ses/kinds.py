@@ -52,6 +52,7 @@ _BY_CODE = {kind.code: kind for kind in _KINDS}
 OFFICIAL_LEGAL_NAME = 1
 PERSONAL = 2
 DUTY_LEGAL_REPRESENTATIVE = 3
+CONTRACT = 4
 
 
 def kind_of(code: int) -> SealKind:

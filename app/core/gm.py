@@ -1,0 +1,318 @@
+"""SM2 / SM3 helpers (GB/T 32918, GB/T 32905) shared by the seal code.
+
+`cryptography` has SM3 but no SM2 curve, so SM2 signing and verification use gmssl's point arithmetic.
+gmssl is used carefully: its constructor strips a leading "04" from public keys with `lstrip` (which eats
+any leading 0/4 digits of X), and its own signing picks the nonce with `random`. We therefore set the
+public key attribute ourselves, compute the Z value ourselves, and always pass a nonce from `secrets`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+from asn1crypto import algos, core, keys, x509
+from cryptography.hazmat.primitives import hashes
+
+SM2_CURVE_OID = "1.2.156.10197.1.301"
+SM2_SIGN_OID = "1.2.156.10197.1.301.1"
+SM3_OID = "1.2.156.10197.1.401"
+SM2_WITH_SM3_OID = "1.2.156.10197.1.501"
+DEFAULT_USER_ID = b"1234567812345678"
+
+# GB/T 32918.5 recommended curve parameters (sm2p256v1).
+_P = 0xFFFFFFFEFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF00000000FFFFFFFFFFFFFFFF
+_A = 0xFFFFFFFEFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF00000000FFFFFFFFFFFFFFFC
+_B = 0x28E9FA9E9D9F5E344D5A9E4BCF6509A7F39789F515AB8F92DDBCBD414D940E93
+_N = 0xFFFFFFFEFFFFFFFFFFFFFFFFFFFFFFFF7203DF6B21C6052B53BBF40939D54123
+_GX = 0x32C4AE2C1F1981195F9904466A39C9948FE30BBFF2660BE1715A4589334C74C7
+_GY = 0xBC3736A2F4F6779C59BDCEE36B692153D0A9877CC62A474002DF32E52139F0A0
+
+_registered = False
+
+
+def _register_oid(cls: type[core.ObjectIdentifier], oid: str, name: str) -> None:
+    cls._map.setdefault(oid, name)
+    if cls._reverse_map is not None:
+        cls._reverse_map.setdefault(cls._map[oid], oid)
+
+
+def register_oids() -> None:
+    """Teach asn1crypto the SM OIDs (the one place that does it; idempotent).
+
+    After this, SM2 certificates and algorithm identifiers parse with readable names
+    (`sm3`, `sm2_sm3`, `sm2`, curve `sm2p256v1`).
+    """
+    global _registered
+    if _registered:
+        return
+    _register_oid(algos.DigestAlgorithmId, SM3_OID, "sm3")
+    _register_oid(algos.SignedDigestAlgorithmId, SM2_WITH_SM3_OID, "sm2_sm3")
+    _register_oid(algos.SignedDigestAlgorithmId, SM2_SIGN_OID, "sm2")
+    if SM2_CURVE_OID not in keys.NamedCurve._map:
+        keys.NamedCurve.register("sm2p256v1", SM2_CURVE_OID, 32)
+    _registered = True
+
+
+def sm3(data: bytes) -> bytes:
+    """SM3 digest (32 bytes)."""
+    digest = hashes.Hash(hashes.SM3())
+    digest.update(data)
+    return digest.finalize()
+
+
+# --- points ---------------------------------------------------------------------------------------
+def _on_curve(x: int, y: int) -> bool:
+    return 0 <= x < _P and 0 <= y < _P and (y * y - (x * x * x + _A * x + _B)) % _P == 0
+
+
+def normalise_public_point(point: bytes) -> bytes:
+    """Any SM2 public point encoding (04||X||Y, bare X||Y, compressed 02/03||X) as 04||X||Y.
+
+    Raises ValueError when the bytes are no point on the SM2 curve.
+    """
+    if len(point) == 65 and point[0] == 4:
+        x, y = int.from_bytes(point[1:33], "big"), int.from_bytes(point[33:], "big")
+    elif len(point) == 64:
+        x, y = int.from_bytes(point[:32], "big"), int.from_bytes(point[32:], "big")
+    elif len(point) == 33 and point[0] in (2, 3):
+        x = int.from_bytes(point[1:], "big")
+        y = pow((x * x * x + _A * x + _B) % _P, (_P + 1) // 4, _P)  # p = 3 mod 4
+        if y % 2 != point[0] % 2:
+            y = _P - y
+    else:
+        raise ValueError(f"not an SM2 public point ({len(point)} bytes)")
+    if not _on_curve(x, y):
+        raise ValueError("the point is not on the SM2 curve")
+    return b"\x04" + x.to_bytes(32, "big") + y.to_bytes(32, "big")
+
+
+class _RawSpki(core.Sequence):
+    """SubjectPublicKeyInfo read without asn1crypto's algorithm-specific key parsing."""
+
+    _fields = [("algorithm", core.Any), ("public_key", core.OctetBitString)]
+
+
+def sm2_public_point_from_cert(cert_der: bytes) -> bytes:
+    """The certificate's public key as a 65-byte uncompressed point 04||X||Y."""
+    cert = x509.Certificate.load(cert_der)
+    spki = _RawSpki.load(cert["tbs_certificate"]["subject_public_key_info"].dump())
+    return normalise_public_point(bytes(spki["public_key"]))
+
+
+def _crypt(public_point_hex: str = "", private_hex: str = ""):
+    from gmssl import sm2  # noqa: PLC0415 - gmssl is only needed for SM2 operations
+
+    crypt = sm2.CryptSM2(private_key=private_hex, public_key="")
+    crypt.public_key = public_point_hex  # set directly: the constructor's lstrip("04") is wrong
+    return crypt
+
+
+def _z_value(public_point: bytes, user_id: bytes) -> bytes:
+    entl = (len(user_id) * 8).to_bytes(2, "big")
+    fields = b"".join(v.to_bytes(32, "big") for v in (_A, _B, _GX, _GY))
+    return sm3(entl + user_id + fields + public_point[1:])
+
+
+def _digest_e(public_point: bytes, data: bytes, user_id: bytes) -> bytes:
+    return sm3(_z_value(public_point, user_id) + data)
+
+
+def _decode_signature(signature_der: bytes) -> tuple[int, int]:
+    sig = algos.DSASignature.load(signature_der, strict=True)
+    return sig["r"].native, sig["s"].native
+
+
+def encode_signature(r: int, s: int) -> bytes:
+    """DER SEQUENCE { r INTEGER, s INTEGER }."""
+    return algos.DSASignature({"r": r, "s": s}).dump()
+
+
+def sm2_verify(
+    public_point: bytes, data: bytes, signature_der: bytes, user_id: bytes = DEFAULT_USER_ID
+) -> bool:
+    """SM2-with-SM3 verification of `data` (Z value included); False for any bad or malformed input."""
+    try:
+        point = normalise_public_point(public_point)
+        r, s = _decode_signature(signature_der)
+    except Exception:
+        return False
+    if not (1 <= r < _N and 1 <= s < _N) or (r + s) % _N == 0:
+        return False
+    e = _digest_e(point, data, user_id)
+    try:
+        return bool(_crypt(point[1:].hex()).verify(f"{r:064x}{s:064x}", e))
+    except Exception:
+        return False
+
+
+def sm2_public_point_from_private(private_key: int) -> bytes:
+    """The public point 04||X||Y of an SM2 private scalar."""
+    if not 1 <= private_key < _N - 1:
+        raise ValueError("the SM2 private key is out of range")
+    crypt = _crypt()
+    return b"\x04" + bytes.fromhex(crypt._kg(private_key, crypt.ecc_table["g"]))
+
+
+def sm2_sign(private_key: int, data: bytes, user_id: bytes = DEFAULT_USER_ID) -> bytes:
+    """SM2-with-SM3 signature of `data` as DER r,s; the nonce comes from `secrets`."""
+    point = sm2_public_point_from_private(private_key)
+    e = _digest_e(point, data, user_id)
+    crypt = _crypt(point[1:].hex(), f"{private_key:064x}")
+    while True:
+        k = secrets.randbelow(_N - 1) + 1
+        raw = crypt.sign(e, f"{k:064x}")
+        if raw:
+            return encode_signature(int(raw[:64], 16), int(raw[64:], 16))
+
+
+# --- PKCS#12 --------------------------------------------------------------------------------------
+def _pkcs12_kdf(password: bytes, salt: bytes, iterations: int, purpose: int, size: int, hash_name: str) -> bytes:
+    """RFC 7292 appendix B.2 key derivation (password as BMPString with its terminator)."""
+    u = hashlib.new(hash_name).digest_size
+    v = hashlib.new(hash_name).block_size
+    pwd = password.decode("utf-8").encode("utf-16-be") + b"\x00\x00" if password is not None else b""
+
+    def stretch(value: bytes) -> bytes:
+        if not value:
+            return b""
+        length = v * ((len(value) + v - 1) // v)
+        return (value * (length // len(value) + 1))[:length]
+
+    block = stretch(salt) + stretch(pwd)
+    out = b""
+    diversifier = bytes([purpose]) * v
+    while len(out) < size:
+        a = hashlib.new(hash_name, diversifier + block).digest()
+        for _ in range(iterations - 1):
+            a = hashlib.new(hash_name, a).digest()
+        out += a
+        b = int.from_bytes((a * (v // u + 1))[:v], "big")
+        block = b"".join(
+            ((int.from_bytes(block[j : j + v], "big") + b + 1) % (1 << (v * 8))).to_bytes(v, "big")
+            for j in range(0, len(block), v)
+        )
+    return out[:size]
+
+
+def _pbe_decrypt(algorithm, ciphertext: bytes, password: bytes) -> bytes:
+    """Decrypt PKCS#12 PBE (SHA-1 3DES / RC2) or PBES2 (PBKDF2 + AES/3DES) content."""
+    from cryptography.hazmat.primitives import padding  # noqa: PLC0415
+    from cryptography.hazmat.primitives.ciphers import Cipher, modes  # noqa: PLC0415
+
+    name = algorithm["algorithm"].native
+    if name == "pbes2":
+        from cryptography.hazmat.primitives.ciphers import algorithms  # noqa: PLC0415
+        from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC  # noqa: PLC0415
+
+        cipher_name = algorithm.encryption_cipher
+        key_length = algorithm.key_length
+        prf = algorithm["parameters"]["key_derivation_func"]["parameters"]["prf"]["algorithm"].native
+        hash_cls = {"sha1": hashes.SHA1, "sha256": hashes.SHA256, "sha512": hashes.SHA512}[prf.replace("hmac_", "")]
+        key = PBKDF2HMAC(hash_cls(), key_length, algorithm.kdf_salt, algorithm.kdf_iterations).derive(password)
+        iv = algorithm.encryption_iv
+        if cipher_name == "aes":
+            cipher = algorithms.AES(key)
+        elif cipher_name == "tripledes":
+            from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES  # noqa: PLC0415
+
+            cipher = TripleDES(key)
+        else:
+            raise ValueError(f"unsupported PKCS#12 cipher {cipher_name}")
+        decryptor = Cipher(cipher, modes.CBC(iv)).decryptor()
+        padded = decryptor.update(ciphertext) + decryptor.finalize()
+        unpadder = padding.PKCS7(cipher.block_size).unpadder()
+        return unpadder.update(padded) + unpadder.finalize()
+
+    salt, iterations = algorithm.kdf_salt, algorithm.kdf_iterations
+    key = _pkcs12_kdf(password, salt, iterations, 1, algorithm.key_length, "sha1")
+    iv = _pkcs12_kdf(password, salt, iterations, 2, 8, "sha1")
+    if name in ("pkcs12_sha1_tripledes_3key", "pkcs12_sha1_tripledes_2key"):
+        from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES  # noqa: PLC0415
+
+        decryptor = Cipher(TripleDES(key), modes.CBC(iv)).decryptor()
+        padded = decryptor.update(ciphertext) + decryptor.finalize()
+    elif name in ("pkcs12_sha1_rc2_40", "pkcs12_sha1_rc2_128"):
+        # cryptography's RC2 accepts only 128-bit keys; pycryptodomex (gmssl's own dependency) does RC2-40.
+        from Cryptodome.Cipher import ARC2  # noqa: PLC0415
+
+        padded = ARC2.new(key, ARC2.MODE_CBC, iv=iv, effective_keylen=len(key) * 8).decrypt(ciphertext)
+    else:
+        raise ValueError(f"unsupported PKCS#12 encryption {name}")
+    unpadder = padding.PKCS7(64).unpadder()
+    return unpadder.update(padded) + unpadder.finalize()
+
+
+def _check_mac(pfx, password: bytes, content: bytes) -> None:
+    mac_data = pfx["mac_data"]
+    if not mac_data.native:
+        return
+    hash_name = mac_data["mac"]["digest_algorithm"]["algorithm"].native
+    size = hashlib.new(hash_name).digest_size
+    key = _pkcs12_kdf(password, mac_data["mac_salt"].native, mac_data["iterations"].native, 3, size, hash_name)
+    expected = hmac.new(key, content, hash_name).digest()
+    if not hmac.compare_digest(expected, mac_data["mac"]["digest"].native):
+        raise ValueError("wrong PKCS#12 password or damaged file")
+
+
+def _private_scalar(private_key_info_der: bytes) -> int:
+    info = keys.PrivateKeyInfo.load(private_key_info_der)
+    ec_key = keys.ECPrivateKey.load(info["private_key"].contents)
+    return ec_key["private_key"].native
+
+
+def load_sm2_p12(data: bytes, password: bytes) -> tuple[int, bytes]:
+    """(private scalar, certificate DER) from an SM2 PKCS#12 key store.
+
+    `cryptography` refuses the SM2 curve, so the PKCS#12 is walked with asn1crypto and decrypted here
+    (legacy SHA-1 PBE with 3DES or RC2-40, or PBES2). Raises ValueError for a wrong password or a store
+    without an SM2 key and certificate; when several certificates are present, the one matching the key
+    is returned.
+    """
+    from asn1crypto import cms, pkcs12  # noqa: PLC0415
+
+    register_oids()
+    pfx = pkcs12.Pfx.load(data)
+    auth_safe = pfx["auth_safe"]
+    if auth_safe["content_type"].native != "data":
+        raise ValueError("PKCS#12 stores protected by public keys are not supported")
+    content = auth_safe["content"].native
+    _check_mac(pfx, password, content)
+
+    scalars: list[int] = []
+    certs: list[bytes] = []
+
+    def walk_bags(safe_contents_der: bytes) -> None:
+        for bag in pkcs12.SafeContents.load(safe_contents_der):
+            bag_id = bag["bag_id"].native
+            value = bag["bag_value"]
+            if bag_id == "pkcs8_shrouded_key_bag":
+                plain = _pbe_decrypt(value["encryption_algorithm"], value["encrypted_data"].native, password)
+                scalars.append(_private_scalar(plain))
+            elif bag_id == "key_bag":
+                scalars.append(_private_scalar(value.dump()))
+            elif bag_id == "cert_bag" and value["cert_id"].native == "x509":
+                certs.append(value["cert_value"].parsed.dump())
+            elif bag_id == "safe_contents":
+                walk_bags(value.dump())
+
+    for info in pkcs12.AuthenticatedSafe.load(content):
+        kind = info["content_type"].native
+        if kind == "data":
+            walk_bags(info["content"].native)
+        elif kind == "encrypted_data":
+            enc = info["content"]["encrypted_content_info"]
+            assert isinstance(enc, cms.EncryptedContentInfo)
+            walk_bags(_pbe_decrypt(enc["content_encryption_algorithm"], enc["encrypted_content"].native, password))
+    if not scalars or not certs:
+        raise ValueError("the PKCS#12 store holds no private key with a certificate")
+    scalar = scalars[0]
+    point = sm2_public_point_from_private(scalar)
+    for cert in certs:
+        try:
+            if sm2_public_point_from_cert(cert) == point:
+                return scalar, cert
+        except ValueError:
+            continue
+    raise ValueError("no certificate in the PKCS#12 store matches its SM2 private key")
