@@ -146,6 +146,12 @@ class SealSignatureInvalid(SealError):
     message = QT_TRANSLATE_NOOP("errors", "The seal maker's signature on the seal is not valid.")
 
 
+class StampSignatureInvalid(SealError):
+    """An electronic signature made with a seal (SES_Signature) does not verify."""
+
+    message = QT_TRANSLATE_NOOP("errors", "The electronic signature made with the seal is not valid: {reason}")
+
+
 class SealExpired(SealError):
     message = QT_TRANSLATE_NOOP("errors", "The seal expired on {date}.")
 

@@ -46,21 +46,21 @@ class RoundSealLayout:
     """Width of the outer ring."""
     star: float = 14 / 42
     """Diameter of the circle through the star's points."""
-    name_size: float = 0.165
+    name_size: float = 0.155
     """Font size of the organisation name."""
     name_gap: float = 0.7 / 42
     """Space between the ring and the top of the name's glyphs."""
     name_span_deg: float = 240.0
     """Angle covered by the name for ordinary lengths."""
-    purpose_size: float = 0.125
+    purpose_size: float = 0.115
     """Font size of the purpose text (合同专用章 ...)."""
-    purpose_center: float = 0.25
+    purpose_center: float = 0.235
     """Distance of the purpose text's centre below the seal's centre."""
     purpose_max_width: float = 0.6
     """Widest the purpose text may be before it is compressed."""
     code_size: float = 0.07
     """Font size of the code digits on the lower arc."""
-    bold: float = 0.035
+    bold: float = 0.025
     """Extra stroke around glyphs, as a fraction of the font size (seal engraving is bolder than type)."""
 
 
@@ -190,16 +190,16 @@ def draw_round_seal(
     n = len(org_name)
     size = layout.name_size * d
     span = layout.name_span_deg if n <= 16 else min(300.0, layout.name_span_deg + (n - 16) * 5)
-    for _attempt in range(8):
+    for _attempt in range(12):
         radius = d / 2 - rim - layout.name_gap * d - _CJK_INK_HEIGHT * size / 2
         # Short names keep natural spacing instead of being spread over the whole arc.
-        max_step = math.degrees(1.35 * size / radius)
-        step = min(span / n, max_step)
-        pitch = math.radians(step) * radius
-        xscale = min(0.85, 0.95 * pitch / (_CJK_INK_WIDTH * size))
-        if xscale >= 0.45:
+        step = min(span / n, math.degrees(1.35 * size / radius))
+        # Glyphs must not touch at their inner (narrowest) edge.
+        inner_pitch = math.radians(step) * (radius - _CJK_INK_HEIGHT * size / 2)
+        xscale = min(0.85, 0.9 * inner_pitch / (_CJK_INK_WIDTH * size))
+        if xscale >= 0.55:
             break
-        size *= 0.9
+        size *= 0.92
     start = -step * n / 2
     for i, ch in enumerate(org_name):
         theta = start + (i + 0.5) * step
@@ -286,5 +286,5 @@ def draw_square_name_seal(
             y = border + margin + (r + 0.5) * cell_h
             size = cell_h / _CJK_INK_HEIGHT * 0.94
             xscale = (col_w * 0.94) / (_CJK_INK_WIDTH * size)
-            _glyph(page, ch, (x, y), size, xscale=xscale, bold=0.06)
+            _glyph(page, ch, (x, y), size, xscale=xscale, bold=0.045)
     return _to_png(doc, page, dpi)

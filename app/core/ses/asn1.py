@@ -122,16 +122,6 @@ class SealV1(core.Sequence):
     _fields = [("seal_info", SealInfo), ("sign_info", SignInfoV1)]
 
 
-class SealV1SignedPart(core.Sequence):
-    """What the v1 maker signature covers: SEQUENCE { SES_SealInfo, cert, signatureAlgorithm }."""
-
-    _fields = [
-        ("seal_info", core.Any),
-        ("cert", core.OctetString),
-        ("signature_algorithm", core.ObjectIdentifier),
-    ]
-
-
 class SealV4(core.Sequence):
     """v4 SESeal; v5 adds the optional time stamp."""
 

@@ -1,0 +1,104 @@
+"""Pre-flight checks of an input PDF: can it be signed incrementally at all?
+
+pyHanko is the library that writes the signature revision, so pyHanko (not PyMuPDF, which silently
+repairs damaged files) decides whether a file is readable. Everything a malformed file can raise is
+turned into `DocumentDamaged`; callers never see a raw parser exception.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import DocumentDamaged, DocumentEncrypted, DocumentLocked
+
+
+@dataclass(frozen=True)
+class PdfFacts:
+    """What SealDesk needs to know about a PDF before signing it."""
+
+    page_count: int
+    """Number of pages (from the page tree, checked to be reachable)."""
+    encrypted: bool
+    """The file has an /Encrypt dictionary (SealDesk refuses those; see `inspect_pdf`)."""
+    signature_count: int
+    """Filled signature fields already in the file (approval, certification and document timestamps)."""
+    docmdp_permission: int | None
+    """P value (1, 2 or 3) of an existing certification signature, None when not certified."""
+    name: str = ""
+    """The file name, for user messages."""
+
+
+def _read(data: bytes, name: str):
+    """Open `data` with pyHanko's reader (lenient mode) or raise DocumentDamaged."""
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    if b"%PDF-" not in data[:1024]:
+        raise DocumentDamaged("no %PDF- header in the first 1024 bytes", name=name)
+    try:
+        return PdfFileReader(io.BytesIO(data), strict=False)
+    except Exception as exc:  # noqa: BLE001 - any parser failure means the file is unusable
+        raise DocumentDamaged(f"{type(exc).__name__}: {exc}", name=name) from exc
+
+
+def inspect_pdf(path: Path | str) -> PdfFacts:
+    """Read the facts of the PDF at `path`.
+
+    Raises DocumentDamaged (unreadable, not a PDF, broken page tree), DocumentEncrypted (any /Encrypt:
+    SealDesk does not sign password-protected files, the holder removes the password first).
+    """
+    path = Path(path)
+    name = path.name
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise DocumentDamaged(f"cannot read: {exc.strerror or exc}", name=name) from exc
+    return facts_from_bytes(data, name)
+
+
+def facts_from_bytes(data: bytes, name: str) -> PdfFacts:
+    """`inspect_pdf` for a document already in memory."""
+    reader = _read(data, name)
+    try:
+        encrypted = bool(reader.encrypted)
+    except Exception as exc:  # noqa: BLE001
+        raise DocumentDamaged(f"{type(exc).__name__}: {exc}", name=name) from exc
+    if encrypted:
+        raise DocumentEncrypted("the file has an /Encrypt dictionary", name=name)
+    try:
+        from pyhanko.sign.validation.pdf_embedded import read_certification_data
+
+        page_count = int(reader.root["/Pages"]["/Count"])
+        if page_count < 1:
+            raise ValueError("the page tree is empty")
+        # Both ends of the page tree must be reachable, or pyHanko cannot place a widget there.
+        reader.find_page_for_modification(0)
+        reader.find_page_for_modification(page_count - 1)
+        signature_count = len(reader.embedded_signatures)
+        cert_info = read_certification_data(reader)
+        docmdp = None
+        if cert_info is not None and cert_info.permission is not None:
+            docmdp = int(cert_info.permission.value)
+    except Exception as exc:  # noqa: BLE001
+        raise DocumentDamaged(f"{type(exc).__name__}: {exc}", name=name) from exc
+    return PdfFacts(
+        page_count=page_count,
+        encrypted=False,
+        signature_count=signature_count,
+        docmdp_permission=docmdp,
+        name=name,
+    )
+
+
+def check_can_sign(facts: PdfFacts) -> None:
+    """Raise DocumentLocked when a certification signature with DocMDP P=1 forbids any change.
+
+    P=2 (form filling and signing) and P=3 (plus annotations) allow a new approval signature; note
+    that under P=2 the extra stamp annotations of multi-page copies and cross-page slices count as
+    a disallowed change for strict validators (see docs/signature-format.md).
+    """
+    if facts.encrypted:
+        raise DocumentEncrypted("the file has an /Encrypt dictionary", name=facts.name)
+    if facts.docmdp_permission == 1:
+        raise DocumentLocked("certification signature with DocMDP P=1", name=facts.name)

@@ -1,0 +1,364 @@
+"""The one path every stamping takes, for one document or a batch:
+
+document → placement → checks → appearance → signature → output → usage record
+
+GUI and CLI both call `Stamper`; neither re-implements any step. A signed output never exists without its
+usage record: the record is written (and signed by the key) before the output is renamed into place; if the
+rename fails, a "void" record says so. Outputs are written to a temporary file in the target folder, fsynced,
+then moved into place without ever replacing the input or an existing file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import socket
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import placement as geo
+from .clock import Clock, utc_now
+from .errors import (
+    Cancelled,
+    InvalidArgument,
+    OutputError,
+    OutputIsInput,
+    SealDeskError,
+    SealNotFound,
+)
+from .policy import PolicyDecision, PolicySettings, RevocationLookup, check_before_stamping
+
+SIGNED_SUFFIX = ".signed"
+
+
+# --- what the user asks for -----------------------------------------------------------------------
+@dataclass(frozen=True)
+class SpotPlacement:
+    """The seal centred at `center_mm` (from the visible page's top-left) on each page of `pages`."""
+
+    center_mm: tuple[float, float]
+    pages: str = "1"
+    """Page list like "1-3,5,-1" (1-based, negatives from the end)."""
+
+
+@dataclass(frozen=True)
+class KeywordPlacement:
+    """The seal centred on the first (or every) match of `keyword`, moved by `offset_mm`."""
+
+    keyword: str
+    every: bool = False
+    offset_mm: tuple[float, float] = (0.0, 0.0)
+    pages: str | None = None
+    """Limit the search to these pages; None searches the whole document."""
+
+
+@dataclass(frozen=True)
+class CrossPagePlacement:
+    """骑缝章: the seal cut into one vertical slice per page, on the right (or left) edge."""
+
+    pages: str = "all"
+    edge: str = "right"
+    y_mm: float | None = None
+    """Vertical centre from the top in mm; None centres it."""
+
+
+PlacementRequest = SpotPlacement | KeywordPlacement | CrossPagePlacement
+
+
+@dataclass(frozen=True)
+class StampRequest:
+    input_path: Path
+    placement: PlacementRequest
+    output_path: Path | None = None
+    """None: `<name>.signed.pdf` beside the input (numbered if that exists)."""
+    approval_ref: str | None = None
+    purpose: str | None = None
+
+
+@dataclass(frozen=True)
+class StampOptions:
+    tsa_url: str | None = None
+    """RFC 3161 TSA; set → PAdES B-T."""
+    hash_name: str = "sha256"
+    policy: PolicySettings = field(default_factory=PolicySettings)
+    revocation: RevocationLookup | None = None
+    reason: str | None = None
+    location: str | None = None
+
+
+@dataclass(frozen=True)
+class StampResult:
+    input_path: Path
+    output_path: Path
+    record_id: str
+    seq: int
+    spots: tuple[geo.StampSpot, ...]
+    warnings: tuple[str, ...]
+    """Translated-ready warning texts (English source; translate in context "policy")."""
+
+
+@dataclass(frozen=True)
+class BatchItem:
+    request: StampRequest
+    result: StampResult | None
+    error: SealDeskError | None
+
+
+Progress = Callable[[int, int, StampRequest, StampResult | None, SealDeskError | None], None]
+
+
+# --- helpers --------------------------------------------------------------------------------------
+def default_output_path(input_path: Path) -> Path:
+    """`name.signed.pdf` beside the input; `name.signed-2.pdf`… when taken."""
+    candidate = input_path.with_name(f"{input_path.stem}{SIGNED_SUFFIX}{input_path.suffix or '.pdf'}")
+    number = 2
+    while candidate.exists():
+        candidate = input_path.with_name(f"{input_path.stem}{SIGNED_SUFFIX}-{number}{input_path.suffix or '.pdf'}")
+        number += 1
+    return candidate
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve() or (b.exists() and os.path.samefile(a, b))
+    except OSError:
+        return False
+
+
+def _digests(path: Path) -> tuple[str, str]:
+    from cryptography.hazmat.primitives import hashes
+
+    sha = hashlib.sha256()
+    sm3 = hashes.Hash(hashes.SM3())
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            sha.update(chunk)
+            sm3.update(chunk)
+    return sha.hexdigest(), sm3.finalize().hex()
+
+
+def _fsync_dir(folder: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _place_without_clobber(tmp: Path, target: Path) -> None:
+    """Move tmp to target, failing (not replacing) if target exists."""
+    try:
+        os.link(tmp, target)
+    except FileExistsError:
+        raise
+    except OSError:
+        if target.exists():
+            raise FileExistsError(str(target)) from None
+        os.rename(tmp, target)
+        return
+    os.unlink(tmp)
+
+
+def resolve_spots(pdf_path: Path, placement: PlacementRequest, size_mm: tuple[float, float]) -> list[geo.StampSpot]:
+    """Turn a placement request into concrete spots; all geometry is placement.py's."""
+    pages = geo.page_geometries(pdf_path)
+    if isinstance(placement, SpotPlacement):
+        indexes = geo.parse_page_list(placement.pages, len(pages))
+        return geo.spots_on_pages(pages, indexes, placement.center_mm, size_mm)
+    if isinstance(placement, KeywordPlacement):
+        return geo.keyword_spots(
+            pdf_path,
+            pages,
+            placement.keyword,
+            size_mm,
+            every=placement.every,
+            offset_mm=placement.offset_mm,
+            page_indexes=geo.parse_page_list(placement.pages, len(pages)) if placement.pages else None,
+        )
+    if isinstance(placement, CrossPagePlacement):
+        indexes = geo.parse_page_list(placement.pages, len(pages))
+        return geo.cross_page_spots(pages, indexes, size_mm, edge=placement.edge, y_mm=placement.y_mm)
+    raise InvalidArgument(what="placement")
+
+
+# --- the path -------------------------------------------------------------------------------------
+class Stamper:
+    """Stamps documents with one seal through one open key session (one PIN entry for a whole batch)."""
+
+    def __init__(
+        self,
+        session,
+        seal_id: str,
+        *,
+        usage_log,
+        options: StampOptions = StampOptions(),
+        clock: Clock = utc_now,
+    ) -> None:
+        from .appearance import seal_image
+        from .ses import parse_seal
+
+        self._session = session
+        self._log = usage_log
+        self._options = options
+        self._clock = clock
+        certs = {k.key_id: k.certificate for k in session.keys()}
+        for stored in session.seals():
+            seal = parse_seal(stored.der)
+            if seal.es_id == seal_id or stored.label == seal_id:
+                self.seal = seal
+                self._key_id = stored.key_id
+                self._cert_der = certs.get(stored.key_id)
+                break
+        else:
+            raise SealNotFound(f"no seal {seal_id!r} on key {session.token.serial}", seal=seal_id)
+        if not self._cert_der:
+            raise SealNotFound(f"seal {seal_id!r} has no certificate on the key", seal=seal_id)
+        self._signer = session.digest_signer(self._key_id)
+        self._image = seal_image(self.seal.picture)
+        from .certs import summarize
+
+        self._cert = summarize(self._cert_der)
+        self.holder = f"{session.token.serial}:{self._cert.serial_hex}"
+
+    # policy is cheap but depends on "now" and the approval reference, so it runs per document
+    def check(self, approval_ref: str | None) -> PolicyDecision:
+        return check_before_stamping(
+            self.seal,
+            self._cert_der,
+            approval_ref=approval_ref,
+            settings=self._options.policy,
+            revocation=self._options.revocation,
+            clock=self._clock,
+        )
+
+    def stamp(self, request: StampRequest) -> StampResult:
+        from .appearance import image_for_spot
+        from .pdf.inspect import check_can_sign, inspect_pdf
+        from .pdf.sign import SignSettings, sign_pdf
+        from .usage.records import NewRecord, Placement
+
+        source = Path(request.input_path)
+        target = Path(request.output_path) if request.output_path else default_output_path(source)
+        if _same_file(source, target):
+            raise OutputIsInput(str(target))
+        if target.exists():
+            raise OutputError(f"{target} exists", path=str(target))
+
+        facts = inspect_pdf(source)
+        check_can_sign(facts)
+        decision = self.check(request.approval_ref)
+        size = (self._image.width_mm, self._image.height_mm)
+        spots = resolve_spots(source, request.placement, size)
+        images = [image_for_spot(self._image, s.slice_index, s.slice_count).png for s in spots]
+
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+        tmp = Path(tmp_name)
+        try:
+            with os.fdopen(fd, "w+b") as out:
+                sign_pdf(
+                    source,
+                    out,
+                    signer=self._signer,
+                    spots=spots,
+                    spot_images=images,
+                    seal_der=self.seal.der,
+                    settings=SignSettings(
+                        reason=request.purpose or self._options.reason,
+                        location=self._options.location,
+                        hash_name=self._options.hash_name,
+                        tsa_url=self._options.tsa_url,
+                    ),
+                )
+                out.flush()
+                os.fsync(out.fileno())
+            sha256, sm3 = _digests(tmp)
+            record = self._log.append(
+                NewRecord(
+                    holder=self.holder,
+                    seal_id=self.seal.es_id,
+                    seal_name=self.seal.name,
+                    seal_kind=self.seal.kind.category.value,
+                    cert_serial=self._cert.serial_hex,
+                    cert_issuer=self._cert.issuer,
+                    document_name=target.name,
+                    document_sha256=sha256,
+                    document_sm3=sm3,
+                    page_count=facts.page_count,
+                    placements=tuple(
+                        Placement(
+                            page=s.page_index + 1,
+                            x_mm=round(s.center_mm[0] - s.size_mm[0] / 2, 2),
+                            y_mm=round(s.center_mm[1] - s.size_mm[1] / 2, 2),
+                            width_mm=round(s.size_mm[0], 2),
+                            height_mm=round(s.size_mm[1], 2),
+                        )
+                        for s in spots
+                    ),
+                    approval_ref=request.approval_ref,
+                    purpose=request.purpose,
+                ),
+                self._signer,
+                clock=self._clock,
+            )
+            try:
+                _place_without_clobber(tmp, target)
+            except OSError as exc:
+                self._log.void(record, f"output not written: {type(exc).__name__}", self._signer, clock=self._clock)
+                raise OutputError(str(exc), path=str(target)) from exc
+            _fsync_dir(target.parent)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
+        return StampResult(
+            input_path=source,
+            output_path=target,
+            record_id=record.record_id,
+            seq=record.seq,
+            spots=tuple(spots),
+            warnings=tuple(w.text() for w in decision.warnings),
+        )
+
+    def stamp_batch(
+        self,
+        requests: Sequence[StampRequest],
+        *,
+        progress: Progress | None = None,
+        cancelled: Callable[[], bool] = lambda: False,
+    ) -> list[BatchItem]:
+        """Stamp each document; one failure never stops or corrupts the others."""
+        from .errors import TokenRemoved
+
+        items: list[BatchItem] = []
+        for number, request in enumerate(requests, start=1):
+            if cancelled():
+                error: SealDeskError = Cancelled()
+                items.extend(BatchItem(r, None, error) for r in requests[number - 1 :])
+                break
+            try:
+                result = self.stamp(request)
+                items.append(BatchItem(request, result, None))
+                if progress:
+                    progress(number, len(requests), request, result, None)
+            except SealDeskError as exc:
+                items.append(BatchItem(request, None, exc))
+                if progress:
+                    progress(number, len(requests), request, None, exc)
+                if isinstance(exc, TokenRemoved):
+                    # the key is gone: the remaining files cannot be signed; say so for each
+                    items.extend(BatchItem(r, None, exc) for r in requests[number:])
+                    break
+            except Exception as exc:  # a bug on one file must not lose the rest of the batch
+                wrapped = SealDeskError(f"{type(exc).__name__}: {exc}")
+                items.append(BatchItem(request, None, wrapped))
+                if progress:
+                    progress(number, len(requests), request, None, wrapped)
+        return items
+
+
+def client_host() -> str:
+    return socket.gethostname()
