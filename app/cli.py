@@ -319,6 +319,221 @@ def cmd_start(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# --- stamp ----------------------------------------------------------------------------------------
+def _parse_pair(text: str, what: str) -> tuple[float, float]:
+    try:
+        x, y = (float(v) for v in text.replace("，", ",").split(","))
+    except ValueError as exc:
+        raise InvalidArgument(str(exc), what=what) from exc
+    return x, y
+
+
+def _collect_inputs(paths: Sequence[str]) -> list:
+    from pathlib import Path
+
+    files = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            files.extend(
+                p for p in sorted(path.iterdir()) if p.suffix.lower() == ".pdf" and ".signed" not in p.name
+            )
+        else:
+            files.append(path)
+    if not files:
+        raise InvalidArgument(what=_t("no PDF files given"))
+    return files
+
+
+def _placement_from_args(args: argparse.Namespace):
+    from .core.stamping import CrossPagePlacement, KeywordPlacement, SpotPlacement
+
+    if args.cross_page:
+        return CrossPagePlacement(pages=args.pages or "all", edge=args.edge, y_mm=args.y)
+    if args.keyword:
+        offset = _parse_pair(args.offset, "--offset") if args.offset else (0.0, 0.0)
+        return KeywordPlacement(keyword=args.keyword, every=args.every, offset_mm=offset, pages=args.pages)
+    if not args.at:
+        raise InvalidArgument(what=_t("give --at X,Y (mm), --keyword TEXT or --cross-page"))
+    pages = args.pages or str(args.page or 1)
+    return SpotPlacement(center_mm=_parse_pair(args.at, "--at"), pages=pages)
+
+
+def cmd_stamp(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .core.policy import PolicySettings
+    from .core.settings import load_settings
+    from .core.stamping import Stamper, StampOptions, StampRequest
+    from .core.usage.log import UsageLog
+
+    settings = load_settings()
+    inputs = _collect_inputs(args.inputs)
+    placement = _placement_from_args(args)
+    out = Path(args.out) if args.out else None
+    if out is not None and len(inputs) > 1 and not out.is_dir():
+        raise InvalidArgument(what=_t("--out must be a folder when stamping several files"))
+
+    def output_for(path: Path):
+        if out is None:
+            return None
+        return out / f"{path.stem}.signed{path.suffix}" if out.is_dir() else out
+
+    requests = [
+        StampRequest(p, placement, output_for(p), approval_ref=args.approval, purpose=args.purpose) for p in inputs
+    ]
+    options = StampOptions(
+        tsa_url=args.tsa or settings.tsa_url or None,
+        hash_name=settings.hash_name,
+        policy=PolicySettings(require_approval_for_official=settings.require_approval_for_official),
+    )
+    manager = _manager(settings)
+    log = UsageLog()
+    results = []
+    try:
+        token = _pick_token(manager, args.token)
+        pin = read_pin(args, _t("PIN for {label}: ").format(label=token.label))
+        with manager.open_session(token, pin) as session:
+            del pin
+            stamper = Stamper(session, args.seal, usage_log=log, options=options)
+
+            def progress(number, total, request, result, error):
+                if result is not None:
+                    line = _t("[{n}/{total}] signed {src} → {dst}").format(
+                        n=number, total=total, src=request.input_path, dst=result.output_path
+                    )
+                    _out(line)
+                    for warning in result.warnings:
+                        _out("  " + _t("Warning: {text}").format(text=translate("policy", warning)))
+                else:
+                    _err(
+                        _t("[{n}/{total}] FAILED {src}: {error}").format(
+                            n=number, total=total, src=request.input_path, error=error.user_message(translate)
+                        )
+                    )
+
+            results = stamper.stamp_batch(requests, progress=None if args.json else progress)
+    finally:
+        log.close()
+        manager.close()
+    failed = [item for item in results if item.error is not None]
+    if args.json:
+        _json_out(
+            [
+                {
+                    "input": str(item.request.input_path),
+                    "output": str(item.result.output_path) if item.result else None,
+                    "record_id": item.result.record_id if item.result else None,
+                    "error": item.error.user_message(translate) if item.error else None,
+                }
+                for item in results
+            ]
+        )
+    elif len(results) > 1:
+        _out(_t("{ok} signed, {failed} failed.").format(ok=len(results) - len(failed), failed=len(failed)))
+    if failed:
+        return failed[0].error.exit_code if len(results) == 1 else EXIT_UNEXPECTED
+    return EXIT_OK
+
+
+# --- verify ---------------------------------------------------------------------------------------
+def _load_trust_roots(paths: Sequence[str]) -> list[bytes]:
+    from pathlib import Path
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    roots = []
+    for raw in paths:
+        data = Path(raw).expanduser().read_bytes()
+        if b"-----BEGIN" in data:
+            roots.extend(c.public_bytes(Encoding.DER) for c in x509.load_pem_x509_certificates(data))
+        else:
+            roots.append(data)
+    return roots
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from .core.settings import load_settings
+    from .core.verification import verify_document
+
+    settings = load_settings()
+    roots = _load_trust_roots([*settings.trust_roots, *(args.trust or [])])
+    report = verify_document(args.document, trust_roots=roots)
+    if args.json:
+        _json_out(report.to_json())
+    else:
+        _print_verify_report(report)
+    return EXIT_OK if report.all_valid else EXIT_VERIFY_FAILED
+
+
+def _yes_no(value: bool | None) -> str:
+    return _t("yes") if value else _t("no")
+
+
+def _print_verify_report(report) -> None:
+    if not report.signatures:
+        _out(_t("The document has no signatures."))
+        return
+    levels = {
+        "none": _t("none"),
+        "form_filling": _t("form filling"),
+        "annotations": _t("annotations"),
+        "other": _t("other changes"),
+    }
+    for number, sig in enumerate(report.signatures, start=1):
+        _out(_t("Signature {n}: {field}").format(n=number, field=sig.field_name))
+        _out(f"  {_t('Signer')}: {sig.signer_subject}")
+        if sig.signer_org:
+            _out(f"  {_t('Organisation')}: {sig.signer_org}")
+        if sig.seal_id:
+            _out(f"  {_t('Seal')}: {sig.seal_name} [{sig.seal_id}] — {translate('seal-kinds', sig.seal_kind_name)}")
+            _out(f"  {_t('Seal verification')}: {sig.seal_status}")
+        _out(f"  {_t('Signing time')}: {sig.signing_time or '-'}")
+        if sig.timestamp_time:
+            _out(f"  {_t('Timestamp')}: {sig.timestamp_time}")
+        _out(f"  {_t('Intact')}: {_yes_no(sig.intact)}   {_t('Signature valid')}: {_yes_no(sig.valid)}")
+        _out(f"  {_t('Covers')}: {sig.coverage}   {_t('Later changes')}: {levels.get(sig.modification_level, sig.modification_level)}")
+        _out(f"  {_t('Trusted')}: {_yes_no(sig.trusted)}" + (f" ({sig.trust_problem})" if sig.trust_problem else ""))
+        _out(f"  {_t('Certificate valid at signing time')}: {_yes_no(sig.cert_valid_at_signing)}")
+        _out(f"  {_t('Result')}: " + (_t("VALID") if sig.all_valid else _t("NOT VALID")))
+
+
+# --- usage log ------------------------------------------------------------------------------------
+def cmd_log(args: argparse.Namespace) -> int:
+    from .core.usage.log import UsageLog
+
+    log = UsageLog()
+    try:
+        if args.log_command == "verify":
+            result = log.verify()
+            if args.json:
+                _json_out({"ok": result.ok, "checked": result.checked, "problems": list(result.problems)})
+            else:
+                _out(
+                    (_t("Usage log intact: {n} records checked.") if result.ok else _t("Usage log NOT intact ({n} records checked):")).format(
+                        n=result.checked
+                    )
+                )
+                for problem in result.problems:
+                    _out(f"  - {problem}")
+            return EXIT_OK if result.ok else EXIT_VERIFY_FAILED
+        records = log.records()
+    finally:
+        log.close()
+    if args.json:
+        _json_out([r.to_json() for r in records])
+        return EXIT_OK
+    if not records:
+        _out(_t("The usage log is empty."))
+    for r in records:
+        pages = ",".join(str(p.page) for p in r.placements)
+        _out(f"#{r.seq} {r.stamped_at} {r.outcome} {r.seal_name} [{r.seal_id}] {r.document_name} p.{pages}")
+        if r.approval_ref or r.purpose:
+            _out(f"    {_t('Approval')}: {r.approval_ref or '-'}   {_t('Purpose')}: {r.purpose or '-'}")
+    return EXIT_OK
+
+
 # --- parser ---------------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -355,6 +570,38 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo-key", help=_t("(re)create the demo key in your data folder"))
     p.set_defaults(func=cmd_demo_key)
+
+    p = sub.add_parser("stamp", help=_t("stamp and sign PDF files with a seal from the key"))
+    p.add_argument("inputs", nargs="+", help=_t("PDF files or folders"))
+    p.add_argument("--seal", required=True, help=_t("seal ID (or seal name) on the key"))
+    p.add_argument("--page", type=int, help=_t("page number (1-based)"))
+    p.add_argument("--pages", help=_t("page list, e.g. 1-3,5,-1"))
+    p.add_argument("--at", help=_t("centre of the seal: X,Y in mm from the page's top-left corner"))
+    p.add_argument("--keyword", help=_t("centre the seal on this text"))
+    p.add_argument("--every", action="store_true", help=_t("stamp every match of the keyword, not only the first"))
+    p.add_argument("--offset", help=_t("move the seal from the keyword by DX,DY mm"))
+    p.add_argument("--cross-page", action="store_true", help=_t("cross-page seal (骑缝章) over the pages"))
+    p.add_argument("--edge", choices=["right", "left"], default="right", help=_t("edge for the cross-page seal"))
+    p.add_argument("--y", type=float, help=_t("vertical centre of the cross-page seal in mm from the top"))
+    p.add_argument("--out", help=_t("output file (or folder for several inputs)"))
+    p.add_argument("--approval", help=_t("approval reference (用印审批号)"))
+    p.add_argument("--purpose", help=_t("purpose of the stamping"))
+    p.add_argument("--tsa", help=_t("timestamp authority URL (PAdES B-T)"))
+    p.add_argument("--token", help=_t("serial number of the key to use"))
+    p.add_argument("--pin-stdin", action="store_true", help=_t("read the PIN from standard input"))
+    p.add_argument("--json", action="store_true", help=_t("machine-readable output"))
+    p.set_defaults(func=cmd_stamp)
+
+    p = sub.add_parser("verify", help=_t("verify the signatures and seals in a PDF"))
+    p.add_argument("document", help=_t("PDF file"))
+    p.add_argument("--trust", action="append", help=_t("trust this root certificate (PEM or DER); repeatable"))
+    p.add_argument("--json", action="store_true", help=_t("machine-readable output"))
+    p.set_defaults(func=cmd_verify)
+
+    p = sub.add_parser("log", help=_t("show or check the usage log (用印登记)"))
+    p.add_argument("log_command", nargs="?", choices=["list", "verify"], default="list")
+    p.add_argument("--json", action="store_true", help=_t("machine-readable output"))
+    p.set_defaults(func=cmd_log)
 
     p = sub.add_parser("start", help=_t("first-run flow: demo key when no key is present, list keys and seals"))
     p.set_defaults(func=cmd_start)
