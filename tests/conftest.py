@@ -57,3 +57,11 @@ def fresh_token(softhsm_module: str) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def interop_dir() -> Path:
     return INTEROP_DIR
+
+
+@pytest.fixture(scope="session")
+def demo_key(softhsm_module: str):
+    """The demo key, provisioned once per test session exactly as `sealdesk demo-key` does."""
+    from app.core import demo
+
+    return demo.create_demo_key(force=True)

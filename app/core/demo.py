@@ -131,6 +131,25 @@ def _draw(spec: DemoSealSpec) -> bytes:
 
 def create_demo_key(*, force: bool = False, clock: Clock = utc_now) -> DemoKeyInfo:
     """Create (or with `force`, re-create) the demo token with its three seals."""
+    softhsm.ensure_config()
+    if softhsm.module_path() is not None and DEMO_LABEL in softhsm.token_labels():
+        if not force:
+            return load_demo_info()
+        softhsm.delete_token(DEMO_LABEL)
+    return provision_token(DEMO_LABEL, DEMO_PIN, DEMO_SO_PIN, DEMO_SEALS, clock=clock)
+
+
+def provision_token(
+    label: str,
+    pin: str,
+    so_pin: str,
+    specs: tuple[DemoSealSpec, ...] = DEMO_SEALS,
+    *,
+    clock: Clock = utc_now,
+    seal_days: int = 730,
+    cert_days: int = 730,
+) -> DemoKeyInfo:
+    """Create a SoftHSM token holding demo-style seals (the demo key, and test keys with other validity)."""
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
 
@@ -141,17 +160,12 @@ def create_demo_key(*, force: bool = False, clock: Clock = utc_now) -> DemoKeyIn
     if module is None:
         raise ModuleLoadFailed("SoftHSM is not installed (Debian: apt-get install softhsm2)", module="SoftHSM")
     softhsm.ensure_config()
-    if DEMO_LABEL in softhsm.token_labels():
-        if not force:
-            return load_demo_info()
-        softhsm.delete_token(DEMO_LABEL)
-    softhsm.init_token(DEMO_LABEL, DEMO_PIN, DEMO_SO_PIN)
+    softhsm.init_token(label, pin, so_pin)
 
     now = clock().replace(microsecond=0)
     start = now - dt.timedelta(days=1)
-    root_key = ec.generate_private_key(ec.SECP256R1())
-    root_name = _name("SealDesk Demo Root CA")
-    root = _issue(root_name, root_key.public_key(), root_name, root_key, ca=True, start=start, days=3650, usage="ca")
+    root_key, root = _demo_root(start)
+    root_name = root.subject
     maker_key = ec.generate_private_key(ec.SECP256R1())
     maker = _issue(
         _name("SealDesk Demo Seal Maker", "SealDesk 演示制章机构"),
@@ -164,8 +178,6 @@ def create_demo_key(*, force: bool = False, clock: Clock = utc_now) -> DemoKeyIn
         usage="sign",
     )
     maker_der = maker.public_bytes(serialization.Encoding.DER)
-    root_cert_path().write_bytes(root.public_bytes(serialization.Encoding.PEM))
-    (demo_dir() / "demo-seal-maker.pem").write_bytes(maker.public_bytes(serialization.Encoding.PEM))
 
     def maker_sign(tbs: bytes) -> bytes:
         return maker_key.sign(tbs, ec.ECDSA(hashes.SHA256()))
@@ -174,12 +186,19 @@ def create_demo_key(*, force: bool = False, clock: Clock = utc_now) -> DemoKeyIn
     manager = TokenManager(extra_modules=[module], use_catalog=False)
     try:
         manager.reinitialize(module)
-        token = manager.find_token(label=DEMO_LABEL)
-        with manager.open_session(token, DEMO_PIN) as session:
-            for number, spec in enumerate(DEMO_SEALS, start=1):
+        token = manager.find_token(label=label)
+        with manager.open_session(token, pin) as session:
+            for number, spec in enumerate(specs, start=1):
                 public_key = session.generate_key_pair(spec.key_type, spec.key_id, spec.holder_cn)
                 cert = _issue(
-                    _name(spec.holder_cn), public_key, root_name, root_key, ca=False, start=start, days=730, usage="sign"
+                    _name(spec.holder_cn),
+                    public_key,
+                    root_name,
+                    root_key,
+                    ca=False,
+                    start=start,
+                    days=cert_days,
+                    usage="sign",
                 )
                 cert_der = cert.public_bytes(serialization.Encoding.DER)
                 session.put_certificate(spec.key_id, spec.holder_cn, cert_der)
@@ -193,7 +212,7 @@ def create_demo_key(*, force: bool = False, clock: Clock = utc_now) -> DemoKeyIn
                     certs=[cert_der],
                     create_date=now,
                     valid_start=start,
-                    valid_end=start + dt.timedelta(days=730),
+                    valid_end=start + dt.timedelta(days=seal_days),
                     picture=picture,
                     maker_cert=maker_der,
                     sign_alg="1.2.840.10045.4.3.2",
@@ -204,7 +223,32 @@ def create_demo_key(*, force: bool = False, clock: Clock = utc_now) -> DemoKeyIn
         serial = token.serial
     finally:
         manager.close()
-    return DemoKeyInfo(DEMO_LABEL, serial, tuple(made), root_cert_path())
+    return DemoKeyInfo(label, serial, tuple(made), root_cert_path())
+
+
+def _demo_root(start: dt.datetime):
+    """The demo root CA: made once per data dir and kept (key included) so every demo/test key shares it.
+
+    Its private key is demo material in the user's data dir — never a real CA.
+    """
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    key_path = demo_dir() / "demo-root-ca.key"
+    cert_path = root_cert_path()
+    if key_path.exists() and cert_path.exists():
+        key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
+        return key, x509.load_pem_x509_certificate(cert_path.read_bytes())
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = _name("SealDesk Demo Root CA")
+    cert = _issue(name, key.public_key(), name, key, ca=True, start=start, days=3650, usage="ca")
+    key_path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    key_path.chmod(0o600)
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    return key, cert
 
 
 def load_demo_info() -> DemoKeyInfo:

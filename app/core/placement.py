@@ -32,7 +32,7 @@ import os
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from . import errors
@@ -200,7 +200,7 @@ def _geometry_of(doc: Any, index: int) -> PageGeometry:
         index=index,
         mediabox=tuple(media),  # type: ignore[arg-type]
         cropbox=None if crop is None else tuple(crop),  # type: ignore[arg-type]
-        rotation=int(rotate[0]) if rotate else 0,
+        rotation=rotate[0] if rotate else 0,  # type: ignore[arg-type]
     )
 
 

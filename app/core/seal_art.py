@@ -234,8 +234,10 @@ def draw_round_seal(
 
 
 def name_seal_text(name: str, suffix: str = "印") -> str:
-    """The characters a square name seal shows: 2-char names get 之+suffix, 3-char names the suffix."""
+    """The characters a square name seal shows: 2-char names get 之+suffix, 1- and 3-char names the suffix."""
     name = name.strip()
+    if len(name) == 1 and suffix:
+        return name + suffix[:1]
     if len(name) == 2 and suffix:
         return name + "之" + suffix if len(suffix) == 1 else name + suffix[:2]
     if len(name) == 3 and suffix:

@@ -1,0 +1,475 @@
+"""Sign a PDF with a key that only signs digests (a PKCS#11 token), through pyHanko.
+
+One stamping = one incremental update holding: the new signature field whose widget shows the first
+seal picture, stamp annotations for the other pictures (multi-page copies, cross-page slices), and the
+PAdES signature (ETSI.CAdES.detached) covering all of it. The seal (DER GB/T 38540 SESeal) travels
+inside the CMS SignerInfo as a signed attribute, `SEAL_ATTRIBUTE_OID`; see docs/signature-format.md.
+
+pyHanko is imported lazily (start-up time of the GUI).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO, Protocol, runtime_checkable
+
+from ..errors import (
+    DocumentDamaged,
+    DocumentError,
+    InvalidArgument,
+    MechanismUnsupported,
+    NetworkError,
+    PageOutOfRange,
+    PlacementInvalid,
+    SealDeskError,
+    SigningFailed,
+)
+from .inspect import check_can_sign, facts_from_bytes
+
+if TYPE_CHECKING:  # pragma: no cover
+    from app.core.placement import StampSpot
+
+SEAL_ATTRIBUTE_OID = "2.25.222528157247365489077371394512627047332"
+"""OID of SealDesk's signed CMS attribute carrying the DER SESeal (`SealDeskSeal ::= OCTET STRING`)."""
+
+SEAL_ATTRIBUTE_NAME = "sealdesk_seal"
+"""asn1crypto's readable name for `SEAL_ATTRIBUTE_OID`."""
+
+SUPPORTED_HASHES = ("sha256", "sha384", "sha512")
+"""Digest algorithms SealDesk signs PDFs with (SM3 is not defined for RSA/ECDSA PAdES signatures)."""
+
+STAMP_ANNOT_FLAGS = 4 | 64 | 128
+"""Print | ReadOnly | Locked: the extra seal pictures print, and viewers do not let users move them."""
+
+_ALLOWED_ROTATIONS = (0, 90, 180, 270)
+
+
+@runtime_checkable
+class DigestSigner(Protocol):
+    """A key that signs a precomputed digest (app.core.tokens.TokenDigestSigner has this shape)."""
+
+    certificate: bytes
+    """DER signing certificate."""
+    key_type: str
+    """"rsa" or "ec"."""
+    scheme: str
+    """"pkcs1v15", "pss" (MGF1 with the same hash, salt length = digest length) or "ecdsa"."""
+
+    def sign_digest(self, digest: bytes, hash_name: str) -> bytes:
+        """PKCS#1 v1.5 / PSS signature bytes, or a DER ECDSA signature, of `digest`."""
+        ...
+
+
+@dataclass(frozen=True)
+class SignSettings:
+    """How the signature is made (the where is in the StampSpots)."""
+
+    field_name: str | None = None
+    """Name of the new signature field; default "Seal-<8 hex>"."""
+    reason: str | None = None
+    """/Reason of the signature dictionary (e.g. the purpose of the stamping)."""
+    location: str | None = None
+    """/Location of the signature dictionary."""
+    hash_name: str = "sha256"
+    """Digest algorithm: sha256, sha384 or sha512."""
+    tsa_url: str | None = None
+    """RFC 3161 time-stamping service; set → PAdES B-T (signature timestamp token in the CMS)."""
+    tsa_timeout: float = 10.0
+    """Seconds to wait for the time-stamping service."""
+    pades: bool = True
+    """SubFilter ETSI.CAdES.detached (PAdES); False → adbe.pkcs7.detached."""
+
+
+@dataclass(frozen=True)
+class SignOutcome:
+    """What sign_pdf wrote (hashing the output is the caller's business)."""
+
+    field_name: str
+    """The new signature field."""
+    pages_stamped: tuple[int, ...]
+    """Zero-based indexes of the pages that got a seal picture, ascending, without duplicates."""
+    stamp_annotations: int
+    """Number of stamp annotations added besides the signature widget."""
+    timestamped: bool
+    """A signature timestamp token from the TSA is in the signature (PAdES B-T)."""
+
+
+# --- seal attribute -------------------------------------------------------------------------------
+_registered = False
+
+
+def register_seal_attribute() -> None:
+    """Teach asn1crypto the seal attribute, so parsed SignerInfos yield its OCTET STRING."""
+    global _registered
+    if _registered:
+        return
+    from asn1crypto import core
+    from pyhanko.sign.ades.asn1_util import register_cms_attribute
+
+    register_cms_attribute(SEAL_ATTRIBUTE_OID, SEAL_ATTRIBUTE_NAME, core.OctetString)
+    _registered = True
+
+
+# --- mechanism ------------------------------------------------------------------------------------
+def signature_mechanism(key_type: str, scheme: str, hash_name: str):
+    """The CMS signatureAlgorithm matching what the DigestSigner produces (asn1crypto object)."""
+    from asn1crypto import algos
+
+    if hash_name not in SUPPORTED_HASHES:
+        raise InvalidArgument(f"hash {hash_name!r} not in {SUPPORTED_HASHES}", what="hash algorithm")
+    if key_type == "ec" and scheme == "ecdsa":
+        # RFC 5753: the ECDSA signatureAlgorithm names the digest too.
+        return algos.SignedDigestAlgorithm({"algorithm": f"{hash_name}_ecdsa"})
+    if key_type == "rsa" and scheme == "pkcs1v15":
+        return algos.SignedDigestAlgorithm({"algorithm": "rsassa_pkcs1v15"})
+    if key_type == "rsa" and scheme == "pss":
+        digest = algos.DigestAlgorithm({"algorithm": hash_name})
+        params = algos.RSASSAPSSParams(
+            {
+                "hash_algorithm": digest,
+                "mask_gen_algorithm": algos.MaskGenAlgorithm(
+                    {"algorithm": "mgf1", "parameters": algos.DigestAlgorithm({"algorithm": hash_name})}
+                ),
+                "salt_length": hashlib.new(hash_name).digest_size,
+            }
+        )
+        return algos.SignedDigestAlgorithm({"algorithm": "rsassa_pss", "parameters": params})
+    raise MechanismUnsupported(f"key type {key_type!r} with scheme {scheme!r}", mechanism=f"{key_type}/{scheme}")
+
+
+def _check_signature(public_key, key_type: str, scheme: str, digest: bytes, hash_name: str, sig: bytes) -> None:
+    """Verify the token's signature with the certificate's key: a key/cert mismatch never reaches a file."""
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec, padding
+    from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
+
+    algo = {"sha256": hashes.SHA256(), "sha384": hashes.SHA384(), "sha512": hashes.SHA512()}[hash_name]
+    try:
+        if key_type == "ec":
+            public_key.verify(sig, digest, ec.ECDSA(Prehashed(algo)))
+        elif scheme == "pss":
+            pad = padding.PSS(mgf=padding.MGF1(algo), salt_length=algo.digest_size)
+            public_key.verify(sig, digest, pad, Prehashed(algo))
+        else:
+            public_key.verify(sig, digest, padding.PKCS1v15(), Prehashed(algo))
+    except (InvalidSignature, TypeError, ValueError) as exc:
+        raise SigningFailed(
+            "the key's signature does not verify with the certificate's public key "
+            f"({key_type}/{scheme}, {hash_name}): {type(exc).__name__}"
+        ) from exc
+
+
+def _placeholder_size(public_key, key_type: str) -> int:
+    """Upper bound of the signature length, for pyHanko's dry run (size estimate)."""
+    n = (public_key.key_size + 7) // 8
+    return 2 * n + 9 if key_type == "ec" else n
+
+
+def _make_token_signer_class():
+    """Build TokenPdfSigner lazily: its base class lives in pyHanko."""
+    from asn1crypto import core, x509
+    from cryptography import x509 as cx509
+    from pyhanko.sign.attributes import CMSAttributeProvider, SignedAttributeProviderSpec
+    from pyhanko.sign.signers.pdf_cms import Signer
+    from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+    class _SealAttributeProvider(CMSAttributeProvider):
+        attribute_type = SEAL_ATTRIBUTE_OID
+
+        def __init__(self, seal_der: bytes):
+            self.seal_der = seal_der
+
+        async def build_attr_value(self, dry_run=False):
+            return core.OctetString(self.seal_der)
+
+    class _WithSealAttribute(SignedAttributeProviderSpec):
+        def __init__(self, inner, seal_der: bytes):
+            self.inner = inner
+            self.seal_der = seal_der
+
+        def signed_attr_providers(self, data_digest: bytes, digest_algorithm: str):
+            yield from self.inner.signed_attr_providers(data_digest=data_digest, digest_algorithm=digest_algorithm)
+            yield _SealAttributeProvider(self.seal_der)
+
+    class TokenPdfSigner(Signer):
+        """pyHanko Signer over a DigestSigner: hashes the signed attributes here, the key signs the digest."""
+
+        def __init__(
+            self,
+            digest_signer: DigestSigner,
+            *,
+            hash_name: str = "sha256",
+            chain: Sequence[bytes] = (),
+            seal_der: bytes | None = None,
+        ):
+            try:
+                cert = x509.Certificate.load(bytes(digest_signer.certificate))
+                cert.native  # noqa: B018 - parse fully now, not halfway through signing
+                self._public_key = cx509.load_der_x509_certificate(bytes(digest_signer.certificate)).public_key()
+                chain_certs = [x509.Certificate.load(bytes(c)) for c in chain]
+                for c in chain_certs:
+                    c.native  # noqa: B018
+            except Exception as exc:  # noqa: BLE001
+                from ..errors import CertificateInvalid
+
+                raise CertificateInvalid(f"{type(exc).__name__}: {exc}") from exc
+            algo = cert.public_key.algorithm
+            if (algo == "ec") != (digest_signer.key_type == "ec") or algo not in ("rsa", "ec"):
+                raise MechanismUnsupported(
+                    f"certificate key {algo} vs signer key type {digest_signer.key_type}",
+                    mechanism=f"{digest_signer.key_type}/{digest_signer.scheme}",
+                )
+            self._digest_signer = digest_signer
+            self._hash_name = hash_name
+            self._seal_der = seal_der
+            super().__init__(
+                signing_cert=cert,
+                cert_registry=SimpleCertificateStore.from_certs([cert, *chain_certs]),
+                signature_mechanism=signature_mechanism(digest_signer.key_type, digest_signer.scheme, hash_name),
+                embed_roots=True,
+            )
+
+        def _signed_attr_provider_spec(self, attr_settings, timestamper=None, use_cades=False, is_pdf_sig=True):
+            # pyHanko picks its default (CAdES/PAdES) spec; we append the seal attribute to it.
+            inner = super()._signed_attr_provider_spec(
+                attr_settings=attr_settings, timestamper=timestamper, use_cades=use_cades, is_pdf_sig=is_pdf_sig
+            )
+            if self._seal_der is None:
+                return inner
+            return _WithSealAttribute(inner, self._seal_der)
+
+        async def async_sign_raw(self, data: bytes, digest_algorithm: str, dry_run=False) -> bytes:
+            ds = self._digest_signer
+            if dry_run:
+                return bytes(_placeholder_size(self._public_key, ds.key_type))
+            digest_algorithm = digest_algorithm.lower()
+            if digest_algorithm != self._hash_name:
+                raise SigningFailed(f"asked for {digest_algorithm}, configured for {self._hash_name}")
+            digest = hashlib.new(digest_algorithm, data).digest()
+            signature = bytes(ds.sign_digest(digest, digest_algorithm))
+            _check_signature(self._public_key, ds.key_type, ds.scheme, digest, digest_algorithm, signature)
+            return signature
+
+    return TokenPdfSigner
+
+
+_TOKEN_SIGNER_CLASS = None
+
+
+def token_pdf_signer(
+    digest_signer: DigestSigner,
+    *,
+    hash_name: str = "sha256",
+    chain: Sequence[bytes] = (),
+    seal_der: bytes | None = None,
+):
+    """A pyHanko `Signer` (class TokenPdfSigner) wrapping `digest_signer`."""
+    global _TOKEN_SIGNER_CLASS
+    register_seal_attribute()
+    if _TOKEN_SIGNER_CLASS is None:
+        _TOKEN_SIGNER_CLASS = _make_token_signer_class()
+    return _TOKEN_SIGNER_CLASS(digest_signer, hash_name=hash_name, chain=chain, seal_der=seal_der)
+
+
+# --- appearance -----------------------------------------------------------------------------------
+def image_matrix(width: float, height: float, rotation: int) -> tuple[float, ...]:
+    """`cm` operands mapping the image's unit square onto a width×height box in default user space,
+    turned by `rotation` degrees counter-clockwise, so that after the page's clockwise /Rotate the
+    image looks upright. `width`/`height` are the box's sides in user space (the /Rect's)."""
+    if rotation == 0:
+        return (width, 0, 0, height, 0, 0)
+    if rotation == 90:
+        return (0, height, -width, 0, width, 0)
+    if rotation == 180:
+        return (-width, 0, 0, -height, width, height)
+    if rotation == 270:
+        return (0, -height, width, 0, 0, height)
+    raise PlacementInvalid(f"rotation {rotation}", reason=f"unsupported page rotation {rotation}")
+
+
+def _load_png(png: bytes, index: int):
+    from PIL import Image
+
+    try:
+        img = Image.open(io.BytesIO(png))
+        img.load()
+    except Exception as exc:  # noqa: BLE001
+        raise InvalidArgument(f"spot image {index}: {type(exc).__name__}: {exc}", what="seal image") from exc
+    return img if img.mode == "RGBA" else img.convert("RGBA")
+
+
+def _seal_appearance(writer, width: float, height: float, image, rotation: int):
+    """An AppearanceContent drawing `image` (RGBA, alpha as /SMask) over the whole box, counter-rotated."""
+    from pyhanko.pdf_utils import generic
+    from pyhanko.pdf_utils.content import AppearanceContent, ResourceType
+    from pyhanko.pdf_utils.images import pil_image
+    from pyhanko.pdf_utils.layout import BoxConstraints
+
+    class SealPicture(AppearanceContent):
+        def render(self) -> bytes:
+            ref = pil_image(image, self.writer)
+            self.set_resource(ResourceType.XOBJECT, generic.pdf_name("/Seal"), ref)
+            m = image_matrix(self.box.width, self.box.height, rotation)
+            return b"q %s cm /Seal Do Q" % b" ".join(b"%.4f" % v for v in m)
+
+    return SealPicture(writer=writer, box=BoxConstraints(width=width, height=height))
+
+
+def _seal_style(image, rotation: int):
+    """A pyHanko stamp style whose only content is the seal picture: no border, no text, opacity 1."""
+    from pyhanko.stamp import BaseStampStyle
+
+    @dataclass(frozen=True)
+    class SealStyle(BaseStampStyle):
+        border_width: int = 0
+        background_opacity: float = 1.0
+
+        def create_stamp(self, writer, box, text_params):
+            return _seal_appearance(writer, box.width, box.height, image, rotation)
+
+    return SealStyle()
+
+
+def _add_stamp_annotation(writer, spot, image, rotation: int, field_name: str, index: int) -> None:
+    """A /Stamp annotation showing `image` at spot.rect, registered on its page in this revision."""
+    from pyhanko.pdf_utils import generic
+    from pyhanko.pdf_utils.generic import pdf_name, pdf_string
+
+    x0, y0, x1, y1 = spot.rect
+    page_ref, _ = writer.find_page_for_modification(spot.page_index)
+    appearance = _seal_appearance(writer, x1 - x0, y1 - y0, image, rotation)
+    annot = generic.DictionaryObject(
+        {
+            pdf_name("/Type"): pdf_name("/Annot"),
+            pdf_name("/Subtype"): pdf_name("/Stamp"),
+            pdf_name("/Rect"): generic.ArrayObject(generic.FloatObject(round(v, 4)) for v in (x0, y0, x1, y1)),
+            pdf_name("/F"): generic.NumberObject(STAMP_ANNOT_FLAGS),
+            pdf_name("/P"): page_ref,
+            pdf_name("/NM"): pdf_string(f"{field_name}-{index}"),
+            pdf_name("/Contents"): pdf_string(f"Seal picture of signature {field_name}"),
+        }
+    )
+    appearance.apply_appearance(annot)
+    writer.register_annotation(page_ref, writer.add_object(annot))
+
+
+# --- signing --------------------------------------------------------------------------------------
+def _check_spots(spots: Sequence[StampSpot], spot_images: Sequence[bytes], page_count: int) -> list[int]:
+    if not spots:
+        raise InvalidArgument("no stamp spot", what="seal placement")
+    if len(spots) != len(spot_images):
+        raise InvalidArgument(f"{len(spots)} spots but {len(spot_images)} images", what="seal placement")
+    rotations = []
+    for spot in spots:
+        if not 0 <= spot.page_index < page_count:
+            raise PageOutOfRange(f"page index {spot.page_index}", page=spot.page_index + 1, count=page_count)
+        x0, y0, x1, y1 = spot.rect
+        if not (x0 < x1 and y0 < y1):
+            raise PlacementInvalid(f"rect {spot.rect}", reason="empty or inverted rectangle")
+        rotation = int(spot.rotation) % 360
+        if rotation not in _ALLOWED_ROTATIONS:
+            raise PlacementInvalid(f"rotation {spot.rotation}", reason="page rotation is not a multiple of 90°")
+        rotations.append(rotation)
+    return rotations
+
+
+def sign_pdf(
+    input_path: Path,
+    output: BinaryIO,
+    *,
+    signer: DigestSigner,
+    spots: Sequence[StampSpot],
+    spot_images: Sequence[bytes],
+    seal_der: bytes | None,
+    settings: SignSettings,
+    chain: Sequence[bytes] = (),
+) -> SignOutcome:
+    """Sign `input_path` as an incremental update and write the whole signed file to `output`.
+
+    `spot_images[i]` (RGBA PNG) is shown at `spots[i]`; the first spot is the signature widget, the
+    others become stamp annotations in the same revision. Nothing is written to `output` unless
+    signing succeeded (the signed file is built in memory first). `chain`: DER CA certificates to
+    embed next to the signing certificate.
+    """
+    from pyhanko.pdf_utils.misc import PdfError
+    from pyhanko.sign.general import SigningError
+
+    input_path = Path(input_path)
+    name = input_path.name
+    try:
+        data = input_path.read_bytes()
+    except OSError as exc:
+        raise DocumentDamaged(f"cannot read: {exc.strerror or exc}", name=name) from exc
+    facts = facts_from_bytes(data, name)
+    check_can_sign(facts)
+    rotations = _check_spots(spots, spot_images, facts.page_count)
+    images = [_load_png(png, i) for i, png in enumerate(spot_images)]
+    field_name = settings.field_name or f"Seal-{uuid.uuid4().hex[:8]}"
+    pdf_signer_obj = token_pdf_signer(signer, hash_name=settings.hash_name, chain=chain, seal_der=seal_der)
+
+    try:
+        signed = _sign_bytes(data, pdf_signer_obj, spots, images, rotations, field_name, settings)
+    except SealDeskError:
+        raise
+    except SigningError as exc:
+        cause = exc.__cause__ or exc.__context__
+        if isinstance(cause, SealDeskError):
+            raise cause from exc
+        raise DocumentError(f"pyHanko: {exc}") from exc
+    except PdfError as exc:
+        raise DocumentDamaged(f"pyHanko: {exc}", name=name) from exc
+
+    output.write(signed)
+    return SignOutcome(
+        field_name=field_name,
+        pages_stamped=tuple(sorted({s.page_index for s in spots})),
+        stamp_annotations=len(spots) - 1,
+        timestamped=settings.tsa_url is not None,
+    )
+
+
+def _sign_bytes(data: bytes, pdf_signer_obj, spots, images, rotations, field_name, settings) -> bytes:
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import fields, signers
+    from pyhanko.sign.signers.pdf_byterange import BuildProps
+    from pyhanko.sign.timestamps.common_utils import TimestampRequestError
+    from pyhanko.sign.timestamps.requests_client import RequestsHTTPTimeStamper
+
+    writer = IncrementalPdfFileWriter(io.BytesIO(data), strict=False)
+    for index, (spot, image, rotation) in enumerate(zip(spots, images, rotations, strict=True)):
+        if index:
+            _add_stamp_annotation(writer, spot, image, rotation, field_name, index)
+
+    first = spots[0]
+    meta = signers.PdfSignatureMetadata(
+        field_name=field_name,
+        md_algorithm=settings.hash_name,
+        reason=settings.reason,
+        location=settings.location,
+        subfilter=fields.SigSeedSubFilter.PADES if settings.pades else fields.SigSeedSubFilter.ADOBE_PKCS7_DETACHED,
+        app_build_props=BuildProps(name="SealDesk"),
+    )
+    timestamper = None
+    if settings.tsa_url:
+        timestamper = RequestsHTTPTimeStamper(settings.tsa_url, timeout=settings.tsa_timeout)
+    pdf_signer = signers.PdfSigner(
+        meta,
+        signer=pdf_signer_obj,
+        timestamper=timestamper,
+        stamp_style=_seal_style(images[0], rotations[0]),
+        new_field_spec=fields.SigFieldSpec(
+            sig_field_name=field_name, on_page=first.page_index, box=tuple(float(v) for v in first.rect)
+        ),
+    )
+    out = io.BytesIO()
+    try:
+        pdf_signer.sign_pdf(writer, output=out)
+    except TimestampRequestError as exc:
+        raise NetworkError(f"time-stamping service: {exc}", server=settings.tsa_url) from exc
+    return out.getvalue()

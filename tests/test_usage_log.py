@@ -1,0 +1,552 @@
+"""The local usage log: records, canonical encoding, hash chain, signatures, tampering, concurrency."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import multiprocessing
+import sqlite3
+import threading
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa, utils
+from cryptography.x509.oid import NameOID
+
+from app.core.clock import fixed_clock
+from app.core.errors import InvalidArgument, UsageLogCorrupt, UsageLogError
+from app.core.usage import (
+    GENESIS_HASH,
+    NewRecord,
+    Placement,
+    RecordFormatError,
+    UsageLog,
+    UsageRecord,
+    canonical_json,
+)
+
+# --- software signers (the DigestSigner shape, backed by cryptography) ----------------------------
+
+
+def _make_cert(key, serial: int, name: str) -> bytes:
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(serial)
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=365))
+        .sign(key, hashes.SHA256())
+    )
+    return cert.public_bytes(serialization.Encoding.DER)
+
+
+@dataclass
+class SoftSigner:
+    """A DigestSigner in software; `raw_ecdsa` mimics PKCS#11's r‖s output."""
+
+    key: object
+    certificate: bytes
+    key_type: str
+    scheme: str
+    raw_ecdsa: bool = False
+    calls: int = 0
+
+    def sign_digest(self, digest: bytes, hash_name: str) -> bytes:
+        assert hash_name == "sha256" and len(digest) == 32
+        self.calls += 1
+        prehashed = utils.Prehashed(hashes.SHA256())
+        if self.scheme == "pkcs1v15":
+            return self.key.sign(digest, padding.PKCS1v15(), prehashed)
+        if self.scheme == "pss":
+            return self.key.sign(digest, padding.PSS(padding.MGF1(hashes.SHA256()), 32), prehashed)
+        der = self.key.sign(digest, ec.ECDSA(prehashed))
+        if not self.raw_ecdsa:
+            return der
+        r, s = utils.decode_dss_signature(der)
+        size = (self.key.curve.key_size + 7) // 8
+        return r.to_bytes(size, "big") + s.to_bytes(size, "big")
+
+    @property
+    def serial_hex(self) -> str:
+        return format(x509.load_der_x509_certificate(self.certificate).serial_number, "X")
+
+    def pem(self) -> bytes:
+        return self.key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+
+
+_KEY_CACHE: dict[str, object] = {}
+
+
+def _rsa_key(tag: str):
+    if tag not in _KEY_CACHE:
+        _KEY_CACHE[tag] = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return _KEY_CACHE[tag]
+
+
+def rsa_signer(scheme: str = "pkcs1v15", tag: str = "a", serial: int = 0x1A2B3C) -> SoftSigner:
+    key = _rsa_key(tag)
+    return SoftSigner(key, _make_cert(key, serial, f"RSA {tag}"), "rsa", scheme)
+
+
+def ec_signer(raw: bool = True, serial: int = 0x77) -> SoftSigner:
+    key = ec.generate_private_key(ec.SECP256R1())
+    return SoftSigner(key, _make_cert(key, serial, "EC"), "ec", "ecdsa", raw_ecdsa=raw)
+
+
+def new_record(signer: SoftSigner, holder: str = "TOKEN1:1A2B3C", name: str = "合同.pdf", **changes) -> NewRecord:
+    content = f"signed output of {name}".encode()
+    from cryptography.hazmat.primitives import hashes as h
+
+    sm3 = h.Hash(h.SM3())
+    sm3.update(content)
+    base = NewRecord(
+        holder=holder,
+        seal_id="4403000000001",
+        seal_name="深圳市示例科技有限公司合同专用章",
+        seal_kind="official",
+        cert_serial=signer.serial_hex,
+        cert_issuer="CN=Test CA",
+        document_name=name,
+        document_sha256=hashlib.sha256(content).hexdigest(),
+        document_sm3=sm3.finalize().hex(),
+        page_count=3,
+        placements=(Placement(1, 120.5, 230.25, 42.0, 42.0), Placement(3, -21.0, 100.0, 10.5, 42.0)),
+        approval_ref="SP-2026-0042",
+        purpose="签订采购合同",
+    )
+    return replace(base, **changes)
+
+
+@pytest.fixture
+def log_path(tmp_path: Path) -> Path:
+    return tmp_path / "usage.sqlite3"
+
+
+@pytest.fixture
+def log(log_path: Path):
+    usage_log = UsageLog(log_path, client_host="test-host", client_version="9.9.9")
+    yield usage_log
+    usage_log.close()
+
+
+def raw_sql(path: Path, *statements: str, params: tuple = ()) -> None:
+    """Tamper with the file directly, as an attacker with file access would (dropping the guards first)."""
+    conn = sqlite3.connect(path)
+    conn.execute("DROP TRIGGER IF EXISTS records_append_only_update")
+    conn.execute("DROP TRIGGER IF EXISTS records_append_only_delete")
+    for statement in statements:
+        conn.execute(statement, params if "?" in statement else ())
+    conn.commit()
+    conn.close()
+
+
+def problems_text(log: UsageLog) -> str:
+    result = log.verify()
+    assert not result.ok
+    return "\n".join(result.problems)
+
+
+# --- round trip, encoding -------------------------------------------------------------------------
+
+
+def test_append_and_read_back_round_trip(log: UsageLog) -> None:
+    signer = rsa_signer()
+    moment = datetime(2026, 11, 25, 8, 30, 15, 123456, tzinfo=UTC)
+    record = log.append(new_record(signer), signer, clock=fixed_clock(moment))
+
+    assert record.seq == 1 and record.prev_hash == GENESIS_HASH
+    assert record.stamped_at == "2026-11-25T08:30:15.123Z"
+    assert record.outcome == "signed" and record.refers_to is None
+    assert (record.client_host, record.client_version) == ("test-host", "9.9.9")
+    assert record.signer_cert_sha256 == hashlib.sha256(signer.certificate).hexdigest()
+    assert record.record_hash == hashlib.sha256(record.canonical_bytes()).hexdigest()
+    assert log.records() == [record]
+    assert log.records(holder=record.holder) == [record]
+    assert log.records(holder="someone else") == []
+    assert log.certificate(record.signer_cert_sha256) == signer.certificate
+
+    # JSON round trip (what the sync module uploads) survives a real JSON text round trip
+    wire = json.loads(json.dumps(record.to_json(), ensure_ascii=False))
+    assert UsageRecord.from_json(wire) == record
+    assert wire["placements"][1] == {
+        "page": 3, "x_mm": "-21.000", "y_mm": "100.000", "width_mm": "10.500", "height_mm": "42.000"
+    }  # fmt: skip
+
+    # the signature is independently verifiable with the certificate's public key over SHA-256(canonical)
+    public_key = x509.load_der_x509_certificate(signer.certificate).public_key()
+    public_key.verify(
+        base64.b64decode(record.signature), record.canonical_bytes(), padding.PKCS1v15(), hashes.SHA256()
+    )
+    assert log.verify().ok
+
+
+def test_canonical_bytes_are_specified_json(log: UsageLog) -> None:
+    signer = rsa_signer()
+    record = log.append(new_record(signer), signer)
+    canonical = record.canonical_bytes()
+    text = canonical.decode("utf-8")
+    # sorted keys, no whitespace, raw UTF-8 (no \\u escapes), no hash/signature inside
+    assert text.startswith('{"approval_ref":"SP-2026-0042","cert_issuer":"CN=Test CA",')
+    assert "合同专用章" in text and "\\u" not in text and ": " not in text and ", " not in text
+    body = json.loads(text)
+    assert list(body) == sorted(body)
+    assert "signature" not in body and "record_hash" not in body
+    assert body["format"] == "sealdesk-usage-record/1"
+    # rebuilding from the wire JSON, as a server in another language would, gives the same bytes
+    wire = record.to_json()
+    del wire["signature"], wire["record_hash"]
+    assert json.dumps(wire, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode() == canonical
+    # floats and non-ASCII keys are refused, so the encoding stays RFC 8785-compatible
+    with pytest.raises(RecordFormatError):
+        canonical_json({"x": 1.5})
+    with pytest.raises(RecordFormatError):
+        canonical_json({"键": 1})
+
+
+def test_placement_rounds_and_validates() -> None:
+    p = Placement(1, 10.00049, -0.0001, 42, 42)
+    assert (p.x_mm, p.y_mm, p.width_mm) == (10.0, 0.0, 42.0)
+    assert p.to_json()["y_mm"] == "0.000"
+    with pytest.raises(RecordFormatError):
+        Placement(0, 1, 1, 1, 1)
+    with pytest.raises(RecordFormatError):
+        Placement(1, float("nan"), 1, 1, 1)
+    with pytest.raises(RecordFormatError):
+        Placement(1, 1, 1, 0, 1)
+
+
+def test_invalid_new_record_is_refused_before_signing(log: UsageLog) -> None:
+    signer = rsa_signer()
+    with pytest.raises(InvalidArgument):
+        log.append(new_record(signer, document_sha256="ABC"), signer)
+    with pytest.raises(InvalidArgument):
+        log.append(new_record(signer, page_count=2), signer)  # placement on page 3
+    assert signer.calls == 0 and log.records() == []
+
+
+# --- chain ----------------------------------------------------------------------------------------
+
+
+def test_seq_is_per_holder_and_chained(log: UsageLog) -> None:
+    signer_a, signer_b = rsa_signer(), rsa_signer("pss", tag="b", serial=0xB0B)
+    a = [log.append(new_record(signer_a, holder="A", name=f"a{i}.pdf"), signer_a) for i in range(3)]
+    b = [log.append(new_record(signer_b, holder="B", name=f"b{i}.pdf"), signer_b) for i in range(2)]
+    a.append(log.append(new_record(signer_a, holder="A", name="a3.pdf"), signer_a))
+
+    assert [r.seq for r in a] == [1, 2, 3, 4] and [r.seq for r in b] == [1, 2]
+    assert a[0].prev_hash == b[0].prev_hash == GENESIS_HASH
+    assert [r.prev_hash for r in a[1:]] == [r.record_hash for r in a[:-1]]
+    assert b[1].prev_hash == b[0].record_hash
+    assert log.records(holder="A") == a
+    assert log.records(holder="A", after_seq=2) == a[2:]
+    assert [r.document_name for r in log.records()] == ["a0.pdf", "a1.pdf", "a2.pdf", "b0.pdf", "b1.pdf", "a3.pdf"]
+    assert log.holders() == ["A", "B"]
+    result = log.verify()
+    assert result.ok and result.checked == 6 and result.problems == ()
+
+
+@pytest.mark.parametrize("raw", [True, False], ids=["raw-r-s", "der"])
+def test_ecdsa_signatures_are_stored_as_der_and_verify(log: UsageLog, raw: bool) -> None:
+    signer = ec_signer(raw=raw)
+    record = log.append(new_record(signer, holder="EC"), signer)
+    signature = base64.b64decode(record.signature)
+    assert signature[0] == 0x30  # DER SEQUENCE
+    public_key = x509.load_der_x509_certificate(signer.certificate).public_key()
+    public_key.verify(signature, record.canonical_bytes(), ec.ECDSA(hashes.SHA256()))
+    assert log.verify().ok
+
+
+def test_log_survives_reopen_and_is_wal(log_path: Path) -> None:
+    signer = rsa_signer()
+    with UsageLog(log_path) as first:
+        record = first.append(new_record(signer), signer)
+        assert first._connection().execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    conn = sqlite3.connect(log_path)
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"  # persistent in the file
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
+    conn.close()
+    with UsageLog(log_path) as second:
+        assert second.records() == [record]
+        assert second.append(new_record(signer), signer).seq == 2
+        assert second.verify().ok
+
+
+def test_default_path_is_in_the_data_dir() -> None:
+    from app.core.paths import data_dir
+
+    with UsageLog() as usage_log:
+        assert usage_log.path == data_dir() / "usage.sqlite3"
+        assert usage_log.path.exists()
+
+
+# --- failures never write -------------------------------------------------------------------------
+
+
+class ExplodingSigner(SoftSigner):
+    def sign_digest(self, digest: bytes, hash_name: str) -> bytes:
+        raise RuntimeError("token removed")
+
+
+def test_failing_signer_writes_nothing_and_consumes_no_seq(log: UsageLog) -> None:
+    good = rsa_signer()
+    log.append(new_record(good), good)
+    bad = ExplodingSigner(good.key, good.certificate, "rsa", "pkcs1v15")
+    with pytest.raises(RuntimeError, match="token removed"):
+        log.append(new_record(bad), bad)
+    assert len(log.records()) == 1
+    assert log.append(new_record(good), good).seq == 2
+    assert log.verify().ok
+
+
+def test_signature_from_a_key_that_does_not_match_the_certificate_is_refused(log: UsageLog) -> None:
+    mismatched = rsa_signer()
+    mismatched = replace(mismatched, certificate=rsa_signer(tag="b", serial=mismatched_serial()).certificate)
+    with pytest.raises(UsageLogError):
+        log.append(new_record(mismatched), mismatched)
+    assert log.records() == []
+
+
+def mismatched_serial() -> int:
+    return 0x1A2B3C  # same serial, other key: only the signature check can tell
+
+
+def test_records_are_append_only_in_sql(log: UsageLog, log_path: Path) -> None:
+    signer = rsa_signer()
+    log.append(new_record(signer), signer)
+    conn = sqlite3.connect(log_path)
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        conn.execute("UPDATE records SET document_name = 'x.pdf'")
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        conn.execute("DELETE FROM records")
+    conn.close()
+
+
+# --- void -----------------------------------------------------------------------------------------
+
+
+def test_void_record_refers_to_the_voided_one(log: UsageLog) -> None:
+    signer = rsa_signer()
+    first = log.append(new_record(signer), signer)
+    void = log.void(first, "output not written: PermissionError", signer)
+    assert (void.outcome, void.refers_to, void.seq, void.prev_hash) == ("void", first.record_id, 2, first.record_hash)
+    assert void.purpose == "output not written: PermissionError"
+    assert void.document_sha256 == first.document_sha256
+    assert log.records() == [first, void]  # the original is untouched
+    assert log.verify().ok
+    with pytest.raises(UsageLogError, match="already voided"):
+        log.void(first, "again", signer)
+    with pytest.raises(UsageLogError, match="cannot be voided"):
+        log.void(void, "a void of a void", signer)
+    stranger = replace(first, record_id="00000000-0000-4000-8000-000000000000")
+    with pytest.raises(UsageLogError, match="not in this usage log"):
+        log.void(stranger, "unknown", signer)
+    with pytest.raises(InvalidArgument):
+        log.void(first, "  ", signer)
+    assert len(log.records()) == 2
+
+
+# --- tampering ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def three(log: UsageLog) -> list[UsageRecord]:
+    signer = rsa_signer()
+    return [log.append(new_record(signer, name=f"doc{i}.pdf"), signer) for i in range(3)]
+
+
+def test_edited_field_is_reported(log: UsageLog, log_path: Path, three: list[UsageRecord]) -> None:
+    raw_sql(log_path, "UPDATE records SET document_name = 'forged.pdf' WHERE seq = 2")
+    text = problems_text(log)
+    assert f"record {three[1].record_id}" in text and "seq 2" in text
+    assert "record_hash does not match its content" in text
+
+
+def test_edited_field_with_recomputed_hash_breaks_the_chain_and_signature(
+    log: UsageLog, log_path: Path, three: list[UsageRecord]
+) -> None:
+    forged = replace(three[1], document_name="forged.pdf")
+    forged = replace(forged, record_hash=forged.computed_hash())
+    raw_sql(log_path, "UPDATE records SET document_name = ?, record_hash = ? WHERE seq = 2",
+            params=(forged.document_name, forged.record_hash))  # fmt: skip
+    text = problems_text(log)
+    assert f"{three[1].record_id} (holder 'TOKEN1:1A2B3C', seq 2): bad signature" in text
+    assert f"{three[2].record_id} (holder 'TOKEN1:1A2B3C', seq 3): prev_hash does not match" in text
+
+
+def test_deleted_middle_record_is_reported(log: UsageLog, log_path: Path, three: list[UsageRecord]) -> None:
+    raw_sql(log_path, "DELETE FROM records WHERE seq = 2")
+    result = log.verify()
+    assert not result.ok and result.checked == 2
+    text = "\n".join(result.problems)
+    assert f"{three[2].record_id} (holder 'TOKEN1:1A2B3C', seq 3): seq 2 missing" in text
+    assert "prev_hash does not match" in text
+
+
+def test_swapped_signatures_are_reported(log: UsageLog, log_path: Path, three: list[UsageRecord]) -> None:
+    raw_sql(
+        log_path,
+        f"UPDATE records SET signature = '{three[2].signature}' WHERE seq = 1",
+        f"UPDATE records SET signature = '{three[0].signature}' WHERE seq = 3",
+    )
+    problems = log.verify().problems
+    bad = [p for p in problems if "bad signature" in p]
+    assert len(bad) == 2
+    assert any(three[0].record_id in p for p in bad) and any(three[2].record_id in p for p in bad)
+
+
+def test_reordered_records_are_reported(log: UsageLog, log_path: Path, three: list[UsageRecord]) -> None:
+    # swap the seq numbers of records 1 and 3: the order claimed no longer matches the chain
+    raw_sql(
+        log_path,
+        "UPDATE records SET seq = -1 WHERE seq = 1",
+        "UPDATE records SET seq = 1 WHERE seq = 3",
+        "UPDATE records SET seq = 3 WHERE seq = -1",
+    )
+    text = problems_text(log)
+    assert "prev_hash does not match" in text and "record_hash does not match its content" in text
+    assert three[0].record_id in text and three[2].record_id in text
+
+
+def test_signature_by_another_key_is_reported(log: UsageLog, log_path: Path, three: list[UsageRecord]) -> None:
+    other = rsa_signer(tag="b", serial=0xB0B)
+    forged_sig = base64.b64encode(other.sign_digest(bytes.fromhex(three[1].record_hash), "sha256")).decode()
+    raw_sql(log_path, "UPDATE records SET signature = ? WHERE seq = 2", params=(forged_sig,))
+    text = problems_text(log)
+    assert f"{three[1].record_id} (holder 'TOKEN1:1A2B3C', seq 2): bad signature" in text
+
+
+def test_last_record_rewritten_with_another_key_is_reported(
+    log: UsageLog, log_path: Path, three: list[UsageRecord]
+) -> None:
+    """An attacker rewrites the newest record and re-signs it with their own key and certificate."""
+    other = rsa_signer(tag="b", serial=0xB0B)
+    forged = replace(
+        three[2], document_name="forged.pdf", signer_cert_sha256=hashlib.sha256(other.certificate).hexdigest()
+    )
+    forged = replace(forged, record_hash=forged.computed_hash())
+    signature = base64.b64encode(other.sign_digest(bytes.fromhex(forged.record_hash), "sha256")).decode()
+    conn = sqlite3.connect(log_path)
+    conn.execute("INSERT INTO certificates VALUES (?, ?)", (forged.signer_cert_sha256, other.certificate))
+    conn.commit()
+    conn.close()
+    raw_sql(
+        log_path,
+        "UPDATE records SET document_name = ?, signer_cert_sha256 = ?, record_hash = ?, signature = ? WHERE seq = 3",
+        params=(forged.document_name, forged.signer_cert_sha256, forged.record_hash, signature),
+    )
+    text = problems_text(log)
+    assert f"{three[2].record_id} (holder 'TOKEN1:1A2B3C', seq 3): bad signature" in text
+    assert "is not the record's certificate" in text
+
+
+def test_unknown_signer_certificate_and_garbage_rows_are_reported(
+    log: UsageLog, log_path: Path, three: list[UsageRecord]
+) -> None:
+    raw_sql(
+        log_path,
+        "UPDATE records SET placements = 'not json' WHERE seq = 1",
+        f"UPDATE records SET signer_cert_sha256 = '{'ab' * 32}' WHERE seq = 2",
+    )
+    result = log.verify()
+    text = "\n".join(result.problems)
+    assert result.checked == 3
+    assert f"record {three[0].record_id} (holder 'TOKEN1:1A2B3C', seq 1): unreadable" in text
+    assert "is not known" in text
+    with pytest.raises(UsageLogCorrupt):
+        log.records()
+
+
+# --- concurrency ----------------------------------------------------------------------------------
+
+
+def test_concurrent_appends_from_threads_stay_gap_free(log_path: Path) -> None:
+    signer = rsa_signer()
+    shared = UsageLog(log_path)
+    errors: list[BaseException] = []
+
+    def work(own_connection: bool) -> None:
+        usage_log = UsageLog(log_path) if own_connection else shared
+        try:
+            for i in range(6):
+                usage_log.append(new_record(signer, name=f"t{threading.get_ident()}-{i}.pdf"), signer)
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            if own_connection:
+                usage_log.close()
+
+    threads = [threading.Thread(target=work, args=(i % 2 == 0,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    records = shared.records(holder="TOKEN1:1A2B3C")
+    assert [r.seq for r in records] == list(range(1, 25))
+    assert shared.verify().ok
+    shared.close()
+
+
+def _process_worker(path: str, key_pem: bytes, cert: bytes, count: int) -> None:
+    key = serialization.load_pem_private_key(key_pem, password=None)
+    signer = SoftSigner(key, cert, "rsa", "pkcs1v15")
+    with UsageLog(Path(path)) as usage_log:
+        for i in range(count):
+            usage_log.append(new_record(signer, name=f"p{i}.pdf"), signer)
+
+
+def test_concurrent_appends_from_processes_stay_gap_free(log_path: Path) -> None:
+    signer = rsa_signer()
+    UsageLog(log_path).close()
+    context = multiprocessing.get_context("spawn")
+    processes = [
+        context.Process(target=_process_worker, args=(str(log_path), signer.pem(), signer.certificate, 8))
+        for _ in range(2)
+    ]
+    for p in processes:
+        p.start()
+    for p in processes:
+        p.join(60)
+    assert [p.exitcode for p in processes] == [0, 0]
+    with UsageLog(log_path) as usage_log:
+        assert [r.seq for r in usage_log.records(holder="TOKEN1:1A2B3C")] == list(range(1, 17))
+        assert usage_log.verify().ok
+
+
+# --- damaged files --------------------------------------------------------------------------------
+
+
+def test_garbage_file_gives_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "usage.sqlite3"
+    path.write_bytes(b"this is not a database at all\x00\xff" * 200)
+    with pytest.raises(UsageLogCorrupt) as info:
+        UsageLog(path)
+    assert isinstance(info.value, UsageLogError)
+    assert "not a readable SQLite database" in info.value.user_message()
+    assert str(path) in str(info.value)
+
+
+def test_newer_schema_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "usage.sqlite3"
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA user_version = 99")
+    conn.close()
+    with pytest.raises(UsageLogError, match="schema 99"):
+        UsageLog(path)
+
+
+def test_closed_log_raises(log: UsageLog) -> None:
+    log.close()
+    with pytest.raises(UsageLogError):
+        log.records()
