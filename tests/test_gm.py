@@ -137,3 +137,25 @@ def test_we_verify_openssl_signatures_and_certificates(tmp_path: Path) -> None:
     cert = x509.Certificate.load(cert_der)
     assert cert["signature_algorithm"]["algorithm"].dotted == gm.SM2_WITH_SM3_OID
     assert gm.sm2_verify(point, cert["tbs_certificate"].dump(), cert["signature_value"].native)
+
+
+def test_load_sm2_p12_made_by_openssl3_with_pbes2(tmp_path: Path) -> None:
+    """OpenSSL 3's default PKCS#12: PBES2 (PBKDF2-HMAC-SHA256, AES-256-CBC) and a SHA-256 MAC."""
+    assert _openssl("genpkey", "-algorithm", "SM2", "-out", "key.pem", cwd=tmp_path).returncode == 0
+    out = _openssl(
+        "req", "-x509", "-new", "-key", "key.pem", "-subj", "/CN=p12", "-sm3", "-sigopt",
+        "distid:1234567812345678", "-days", "1", "-out", "cert.pem", cwd=tmp_path,
+    )
+    assert out.returncode == 0, out.stderr
+    out = _openssl(
+        "pkcs12", "-export", "-inkey", "key.pem", "-in", "cert.pem", "-passout", "pass:secret", "-out", "k.p12",
+        cwd=tmp_path,
+    )
+    assert out.returncode == 0, out.stderr
+    scalar, cert_der = gm.load_sm2_p12((tmp_path / "k.p12").read_bytes(), b"secret")
+    assert _openssl("x509", "-in", "cert.pem", "-outform", "DER", "-out", "cert.der", cwd=tmp_path).returncode == 0
+    assert cert_der == (tmp_path / "cert.der").read_bytes()
+    sig = gm.sm2_sign(scalar, b"x")
+    assert gm.sm2_verify(gm.sm2_public_point_from_cert(cert_der), b"x", sig)
+    with pytest.raises(ValueError):
+        gm.load_sm2_p12((tmp_path / "k.p12").read_bytes(), b"wrong")

@@ -117,3 +117,20 @@ def test_signed_value_v4_data_hash_and_tampering(signed_value: bytes) -> None:
     bad = verify_ses_signature(parse_ses_signature(bytes(tampered)))
     assert not bad.signature_ok and not bad.ok
     assert bad.seal_check.maker_signature_ok  # the seal itself is untouched
+
+
+def test_signed_value_inside_the_signed_ofd(interop_dir: Path) -> None:
+    """SESV4SignDoc.ofd: dataHash = SM3(Signature.xml); it was signed after the test keys had expired."""
+    import zipfile
+
+    with zipfile.ZipFile(interop_dir / "SESV4SignDoc.ofd") as ofd:
+        sig = parse_ses_signature(ofd.read("Doc_0/Signs/Sign_0/SignedValue.dat"))
+        signature_xml = ofd.read(sig.property_info.lstrip("/"))
+        seal_file = ofd.read("Doc_0/Signs/Sign_0/Seal.esl")
+    check = verify_ses_signature(sig, data=signature_xml)
+    assert check.signature_ok and check.data_hash_ok is True
+    assert sig.time_info.year > 2022  # after validEnd of the seal and both certificates
+    assert check.seal_check.maker_signature_ok and check.seal_check.bound is True
+    assert check.seal_check.status == "expired" and not check.ok
+    assert any(isinstance(p, SealExpired) for p in check.problems)
+    assert parse_seal(seal_file).es_id == sig.seal.es_id

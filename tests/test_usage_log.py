@@ -8,6 +8,7 @@ import json
 import multiprocessing
 import sqlite3
 import threading
+import time
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -498,29 +499,35 @@ def test_concurrent_appends_from_threads_stay_gap_free(log_path: Path) -> None:
     shared.close()
 
 
-def _process_worker(path: str, key_pem: bytes, cert: bytes, count: int) -> None:
+def _process_worker(path: str, key_pem: bytes, cert: bytes, count: int, start) -> None:
     key = serialization.load_pem_private_key(key_pem, password=None)
     signer = SoftSigner(key, cert, "rsa", "pkcs1v15")
     with UsageLog(Path(path)) as usage_log:
+        start.wait(30)
         for i in range(count):
-            usage_log.append(new_record(signer, name=f"p{i}.pdf"), signer)
+            usage_log.append(new_record(signer, name=f"pid{multiprocessing.current_process().pid}-{i}.pdf"), signer)
+            time.sleep(0.003)  # let the other process in between (SQLite's busy handler backs off)
 
 
 def test_concurrent_appends_from_processes_stay_gap_free(log_path: Path) -> None:
     signer = rsa_signer()
     UsageLog(log_path).close()
     context = multiprocessing.get_context("spawn")
+    start = context.Event()
     processes = [
-        context.Process(target=_process_worker, args=(str(log_path), signer.pem(), signer.certificate, 8))
+        context.Process(target=_process_worker, args=(str(log_path), signer.pem(), signer.certificate, 20, start))
         for _ in range(2)
     ]
     for p in processes:
         p.start()
+    start.set()  # both write at the same time
     for p in processes:
         p.join(60)
     assert [p.exitcode for p in processes] == [0, 0]
     with UsageLog(log_path) as usage_log:
-        assert [r.seq for r in usage_log.records(holder="TOKEN1:1A2B3C")] == list(range(1, 17))
+        records = usage_log.records(holder="TOKEN1:1A2B3C")
+        assert [r.seq for r in records] == list(range(1, 41))
+        assert len({r.document_name.split("-")[0] for r in records}) == 2  # both processes wrote
         assert usage_log.verify().ok
 
 

@@ -95,14 +95,18 @@ class _RawSpki(core.Sequence):
 
 
 def sm2_public_point_from_cert(cert_der: bytes) -> bytes:
-    """The certificate's public key as a 65-byte uncompressed point 04||X||Y."""
-    cert = x509.Certificate.load(cert_der)
-    spki = _RawSpki.load(cert["tbs_certificate"]["subject_public_key_info"].dump())
-    return normalise_public_point(bytes(spki["public_key"]))
+    """The certificate's public key as a 65-byte uncompressed point 04||X||Y (ValueError if none)."""
+    try:
+        cert = x509.Certificate.load(cert_der)
+        spki = _RawSpki.load(cert["tbs_certificate"]["subject_public_key_info"].dump())
+        key_bytes = bytes(spki["public_key"])
+    except Exception as exc:  # asn1crypto raises several types for damaged input
+        raise ValueError(f"unreadable certificate: {exc}") from exc
+    return normalise_public_point(key_bytes)
 
 
 def _crypt(public_point_hex: str = "", private_hex: str = ""):
-    from gmssl import sm2  # noqa: PLC0415 - gmssl is only needed for SM2 operations
+    from gmssl import sm2  # only needed for SM2 operations
 
     crypt = sm2.CryptSM2(private_key=private_hex, public_key="")
     crypt.public_key = public_point_hex  # set directly: the constructor's lstrip("04") is wrong
@@ -198,13 +202,13 @@ def _pkcs12_kdf(password: bytes, salt: bytes, iterations: int, purpose: int, siz
 
 def _pbe_decrypt(algorithm, ciphertext: bytes, password: bytes) -> bytes:
     """Decrypt PKCS#12 PBE (SHA-1 3DES / RC2) or PBES2 (PBKDF2 + AES/3DES) content."""
-    from cryptography.hazmat.primitives import padding  # noqa: PLC0415
-    from cryptography.hazmat.primitives.ciphers import Cipher, modes  # noqa: PLC0415
+    from cryptography.hazmat.primitives import padding
+    from cryptography.hazmat.primitives.ciphers import Cipher, modes
 
     name = algorithm["algorithm"].native
     if name == "pbes2":
-        from cryptography.hazmat.primitives.ciphers import algorithms  # noqa: PLC0415
-        from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC  # noqa: PLC0415
+        from cryptography.hazmat.primitives.ciphers import algorithms
+        from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
 
         cipher_name = algorithm.encryption_cipher
         key_length = algorithm.key_length
@@ -215,7 +219,7 @@ def _pbe_decrypt(algorithm, ciphertext: bytes, password: bytes) -> bytes:
         if cipher_name == "aes":
             cipher = algorithms.AES(key)
         elif cipher_name == "tripledes":
-            from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES  # noqa: PLC0415
+            from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
 
             cipher = TripleDES(key)
         else:
@@ -229,13 +233,13 @@ def _pbe_decrypt(algorithm, ciphertext: bytes, password: bytes) -> bytes:
     key = _pkcs12_kdf(password, salt, iterations, 1, algorithm.key_length, "sha1")
     iv = _pkcs12_kdf(password, salt, iterations, 2, 8, "sha1")
     if name in ("pkcs12_sha1_tripledes_3key", "pkcs12_sha1_tripledes_2key"):
-        from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES  # noqa: PLC0415
+        from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
 
         decryptor = Cipher(TripleDES(key), modes.CBC(iv)).decryptor()
         padded = decryptor.update(ciphertext) + decryptor.finalize()
     elif name in ("pkcs12_sha1_rc2_40", "pkcs12_sha1_rc2_128"):
         # cryptography's RC2 accepts only 128-bit keys; pycryptodomex (gmssl's own dependency) does RC2-40.
-        from Cryptodome.Cipher import ARC2  # noqa: PLC0415
+        from Cryptodome.Cipher import ARC2
 
         padded = ARC2.new(key, ARC2.MODE_CBC, iv=iv, effective_keylen=len(key) * 8).decrypt(ciphertext)
     else:
@@ -270,7 +274,7 @@ def load_sm2_p12(data: bytes, password: bytes) -> tuple[int, bytes]:
     without an SM2 key and certificate; when several certificates are present, the one matching the key
     is returned.
     """
-    from asn1crypto import cms, pkcs12  # noqa: PLC0415
+    from asn1crypto import pkcs12
 
     register_oids()
     pfx = pkcs12.Pfx.load(data)
@@ -303,7 +307,6 @@ def load_sm2_p12(data: bytes, password: bytes) -> tuple[int, bytes]:
             walk_bags(info["content"].native)
         elif kind == "encrypted_data":
             enc = info["content"]["encrypted_content_info"]
-            assert isinstance(enc, cms.EncryptedContentInfo)
             walk_bags(_pbe_decrypt(enc["content_encryption_algorithm"], enc["encrypted_content"].native, password))
     if not scalars or not certs:
         raise ValueError("the PKCS#12 store holds no private key with a certificate")

@@ -168,6 +168,7 @@ class RawModule:
             table.C_GetSessionInfo
         )
         self._login = ctypes.CFUNCTYPE(CK_RV, CK_ULONG, CK_ULONG, ctypes.c_char_p, CK_ULONG)(table.C_Login)
+        self._close_session = ctypes.CFUNCTYPE(CK_RV, CK_ULONG)(table.C_CloseSession)
 
     def token_info(self, slot_id: int) -> tuple[int, RawTokenInfo | None]:
         """(CK_RV, info) of C_GetTokenInfo."""
@@ -195,3 +196,7 @@ class RawModule:
         """Whether the module still knows this session handle (C_GetSessionInfo answers CKR_OK)."""
         info = _SessionInfo()
         return self._get_session_info(session_handle, ctypes.byref(info)) == CKR_OK
+
+    def close_session(self, session_handle: int) -> int:
+        """C_CloseSession on a handle python-pkcs11 lost (its leaked wrong-PIN session)."""
+        return int(self._close_session(session_handle))

@@ -192,11 +192,11 @@ def draw_round_seal(
     span = layout.name_span_deg if n <= 16 else min(300.0, layout.name_span_deg + (n - 16) * 5)
     for _attempt in range(12):
         radius = d / 2 - rim - layout.name_gap * d - _CJK_INK_HEIGHT * size / 2
-        # Short names keep natural spacing instead of being spread over the whole arc.
-        step = min(span / n, math.degrees(1.35 * size / radius))
+        # The name is spread over the whole arc, as on real seals; only very short names keep gaps sane.
+        step = min(span / n, 45.0)
         # Glyphs must not touch at their inner (narrowest) edge.
         inner_pitch = math.radians(step) * (radius - _CJK_INK_HEIGHT * size / 2)
-        xscale = min(0.85, 0.9 * inner_pitch / (_CJK_INK_WIDTH * size))
+        xscale = min(1.0 if n <= 8 else 0.85, 0.9 * inner_pitch / (_CJK_INK_WIDTH * size))
         if xscale >= 0.55:
             break
         size *= 0.92
@@ -289,4 +289,119 @@ def draw_square_name_seal(
             size = cell_h / _CJK_INK_HEIGHT * 0.94
             xscale = (col_w * 0.94) / (_CJK_INK_WIDTH * size)
             _glyph(page, ch, (x, y), size, xscale=xscale, bold=0.045)
+    return _to_png(doc, page, dpi)
+
+
+def _ellipse_point(a: float, b: float, t: float) -> tuple[float, float]:
+    """Point at parameter t (radians, 0 = top, clockwise) of an ellipse centred on the origin (y down)."""
+    return a * math.sin(t), -b * math.cos(t)
+
+
+def _ellipse_positions(a: float, b: float, t_span: float, n: int) -> list[float]:
+    """Parameters of n points spaced by equal arc length over [-t_span/2, t_span/2] (centres of n cells)."""
+    samples = 720
+    ts = [-t_span / 2 + t_span * k / samples for k in range(samples + 1)]
+    lengths = [0.0]
+    for k in range(samples):
+        x0, y0 = _ellipse_point(a, b, ts[k])
+        x1, y1 = _ellipse_point(a, b, ts[k + 1])
+        lengths.append(lengths[-1] + math.hypot(x1 - x0, y1 - y0))
+    total = lengths[-1]
+    result = []
+    k = 0
+    for i in range(n):
+        target = total * (i + 0.5) / n
+        while lengths[k + 1] < target:
+            k += 1
+        frac = (target - lengths[k]) / (lengths[k + 1] - lengths[k])
+        result.append(ts[k] + frac * (ts[k + 1] - ts[k]))
+    return result
+
+
+def draw_oval_seal(
+    org_name: str,
+    purpose: str = "发票专用章",
+    *,
+    width_mm: float = 40.0,
+    height_mm: float = 30.0,
+    code: str = "",
+    dpi: int = DEFAULT_DPI,
+) -> bytes:
+    """Draw an oval seal such as the 40 × 30 mm invoice seal (发票专用章).
+
+    Ring, organisation name along the upper part of the ellipse (clockwise, glyphs upright to the ring),
+    the taxpayer number (`code`) straight across the middle, and the purpose text below it.
+    """
+    org_name = org_name.strip()
+    purpose = purpose.strip()
+    code = code.strip()
+    if not org_name:
+        raise InvalidArgument("empty organisation name", what="organisation name")
+    _check_size(width_mm, "width", 20, 80)
+    _check_size(height_mm, "height", 15, 80)
+    _check_dpi(dpi)
+    _check_glyphs(org_name, "organisation name")
+    _check_glyphs(purpose, "purpose")
+    if code and not all(ch.isascii() and ch.isalnum() for ch in code):
+        raise InvalidArgument(f"code={code!r}", what="taxpayer number (letters and digits only)")
+
+    import pymupdf
+
+    doc, page = _new_page(width_mm, height_mm)
+    w, h = width_mm * _PT_PER_MM, height_mm * _PT_PER_MM
+    cx, cy = w / 2, h / 2
+    rim = 1.0 / 30 * h
+    shape = page.new_shape()
+    shape.draw_oval((rim / 2, rim / 2, w - rim / 2, h - rim / 2))
+    shape.finish(color=_RED, width=rim, fill=None)
+    shape.commit()
+
+    # Name along the upper arc of an inner ellipse.
+    n = len(org_name)
+    size = 0.15 * h
+    span = math.radians(205 if n > 6 else 34 * n)
+    for _attempt in range(12):
+        inset = rim + 0.5 / 30 * h + _CJK_INK_HEIGHT * size / 2
+        a, b = w / 2 - inset, h / 2 - inset
+        params = _ellipse_positions(a, b, span, n)
+        # The narrowest spacing is near the ends, where the ellipse bends most; measure it on the inner edge.
+        ia, ib = a - _CJK_INK_HEIGHT * size / 2, b - _CJK_INK_HEIGHT * size / 2
+        pitch = min(
+            math.dist(_ellipse_point(ia, ib, t0), _ellipse_point(ia, ib, t1)) for t0, t1 in zip(params, params[1:], strict=False)
+        ) if n > 1 else size
+        xscale = min(1.0 if n <= 8 else 0.85, 0.9 * pitch / (_CJK_INK_WIDTH * size))
+        if xscale >= 0.55:
+            break
+        size *= 0.92
+    for ch, t in zip(org_name, params, strict=True):
+        x, y = _ellipse_point(a, b, t)
+        # Outward normal of the ellipse at t; the glyph's "up" points along it.
+        nx, ny = b * math.sin(t), -a * math.cos(t)
+        rotation = math.degrees(math.atan2(nx, -ny))
+        _glyph(page, ch, (cx + x, cy + y), size, xscale=xscale, rotate_deg=rotation, bold=0.025)
+
+    # Taxpayer number straight across the middle.
+    if code:
+        csize = 0.115 * h
+        font = pymupdf.Font(DIGIT_FONT)
+        natural = font.text_length(code, fontsize=csize)
+        cxscale = min(0.85, 0.56 * w / natural)
+        left = cx - natural * cxscale / 2
+        x = left
+        for ch in code:
+            advance = font.text_length(ch, fontsize=csize) * cxscale
+            _glyph(page, ch, (x + advance / 2, cy + 0.03 * h), csize, xscale=cxscale, bold=0.02, font=DIGIT_FONT)
+            x += advance
+
+    # Purpose text below.
+    if purpose:
+        psize = 0.15 * h
+        natural = len(purpose) * _CJK_INK_WIDTH * psize
+        pxscale = min(0.9, 0.5 * w / natural)
+        advance = psize * pxscale
+        py = cy + 0.28 * h
+        left = cx - advance * len(purpose) / 2
+        for i, ch in enumerate(purpose):
+            _glyph(page, ch, (left + (i + 0.5) * advance, py), psize, xscale=pxscale, bold=0.025)
+
     return _to_png(doc, page, dpi)

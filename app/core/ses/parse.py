@@ -23,9 +23,14 @@ def _time(value: core.Asn1Value) -> datetime:
         value = value.parsed
     if isinstance(value, core.UTCTime | core.GeneralizedTime):
         moment = value.native
-    elif isinstance(value, core.OctetBitString | core.OctetString | core.AbstractString):
+    elif isinstance(value, core.BitString | core.OctetBitString | core.OctetString | core.AbstractString):
         # v1 TBS_Sign.timeInfo is a BIT STRING; it holds a time written as text
-        raw = bytes(value.native) if not isinstance(value, core.AbstractString) else value.native.encode()
+        if isinstance(value, core.AbstractString):
+            raw = value.native.encode()
+        elif isinstance(value, core.OctetString):
+            raw = value.native
+        else:
+            raw = value.contents[1:]  # skip the unused-bits count
         moment = _time_from_text(raw.decode("ascii", "strict").strip("\x00 "))
     else:
         raise ValueError(f"not a time: {value.__class__.__name__}")

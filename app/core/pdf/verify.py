@@ -1,0 +1,279 @@
+"""Verify the signatures of a PDF with pyHanko and condense the results into plain reports.
+
+Trust is explicit: only the roots the caller passes are trusted (never the operating system's list),
+nothing is fetched from the network, revocation checking is soft-fail. Parsing and checking the seal
+(SESeal) carried in our signed attribute is the caller's job; here it is only extracted.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from ..clock import Clock
+from ..errors import DocumentDamaged, DocumentEncrypted
+from .sign import SEAL_ATTRIBUTE_OID, register_seal_attribute
+
+COVERAGE_ENTIRE_FILE = "entire_file"
+COVERAGE_ENTIRE_REVISION = "entire_revision"
+COVERAGE_PARTIAL = "partial"
+
+MODIFICATION_LEVELS = ("none", "form_filling", "annotations", "other")
+
+
+@dataclass(frozen=True)
+class SignatureReport:
+    """One signature of the document, as pyHanko judged it."""
+
+    field_name: str
+    """Name of the signature field."""
+    signer_subject: str
+    """Signer certificate subject, human readable (e.g. "Common Name: …, Organization: …")."""
+    signer_org: str | None
+    """O= of the signer certificate subject."""
+    signer_serial: str
+    """Signer certificate serial number, upper-case hex."""
+    signing_time: datetime | None
+    """Time claimed by the signer (/M of the signature dictionary); not proven."""
+    timestamp_time: datetime | None
+    """Time of a cryptographically valid signature timestamp token, None if there is none."""
+    intact: bool
+    """The signed bytes hash to the signed message digest."""
+    valid: bool
+    """The cryptographic signature over the signed attributes verifies."""
+    trusted: bool
+    """A certificate path to one of the given trust roots exists, key usage fits, not revoked."""
+    trust_problem: str | None
+    """Why not trusted (an AdES sub-indication name or a short phrase), None when trusted."""
+    coverage: str
+    """"entire_file", "entire_revision" or "partial"."""
+    modification_level: str
+    """Changes after this signature: "none", "form_filling", "annotations" or "other" (suspicious)."""
+    cert_valid_at_signing: bool
+    """The signer certificate's validity window contains the timestamp time (or the claimed time)."""
+    seal_der: bytes | None
+    """DER SESeal from SealDesk's signed attribute, None when absent."""
+    docmdp: int | None
+    """DocMDP P value when this is a certification signature."""
+    docmdp_ok: bool = True
+    """The later modifications respect the document's DocMDP/FieldMDP policy."""
+    timestamp_trusted: bool = False
+    """The signature timestamp's TSA certificate chains to a given trust root."""
+    timestamp_problem: str | None = None
+    """Why the timestamp is not usable (invalid or untrusted), None when fine or absent."""
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    """All signatures of one document, oldest first."""
+
+    path: Path
+    signatures: tuple[SignatureReport, ...]
+
+    @property
+    def all_valid(self) -> bool:
+        """There is at least one signature, and every signature is intact, valid, trusted, within its
+        DocMDP policy and not followed by "other" modifications."""
+        return bool(self.signatures) and all(
+            s.intact and s.valid and s.trusted and s.docmdp_ok and s.modification_level != "other"
+            for s in self.signatures
+        )
+
+
+def _load_certs(ders: Sequence[bytes]):
+    from asn1crypto import x509
+
+    return [x509.Certificate.load(bytes(d)) for d in ders]
+
+
+def _validation_context(trust_roots, moment: datetime | None):
+    from pyhanko_certvalidator import ValidationContext
+
+    return ValidationContext(
+        trust_roots=list(trust_roots),
+        allow_fetching=False,
+        revocation_mode="soft-fail",
+        moment=moment,
+    )
+
+
+def _coverage(level) -> str:
+    from pyhanko.sign.validation.status import SignatureCoverageLevel
+
+    if level == SignatureCoverageLevel.ENTIRE_FILE:
+        return COVERAGE_ENTIRE_FILE
+    if level == SignatureCoverageLevel.ENTIRE_REVISION:
+        return COVERAGE_ENTIRE_REVISION
+    return COVERAGE_PARTIAL
+
+
+def _modification(level) -> str:
+    from pyhanko.sign.diff_analysis import ModificationLevel
+
+    if level in (ModificationLevel.NONE, ModificationLevel.LTA_UPDATES):
+        return "none"
+    if level == ModificationLevel.FORM_FILLING:
+        return "form_filling"
+    if level == ModificationLevel.ANNOTATIONS:
+        return "annotations"
+    return "other"
+
+
+def seal_from_signed_attrs(signer_info) -> bytes | None:
+    """The DER SESeal carried in SealDesk's signed attribute of a CMS SignerInfo, or None."""
+    register_seal_attribute()
+    attrs = signer_info["signed_attrs"]
+    if not attrs:
+        return None
+    for attr in attrs:
+        if attr["type"].dotted == SEAL_ATTRIBUTE_OID:
+            values = attr["values"]
+            if len(values) != 1:
+                return None
+            value = values[0]
+            parsed = value.parsed if hasattr(value, "parsed") else value
+            return bytes(parsed.native)
+    return None
+
+
+def _name_field(cert, key: str) -> str | None:
+    value = cert.subject.native.get(key)
+    if isinstance(value, list):
+        value = value[0] if value else None
+    return value
+
+
+def _valid_between(cert, moment: datetime) -> bool:
+    validity = cert["tbs_certificate"]["validity"]
+    return validity["not_before"].native <= moment <= validity["not_after"].native
+
+
+def _trust_problem(status) -> str | None:
+    if status.trusted:
+        return None
+    if not status.intact:
+        return "document_altered"
+    if not status.valid:
+        return "signature_invalid"
+    if status.revoked:
+        return "revoked"
+    if status.trust_problem_indic is not None:
+        return status.trust_problem_indic.name
+    return "no_trusted_path"
+
+
+def _report_one(embedded, trust_roots, moment) -> SignatureReport:
+    from pyhanko.sign.validation.settings import KeyUsageConstraints
+    from pyhanko.sign.validation import validate_pdf_signature
+
+    cert = embedded.signer_cert
+    key_usage = KeyUsageConstraints(key_usage={"digital_signature", "non_repudiation"}, match_all_key_usages=False)
+    status = validate_pdf_signature(
+        embedded,
+        signer_validation_context=_validation_context(trust_roots, moment),
+        key_usage_settings=key_usage,
+    )
+    tst = status.timestamp_validity
+    timestamp_time = None
+    timestamp_trusted = False
+    timestamp_problem = None
+    if tst is not None:
+        if tst.intact and tst.valid:
+            timestamp_time = tst.timestamp
+            timestamp_trusted = tst.trusted
+            if not timestamp_trusted:
+                timestamp_problem = tst.trust_problem_indic.name if tst.trust_problem_indic else "no_trusted_path"
+        else:
+            timestamp_problem = "timestamp_invalid"
+    claimed = status.signer_reported_dt
+    reference = timestamp_time or claimed
+    cert_ok = _valid_between(cert, reference) if reference is not None else False
+    docmdp_level = embedded.docmdp_level
+    return SignatureReport(
+        field_name=embedded.field_name,
+        signer_subject=cert.subject.human_friendly,
+        signer_org=_name_field(cert, "organization_name"),
+        signer_serial=format(cert.serial_number, "X"),
+        signing_time=claimed,
+        timestamp_time=timestamp_time,
+        intact=bool(status.intact),
+        valid=bool(status.valid),
+        trusted=bool(status.trusted),
+        trust_problem=_trust_problem(status),
+        coverage=_coverage(status.coverage),
+        modification_level=_modification(status.modification_level),
+        cert_valid_at_signing=cert_ok,
+        seal_der=seal_from_signed_attrs(embedded.signer_info),
+        docmdp=int(docmdp_level.value) if docmdp_level is not None else None,
+        docmdp_ok=status.docmdp_ok is not False,
+        timestamp_trusted=timestamp_trusted,
+        timestamp_problem=timestamp_problem,
+    )
+
+
+def _broken_report(embedded, problem: str) -> SignatureReport:
+    """A signature pyHanko could not even evaluate: reported as invalid, never an exception."""
+    try:
+        name = embedded.field_name
+    except Exception:  # noqa: BLE001
+        name = "?"
+    return SignatureReport(
+        field_name=name,
+        signer_subject="",
+        signer_org=None,
+        signer_serial="",
+        signing_time=None,
+        timestamp_time=None,
+        intact=False,
+        valid=False,
+        trusted=False,
+        trust_problem=problem,
+        coverage=COVERAGE_PARTIAL,
+        modification_level="other",
+        cert_valid_at_signing=False,
+        seal_der=None,
+        docmdp=None,
+        docmdp_ok=False,
+    )
+
+
+def verify_pdf(path: Path | str, *, trust_roots: Sequence[bytes] = (), clock: Clock | None = None) -> VerifyReport:
+    """Validate every approval/certification signature of the PDF at `path`, oldest first.
+
+    `trust_roots`: DER root certificates to trust (the demo root only when the caller passes it).
+    `clock`: the "now" for certificate validity (default: the real time).
+    Raises DocumentDamaged (unreadable) or DocumentEncrypted.
+    """
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    path = Path(path)
+    name = path.name
+    register_seal_attribute()
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise DocumentDamaged(f"cannot read: {exc.strerror or exc}", name=name) from exc
+    if b"%PDF-" not in data[:1024]:
+        raise DocumentDamaged("no %PDF- header in the first 1024 bytes", name=name)
+    try:
+        reader = PdfFileReader(io.BytesIO(data), strict=False)
+        if reader.encrypted:
+            raise DocumentEncrypted("the file has an /Encrypt dictionary", name=name)
+        embedded = list(reader.embedded_regular_signatures)
+    except DocumentEncrypted:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any parser failure means the file is unusable
+        raise DocumentDamaged(f"{type(exc).__name__}: {exc}", name=name) from exc
+
+    roots = _load_certs(trust_roots)
+    moment = clock() if clock is not None else None
+    reports = []
+    for sig in embedded:
+        try:
+            reports.append(_report_one(sig, roots, moment))
+        except Exception as exc:  # noqa: BLE001 - one malformed signature must not hide the others
+            reports.append(_broken_report(sig, f"malformed: {type(exc).__name__}: {exc}"[:300]))
+    return VerifyReport(path=path, signatures=tuple(reports))
