@@ -226,3 +226,24 @@ def test_invalid_input_is_refused():
         draw_round_seal("\U00020000公司")  # outside the built-in font
     with pytest.raises(InvalidArgument):
         draw_square_name_seal("  ")
+
+
+def test_oval_invoice_seal():
+    image = _decode(seal_art.draw_oval_seal(ORG, code="91110108MA01234567", dpi=300))
+    assert abs(image.width - _expected_pixels(40.0, 300)) <= 1
+    assert abs(image.height - _expected_pixels(30.0, 300)) <= 1
+    w, h = image.size
+    for corner in ((0, 0), (w - 1, 0), (0, h - 1), (w - 1, h - 1)):
+        assert image.getpixel(corner)[3] == 0
+    stats = _ink_stats(image)
+    assert stats["white_opaque"] == 0 and stats["off_colour"] == 0
+    assert 0.1 < stats["red_opaque"] / stats["total"] < 0.5
+    # Ring at the ends of both axes.
+    rim = round(1.0 / 30 * h)
+    for x, y in ((w // 2, rim // 2 + 1), (w // 2, h - 2 - rim // 2), (rim // 2 + 1, h // 2), (w - 2 - rim // 2, h // 2)):
+        assert image.getpixel((x, y))[3] > 200, (x, y)
+    # The taxpayer number is a horizontal line across the middle, clear of the name.
+    no_code = _decode(seal_art.draw_oval_seal(ORG, dpi=300))
+    box = ImageChops.difference(no_code, image).getbbox()
+    assert box is not None
+    assert box[1] > h * 0.4 and box[3] < h * 0.65 and box[0] > w * 0.15 and box[2] < w * 0.85

@@ -557,3 +557,91 @@ def test_closed_log_raises(log: UsageLog) -> None:
     log.close()
     with pytest.raises(UsageLogError):
         log.records()
+
+
+# --- the specification, checked independently ----------------------------------------------------
+
+
+def test_worked_example_in_the_docs_matches_the_encoding() -> None:
+    """docs/usage-log.md shows one record's canonical bytes and hash; they must stay true."""
+    doc = (Path(__file__).parent.parent / "docs" / "usage-log.md").read_text(encoding="utf-8")
+    example = UsageRecord(
+        record_id="3f1c2a9e-8b7d-4c6e-9a51-2d0f4b7e6c13", seq=1, prev_hash=GENESIS_HASH,
+        stamped_at="2026-11-25T08:30:15.123Z", holder="SN0001:1A2B3C", seal_id="4403000000001",
+        seal_name="示例科技有限公司合同专用章", seal_kind="official", cert_serial="1A2B3C",
+        cert_issuer="CN=Example CA,O=Example,C=CN", document_name="合同.pdf",
+        document_sha256=hashlib.sha256(b"x").hexdigest(), document_sm3="e" * 64, page_count=3,
+        placements=(Placement(1, 120.5, 230.25, 42, 42),), approval_ref="SP-2026-0042", purpose=None,
+        client_host="desk-01", client_version="0.1.0", outcome="signed", refers_to=None,
+        signer_cert_sha256="c" * 64,
+    )  # fmt: skip
+    canonical = example.canonical_bytes().decode("utf-8")
+    assert f"\n{canonical}\n" in doc
+    assert f"record_hash = {hashlib.sha256(canonical.encode()).hexdigest()}" in doc
+
+
+NODE_VERIFIER = r"""
+const crypto = require("crypto");
+const fs = require("fs");
+const [recordsFile, certFile] = process.argv.slice(2);
+const records = JSON.parse(fs.readFileSync(recordsFile, "utf8"));
+const cert = new crypto.X509Certificate(fs.readFileSync(certFile));
+const sortKeys = (v) => Array.isArray(v) ? v.map(sortKeys)
+  : (v && typeof v === "object") ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, sortKeys(v[k])])) : v;
+let prev = "0".repeat(64), seq = 1;
+for (const r of records) {
+  const body = Object.assign({}, r); delete body.signature; delete body.record_hash;
+  const canonical = Buffer.from(JSON.stringify(sortKeys(body)), "utf8");
+  const hash = crypto.createHash("sha256").update(canonical).digest("hex");
+  if (hash !== r.record_hash) throw new Error(`hash mismatch at seq ${r.seq}`);
+  if (r.prev_hash !== prev || r.seq !== seq) throw new Error(`chain broken at seq ${r.seq}`);
+  if (BigInt("0x" + cert.serialNumber) !== BigInt("0x" + r.cert_serial)) throw new Error("serial");
+  const sig = Buffer.from(r.signature, "base64");
+  const key = cert.publicKey;
+  const ok = key.asymmetricKeyType === "rsa"
+    ? crypto.verify("sha256", canonical, key, sig) ||
+      crypto.verify("sha256", canonical, { key, padding: crypto.constants.RSA_PKCS1_PSS_PADDING,
+                                           saltLength: crypto.constants.RSA_PSS_SALTLEN_AUTO }, sig)
+    : crypto.verify("sha256", canonical, key, sig);
+  if (!ok) throw new Error(`bad signature at seq ${r.seq}`);
+  prev = r.record_hash; seq += 1;
+}
+console.log(`verified ${records.length}`);
+"""
+
+
+@pytest.mark.parametrize("make_signer", [rsa_signer, lambda: rsa_signer("pss"), ec_signer], ids=["pkcs1", "pss", "ec"])
+def test_records_verify_in_node_js(log: UsageLog, tmp_path: Path, make_signer) -> None:
+    """A server in another language rebuilds the canonical bytes from the wire JSON and checks everything."""
+    import shutil
+    import subprocess
+
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("Node.js is not installed")
+    signer = make_signer()
+    first = log.append(new_record(signer, holder="N", name='引号"与\\反斜杠\n换行.pdf'), signer)
+    log.void(first, "output not written", signer)
+    log.append(new_record(signer, holder="N", approval_ref=None, purpose="\u2028 emoji 🙂"), signer)
+    (tmp_path / "records.json").write_text(
+        json.dumps([r.to_json() for r in log.records(holder="N")], ensure_ascii=False), encoding="utf-8"
+    )
+    pem = x509.load_der_x509_certificate(signer.certificate).public_bytes(serialization.Encoding.PEM)
+    (tmp_path / "cert.pem").write_bytes(pem)
+    (tmp_path / "verify.js").write_text(NODE_VERIFIER, encoding="utf-8")
+    done = subprocess.run(
+        [node, str(tmp_path / "verify.js"), str(tmp_path / "records.json"), str(tmp_path / "cert.pem")],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "verified 3"
+
+    # the same verifier notices an edit, so its success above means something
+    tampered = json.loads((tmp_path / "records.json").read_text(encoding="utf-8"))
+    tampered[1]["purpose"] = "edited"
+    (tmp_path / "records.json").write_text(json.dumps(tampered, ensure_ascii=False), encoding="utf-8")
+    again = subprocess.run(
+        [node, str(tmp_path / "verify.js"), str(tmp_path / "records.json"), str(tmp_path / "cert.pem")],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert again.returncode != 0 and "hash mismatch at seq 2" in again.stderr

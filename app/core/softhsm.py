@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 from .errors import InvalidArgument, ModuleLoadFailed
-from .paths import data_dir
+from .paths import data_dir, drivers_dir
 
 CONF_ENV = "SOFTHSM2_CONF"
 
@@ -56,13 +56,8 @@ def ensure_config() -> Path:
     tokens.mkdir(parents=True, exist_ok=True)
     conf = store / "softhsm2.conf"
     if not conf.exists():
-        conf.write_text(
-            f"directories.tokendir = {tokens}\n"
-            "objectstore.backend = file\n"
-            "log.level = ERROR\n"
-            "slots.removable = true\n",
-            encoding="utf-8",
-        )
+        template = (drivers_dir() / "softhsm2.conf.template").read_text(encoding="utf-8")
+        conf.write_text(template.format(tokendir=tokens), encoding="utf-8")
     os.environ[CONF_ENV] = str(conf)
     return conf
 
