@@ -102,12 +102,26 @@ class SoftwareCA:
             key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         else:
             key = ec.generate_private_key(ec.SECP256R1())
+        return self.certify_key(key.public_key(), cn, org=org, tsa=tsa, not_before=not_before, not_after=not_after, key=key)
+
+    def certify_key(
+        self,
+        public_key,
+        cn: str,
+        *,
+        org: str = "某某市测试有限公司",
+        tsa: bool = False,
+        not_before: dt.datetime | None = None,
+        not_after: dt.datetime | None = None,
+        key: object = None,
+    ) -> Issued:
+        """A leaf certificate for `public_key` (e.g. a key generated on a SoftHSM token; then key=None)."""
         now = dt.datetime.now(dt.UTC)
         builder = (
             x509.CertificateBuilder()
             .subject_name(_name(cn, org))
             .issuer_name(self.root.cert.subject)
-            .public_key(key.public_key())
+            .public_key(public_key)
             .serial_number(x509.random_serial_number())
             .not_valid_before(not_before or now - dt.timedelta(days=1))
             .not_valid_after(not_after or now + dt.timedelta(days=365))

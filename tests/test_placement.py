@@ -46,7 +46,7 @@ DPI = 150
 
 
 def _box(b) -> str:
-    return "[%s]" % " ".join(format(v, ".4f") for v in b)
+    return "[" + " ".join(format(v, ".4f") for v in b) + "]"
 
 
 def make_pdf(pages: list[dict]) -> bytes:

@@ -23,6 +23,7 @@ from app.core.clock import fixed_clock
 from app.core.errors import InvalidArgument, UsageLogCorrupt, UsageLogError
 from app.core.usage import (
     GENESIS_HASH,
+    LogVerification,
     NewRecord,
     Placement,
     RecordFormatError,
@@ -34,14 +35,15 @@ from app.core.usage import (
 # --- software signers (the DigestSigner shape, backed by cryptography) ----------------------------
 
 
-def _make_cert(key, serial: int, name: str) -> bytes:
+def _make_cert(key, serial: int, name: str, public_key=None) -> bytes:
+    """A certificate for `public_key` (default: `key`'s own), signed by `key`."""
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
     now = datetime.now(UTC)
     cert = (
         x509.CertificateBuilder()
         .subject_name(subject)
         .issuer_name(subject)
-        .public_key(key.public_key())
+        .public_key(public_key or key.public_key())
         .serial_number(serial)
         .not_valid_before(now - timedelta(days=1))
         .not_valid_after(now + timedelta(days=365))
@@ -76,10 +78,6 @@ class SoftSigner:
         size = (self.key.curve.key_size + 7) // 8
         return r.to_bytes(size, "big") + s.to_bytes(size, "big")
 
-    @property
-    def serial_hex(self) -> str:
-        return format(x509.load_der_x509_certificate(self.certificate).serial_number, "X")
-
     def pem(self) -> bytes:
         return self.key.private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
@@ -105,7 +103,11 @@ def ec_signer(raw: bool = True, serial: int = 0x77) -> SoftSigner:
     return SoftSigner(key, _make_cert(key, serial, "EC"), "ec", "ecdsa", raw_ecdsa=raw)
 
 
-def new_record(signer: SoftSigner, holder: str = "TOKEN1:1A2B3C", name: str = "合同.pdf", **changes) -> NewRecord:
+def serial_hex(certificate: bytes) -> str:
+    return format(x509.load_der_x509_certificate(certificate).serial_number, "X")
+
+
+def new_record(signer, holder: str = "TOKEN1:1A2B3C", name: str = "合同.pdf", **changes) -> NewRecord:
     content = f"signed output of {name}".encode()
     from cryptography.hazmat.primitives import hashes as h
 
@@ -116,7 +118,7 @@ def new_record(signer: SoftSigner, holder: str = "TOKEN1:1A2B3C", name: str = "�
         seal_id="4403000000001",
         seal_name="深圳市示例科技有限公司合同专用章",
         seal_kind="official",
-        cert_serial=signer.serial_hex,
+        cert_serial=serial_hex(signer.certificate),
         cert_issuer="CN=Test CA",
         document_name=name,
         document_sha256=hashlib.sha256(content).hexdigest(),
@@ -162,6 +164,7 @@ def problems_text(log: UsageLog) -> str:
 
 
 def test_append_and_read_back_round_trip(log: UsageLog) -> None:
+    assert log.verify() == LogVerification(ok=True, checked=0, problems=())
     signer = rsa_signer()
     moment = datetime(2026, 11, 25, 8, 30, 15, 123456, tzinfo=UTC)
     record = log.append(new_record(signer), signer, clock=fixed_clock(moment))
@@ -311,15 +314,42 @@ def test_failing_signer_writes_nothing_and_consumes_no_seq(log: UsageLog) -> Non
 
 
 def test_signature_from_a_key_that_does_not_match_the_certificate_is_refused(log: UsageLog) -> None:
-    mismatched = rsa_signer()
-    mismatched = replace(mismatched, certificate=rsa_signer(tag="b", serial=mismatched_serial()).certificate)
-    with pytest.raises(UsageLogError):
+    signer = rsa_signer()
+    # same serial number, other key: only the signature check can tell
+    mismatched = replace(signer, certificate=rsa_signer(tag="b", serial=0x1A2B3C).certificate)
+    with pytest.raises(UsageLogError, match="does not verify"):
         log.append(new_record(mismatched), mismatched)
     assert log.records() == []
 
 
-def mismatched_serial() -> int:
-    return 0x1A2B3C  # same serial, other key: only the signature check can tell
+@dataclass
+class SoftSM2Signer:
+    """The interop SM2 key (tests/data/interop/USER.p12): records are written, their check is "unsupported"."""
+
+    private_key: int
+    certificate: bytes
+    key_type: str = "sm2"
+    scheme: str = "sm2"
+
+    def sign_digest(self, digest: bytes, hash_name: str) -> bytes:
+        from app.core.gm import sm2_sign
+
+        return sm2_sign(self.private_key, digest)
+
+
+def test_sm2_signer_records_are_reported_as_not_checked(log: UsageLog, interop_dir: Path) -> None:
+    from app.core.gm import load_sm2_p12
+
+    private_key, certificate = load_sm2_p12((interop_dir / "USER.p12").read_bytes(), b"777777")
+    signer = SoftSM2Signer(private_key, certificate)
+    record = log.append(new_record(signer, holder="SM2"), signer)
+    assert log.records() == [record]
+    result = log.verify()
+    assert not result.ok and result.checked == 1
+    assert len(result.problems) == 1
+    assert result.problems[0].startswith(
+        f"record {record.record_id} (holder 'SM2', seq 1): signature not checked: unsupported: SM2"
+    )
 
 
 def test_records_are_append_only_in_sql(log: UsageLog, log_path: Path) -> None:
@@ -557,6 +587,53 @@ def test_closed_log_raises(log: UsageLog) -> None:
     log.close()
     with pytest.raises(UsageLogError):
         log.records()
+
+
+# --- a real key ----------------------------------------------------------------------------------
+
+
+def test_records_signed_by_a_softhsm_token(log: UsageLog, tmp_path: Path, softhsm_module: str, fresh_token: str):
+    """The stamping path signs records with tokens.TokenDigestSigner; RSA and EC keys on a real token."""
+    import subprocess
+
+    from app.core.tokens import TokenManager
+
+    ca_key = _rsa_key("ca")
+    manager = TokenManager(extra_modules=[softhsm_module], use_catalog=False)
+    try:
+        token = manager.find_token(label=fresh_token)
+        with manager.open_session(token, "123456") as session:
+            made = []
+            for number, key_type in enumerate(("rsa2048", "ec-p256"), start=1):
+                key_id = bytes([number])
+                public_key = session.generate_key_pair(key_type, key_id, f"usage {key_type}")
+                serial = 0x5EA1_0000 + number
+                session.put_certificate(key_id, f"usage {key_type}", _make_cert(ca_key, serial, key_type, public_key))
+                signer = session.digest_signer(key_id)
+                holder = f"{token.serial}:{serial:X}"
+                first = log.append(new_record(signer, holder=holder, name=f"{key_type}.pdf"), signer)
+                made += [first, log.void(first, "output not written", signer)]
+                made.append(log.append(new_record(signer, holder=holder), signer))
+    finally:
+        manager.close()
+
+    assert [r.seq for r in made] == [1, 2, 3, 1, 2, 3]
+    result = log.verify()
+    assert result.ok and result.checked == 6, result.problems
+    # openssl checks one token signature of each kind over the canonical bytes, independently of Python
+    for record in (made[0], made[3]):
+        cert = x509.load_der_x509_certificate(log.certificate(record.signer_cert_sha256))
+        (tmp_path / "pub.pem").write_bytes(
+            cert.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        )
+        (tmp_path / "body").write_bytes(record.canonical_bytes())
+        (tmp_path / "sig").write_bytes(base64.b64decode(record.signature))
+        done = subprocess.run(
+            ["openssl", "dgst", "-sha256", "-verify", str(tmp_path / "pub.pem"), "-signature", str(tmp_path / "sig"),
+             str(tmp_path / "body")],
+            capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert done.returncode == 0 and "Verified OK" in done.stdout, done.stdout + done.stderr
 
 
 # --- the specification, checked independently ----------------------------------------------------

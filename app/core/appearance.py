@@ -112,7 +112,10 @@ def seal_image(picture: SealPictureLike) -> SealImage:
         dpi = float(SVG_DPI)
     else:
         image, dpi = _decode_raster(data, actual, declared_raw)
-    image = _transparent_paper(image)
+    try:
+        image = _transparent_paper(image)
+    except Exception as exc:  # unusual pixel formats (16-bit grey, ...) Pillow cannot convert
+        raise SealFormatError(f"seal picture ({declared_raw}) has an unsupported pixel format: {exc}") from exc
     width_mm, height_mm = _physical_size(picture.width_mm, picture.height_mm, image.size, dpi)
     return SealImage(
         png=_png(image), width_mm=width_mm, height_mm=height_mm, pixel_width=image.width, pixel_height=image.height
@@ -156,7 +159,8 @@ def _rasterise_svg(data: bytes, width_mm: float, declared: str):
             if page.rect.width * zoom * page.rect.height * zoom > MAX_PIXELS:
                 zoom = (MAX_PIXELS / (page.rect.width * page.rect.height)) ** 0.5
             pix = page.get_pixmap(matrix=pymupdf.Matrix(zoom, zoom), alpha=True)
-            image = Image.frombytes("RGBA", (pix.width, pix.height), pix.samples)
+            # MuPDF pixmaps are premultiplied.
+            image = Image.frombytes("RGBa", (pix.width, pix.height), pix.samples).convert("RGBA")
         finally:
             doc.close()
     except Exception as exc:
@@ -167,23 +171,34 @@ def _rasterise_svg(data: bytes, width_mm: float, declared: str):
 
 
 def _transparent_paper(image):
-    """RGBA with the white paper removed; pictures that already have graded alpha are kept as they are."""
+    """RGBA with the white paper removed.
 
-    has_alpha = image.mode in ("RGBA", "LA", "PA", "RGBa", "La") or (
-        image.mode == "P" and "transparency" in image.info
-    ) or (image.mode in ("L", "RGB") and "transparency" in image.info)
+    Pictures with graded (anti-aliased) alpha and no opaque white background are kept as they are.
+    """
+    has_alpha = image.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in image.info
     if image.mode == "CMYK":
         image = image.convert("RGB")
     rgba = image.convert("RGBA")
-    if has_alpha:
-        alpha = rgba.getchannel("A")
-        histogram = alpha.histogram()
-        graded = any(histogram[1:255])
-        if graded:
-            return rgba  # real anti-aliased transparency: trust it
-        # Only 0 and 255 (or all opaque): the edges were blended onto white, so un-blend them too.
-        return _white_to_alpha(rgba, existing_alpha=alpha if histogram[0] else None)
-    return _white_to_alpha(rgba, existing_alpha=None)
+    if not has_alpha:
+        return _white_to_alpha(rgba, existing_alpha=None)
+    alpha = rgba.getchannel("A")
+    histogram = alpha.histogram()
+    graded = any(histogram[1:255])
+    if graded and not _has_opaque_paper(rgba):
+        return rgba  # real anti-aliased transparency over no paper: trust it
+    # Only 0 and 255 (edges blended onto white), or an opaque white background: remove the white.
+    return _white_to_alpha(rgba, existing_alpha=alpha if histogram[0] or graded else None)
+
+
+def _has_opaque_paper(rgba) -> bool:
+    """Whether at least 1 % of the picture is opaque near-white: a background that must go."""
+    from PIL import ImageChops
+
+    r, g, b, a = rgba.split()
+    light = ImageChops.darker(ImageChops.darker(r, g), b).point([255 if v > 235 else 0 for v in range(256)])
+    opaque = a.point([255 if v == 255 else 0 for v in range(256)])
+    paper = ImageChops.multiply(light, opaque).histogram()[255]
+    return paper * 100 >= rgba.width * rgba.height
 
 
 def _white_to_alpha(rgba, existing_alpha):

@@ -176,7 +176,7 @@ def _pkcs12_kdf(password: bytes, salt: bytes, iterations: int, purpose: int, siz
     """RFC 7292 appendix B.2 key derivation (password as BMPString with its terminator)."""
     u = hashlib.new(hash_name).digest_size
     v = hashlib.new(hash_name).block_size
-    pwd = password.decode("utf-8").encode("utf-16-be") + b"\x00\x00" if password is not None else b""
+    pwd = password.decode("utf-8").encode("utf-16-be") + b"\x00\x00"
 
     def stretch(value: bytes) -> bytes:
         if not value:

@@ -8,7 +8,7 @@ certificate are the caller's business (they need trust anchors and network acces
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from asn1crypto import x509
 from cryptography.exceptions import InvalidSignature
@@ -136,6 +136,8 @@ def cert_validity_problem(cert_der: bytes, at: datetime, what: str) -> SealDeskE
 def verify_seal(seal: Seal, *, clock: Clock = utc_now, signing_cert: bytes | None = None) -> SealCheck:
     """Check a parsed seal at `clock()`; with `signing_cert`, also that the seal is bound to it."""
     checked_at = clock()
+    if checked_at.tzinfo is None:
+        checked_at = checked_at.replace(tzinfo=UTC)
     problems: list[SealDeskError] = []
 
     maker_signature_ok = signature_algorithm_verify(seal.sign_alg, seal.maker_cert, seal.maker_tbs, seal.signed_value)

@@ -354,15 +354,15 @@ def signature_problem(record: UsageRecord, certificate_der: bytes) -> str | None
         cert = x509.load_der_x509_certificate(certificate_der)
     except ValueError as exc:
         return f"the signer certificate cannot be read ({exc})"
+    if not _same_serial(record.cert_serial, cert.serial_number):
+        return (
+            f"the signer certificate (serial {cert.serial_number:X}) is not the record's certificate "
+            f"(cert_serial {record.cert_serial})"
+        )
     try:
         key = cert.public_key()
     except (UnsupportedAlgorithm, ValueError) as exc:
-        return f"{UNSUPPORTED_PREFIX}: the signer certificate's key type cannot be checked yet (SM2?): {exc}"
-    if not _same_serial(record.cert_serial, cert.serial_number):
-        return (
-            f"the signer certificate (serial {cert.serial_number:x}) is not the record's certificate "
-            f"(cert_serial {record.cert_serial})"
-        )
+        return f"{UNSUPPORTED_PREFIX}: SM2 and other key types of the signer certificate cannot be checked yet ({exc})"
     try:
         signature = base64.b64decode(record.signature, validate=True)
     except (binascii.Error, ValueError):
