@@ -25,11 +25,7 @@ from app.core import softhsm  # noqa: E402
 
 softhsm.ensure_config()
 
-DATA_DIR = Path(__file__).parent / "data"
-INTEROP_DIR = DATA_DIR / "interop"
-
-USER_PIN = "123456"
-SO_PIN = "12345678"
+from testdata import INTEROP_DIR, SO_PIN, USER_PIN  # noqa: E402
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -10,11 +10,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from testdata import INTEROP_DIR, USER_PIN
 
 from app import cli
 from app.core import demo
-
-from .conftest import INTEROP_DIR, USER_PIN
 
 
 def run(capsys, monkeypatch, argv: list[str], stdin: str = "") -> tuple[int, str, str]:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from app.core.tokens import TokenManager
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
 from app.core import demo
 from app.core.ses import kinds, parse_seal, verify_seal
+from app.core.tokens import TokenManager
 
 
 @pytest.fixture

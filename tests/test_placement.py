@@ -406,6 +406,16 @@ def test_page_geometries_inherited_and_indirect():
     assert tuple(reread[1].rect)[2:] == pytest.approx(second_geo.visible_size_pt)
 
 
+def test_page_without_mediabox_is_letter():
+    """No /MediaBox anywhere (invalid, but seen): MuPDF, our preview, shows US Letter; so do we."""
+    doc = pymupdf.open()
+    page = doc.new_page()
+    doc.xref_set_key(page.xref, "MediaBox", "null")
+    pdf = doc.tobytes()
+    assert page_geometries(pdf) == [PageGeometry(0, LETTER)]
+    assert tuple(pymupdf.open(stream=pdf, filetype="pdf")[0].rect) == (0, 0, 612, 792)
+
+
 def test_page_geometries_bad_input(tmp_path):
     with pytest.raises(errors.DocumentDamaged):
         page_geometries(b"not a pdf at all")

@@ -288,3 +288,15 @@ def test_geometry_matches_a_freshly_built_page():
     """The geometry used for hits is the raw one (not PyMuPDF's flipped cropbox)."""
     pdf = make_pdf([{"media": OFFSET_MEDIA, "crop": OFFSET_CROP, "rotate": 90}])
     assert page_geometries(pdf) == [PageGeometry(0, OFFSET_MEDIA, OFFSET_CROP, 90)]
+
+
+def test_text_cropped_away_is_not_found():
+    """Only text on the visible page counts: a match outside the CropBox is no place for a seal."""
+    crop = (200, 200, 400, 400)
+    pdf = make_pdf(
+        [{"media": A4, "crop": crop, "rotate": 0, "content": text_ops([(50, 50, 10, "KEY"), (250, 300, 10, "KEY")])}]
+    )
+    hits = find_keyword(pdf, "KEY")
+    assert len(hits) == 1
+    expected = user_to_visible_mm(PageGeometry(0, A4, crop, 0), *helv_centre(250, 300, 10, "KEY"))
+    assert hits[0].center_mm == pytest.approx(expected, abs=0.5)

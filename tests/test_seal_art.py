@@ -167,6 +167,10 @@ def test_square_seal_text_and_columns():
     assert name_seal_text("欧阳峰") == "欧阳峰印"
     assert name_seal_text("司马相如") == "司马相如"
     assert name_seal_text("张三", suffix="") == "张三"
+    assert name_seal_text("张三", suffix="之印") == "张三之印"
+    assert name_seal_text("欧阳峰", suffix="之印") == "欧阳峰印"
+    assert name_seal_text("张三", suffix="私印") == "张三私印"
+    assert name_seal_text("李", suffix="之印") == "李印"
     assert name_seal_columns("张三之印") == ["张三", "之印"]
     assert name_seal_columns("欧阳峰印") == ["欧阳", "峰印"]
     assert name_seal_columns("张三") == ["张", "三"]

@@ -6,6 +6,8 @@ import hashlib
 from pathlib import Path
 
 import pytest
+from documents import A4, make_pdf, red_box_mm
+from verifiers import pdfsig, qpdf_check
 
 from app.core import demo
 from app.core.errors import ApprovalRequired, DocumentDamaged, DocumentEncrypted, OutputIsInput
@@ -20,9 +22,6 @@ from app.core.stamping import (
 )
 from app.core.tokens import TokenManager
 from app.core.usage.log import UsageLog
-
-from .documents import A4, make_pdf, red_box_mm
-from .verifiers import pdfsig, qpdf_check
 
 MM = 25.4 / 72
 

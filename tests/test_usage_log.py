@@ -574,6 +574,21 @@ def test_garbage_file_gives_a_clear_error(tmp_path: Path) -> None:
     assert str(path) in str(info.value)
 
 
+def test_damaged_pages_give_a_clear_error(log_path: Path) -> None:
+    signer = rsa_signer()
+    with UsageLog(log_path) as usage_log:
+        for i in range(5):
+            usage_log.append(new_record(signer, name=f"d{i}.pdf"), signer)
+    data = bytearray(log_path.read_bytes())
+    assert len(data) >= 3 * 4096
+    data[4096:] = b"\xde\xad" * ((len(data) - 4096) // 2)  # keep the header page, wreck the rest
+    log_path.write_bytes(bytes(data))
+    with pytest.raises(UsageLogCorrupt) as info:
+        with UsageLog(log_path) as usage_log:
+            usage_log.records()
+    assert "is damaged" in info.value.user_message() or "not a readable" in info.value.user_message()
+
+
 def test_newer_schema_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "usage.sqlite3"
     conn = sqlite3.connect(path)

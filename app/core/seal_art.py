@@ -9,6 +9,7 @@ background stays fully transparent and only the red ink is opaque.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -74,11 +75,16 @@ def _check_size(value: float, what: str, low: float, high: float) -> None:
         raise InvalidArgument(f"{what}={value!r}", what=f"{what} must be {low:g}..{high:g} mm")
 
 
-def _check_glyphs(text: str, what: str) -> None:
-    """Refuse characters the built-in font cannot draw, rather than silently printing blanks."""
+@functools.cache
+def _font(name: str):
     import pymupdf
 
-    font = pymupdf.Font(CJK_FONT)
+    return pymupdf.Font(name)
+
+
+def _check_glyphs(text: str, what: str) -> None:
+    """Refuse characters the built-in font cannot draw, rather than silently printing blanks."""
+    font = _font(CJK_FONT)
     missing = [ch for ch in text if not ch.isspace() and not font.has_glyph(ord(ch))]
     if missing:
         raise InvalidArgument(f"{what} has glyphs missing from the font: {''.join(missing)!r}", what=what)
@@ -110,11 +116,8 @@ def _glyph(page, ch: str, center, fontsize: float, *, xscale: float = 1.0, yscal
     """
     import pymupdf
 
-    if font == CJK_FONT:
-        advance, center_y = 1.0, _CJK_INK_CENTER_Y
-    else:
-        advance = pymupdf.Font(font).text_length(ch, fontsize=1)
-        center_y = _DIGIT_INK_CENTER_Y
+    advance = _font(font).text_length(ch, fontsize=1)
+    center_y = _CJK_INK_CENTER_Y if font == CJK_FONT else _DIGIT_INK_CENTER_Y
     cx, cy = center
     origin = pymupdf.Point(cx - advance * fontsize / 2, cy + center_y * fontsize)
     fix = pymupdf.Point(pivot if pivot is not None else center)
@@ -160,7 +163,6 @@ def draw_round_seal(
     The name runs clockwise from lower left to lower right with every glyph upright to the arc; the
     code digits read left to right along the lower arc with their feet towards the ring.
     """
-    import pymupdf
 
     layout = layout or RoundSealLayout()
     org_name = org_name.strip()
@@ -221,7 +223,7 @@ def draw_round_seal(
     if code:
         csize = layout.code_size * d
         cradius = d / 2 - rim - layout.name_gap * d - _DIGIT_INK_HEIGHT * csize / 2
-        font = pymupdf.Font(DIGIT_FONT)
+        font = _font(DIGIT_FONT)
         pitch = 1.15 * max(font.text_length(ch, fontsize=csize) for ch in code)
         cstep = min(math.degrees(pitch / cradius), 110.0 / len(code))
         cstart = 180 + cstep * len(code) / 2
@@ -234,15 +236,18 @@ def draw_round_seal(
 
 
 def name_seal_text(name: str, suffix: str = "印") -> str:
-    """The characters a square name seal shows: 2-char names get 之+suffix, 1- and 3-char names the suffix."""
+    """The characters a square name seal shows, filling an even number of cells.
+
+    2-char names take 之+suffix (张三之印), or a 2-char suffix as it is (张三私印, 张三之印 for "之印");
+    1- and 3-char names take the suffix's last character (欧阳峰印); longer names stand alone.
+    """
     name = name.strip()
-    if len(name) == 1 and suffix:
-        return name + suffix[:1]
-    if len(name) == 2 and suffix:
-        return name + "之" + suffix if len(suffix) == 1 else name + suffix[:2]
-    if len(name) == 3 and suffix:
-        return name + suffix[:1]
-    return name
+    suffix = suffix.strip()
+    if not suffix or len(name) not in (1, 2, 3):
+        return name
+    if len(name) == 2:
+        return name + (suffix[:2] if len(suffix) >= 2 else "之" + suffix)
+    return name + suffix[-1]
 
 
 def name_seal_columns(text: str) -> list[str]:
@@ -345,7 +350,6 @@ def draw_oval_seal(
     if code and not all(ch.isascii() and ch.isalnum() for ch in code):
         raise InvalidArgument(f"code={code!r}", what="taxpayer number (letters and digits only)")
 
-    import pymupdf
 
     doc, page = _new_page(width_mm, height_mm)
     w, h = width_mm * _PT_PER_MM, height_mm * _PT_PER_MM
@@ -383,7 +387,7 @@ def draw_oval_seal(
     # Taxpayer number straight across the middle.
     if code:
         csize = 0.115 * h
-        font = pymupdf.Font(DIGIT_FONT)
+        font = _font(DIGIT_FONT)
         natural = font.text_length(code, fontsize=csize)
         cxscale = min(0.85, 0.56 * w / natural)
         left = cx - natural * cxscale / 2

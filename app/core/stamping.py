@@ -170,14 +170,10 @@ def resolve_spots(pdf_path: Path, placement: PlacementRequest, size_mm: tuple[fl
         indexes = geo.parse_page_list(placement.pages, len(pages))
         return geo.spots_on_pages(pages, indexes, placement.center_mm, size_mm)
     if isinstance(placement, KeywordPlacement):
+        if placement.pages:
+            pages = [pages[i] for i in geo.parse_page_list(placement.pages, len(pages))]
         return geo.keyword_spots(
-            pdf_path,
-            pages,
-            placement.keyword,
-            size_mm,
-            every=placement.every,
-            offset_mm=placement.offset_mm,
-            page_indexes=geo.parse_page_list(placement.pages, len(pages)) if placement.pages else None,
+            pdf_path, pages, placement.keyword, size_mm, every=placement.every, offset_mm=placement.offset_mm
         )
     if isinstance(placement, CrossPagePlacement):
         indexes = geo.parse_page_list(placement.pages, len(pages))

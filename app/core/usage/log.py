@@ -150,9 +150,11 @@ class UsageLog:
             raise UsageLogError(f"cannot open {self.path}: {exc}") from exc
         try:
             self._set_up()
-        except sqlite3.DatabaseError as exc:
+        except BaseException as exc:
             self._conn.close()
             self._conn = None
+            if not isinstance(exc, sqlite3.DatabaseError):
+                raise
             if not isinstance(exc, sqlite3.OperationalError):  # SQLITE_NOTADB / SQLITE_CORRUPT
                 raise UsageLogCorrupt(
                     f"{self.path}: {exc}", problem=f"the file {self.path} is not a readable SQLite database"
@@ -284,7 +286,7 @@ class UsageLog:
                 except sqlite3.Error:
                     pass
                 if isinstance(exc, sqlite3.Error):
-                    raise UsageLogError(f"{self.path}: cannot write the usage record: {exc}") from exc
+                    raise self._error(exc, "cannot write the usage record") from exc
                 raise
 
     def _check_voidable(self, conn: sqlite3.Connection, target: UsageRecord) -> None:
@@ -336,7 +338,15 @@ class UsageLog:
             try:
                 return self._connection().execute(sql, params).fetchall()
             except sqlite3.Error as exc:
-                raise UsageLogError(f"{self.path}: cannot read the usage log: {exc}") from exc
+                raise self._error(exc, "cannot read the usage log") from exc
+
+    def _error(self, exc: sqlite3.Error, action: str) -> UsageLogError:
+        """Damaged files (SQLITE_CORRUPT, SQLITE_NOTADB) become UsageLogCorrupt, the rest UsageLogError."""
+        detail = f"{self.path}: {action}: {exc}"
+        if isinstance(exc, sqlite3.DatabaseError) and not isinstance(exc, sqlite3.OperationalError):
+            if "malformed" in str(exc) or "not a database" in str(exc):
+                return UsageLogCorrupt(detail, problem=f"the file {self.path} is damaged")
+        return UsageLogError(detail)
 
     # --- checking ---------------------------------------------------------------------------------
     def verify(self) -> LogVerification:
