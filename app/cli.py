@@ -24,16 +24,17 @@ EXIT_UNEXPECTED = 1
 EXIT_VERIFY_FAILED = 8
 
 
-def _t(text: str) -> str:
-    return translate("cli", text)
-
-
 def _out(text: str = "") -> None:
     print(text)
 
 
 def _err(text: str) -> None:
     print(text, file=sys.stderr)
+
+
+def _line(indent: int, *pairs: tuple[str, str]) -> None:
+    """One output line of translated "label: value" pairs."""
+    _out(" " * indent + "   ".join(f"{label}: {value}" for label, value in pairs))
 
 
 def _json_out(data: Any) -> None:
@@ -49,7 +50,7 @@ def read_pin(args: argparse.Namespace, prompt: str) -> str:
     else:
         pin = getpass.getpass(prompt)
     if not pin:
-        raise InvalidArgument(what=_t("empty PIN"))
+        raise InvalidArgument(what=translate("cli", "empty PIN"))
     return pin
 
 
@@ -82,11 +83,11 @@ def _is_demo(token) -> bool:
 
 def _pin_state_text(state: str) -> str:
     return {
-        "ok": _t("ok"),
-        "count_low": _t("wrong PIN entered before — few tries left"),
-        "final_try": _t("final try — one more wrong PIN locks the key"),
-        "locked": _t("locked"),
-        "must_change": _t("must be changed"),
+        "ok": translate("cli", "ok"),
+        "count_low": translate("cli", "wrong PIN entered before — few tries left"),
+        "final_try": translate("cli", "final try — one more wrong PIN locks the key"),
+        "locked": translate("cli", "locked"),
+        "must_change": translate("cli", "must be changed"),
     }.get(str(state), str(state))
 
 
@@ -132,15 +133,27 @@ def cmd_tokens(args: argparse.Namespace) -> int:
         return EXIT_OK
     for m in modules:
         if not m.loaded and m.error is not None:
-            _err(_t("Driver not loaded: {path} — {error}").format(path=m.path, error=m.error.user_message(translate)))
+            _err(
+                translate("cli", "Driver not loaded: {path} — {error}").format(
+                    path=m.path, error=m.error.user_message(translate)
+                )
+            )
     if not tokens:
-        _out(_t("No USB key found. Run `sealdesk demo-key` to create the demo key."))
+        _out(translate("cli", "No USB key found. Run `sealdesk demo-key` to create the demo key."))
         return EXIT_OK
     for t in tokens:
         _out(f"{t.label}  [{t.serial}]")
-        _out(f"  {_t('Manufacturer')}: {t.manufacturer}   {_t('Model')}: {t.model}")
-        _out(f"  {_t('Driver')}: {t.module_name} ({t.module_path})   {_t('Slot')}: {t.slot_id}")
-        _out(f"  {_t('PIN state')}: {_pin_state_text(t.pin_state)}")
+        _line(
+            2,
+            (translate("cli", "Manufacturer"), f"{t.manufacturer}"),
+            (translate("cli", "Model"), f"{t.model}"),
+        )
+        _line(
+            2,
+            (translate("cli", "Driver"), f"{t.module_name} ({t.module_path})"),
+            (translate("cli", "Slot"), f"{t.slot_id}"),
+        )
+        _line(2, (translate("cli", "PIN state"), f"{_pin_state_text(t.pin_state)}"))
     return EXIT_OK
 
 
@@ -185,34 +198,43 @@ def _seal_row(seal, check, cert_der: bytes | None, clock) -> dict:
 
 def _print_seal_row(row: dict) -> None:
     status_text = {
-        "valid": _t("valid"),
-        "expired": _t("expired"),
-        "not_yet_valid": _t("not yet valid"),
-        "invalid": _t("INVALID"),
-        "not_bound": _t("not bound to this certificate"),
+        "valid": translate("cli", "valid"),
+        "expired": translate("cli", "expired"),
+        "not_yet_valid": translate("cli", "not yet valid"),
+        "invalid": translate("cli", "INVALID"),
+        "not_bound": translate("cli", "not bound to this certificate"),
     }.get(row["verification"], row["verification"])
     _out(f"{row['name']}  [{row['seal_id']}]")
-    _out(f"  {_t('Kind')}: {row['kind_name']} ({row['type']})   {_t('Format version')}: {row['version']}")
+    _line(
+        2,
+        (translate("cli", "Kind"), f"{row['kind_name']} ({row['type']})"),
+        (translate("cli", "Format version"), f"{row['version']}"),
+    )
     pic = row["picture"]
-    _out(f"  {_t('Picture')}: {pic['type']} {pic['width_mm']:g} × {pic['height_mm']:g} mm")
-    _out(f"  {_t('Valid')}: {row['valid_from'][:10]} – {row['valid_to'][:10]}")
-    _out(f"  {_t('Maker')}: {row['maker']}")
-    _out(f"  {_t('Verification')}: {status_text}")
+    _line(2, (translate("cli", "Picture"), f"{pic['type']} {pic['width_mm']:g} × {pic['height_mm']:g} mm"))
+    _line(2, (translate("cli", "Valid"), f"{row['valid_from'][:10]} – {row['valid_to'][:10]}"))
+    _line(2, (translate("cli", "Maker"), f"{row['maker']}"))
+    _line(2, (translate("cli", "Verification"), f"{status_text}"))
     for problem in row["problems"]:
         _out(f"    - {problem}")
     if row.get("expiring_soon"):
-        _out("  " + _t("Warning: the seal expires within 90 days."))
+        _out("  " + translate("cli", "Warning: the seal expires within 90 days."))
     cert = row.get("certificate")
     if cert:
-        _out(f"  {_t('Certificate')}: {cert['subject']}")
-        _out(f"    {_t('Serial')}: {cert['serial']}   {_t('Algorithm')}: {cert['algorithm']}")
-        _out(f"    {_t('Issuer')}: {cert['issuer']}")
-        _out(
-            f"    {_t('Valid')}: {cert['valid_from'][:10]} – {cert['valid_to'][:10]}   "
-            + _t("{days} days to expiry").format(days=cert["days_to_expiry"])
+        _line(2, (translate("cli", "Certificate"), f"{cert['subject']}"))
+        _line(
+            4,
+            (translate("cli", "Serial"), f"{cert['serial']}"),
+            (translate("cli", "Algorithm"), f"{cert['algorithm']}"),
+        )
+        _line(4, (translate("cli", "Issuer"), f"{cert['issuer']}"))
+        _line(
+            4,
+            (translate("cli", "Valid"), f"{cert['valid_from'][:10]} – {cert['valid_to'][:10]}"),
+            (translate("cli", "Days to expiry"), str(cert["days_to_expiry"])),
         )
         if cert["expiring_soon"]:
-            _out("    " + _t("Warning: the certificate expires within 90 days."))
+            _out("    " + translate("cli", "Warning: the certificate expires within 90 days."))
 
 
 def _clock_from_args(args: argparse.Namespace):
@@ -240,27 +262,33 @@ def cmd_seals(args: argparse.Namespace) -> int:
         except OSError as exc:
             raise InvalidArgument(str(exc), what=args.file) from exc
         seal = parse_seal(der)
-        rows.append(_seal_row(seal, verify_seal(seal, clock=clock), seal.certs[0] if seal.certs else None, clock))
+        rows.append(
+            _seal_row(seal, verify_seal(seal, clock=clock), seal.certs[0] if seal.certs else None, clock)
+        )
     else:
         manager = _manager()
         try:
             token = _pick_token(manager, args.token)
             if _is_demo(token):
-                _err(_t("Demo key: its PIN is 123456. Change it with `sealdesk pin change`."))
-            pin = read_pin(args, _t("PIN for {label}: ").format(label=token.label))
+                _err(translate("cli", "Demo key: its PIN is 123456. Change it with `sealdesk pin change`."))
+            pin = read_pin(args, translate("cli", "PIN for {label}: ").format(label=token.label))
             with manager.open_session(token, pin) as session:
                 del pin
                 certs = {k.key_id: k.certificate for k in session.keys()}
                 for stored in session.seals():
                     seal = parse_seal(stored.der)
                     cert_der = certs.get(stored.key_id)
-                    rows.append(_seal_row(seal, verify_seal(seal, clock=clock, signing_cert=cert_der), cert_der, clock))
+                    rows.append(
+                        _seal_row(
+                            seal, verify_seal(seal, clock=clock, signing_cert=cert_der), cert_der, clock
+                        )
+                    )
         finally:
             manager.close()
     if args.json:
         _json_out(rows)
     elif not rows:
-        _out(_t("No seals on this key."))
+        _out(translate("cli", "No seals on this key."))
     else:
         for row in rows:
             _print_seal_row(row)
@@ -275,17 +303,17 @@ def cmd_pin_change(args: argparse.Namespace) -> int:
         if args.pin_stdin:
             old, new, again = (sys.stdin.readline().rstrip("\r\n") for _ in range(3))
         else:
-            old = getpass.getpass(_t("Current PIN: "))
-            new = getpass.getpass(_t("New PIN: "))
-            again = getpass.getpass(_t("New PIN again: "))
+            old = getpass.getpass(translate("cli", "Current PIN: "))
+            new = getpass.getpass(translate("cli", "New PIN: "))
+            again = getpass.getpass(translate("cli", "New PIN again: "))
         if new != again:
             raise PinMismatch()
         if not old or not new:
-            raise InvalidArgument(what=_t("empty PIN"))
+            raise InvalidArgument(what=translate("cli", "empty PIN"))
         manager.change_pin(token, old, new)
     finally:
         manager.close()
-    _out(_t("PIN changed."))
+    _out(translate("cli", "PIN changed."))
     return EXIT_OK
 
 
@@ -294,9 +322,15 @@ def cmd_demo_key(args: argparse.Namespace) -> int:
     from .core import demo
 
     info = demo.create_demo_key(force=True)
-    _out(_t("Demo key “{label}” created with {count} seals.").format(label=info.label, count=len(info.seals)))
-    _out(_t("Its PIN is {pin}. Change it with `sealdesk pin change`.").format(pin=demo.DEMO_PIN))
-    _out(_t("Demo root certificate: {path}").format(path=info.root_cert_path))
+    _out(
+        translate("cli", "Demo key “{label}” created with {count} seals.").format(
+            label=info.label, count=len(info.seals)
+        )
+    )
+    _out(
+        translate("cli", "Its PIN is {pin}. Change it with `sealdesk pin change`.").format(pin=demo.DEMO_PIN)
+    )
+    _out(translate("cli", "Demo root certificate: {path}").format(path=info.root_cert_path))
     return EXIT_OK
 
 
@@ -310,7 +344,7 @@ def cmd_start(args: argparse.Namespace) -> int:
     finally:
         manager.close()
     if not real and not demo.demo_key_exists():
-        _out(_t("No USB key found: creating the demo key (SoftHSM) with three seals…"))
+        _out(translate("cli", "No USB key found: creating the demo key (SoftHSM) with three seals…"))
         demo.create_demo_key()
     cmd_tokens(argparse.Namespace(json=False))
     if sys.stdin.isatty():
@@ -341,7 +375,7 @@ def _collect_inputs(paths: Sequence[str]) -> list:
         else:
             files.append(path)
     if not files:
-        raise InvalidArgument(what=_t("no PDF files given"))
+        raise InvalidArgument(what=translate("cli", "no PDF files given"))
     return files
 
 
@@ -354,7 +388,7 @@ def _placement_from_args(args: argparse.Namespace):
         offset = _parse_pair(args.offset, "--offset") if args.offset else (0.0, 0.0)
         return KeywordPlacement(keyword=args.keyword, every=args.every, offset_mm=offset, pages=args.pages)
     if not args.at:
-        raise InvalidArgument(what=_t("give --at X,Y (mm), --keyword TEXT or --cross-page"))
+        raise InvalidArgument(what=translate("cli", "give --at X,Y (mm), --keyword TEXT or --cross-page"))
     pages = args.pages or str(args.page or 1)
     return SpotPlacement(center_mm=_parse_pair(args.at, "--at"), pages=pages)
 
@@ -372,7 +406,7 @@ def cmd_stamp(args: argparse.Namespace) -> int:
     placement = _placement_from_args(args)
     out = Path(args.out) if args.out else None
     if out is not None and len(inputs) > 1 and not out.is_dir():
-        raise InvalidArgument(what=_t("--out must be a folder when stamping several files"))
+        raise InvalidArgument(what=translate("cli", "--out must be a folder when stamping several files"))
 
     def output_for(path: Path):
         if out is None:
@@ -380,7 +414,8 @@ def cmd_stamp(args: argparse.Namespace) -> int:
         return out / f"{path.stem}.signed{path.suffix}" if out.is_dir() else out
 
     requests = [
-        StampRequest(p, placement, output_for(p), approval_ref=args.approval, purpose=args.purpose) for p in inputs
+        StampRequest(p, placement, output_for(p), approval_ref=args.approval, purpose=args.purpose)
+        for p in inputs
     ]
     options = StampOptions(
         tsa_url=args.tsa or settings.tsa_url or None,
@@ -392,22 +427,25 @@ def cmd_stamp(args: argparse.Namespace) -> int:
     results = []
     try:
         token = _pick_token(manager, args.token)
-        pin = read_pin(args, _t("PIN for {label}: ").format(label=token.label))
+        pin = read_pin(args, translate("cli", "PIN for {label}: ").format(label=token.label))
         with manager.open_session(token, pin) as session:
             del pin
             stamper = Stamper(session, args.seal, usage_log=log, options=options)
 
             def progress(number, total, request, result, error):
                 if result is not None:
-                    line = _t("[{n}/{total}] signed {src} → {dst}").format(
+                    line = translate("cli", "[{n}/{total}] signed {src} → {dst}").format(
                         n=number, total=total, src=request.input_path, dst=result.output_path
                     )
                     _out(line)
                     for warning in result.warnings:
-                        _out("  " + _t("Warning: {text}").format(text=translate("policy", warning)))
+                        _out(
+                            "  "
+                            + translate("cli", "Warning: {text}").format(text=translate("policy", warning))
+                        )
                 else:
                     _err(
-                        _t("[{n}/{total}] FAILED {src}: {error}").format(
+                        translate("cli", "[{n}/{total}] FAILED {src}: {error}").format(
                             n=number, total=total, src=request.input_path, error=error.user_message(translate)
                         )
                     )
@@ -430,7 +468,11 @@ def cmd_stamp(args: argparse.Namespace) -> int:
             ]
         )
     elif len(results) > 1:
-        _out(_t("{ok} signed, {failed} failed.").format(ok=len(results) - len(failed), failed=len(failed)))
+        _out(
+            translate("cli", "{ok} signed, {failed} failed.").format(
+                ok=len(results) - len(failed), failed=len(failed)
+            )
+        )
     if failed:
         return failed[0].error.exit_code if len(results) == 1 else EXIT_UNEXPECTED
     return EXIT_OK
@@ -468,35 +510,57 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def _yes_no(value: bool | None) -> str:
-    return _t("yes") if value else _t("no")
+    return translate("cli", "yes") if value else translate("cli", "no")
 
 
 def _print_verify_report(report) -> None:
     if not report.signatures:
-        _out(_t("The document has no signatures."))
+        _out(translate("cli", "The document has no signatures."))
         return
     levels = {
-        "none": _t("none"),
-        "form_filling": _t("form filling"),
-        "annotations": _t("annotations"),
-        "other": _t("other changes"),
+        "none": translate("cli", "none"),
+        "form_filling": translate("cli", "form filling"),
+        "annotations": translate("cli", "annotations"),
+        "other": translate("cli", "other changes"),
     }
     for number, sig in enumerate(report.signatures, start=1):
-        _out(_t("Signature {n}: {field}").format(n=number, field=sig.field_name))
-        _out(f"  {_t('Signer')}: {sig.signer_subject}")
+        _out(translate("cli", "Signature {n}: {field}").format(n=number, field=sig.field_name))
+        _line(2, (translate("cli", "Signer"), f"{sig.signer_subject}"))
         if sig.signer_org:
-            _out(f"  {_t('Organisation')}: {sig.signer_org}")
+            _line(2, (translate("cli", "Organisation"), f"{sig.signer_org}"))
         if sig.seal_id:
-            _out(f"  {_t('Seal')}: {sig.seal_name} [{sig.seal_id}] — {translate('seal-kinds', sig.seal_kind_name)}")
-            _out(f"  {_t('Seal verification')}: {sig.seal_status}")
-        _out(f"  {_t('Signing time')}: {sig.signing_time or '-'}")
+            _line(
+                2,
+                (
+                    translate("cli", "Seal"),
+                    f"{sig.seal_name} [{sig.seal_id}] — " + translate("seal-kinds", sig.seal_kind_name),
+                ),
+            )
+            _line(2, (translate("cli", "Seal verification"), f"{sig.seal_status}"))
+        _line(2, (translate("cli", "Signing time"), f"{sig.signing_time or '-'}"))
         if sig.timestamp_time:
-            _out(f"  {_t('Timestamp')}: {sig.timestamp_time}")
-        _out(f"  {_t('Intact')}: {_yes_no(sig.intact)}   {_t('Signature valid')}: {_yes_no(sig.valid)}")
-        _out(f"  {_t('Covers')}: {sig.coverage}   {_t('Later changes')}: {levels.get(sig.modification_level, sig.modification_level)}")
-        _out(f"  {_t('Trusted')}: {_yes_no(sig.trusted)}" + (f" ({sig.trust_problem})" if sig.trust_problem else ""))
-        _out(f"  {_t('Certificate valid at signing time')}: {_yes_no(sig.cert_valid_at_signing)}")
-        _out(f"  {_t('Result')}: " + (_t("VALID") if sig.all_valid else _t("NOT VALID")))
+            _line(2, (translate("cli", "Timestamp"), f"{sig.timestamp_time}"))
+        _line(
+            2,
+            (translate("cli", "Intact"), f"{_yes_no(sig.intact)}"),
+            (translate("cli", "Signature valid"), f"{_yes_no(sig.valid)}"),
+        )
+        _line(
+            2,
+            (translate("cli", "Covers"), f"{sig.coverage}"),
+            (
+                translate("cli", "Later changes"),
+                f"{levels.get(sig.modification_level, sig.modification_level)}",
+            ),
+        )
+        trust_note = f" ({sig.trust_problem})" if sig.trust_problem else ""
+        _line(2, (translate("cli", "Trusted"), _yes_no(sig.trusted) + trust_note))
+        _line(
+            2,
+            (translate("cli", "Certificate valid at signing time"), f"{_yes_no(sig.cert_valid_at_signing)}"),
+        )
+        verdict = translate("cli", "VALID") if sig.all_valid else translate("cli", "NOT VALID")
+        _line(2, (translate("cli", "Result"), verdict))
 
 
 # --- usage log ------------------------------------------------------------------------------------
@@ -511,9 +575,11 @@ def cmd_log(args: argparse.Namespace) -> int:
                 _json_out({"ok": result.ok, "checked": result.checked, "problems": list(result.problems)})
             else:
                 _out(
-                    (_t("Usage log intact: {n} records checked.") if result.ok else _t("Usage log NOT intact ({n} records checked):")).format(
-                        n=result.checked
-                    )
+                    (
+                        translate("cli", "Usage log intact: {n} records checked.")
+                        if result.ok
+                        else translate("cli", "Usage log NOT intact ({n} records checked):")
+                    ).format(n=result.checked)
                 )
                 for problem in result.problems:
                     _out(f"  - {problem}")
@@ -525,12 +591,16 @@ def cmd_log(args: argparse.Namespace) -> int:
         _json_out([r.to_json() for r in records])
         return EXIT_OK
     if not records:
-        _out(_t("The usage log is empty."))
+        _out(translate("cli", "The usage log is empty."))
     for r in records:
         pages = ",".join(str(p.page) for p in r.placements)
         _out(f"#{r.seq} {r.stamped_at} {r.outcome} {r.seal_name} [{r.seal_id}] {r.document_name} p.{pages}")
         if r.approval_ref or r.purpose:
-            _out(f"    {_t('Approval')}: {r.approval_ref or '-'}   {_t('Purpose')}: {r.purpose or '-'}")
+            _line(
+                4,
+                (translate("cli", "Approval"), f"{r.approval_ref or '-'}"),
+                (translate("cli", "Purpose"), f"{r.purpose or '-'}"),
+            )
     return EXIT_OK
 
 
@@ -538,72 +608,100 @@ def cmd_log(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="sealdesk",
-        description=_t("SealDesk: stamp documents with the electronic seals on your USB key."),
-        epilog=_t(
+        description=translate("cli", "SealDesk: stamp documents with the electronic seals on your USB key."),
+        epilog=translate(
+            "cli",
             "Exit codes: 0 success, 1 unexpected error, 2 invalid arguments, 3 key/PIN problem, "
             "4 seal/certificate/policy refusal, 5 document problem, 6 usage-log problem, 7 network, "
-            "8 verification found a problem, 130 cancelled."
+            "8 verification found a problem, 130 cancelled.",
         ),
     )
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("tokens", help=_t("list detected USB keys"))
-    p.add_argument("--json", action="store_true", help=_t("machine-readable output"))
+    p = sub.add_parser("tokens", help=translate("cli", "list detected USB keys"))
+    p.add_argument("--json", action="store_true", help=translate("cli", "machine-readable output"))
     p.set_defaults(func=cmd_tokens)
 
-    p = sub.add_parser("seals", help=_t("list the seals on a key, or inspect a seal file"))
-    p.add_argument("--file", help=_t("inspect a seal file (.esl) instead of the key"))
-    p.add_argument("--at", help=_t("verify as of this date (YYYY-MM-DD)"))
-    p.add_argument("--token", help=_t("serial number of the key to use"))
-    p.add_argument("--pin-stdin", action="store_true", help=_t("read the PIN from standard input"))
-    p.add_argument("--json", action="store_true", help=_t("machine-readable output"))
+    p = sub.add_parser("seals", help=translate("cli", "list the seals on a key, or inspect a seal file"))
+    p.add_argument("--file", help=translate("cli", "inspect a seal file (.esl) instead of the key"))
+    p.add_argument("--at", help=translate("cli", "verify as of this date (YYYY-MM-DD)"))
+    p.add_argument("--token", help=translate("cli", "serial number of the key to use"))
+    p.add_argument(
+        "--pin-stdin", action="store_true", help=translate("cli", "read the PIN from standard input")
+    )
+    p.add_argument("--json", action="store_true", help=translate("cli", "machine-readable output"))
     p.set_defaults(func=cmd_seals)
 
-    p = sub.add_parser("pin", help=_t("manage the key's PIN"))
+    p = sub.add_parser("pin", help=translate("cli", "manage the key's PIN"))
     pin_sub = p.add_subparsers(dest="pin_command", required=True)
-    pc = pin_sub.add_parser("change", help=_t("change the user PIN"))
-    pc.add_argument("--token", help=_t("serial number of the key to use"))
+    pc = pin_sub.add_parser("change", help=translate("cli", "change the user PIN"))
+    pc.add_argument("--token", help=translate("cli", "serial number of the key to use"))
     pc.add_argument(
-        "--pin-stdin", action="store_true", help=_t("read current, new and repeated PIN as three lines from stdin")
+        "--pin-stdin",
+        action="store_true",
+        help=translate("cli", "read current, new and repeated PIN as three lines from stdin"),
     )
     pc.set_defaults(func=cmd_pin_change)
 
-    p = sub.add_parser("demo-key", help=_t("(re)create the demo key in your data folder"))
+    p = sub.add_parser("demo-key", help=translate("cli", "(re)create the demo key in your data folder"))
     p.set_defaults(func=cmd_demo_key)
 
-    p = sub.add_parser("stamp", help=_t("stamp and sign PDF files with a seal from the key"))
-    p.add_argument("inputs", nargs="+", help=_t("PDF files or folders"))
-    p.add_argument("--seal", required=True, help=_t("seal ID (or seal name) on the key"))
-    p.add_argument("--page", type=int, help=_t("page number (1-based)"))
-    p.add_argument("--pages", help=_t("page list, e.g. 1-3,5,-1"))
-    p.add_argument("--at", help=_t("centre of the seal: X,Y in mm from the page's top-left corner"))
-    p.add_argument("--keyword", help=_t("centre the seal on this text"))
-    p.add_argument("--every", action="store_true", help=_t("stamp every match of the keyword, not only the first"))
-    p.add_argument("--offset", help=_t("move the seal from the keyword by DX,DY mm"))
-    p.add_argument("--cross-page", action="store_true", help=_t("cross-page seal (骑缝章) over the pages"))
-    p.add_argument("--edge", choices=["right", "left"], default="right", help=_t("edge for the cross-page seal"))
-    p.add_argument("--y", type=float, help=_t("vertical centre of the cross-page seal in mm from the top"))
-    p.add_argument("--out", help=_t("output file (or folder for several inputs)"))
-    p.add_argument("--approval", help=_t("approval reference (用印审批号)"))
-    p.add_argument("--purpose", help=_t("purpose of the stamping"))
-    p.add_argument("--tsa", help=_t("timestamp authority URL (PAdES B-T)"))
-    p.add_argument("--token", help=_t("serial number of the key to use"))
-    p.add_argument("--pin-stdin", action="store_true", help=_t("read the PIN from standard input"))
-    p.add_argument("--json", action="store_true", help=_t("machine-readable output"))
+    p = sub.add_parser("stamp", help=translate("cli", "stamp and sign PDF files with a seal from the key"))
+    p.add_argument("inputs", nargs="+", help=translate("cli", "PDF files or folders"))
+    p.add_argument("--seal", required=True, help=translate("cli", "seal ID (or seal name) on the key"))
+    p.add_argument("--page", type=int, help=translate("cli", "page number (1-based)"))
+    p.add_argument("--pages", help=translate("cli", "page list, e.g. 1-3,5,-1"))
+    p.add_argument(
+        "--at", help=translate("cli", "centre of the seal: X,Y in mm from the page's top-left corner")
+    )
+    p.add_argument("--keyword", help=translate("cli", "centre the seal on this text"))
+    p.add_argument(
+        "--every",
+        action="store_true",
+        help=translate("cli", "stamp every match of the keyword, not only the first"),
+    )
+    p.add_argument("--offset", help=translate("cli", "move the seal from the keyword by DX,DY mm"))
+    p.add_argument(
+        "--cross-page", action="store_true", help=translate("cli", "cross-page seal (骑缝章) over the pages")
+    )
+    p.add_argument(
+        "--edge",
+        choices=["right", "left"],
+        default="right",
+        help=translate("cli", "edge for the cross-page seal"),
+    )
+    p.add_argument(
+        "--y", type=float, help=translate("cli", "vertical centre of the cross-page seal in mm from the top")
+    )
+    p.add_argument("--out", help=translate("cli", "output file (or folder for several inputs)"))
+    p.add_argument("--approval", help=translate("cli", "approval reference (用印审批号)"))
+    p.add_argument("--purpose", help=translate("cli", "purpose of the stamping"))
+    p.add_argument("--tsa", help=translate("cli", "timestamp authority URL (PAdES B-T)"))
+    p.add_argument("--token", help=translate("cli", "serial number of the key to use"))
+    p.add_argument(
+        "--pin-stdin", action="store_true", help=translate("cli", "read the PIN from standard input")
+    )
+    p.add_argument("--json", action="store_true", help=translate("cli", "machine-readable output"))
     p.set_defaults(func=cmd_stamp)
 
-    p = sub.add_parser("verify", help=_t("verify the signatures and seals in a PDF"))
-    p.add_argument("document", help=_t("PDF file"))
-    p.add_argument("--trust", action="append", help=_t("trust this root certificate (PEM or DER); repeatable"))
-    p.add_argument("--json", action="store_true", help=_t("machine-readable output"))
+    p = sub.add_parser("verify", help=translate("cli", "verify the signatures and seals in a PDF"))
+    p.add_argument("document", help=translate("cli", "PDF file"))
+    p.add_argument(
+        "--trust",
+        action="append",
+        help=translate("cli", "trust this root certificate (PEM or DER); repeatable"),
+    )
+    p.add_argument("--json", action="store_true", help=translate("cli", "machine-readable output"))
     p.set_defaults(func=cmd_verify)
 
-    p = sub.add_parser("log", help=_t("show or check the usage log (用印登记)"))
+    p = sub.add_parser("log", help=translate("cli", "show or check the usage log (用印登记)"))
     p.add_argument("log_command", nargs="?", choices=["list", "verify"], default="list")
-    p.add_argument("--json", action="store_true", help=_t("machine-readable output"))
+    p.add_argument("--json", action="store_true", help=translate("cli", "machine-readable output"))
     p.set_defaults(func=cmd_log)
 
-    p = sub.add_parser("start", help=_t("first-run flow: demo key when no key is present, list keys and seals"))
+    p = sub.add_parser(
+        "start", help=translate("cli", "first-run flow: demo key when no key is present, list keys and seals")
+    )
     p.set_defaults(func=cmd_start)
     return parser
 
@@ -614,10 +712,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except SealDeskError as exc:
-        _err(_t("Error: {message}").format(message=exc.user_message(translate)))
+        _err(translate("cli", "Error: {message}").format(message=exc.user_message(translate)))
         return exc.exit_code
     except KeyboardInterrupt:
-        _err(_t("Cancelled."))
+        _err(translate("cli", "Cancelled."))
         return 130
 
 

@@ -91,6 +91,19 @@ def test_second_session_with_another_pin_is_refused(manager: TokenManager, fresh
             assert second.keys() == []
 
 
+def test_change_pin_while_logged_in_keeps_sessions_consistent(manager: TokenManager, fresh_token: str):
+    token = manager.find_token(label=fresh_token)
+    with manager.open_session(token, USER_PIN):
+        manager.change_pin(token, USER_PIN, "11223344")
+        with pytest.raises(PinIncorrect):
+            manager.open_session(token, USER_PIN)
+        with manager.open_session(token, "11223344"):
+            pass
+    with pytest.raises(PinIncorrect):
+        manager.open_session(token, USER_PIN)
+    manager.open_session(token, "11223344").close()
+
+
 def test_change_pin(manager: TokenManager, fresh_token: str):
     token = manager.find_token(label=fresh_token)
     with pytest.raises(PinIncorrect) as caught:

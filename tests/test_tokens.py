@@ -224,3 +224,31 @@ def test_slot_events_unavailable_on_softhsm(manager: TokenManager, fresh_token: 
     with pytest.raises(p11exc.NoEvent):
         module.worker.call(lambda: module.lib.wait_for_slot_event(blocking=False))
 
+
+
+# --- worker thread --------------------------------------------------------------------------------
+def test_worker_runs_calls_in_order_on_one_thread_and_propagates_errors():
+    import threading
+
+    from app.core.pkcs11_worker import ModuleWorker
+
+    worker = ModuleWorker("test")
+    try:
+        seen: list[tuple[int, str]] = []
+        threads = [
+            threading.Thread(target=lambda n=n: worker.call(lambda: seen.append((n, threading.current_thread().name))))
+            for n in range(8)
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert sorted(n for n, _ in seen) == list(range(8))
+        assert {name for _, name in seen} == {"pkcs11:test"}
+        assert worker.call(lambda: worker.call(lambda: 5)) == 5  # nested call does not deadlock
+        with pytest.raises(ZeroDivisionError):
+            worker.call(lambda: 1 / 0)
+    finally:
+        worker.stop()
+    with pytest.raises(RuntimeError):
+        worker.call(lambda: None)

@@ -497,14 +497,15 @@ class TokenManager:
                         raise pin_incorrect(before, "PIN differs from the PIN of the open session")
                 elif rv != CKR_OK:
                     raise self._login_error(module, slot_id, token, rv)
+                else:
+                    with module.lock:  # only a PIN the module verified becomes the reference
+                        module.login_tags[token.serial] = _tag(pin_bytes)
                 state = pin_state_from_flags(_flags_now(module, slot_id, raw.flags))
                 if state is PinState.MUST_CHANGE:
                     raise PinMustChange("CKF_USER_PIN_TO_BE_CHANGED after login")
             except BaseException:
                 _close_quietly(session)
                 raise
-            with module.lock:
-                module.login_tags.setdefault(token.serial, _tag(pin_bytes))
             info = _token_info(module, slot_id, module.raw.token_info(slot_id)[1] or raw)
             return KeySession(self, module, info, session)
 
@@ -565,6 +566,9 @@ class TokenManager:
                 raise TokenError(f"C_SetPIN: {_name(err)}") from None
             finally:
                 _close_quietly(session)
+            with module.lock:
+                if token.serial in module.login_tags:  # our logged-in sessions now hold the new PIN
+                    module.login_tags[token.serial] = _tag(new_pin.encode("utf-8"))
 
         module.worker.call(run)
 

@@ -100,6 +100,45 @@ def _validation_context(trust_roots, moment: datetime | None):
     )
 
 
+def acrobat_like_diff_policy():
+    """pyHanko's default difference policy, except that a new *visible* signature field after a
+    certification signature with P=2/3 is accepted (pyHanko's default is stricter than Acrobat here:
+    every SealDesk signature is visible)."""
+    from pyhanko.sign.diff_analysis import (
+        CatalogModificationRule,
+        DocInfoRule,
+        DSSCompareRule,
+        FormUpdatingRule,
+        GenericFieldModificationRule,
+        MetadataUpdateRule,
+        ModificationLevel,
+        ObjectStreamRule,
+        SigFieldCreationRule,
+        SigFieldModificationRule,
+        StandardDiffPolicy,
+        XrefStreamRule,
+    )
+
+    lta = ModificationLevel.LTA_UPDATES
+    return StandardDiffPolicy(
+        global_rules=[
+            CatalogModificationRule(),
+            DocInfoRule().as_qualified(lta),
+            XrefStreamRule().as_qualified(lta),
+            ObjectStreamRule().as_qualified(lta),
+            DSSCompareRule().as_qualified(lta),
+            MetadataUpdateRule().as_qualified(lta),
+        ],
+        form_rule=FormUpdatingRule(
+            field_rules=[
+                SigFieldCreationRule(allow_new_visible_after_certify=True),
+                SigFieldModificationRule(),
+                GenericFieldModificationRule(),
+            ],
+        ),
+    )
+
+
 def _coverage(level) -> str:
     from pyhanko.sign.validation.status import SignatureCoverageLevel
 
@@ -175,6 +214,7 @@ def _report_one(embedded, trust_roots, moment) -> SignatureReport:
         embedded,
         signer_validation_context=_validation_context(trust_roots, moment),
         key_usage_settings=key_usage,
+        diff_policy=acrobat_like_diff_policy(),
     )
     tst = status.timestamp_validity
     timestamp_time = None

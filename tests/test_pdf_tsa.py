@@ -1,0 +1,58 @@
+"""PAdES B-T: a signature timestamp from a real RFC 3161 service on 127.0.0.1 (certomancer's TimeStamper
+served by werkzeug), checked with pyHanko and pdfsig."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+import pytest
+from pdf_helpers import SoftwareCA, SoftwareDigestSigner, make_pdf, pdfsig_signatures, running_tsa, seal_png, spot
+
+from app.core.errors import NetworkError
+from app.core.pdf.sign import SignSettings, sign_pdf
+from app.core.pdf.verify import verify_pdf
+
+
+@pytest.fixture(scope="module")
+def ca() -> SoftwareCA:
+    return SoftwareCA.create()
+
+
+def test_signature_timestamp_from_a_tsa(tmp_path, ca):
+    signer = SoftwareDigestSigner.from_issued(ca.issue("张三", key_type="rsa"))
+    src = make_pdf(tmp_path / "in.pdf")
+    out = tmp_path / "bt.pdf"
+    before = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=2)
+    with running_tsa(ca) as url, open(out, "wb") as fh:
+        outcome = sign_pdf(src, fh, signer=signer, spots=[spot(0, (100, 100, 220, 220))], spot_images=[seal_png()],
+                           seal_der=b"\x04\x00", settings=SignSettings(tsa_url=url))  # fmt: skip
+    after = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=2)
+    assert outcome.timestamped
+
+    report = verify_pdf(out, trust_roots=[ca.root_der])
+    (sig,) = report.signatures
+    assert report.all_valid
+    assert sig.timestamp_time is not None and before <= sig.timestamp_time <= after
+    assert sig.timestamp_trusted and sig.timestamp_problem is None and sig.cert_valid_at_signing
+
+    # Without the root, the TSA is not trusted either, but the token is still a valid one.
+    (untrusted,) = verify_pdf(out).signatures
+    assert untrusted.timestamp_time == sig.timestamp_time and not untrusted.timestamp_trusted
+
+    (block,) = pdfsig_signatures(out)
+    assert "Signature Validation: Signature is Valid." in block and "Total document signed" in block
+    assert "Signature Timestamp" in block or "Timestamp" in block or "Signing Time" in block
+
+
+def test_unreachable_tsa_is_a_network_error_and_writes_nothing(tmp_path, ca):
+    signer = SoftwareDigestSigner.from_issued(ca.issue("张三"))
+    src = make_pdf(tmp_path / "in.pdf")
+    with running_tsa(ca) as url:
+        dead_url = url  # the server is gone after the block: the port refuses connections
+    out = io.BytesIO()
+    with pytest.raises(NetworkError) as err:
+        sign_pdf(src, out, signer=signer, spots=[spot(0, (100, 100, 220, 220))], spot_images=[seal_png()],
+                 seal_der=None, settings=SignSettings(tsa_url=dead_url, tsa_timeout=3))  # fmt: skip
+    assert "127.0.0.1" in err.value.user_message()
+    assert out.getvalue() == b""
