@@ -335,3 +335,30 @@ def test_softhsm_ec_key_signs_a_valid_pdf(tmp_path, ca, fresh_token, softhsm_mod
     assert VALID in block and WHOLE in block
     (sig,) = verify_pdf(out, trust_roots=[ca.root_der]).signatures
     assert sig.trusted and sig.intact and sig.seal_der == b"\x04\x02hi" and "王五" in sig.signer_subject
+
+
+def test_extra_pictures_as_widgets_keep_earlier_signatures_at_form_filling(tmp_path, ca, ec_signer):
+    """The opt-in alternative: extra pictures as more widgets of the new signature field."""
+    import fitz
+
+    src = make_pdf(tmp_path / "in.pdf", pages=2, rotate={1: 90})
+    first, second = tmp_path / "first.pdf", tmp_path / "second.pdf"
+    _sign(src, first, ec_signer, [spot(0, (100, 100, 220, 220))])
+    spots = [spot(1, (100, 100, 220, 220), 90), spot(0, (300, 300, 420, 420))]
+    o2 = _sign(first, second, ec_signer, spots, extra_pictures="widgets")
+    assert second.read_bytes().startswith(first.read_bytes()) and _revisions(second) == _revisions(first) + 1
+
+    report = verify_pdf(second, trust_roots=[ca.root_der])
+    s1, s2 = report.signatures
+    assert s1.modification_level == "form_filling" and s1.trusted
+    assert s2.field_name == o2.field_name and s2.coverage == "entire_file" and s2.trusted
+    assert report.all_valid
+    assert qpdf_check(second).returncode == 0
+    with fitz.open(str(second)) as doc:
+        names = [[w.field_name for w in doc[i].widgets()] for i in range(2)]
+    assert names[1] == [o2.field_name] and o2.field_name in names[0]
+    # poppler's pdfsig checks the earlier signature; it lists each widget of a multi-widget signature
+    # field as a field of its own and does not find their value (a poppler limitation; see docs).
+    assert VALID in pdfsig_signatures(second)[0]
+    img, matrix = render_page(second, 1)
+    assert len(red_pixels(img, user_rect_to_pixels((100, 100, 220, 220), matrix))) > 300

@@ -19,7 +19,7 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import softhsm
 from .errors import (
@@ -43,6 +43,9 @@ from .errors import (
 from .i18n_marks import QT_TRANSLATE_NOOP
 from .modules import ModuleCandidate, ModuleSpec, discover, load_failure_hint
 from .pkcs11_worker import CKR_OK, CKR_USER_ALREADY_LOGGED_IN, ModuleWorker, RawModule, RawTokenInfo
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 
 log = logging.getLogger(__name__)
 
@@ -924,7 +927,7 @@ class KeySession:
         return TokenDigestSigner(self, key_id, cert, key_type, chosen)
 
     # -- provisioning
-    def generate_key_pair(self, key_type: str, key_id: bytes, label: str) -> Any:
+    def generate_key_pair(self, key_type: str, key_id: bytes, label: str) -> PublicKeyTypes:
         """Generate a token key pair ("rsa2048" | "ec-p256"); returns the `cryptography` public key.
 
         The private key is CKA_TOKEN, CKA_PRIVATE, CKA_SENSITIVE, not extractable, sign-only.

@@ -10,6 +10,7 @@ pyHanko is imported lazily (start-up time of the GUI).
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import io
 import uuid
@@ -45,6 +46,11 @@ SUPPORTED_HASHES = ("sha256", "sha384", "sha512")
 
 STAMP_ANNOT_FLAGS = 4 | 64 | 128
 """Print | ReadOnly | Locked: the extra seal pictures print, and viewers do not let users move them."""
+
+WIDGET_FLAGS = 4 | 128
+"""Print | Locked, as pyHanko sets on the signature widget itself."""
+
+EXTRA_PICTURE_MODES = ("stamp_annotations", "widgets")
 
 _ALLOWED_ROTATIONS = (0, 90, 180, 270)
 
@@ -83,6 +89,12 @@ class SignSettings:
     """Seconds to wait for the time-stamping service."""
     pades: bool = True
     """SubFilter ETSI.CAdES.detached (PAdES); False → adbe.pkcs7.detached."""
+    extra_pictures: str = "stamp_annotations"
+    """How spots after the first are written: "stamp_annotations" (/Stamp annotations) or "widgets"
+    (more widget annotations of the new signature field). Both sit in the signed revision; they differ
+    for *earlier* signatures: pyHanko's default difference analysis accepts extra widgets of a new
+    signature field as form filling, but calls new stamp annotations a suspicious change (see
+    docs/signature-format.md)."""
 
 
 @dataclass(frozen=True)
@@ -359,6 +371,40 @@ def _add_stamp_annotation(writer, spot, image, rotation: int, field_name: str, i
     writer.register_annotation(page_ref, writer.add_object(annot))
 
 
+def _add_extra_widgets(writer, field_name: str, sig_field, extras) -> None:
+    """Append widget annotations showing the extra pictures to the new signature field's /Kids.
+
+    Runs after pyHanko set up the field (one kid, its appearance applied) and before the revision is
+    written and hashed, so the widgets are covered by the signature.
+    """
+    from pyhanko.pdf_utils import generic
+    from pyhanko.pdf_utils.generic import pdf_name
+
+    field_ref = next(
+        ref for ref in writer.root["/AcroForm"]["/Fields"] if ref.get_object().get("/T") == field_name
+    )
+    kids = sig_field["/Kids"]
+    for kid in kids:
+        kid.get_object()[pdf_name("/Parent")] = field_ref
+    for spot, image, rotation in extras:
+        x0, y0, x1, y1 = spot.rect
+        page_ref, _ = writer.find_page_for_modification(spot.page_index)
+        widget = generic.DictionaryObject(
+            {
+                pdf_name("/Type"): pdf_name("/Annot"),
+                pdf_name("/Subtype"): pdf_name("/Widget"),
+                pdf_name("/Rect"): generic.ArrayObject(generic.FloatObject(round(v, 4)) for v in (x0, y0, x1, y1)),
+                pdf_name("/F"): generic.NumberObject(WIDGET_FLAGS),
+                pdf_name("/P"): page_ref,
+                pdf_name("/Parent"): field_ref,
+            }
+        )
+        _seal_appearance(writer, x1 - x0, y1 - y0, image, rotation).apply_appearance(widget)
+        widget_ref = writer.add_object(widget)
+        kids.append(widget_ref)
+        writer.register_annotation(page_ref, widget_ref)
+
+
 # --- signing --------------------------------------------------------------------------------------
 def _check_spots(spots: Sequence[StampSpot], spot_images: Sequence[bytes], page_count: int) -> list[int]:
     if not spots:
@@ -434,6 +480,23 @@ def sign_pdf(
     )
 
 
+async def _sign_with_extra_widgets(pdf_signer, writer, field_name: str, extras, out: BinaryIO) -> None:
+    """pyHanko's PdfSigner.async_sign_pdf, step by step, with the extra widgets added in between."""
+    from pyhanko.sign.signers.pdf_cms import PdfCMSSignedAttributes
+
+    session = pdf_signer.init_signing_session(writer)
+    validation_info = await session.perform_presign_validation(writer)
+    bytes_reserved = await session.estimate_signature_container_size(validation_info, tight=False)
+    tbs = session.prepare_tbs_document(validation_info=validation_info, bytes_reserved=bytes_reserved)
+    _add_extra_widgets(writer, field_name, session.sig_field, extras)
+    prepared, res_output = tbs.digest_tbs_document(output=out)
+    post = await tbs.perform_signature(
+        document_digest=prepared.document_digest,
+        pdf_cms_signed_attrs=PdfCMSSignedAttributes(signing_time=session.system_time),
+    )
+    await post.post_signature_processing(res_output)
+
+
 def _sign_bytes(data: bytes, pdf_signer_obj, spots, images, rotations, field_name, settings) -> bytes:
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.sign import fields, signers
@@ -441,9 +504,13 @@ def _sign_bytes(data: bytes, pdf_signer_obj, spots, images, rotations, field_nam
     from pyhanko.sign.timestamps.common_utils import TimestampRequestError
     from pyhanko.sign.timestamps.requests_client import RequestsHTTPTimeStamper
 
+    if settings.extra_pictures not in EXTRA_PICTURE_MODES:
+        raise InvalidArgument(f"extra_pictures={settings.extra_pictures!r}", what="signature settings")
+    as_widgets = settings.extra_pictures == "widgets" and len(spots) > 1
     writer = IncrementalPdfFileWriter(io.BytesIO(data), strict=False)
-    for index, (spot, image, rotation) in enumerate(zip(spots, images, rotations, strict=True)):
-        if index:
+    extras = list(zip(spots, images, rotations, strict=True))[1:]
+    if not as_widgets:
+        for index, (spot, image, rotation) in enumerate(extras, start=1):
             _add_stamp_annotation(writer, spot, image, rotation, field_name, index)
 
     first = spots[0]
@@ -464,12 +531,18 @@ def _sign_bytes(data: bytes, pdf_signer_obj, spots, images, rotations, field_nam
         timestamper=timestamper,
         stamp_style=_seal_style(images[0], rotations[0]),
         new_field_spec=fields.SigFieldSpec(
-            sig_field_name=field_name, on_page=first.page_index, box=tuple(float(v) for v in first.rect)
+            sig_field_name=field_name,
+            on_page=first.page_index,
+            box=tuple(float(v) for v in first.rect),
+            combine_annotation=not as_widgets,
         ),
     )
     out = io.BytesIO()
     try:
-        pdf_signer.sign_pdf(writer, output=out)
+        if as_widgets:
+            asyncio.run(_sign_with_extra_widgets(pdf_signer, writer, field_name, extras, out))
+        else:
+            pdf_signer.sign_pdf(writer, output=out)
     except TimestampRequestError as exc:
         raise NetworkError(f"time-stamping service: {exc}", server=settings.tsa_url) from exc
     return out.getvalue()

@@ -205,8 +205,8 @@ def _trust_problem(status) -> str | None:
 
 
 def _report_one(embedded, trust_roots, moment) -> SignatureReport:
-    from pyhanko.sign.validation.settings import KeyUsageConstraints
     from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko.sign.validation.settings import KeyUsageConstraints
 
     cert = embedded.signer_cert
     key_usage = KeyUsageConstraints(key_usage={"digital_signature", "non_repudiation"}, match_all_key_usages=False)
