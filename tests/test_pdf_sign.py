@@ -89,7 +89,7 @@ def test_one_spot_is_valid_for_pdfsig_pyhanko_and_qpdf(tmp_path, ca, ec_signer, 
     out = tmp_path / "out.pdf"
     outcome = _sign(src, out, signer, [spot(1, (300, 100, 420, 220))], reason="合同用印", location="某某市")
 
-    assert outcome.pages_stamped == (1,) and outcome.stamp_annotations == 0 and not outcome.timestamped
+    assert outcome.pages_stamped == (1,) and outcome.extra_pictures == 0 and not outcome.timestamped
     assert outcome.field_name.startswith("Seal-")
     assert out.read_bytes().startswith(src.read_bytes()), "signing must be an incremental update"
     assert _revisions(out) == _revisions(src) + 1
@@ -133,7 +133,7 @@ def test_copies_and_cross_page_slices_share_the_signature_revision(tmp_path, ca,
     ]
     images = [seal_png(), seal_png(), seal_png(40, 120), seal_png(40, 120), seal_png(40, 120)]
     outcome = _sign(src, out, ec_signer, spots, images)
-    assert outcome.pages_stamped == (0, 1, 2) and outcome.stamp_annotations == 4
+    assert outcome.pages_stamped == (0, 1, 2) and outcome.extra_pictures == 4
     assert _revisions(out) == _revisions(src) + 1
 
     (block,) = pdfsig_signatures(out)

@@ -10,7 +10,7 @@ import pytest
 from pdf_helpers import SoftwareCA, SoftwareDigestSigner, certify_pdf, make_pdf, seal_png, spot
 
 from app.core.clock import fixed_clock
-from app.core.errors import DocumentDamaged, DocumentEncrypted, DocumentLocked
+from app.core.errors import DocumentDamaged, DocumentEncrypted, DocumentLocked, PlacementInvalid
 from app.core.pdf.inspect import check_can_sign, inspect_pdf
 from app.core.pdf.sign import SignSettings, sign_pdf
 from app.core.pdf.verify import verify_pdf
@@ -127,6 +127,19 @@ def test_certification_p2_allows_an_approval_signature(tmp_path, ca, issued, sig
     assert cert_sig.docmdp == 2 and approval.docmdp is None
     assert cert_sig.modification_level == "form_filling" and cert_sig.docmdp_ok
     assert cert_sig.seal_der is None and approval.seal_der == b"\x04\x00"
+
+    # Extra pictures as stamp annotations would break a P=2 certification: refused before writing.
+    two = [spot(0, (100, 100, 220, 220)), spot(0, (300, 300, 420, 420))]
+    buf = io.BytesIO()
+    with pytest.raises(PlacementInvalid):
+        sign_pdf(certified, buf, signer=signer, spots=two, spot_images=[seal_png()] * 2, seal_der=None,
+                 settings=SignSettings())  # fmt: skip
+    assert buf.getvalue() == b""
+    # As widgets of the signature field they are form filling, which P=2 allows.
+    widgets = tmp_path / "widgets.pdf"
+    _sign(certified, widgets, signer, two, extra_pictures="widgets")
+    cert_sig, approval = verify_pdf(widgets, trust_roots=[ca.root_der]).signatures
+    assert cert_sig.modification_level == "form_filling" and cert_sig.docmdp_ok and approval.trusted
 
 
 # --- verification reports -------------------------------------------------------------------------

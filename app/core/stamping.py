@@ -10,16 +10,16 @@ then moved into place without ever replacing the input or an existing file.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import os
 import socket
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from . import placement as geo
+from .atomic_output import AtomicOutput
 from .clock import Clock, utc_now
 from .errors import (
     Cancelled,
@@ -128,39 +128,17 @@ def _same_file(a: Path, b: Path) -> bool:
         return False
 
 
-def _digests(path: Path) -> tuple[str, str]:
+def _digests(stream: BinaryIO) -> tuple[str, str]:
+    """SHA-256 and SM3 of everything written to `stream` (for the usage record)."""
     from cryptography.hazmat.primitives import hashes
 
     sha = hashlib.sha256()
     sm3 = hashes.Hash(hashes.SM3())
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            sha.update(chunk)
-            sm3.update(chunk)
+    stream.seek(0)
+    for chunk in iter(lambda: stream.read(1 << 20), b""):
+        sha.update(chunk)
+        sm3.update(chunk)
     return sha.hexdigest(), sm3.finalize().hex()
-
-
-def _fsync_dir(folder: Path) -> None:
-    with contextlib.suppress(OSError):
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
-def _place_without_clobber(tmp: Path, target: Path) -> None:
-    """Move tmp to target, failing (not replacing) if target exists."""
-    try:
-        os.link(tmp, target)
-    except FileExistsError:
-        raise
-    except OSError:
-        if target.exists():
-            raise FileExistsError(str(target)) from None
-        os.rename(tmp, target)
-        return
-    os.unlink(tmp)
 
 
 def resolve_spots(pdf_path: Path, placement: PlacementRequest, size_mm: tuple[float, float]) -> list[geo.StampSpot]:
@@ -179,6 +157,18 @@ def resolve_spots(pdf_path: Path, placement: PlacementRequest, size_mm: tuple[fl
         indexes = geo.parse_page_list(placement.pages, len(pages))
         return geo.cross_page_spots(pages, indexes, size_mm, edge=placement.edge, y_mm=placement.y_mm)
     raise InvalidArgument(what="placement")
+
+
+def _record_placement(spot: geo.StampSpot):
+    from .usage.records import Placement
+
+    return Placement(
+        page=spot.page_index + 1,
+        x_mm=spot.center_mm[0] - spot.size_mm[0] / 2,
+        y_mm=spot.center_mm[1] - spot.size_mm[1] / 2,
+        width_mm=spot.size_mm[0],
+        height_mm=spot.size_mm[1],
+    )
 
 
 # --- the path -------------------------------------------------------------------------------------
@@ -235,7 +225,7 @@ class Stamper:
         from .appearance import image_for_spot
         from .pdf.inspect import check_can_sign, inspect_pdf
         from .pdf.sign import SignSettings, sign_pdf
-        from .usage.records import NewRecord, Placement
+        from .usage.records import NewRecord
 
         source = Path(request.input_path)
         target = Path(request.output_path) if request.output_path else default_output_path(source)
@@ -251,28 +241,22 @@ class Stamper:
         spots = resolve_spots(source, request.placement, size)
         images = [image_for_spot(self._image, s.slice_index, s.slice_count).png for s in spots]
 
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
-        tmp = Path(tmp_name)
-        try:
-            with os.fdopen(fd, "w+b") as out:
-                sign_pdf(
-                    source,
-                    out,
-                    signer=self._signer,
-                    spots=spots,
-                    spot_images=images,
-                    seal_der=self.seal.der,
-                    settings=SignSettings(
-                        reason=request.purpose or self._options.reason,
-                        location=self._options.location,
-                        hash_name=self._options.hash_name,
-                        tsa_url=self._options.tsa_url,
-                    ),
-                )
-                out.flush()
-                os.fsync(out.fileno())
-            sha256, sm3 = _digests(tmp)
+        with AtomicOutput(target) as output:
+            sign_pdf(
+                source,
+                output.file,
+                signer=self._signer,
+                spots=spots,
+                spot_images=images,
+                seal_der=self.seal.der,
+                settings=SignSettings(
+                    reason=request.purpose or self._options.reason,
+                    location=self._options.location,
+                    hash_name=self._options.hash_name,
+                    tsa_url=self._options.tsa_url,
+                ),
+            )
+            sha256, sm3 = _digests(output.file)
             record = self._log.append(
                 NewRecord(
                     holder=self.holder,
@@ -285,16 +269,7 @@ class Stamper:
                     document_sha256=sha256,
                     document_sm3=sm3,
                     page_count=facts.page_count,
-                    placements=tuple(
-                        Placement(
-                            page=s.page_index + 1,
-                            x_mm=round(s.center_mm[0] - s.size_mm[0] / 2, 2),
-                            y_mm=round(s.center_mm[1] - s.size_mm[1] / 2, 2),
-                            width_mm=round(s.size_mm[0], 2),
-                            height_mm=round(s.size_mm[1], 2),
-                        )
-                        for s in spots
-                    ),
+                    placements=tuple(_record_placement(s) for s in spots),
                     approval_ref=request.approval_ref,
                     purpose=request.purpose,
                 ),
@@ -302,14 +277,10 @@ class Stamper:
                 clock=self._clock,
             )
             try:
-                _place_without_clobber(tmp, target)
+                output.commit()
             except OSError as exc:
                 self._log.void(record, f"output not written: {type(exc).__name__}", self._signer, clock=self._clock)
                 raise OutputError(str(exc), path=str(target)) from exc
-            _fsync_dir(target.parent)
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                tmp.unlink()
         return StampResult(
             input_path=source,
             output_path=target,

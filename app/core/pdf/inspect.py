@@ -94,9 +94,9 @@ def facts_from_bytes(data: bytes, name: str) -> PdfFacts:
 def check_can_sign(facts: PdfFacts) -> None:
     """Raise DocumentLocked when a certification signature with DocMDP P=1 forbids any change.
 
-    P=2 (form filling and signing) and P=3 (plus annotations) allow a new approval signature; note
-    that under P=2 the extra stamp annotations of multi-page copies and cross-page slices count as
-    a disallowed change for strict validators (see docs/signature-format.md).
+    P=2 (form filling and signing) and P=3 (plus annotations) allow a new approval signature; under
+    P=2, sign_pdf additionally refuses extra pictures written as stamp annotations (they would break
+    the certification; see docs/signature-format.md).
     """
     if facts.encrypted:
         raise DocumentEncrypted("the file has an /Encrypt dictionary", name=facts.name)

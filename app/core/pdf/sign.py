@@ -105,8 +105,8 @@ class SignOutcome:
     """The new signature field."""
     pages_stamped: tuple[int, ...]
     """Zero-based indexes of the pages that got a seal picture, ascending, without duplicates."""
-    stamp_annotations: int
-    """Number of stamp annotations added besides the signature widget."""
+    extra_pictures: int
+    """Number of pictures besides the signature widget (stamp annotations or extra widgets)."""
     timestamped: bool
     """A signature timestamp token from the TSA is in the signature (PAdES B-T)."""
 
@@ -455,6 +455,14 @@ def sign_pdf(
     facts = facts_from_bytes(data, name)
     check_can_sign(facts)
     rotations = _check_spots(spots, spot_images, facts.page_count)
+    if settings.extra_pictures not in EXTRA_PICTURE_MODES:
+        raise InvalidArgument(f"extra_pictures={settings.extra_pictures!r}", what="signature settings")
+    if facts.docmdp_permission == 2 and len(spots) > 1 and settings.extra_pictures == "stamp_annotations":
+        # P=2 allows form filling and signing only: stamp annotations would break the certification.
+        raise PlacementInvalid(
+            "certified with DocMDP P=2: extra pictures must be widgets (extra_pictures='widgets')",
+            reason="the document's certification allows no extra seal pictures (copies or cross-page slices)",
+        )
     images = [_load_png(png, i) for i, png in enumerate(spot_images)]
     field_name = settings.field_name or f"Seal-{uuid.uuid4().hex[:8]}"
     pdf_signer_obj = token_pdf_signer(signer, hash_name=settings.hash_name, chain=chain, seal_der=seal_der)
@@ -475,8 +483,8 @@ def sign_pdf(
     return SignOutcome(
         field_name=field_name,
         pages_stamped=tuple(sorted({s.page_index for s in spots})),
-        stamp_annotations=len(spots) - 1,
-        timestamped=settings.tsa_url is not None,
+        extra_pictures=len(spots) - 1,
+        timestamped=bool(settings.tsa_url),
     )
 
 
@@ -504,8 +512,6 @@ def _sign_bytes(data: bytes, pdf_signer_obj, spots, images, rotations, field_nam
     from pyhanko.sign.timestamps.common_utils import TimestampRequestError
     from pyhanko.sign.timestamps.requests_client import RequestsHTTPTimeStamper
 
-    if settings.extra_pictures not in EXTRA_PICTURE_MODES:
-        raise InvalidArgument(f"extra_pictures={settings.extra_pictures!r}", what="signature settings")
     as_widgets = settings.extra_pictures == "widgets" and len(spots) > 1
     writer = IncrementalPdfFileWriter(io.BytesIO(data), strict=False)
     extras = list(zip(spots, images, rotations, strict=True))[1:]

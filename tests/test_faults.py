@@ -1,0 +1,216 @@
+"""Fault tests: key pulled out mid-batch, damaged inputs, wrong PIN, a killed process — nothing partial."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import fitz
+import pytest
+from documents import make_pdf
+from testdata import SO_PIN, USER_PIN
+from verifiers import pdfsig
+
+from app.core import demo, softhsm
+from app.core.atomic_output import AtomicOutput
+from app.core.errors import DocumentError, SealDeskError, TokenRemoved
+from app.core.ses import kinds
+from app.core.stamping import SpotPlacement, Stamper, StampRequest
+from app.core.tokens import TokenManager
+from app.core.usage.log import UsageLog
+
+PERSONAL_ONLY = (demo.DEMO_SEALS[2],)
+
+
+def _visible_files(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if not p.name.startswith("usage"))
+
+
+def test_atomic_output_leaves_nothing_without_commit(tmp_path: Path):
+    target = tmp_path / "out.pdf"
+    with pytest.raises(RuntimeError), AtomicOutput(target) as out:
+        out.file.write(b"half a file")
+        raise RuntimeError("interrupted")
+    assert list(tmp_path.iterdir()) == []
+    with AtomicOutput(target) as out:
+        out.file.write(b"whole")
+        out.commit()
+    assert target.read_bytes() == b"whole"
+    with pytest.raises(FileExistsError), AtomicOutput(target) as out:
+        out.file.write(b"other")
+        out.commit()
+    assert target.read_bytes() == b"whole" and list(tmp_path.iterdir()) == [target]
+
+
+def test_key_pulled_out_mid_batch(tmp_path: Path, softhsm_module):
+    label = f"Fault{uuid.uuid4().hex[:8]}"
+    info = demo.provision_token(label, USER_PIN, SO_PIN, PERSONAL_ONLY)
+    files = [make_pdf(tmp_path / f"f{i}.pdf", pages=1) for i in range(3)]
+    log = UsageLog(tmp_path / "usage.sqlite3")
+    manager = TokenManager(extra_modules=[softhsm_module], use_catalog=False)
+    try:
+        token = manager.find_token(label=label)
+        with manager.open_session(token, USER_PIN) as session:
+            stamper = Stamper(session, info.seals[0].es_id, usage_log=log)
+
+            def pull_key_after_first(number, total, request, result, error):
+                if number == 1:
+                    softhsm.delete_token(label)
+
+            items = stamper.stamp_batch(
+                [StampRequest(f, SpotPlacement((100.0, 100.0))) for f in files], progress=pull_key_after_first
+            )
+    finally:
+        manager.close()
+    assert items[0].error is None and items[0].result.output_path.exists()
+    assert all(isinstance(item.error, TokenRemoved) for item in items[1:])
+    assert _visible_files(tmp_path) == ["f0.pdf", "f0.signed.pdf", "f1.pdf", "f2.pdf"]
+    assert len(log.records()) == 1 and log.verify().ok
+    log.close()
+
+
+def _fuzz_corpus(valid: bytes, count: int = 12) -> list[tuple[str, bytes]]:
+    rng = random.Random(20261125)
+    corpus = [
+        ("empty", b""),
+        ("html", b"<html><body>not a pdf</body></html>"),
+        ("header-only", b"%PDF-1.7\n"),
+        ("truncated-half", valid[: len(valid) // 2]),
+        ("truncated-tail", valid[:-60]),
+        ("random", bytes(rng.getrandbits(8) for _ in range(2000))),
+    ]
+    for number in range(count):
+        data = bytearray(valid)
+        for _ in range(rng.randint(1, 20)):
+            data[rng.randrange(len(data))] = rng.getrandbits(8)
+        corpus.append((f"flipped-{number}", bytes(data)))
+    return corpus
+
+
+def test_damaged_pdfs_give_clear_errors_and_no_partial_files(tmp_path: Path, demo_key, softhsm_module):
+    valid = make_pdf(tmp_path / "valid.pdf", pages=2).read_bytes()
+    work = tmp_path / "fuzz"
+    work.mkdir()
+    requests = []
+    for name, data in _fuzz_corpus(valid):
+        path = work / f"{name}.pdf"
+        path.write_bytes(data)
+        requests.append(StampRequest(path, SpotPlacement((100.0, 100.0))))
+    log = UsageLog(tmp_path / "usage.sqlite3")
+    manager = TokenManager(extra_modules=[softhsm_module], use_catalog=False)
+    try:
+        token = manager.find_token(label=demo.DEMO_LABEL)
+        with manager.open_session(token, demo.DEMO_PIN) as session:
+            seal = next(s.es_id for s in demo_key.seals if s.seal_type == kinds.PERSONAL)
+            items = Stamper(session, seal, usage_log=log).stamp_batch(requests)
+    finally:
+        manager.close()
+    signed = 0
+    for item in items:
+        if item.error is None:
+            # a damaged file PyMuPDF/pyHanko could repair: then the output must be really valid
+            signatures = pdfsig(item.result.output_path)
+            assert signatures and signatures[-1].valid, item.request.input_path
+            signed += 1
+        else:
+            assert isinstance(item.error, SealDeskError)
+            assert type(item.error) is not SealDeskError, (item.request.input_path, item.error.detail)
+            assert isinstance(item.error, DocumentError), (item.request.input_path, item.error)
+            assert not item.request.input_path.with_name(item.request.input_path.stem + ".signed.pdf").exists()
+    assert sum(1 for item in items if item.error) >= 6  # at least the structurally broken ones
+    assert len(log.records()) == signed and log.verify().ok
+    assert not [p for p in work.iterdir() if p.name.startswith(".")]
+    log.close()
+
+
+def _cli(args: list[str], stdin: str) -> subprocess.Popen:
+    """Start the CLI in its own process (same SEALDESK_HOME), feed stdin and close it."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", *args],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ),
+    )
+    assert proc.stdin is not None
+    proc.stdin.write(stdin)
+    proc.stdin.close()
+    return proc
+
+
+def _finish(proc: subprocess.Popen, timeout: float) -> tuple[str, str]:
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.wait(timeout=timeout)
+    return proc.stdout.read(), proc.stderr.read()
+
+
+def test_wrong_pin_on_stamp_writes_nothing(tmp_path: Path, demo_key):
+    source = make_pdf(tmp_path / "doc.pdf", pages=1)
+    seal = next(s.es_id for s in demo_key.seals if s.seal_type == kinds.PERSONAL)
+    proc = _cli(
+        ["stamp", str(source), "--seal", seal, "--at", "100,100", "--token", demo_key.serial, "--pin-stdin"],
+        "000000\n",
+    )
+    out, err = _finish(proc, timeout=60)
+    assert proc.returncode == 3, err
+    assert "000000" not in out + err
+    assert _visible_files(tmp_path) == ["doc.pdf"]
+
+
+def test_killed_stamping_leaves_no_partial_file(tmp_path: Path, demo_key):
+    source = tmp_path / "big.pdf"
+    with fitz.open() as doc:
+        for number in range(60):
+            page = doc.new_page()
+            page.insert_text((72, 72), f"page {number} " + "text " * 200, fontsize=8)
+        doc.save(source)
+    seal = next(s.es_id for s in demo_key.seals if s.seal_type == kinds.PERSONAL)
+    for delay in (0.2, 0.5, 0.9, 1.4):
+        proc = _cli(
+            ["stamp", str(source), "--seal", seal, "--pages", "all", "--at", "100,100", "--token", demo_key.serial,
+             "--pin-stdin", "--json"],
+            demo.DEMO_PIN + "\n",
+        )
+        time.sleep(delay)
+        proc.send_signal(signal.SIGKILL)
+        _finish(proc, timeout=60)
+        leftovers = [name for name in _visible_files(tmp_path) if name != "big.pdf"]
+        for name in leftovers:  # finished before the kill: then it is whole and valid
+            assert name.endswith(".signed.pdf") and not name.startswith(".")
+            assert pdfsig(tmp_path / name)[-1].valid
+            (tmp_path / name).unlink()
+
+
+def test_stamp_cli_json_and_log(tmp_path: Path, demo_key):
+    source = make_pdf(tmp_path / "doc.pdf", pages=2)
+    seal = next(s.es_id for s in demo_key.seals if s.seal_type == kinds.CONTRACT)
+    proc = _cli(
+        ["stamp", str(source), "--seal", seal, "--page", "2", "--at", "120,200", "--approval", "SP-1",
+         "--token", demo_key.serial, "--pin-stdin", "--json"],
+        demo.DEMO_PIN + "\n",
+    )
+    out, err = _finish(proc, timeout=120)
+    assert proc.returncode == 0, err
+    result = json.loads(out)[0]
+    assert result["output"].endswith("doc.signed.pdf") and result["error"] is None
+    assert pdfsig(Path(result["output"]))[-1].valid
+    proc = _cli(["verify", result["output"], "--trust", str(demo_key.root_cert_path), "--json"], "")
+    out, err = _finish(proc, timeout=120)
+    assert proc.returncode == 0, out + err
+    report = json.loads(out)
+    assert report["all_valid"] and report["signatures"][0]["seal_id"] == seal
+    proc = _cli(["verify", result["output"], "--json"], "")
+    out, _ = _finish(proc, timeout=120)
+    assert proc.returncode == 8  # not trusted without the demo root
+    proc = _cli(["log", "verify", "--json"], "")
+    out, err = _finish(proc, timeout=60)
+    assert proc.returncode == 0, out + err
+    assert json.loads(out)["ok"]
