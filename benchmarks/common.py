@@ -209,15 +209,26 @@ class Timing:
         return {"median_s": self.median, "min_s": self.min, "samples_s": list(self.samples)}
 
 
-def measure(run: Callable[[int], object], repeat: int, *, warmup: int = 0) -> Timing:
-    """Call `run(i)` `warmup` times untimed, then `repeat` times timed with time.perf_counter."""
-    for i in range(warmup):
-        run(-1 - i)
+def measure(
+    run: Callable[[int], object],
+    repeat: int,
+    *,
+    warmup: int = 0,
+    after: Callable[[int], object] | None = None,
+) -> Timing:
+    """Call `run(i)` `warmup` times untimed (i < 0), then `repeat` times timed with time.perf_counter.
+
+    `after(i)` runs untimed after each call (clean-up such as deleting a 50 MB output).
+    """
     samples = []
-    for i in range(repeat):
+    for i in [-1 - w for w in range(warmup)] + list(range(repeat)):
         start = time.perf_counter()
         run(i)
-        samples.append(time.perf_counter() - start)
+        elapsed = time.perf_counter() - start
+        if i >= 0:
+            samples.append(elapsed)
+        if after is not None:
+            after(i)
     return Timing(tuple(samples))
 
 

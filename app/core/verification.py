@@ -88,7 +88,7 @@ def _seal_part(report, clock: Clock | None) -> dict:
     moment = report.timestamp_time or report.signing_time
     seal_clock = clock or (fixed_clock(moment) if moment else None)
     kwargs = {"clock": seal_clock} if seal_clock else {}
-    check = verify_seal(seal, signing_cert=getattr(report, "signer_cert", None), **kwargs)
+    check = verify_seal(seal, signing_cert=report.signer_cert, **kwargs)
     return dict(
         seal_id=seal.es_id,
         seal_name=seal.name,
@@ -100,10 +100,10 @@ def _seal_part(report, clock: Clock | None) -> dict:
 
 
 def verify_document(path: str | Path, *, trust_roots=(), clock: Clock | None = None) -> DocumentVerification:
-    """Verify every signature and seal in a PDF. `clock` overrides the seal check time (tests)."""
+    """Verify every signature and seal in a PDF. `clock` overrides "now" for the checks (tests)."""
     from .pdf.verify import verify_pdf
 
     path = Path(path)
-    pdf_report = verify_pdf(path, trust_roots=trust_roots)
+    pdf_report = verify_pdf(path, trust_roots=trust_roots, clock=clock)
     signatures = tuple(SignatureVerification(report=r, **_seal_part(r, clock)) for r in pdf_report.signatures)
     return DocumentVerification(path, signatures)

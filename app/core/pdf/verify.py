@@ -64,6 +64,8 @@ class SignatureReport:
     """The signature timestamp's TSA certificate chains to a given trust root."""
     timestamp_problem: str | None = None
     """Why the timestamp is not usable (invalid or untrusted), None when fine or absent."""
+    signer_cert: bytes | None = None
+    """DER of the certificate that signed (to check the seal is bound to it)."""
 
 
 @dataclass(frozen=True)
@@ -251,6 +253,7 @@ def _report_one(embedded, trust_roots, moment) -> SignatureReport:
         docmdp_ok=status.docmdp_ok is not False,
         timestamp_trusted=timestamp_trusted,
         timestamp_problem=timestamp_problem,
+        signer_cert=cert.dump(),
     )
 
 

@@ -1,0 +1,195 @@
+"""Benchmark 1: stamp + sign one document with SealDesk vs pyHanko signing the same file on the same token.
+
+Two comparisons, both with the personal seal's EC P-256 key on SoftHSM, a visible signature on page 1 and
+a PAdES (ETSI.CAdES.detached) SHA-256 signature made with the raw ECDSA mechanism:
+
+- CLI: `sealdesk stamp … --pin-stdin` vs `pyhanko sign addsig --use-pades pkcs11 …` (PIN from the
+  PYHANKO_PKCS11_PIN environment variable), each as a fresh subprocess, so start-up costs are comparable.
+- in-process: `Stamper.stamp` (session open, Stamper built) vs pyHanko's `PdfSigner` over a
+  `PKCS11Signer` (session open, signer built): the pure per-document cost.
+
+SealDesk does more per document than pyHanko: it checks the document and the seal's policy, draws the seal
+picture, fsyncs the output, hashes it (SHA-256 and SM3) and signs a usage-log record with the key — a
+second token signature — before moving the output into place. The ratios include all of that.
+
+Run alone: `.venv/bin/python benchmarks/bench_stamp.py` (run_all.py runs it as part of the report).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.common import (  # noqa: E402
+    A4,
+    VENV_BIN,
+    BenchToken,
+    OpenSession,
+    Timing,
+    child_env,
+    measure,
+    run_checked,
+)
+
+MM = 72 / 25.4
+CENTER_MM = (150.0, 250.0)
+"""Where the seal goes on page 1 (mm from the top-left); pyHanko's field box is the same square."""
+
+
+def _field_box(size_mm: float) -> tuple[int, int, int, int]:
+    """pyHanko's field rectangle (PDF points, bottom-left origin, integers as its CLI wants) for the seal."""
+    half = size_mm / 2
+    x0 = round((CENTER_MM[0] - half) * MM)
+    x1 = round((CENTER_MM[0] + half) * MM)
+    y0 = round(A4[1] - (CENTER_MM[1] + half) * MM)
+    y1 = round(A4[1] - (CENTER_MM[1] - half) * MM)
+    return x0, y0, x1, y1
+
+
+def _seal_size_mm() -> float:
+    from app.core import demo
+    from benchmarks.common import PERSONAL_SEAL_INDEX
+
+    return demo.DEMO_SEALS[PERSONAL_SEAL_INDEX].size_mm
+
+
+def _unlink(path: Path) -> None:
+    path.unlink(missing_ok=True)
+
+
+# --- in-process -----------------------------------------------------------------------------------
+def sealdesk_inprocess(token: BenchToken, pdf: Path, work: Path, *, repeat: int, warmup: int = 1) -> Timing:
+    """Stamper.stamp of `pdf` (one key session and one Stamper for all runs); outputs deleted untimed."""
+    from app.core.stamping import SpotPlacement, Stamper, StampRequest
+    from app.core.usage.log import UsageLog
+
+    work.mkdir(parents=True, exist_ok=True)
+    log = UsageLog(work / "inprocess-usage.sqlite3")
+    try:
+        with OpenSession(token) as session:
+            stamper = Stamper(session, token.seal_id, usage_log=log)
+            placement = SpotPlacement(CENTER_MM, pages="1")
+
+            def run(i: int) -> None:
+                out = work / f"sd-inproc-{i}.pdf"
+                _unlink(out)
+                stamper.stamp(StampRequest(pdf, placement, output_path=out))
+
+            return measure(run, repeat, warmup=warmup, after=lambda i: _unlink(work / f"sd-inproc-{i}.pdf"))
+    finally:
+        log.close()
+
+
+def pyhanko_inprocess(token: BenchToken, pdf: Path, work: Path, *, repeat: int, warmup: int = 1) -> Timing:
+    """pyHanko's PdfSigner + PKCS11Signer signing `pdf` from file to file, visible field, PAdES."""
+    from pyhanko.config.pkcs11 import TokenCriteria
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import fields, signers
+    from pyhanko.sign import pkcs11 as p11
+
+    work.mkdir(parents=True, exist_ok=True)
+    box = _field_box(_seal_size_mm())
+    session = p11.open_pkcs11_session(token.module, token_criteria=TokenCriteria(label=token.label), user_pin=token.pin)
+    try:
+        signer = p11.PKCS11Signer(session, cert_label=token.key_label, key_label=token.key_label, use_raw_mechanism=True)
+
+        def run(i: int) -> None:
+            out = work / f"ph-inproc-{i}.pdf"
+            name = f"Sig{i + 100}"
+            with pdf.open("rb") as inf, out.open("wb") as outf:
+                writer = IncrementalPdfFileWriter(inf, strict=False)
+                meta = signers.PdfSignatureMetadata(
+                    field_name=name, md_algorithm="sha256", subfilter=fields.SigSeedSubFilter.PADES
+                )
+                signers.PdfSigner(
+                    meta, signer=signer, new_field_spec=fields.SigFieldSpec(name, on_page=0, box=box)
+                ).sign_pdf(writer, output=outf)
+
+        return measure(run, repeat, warmup=warmup, after=lambda i: _unlink(work / f"ph-inproc-{i}.pdf"))
+    finally:
+        session.close()
+
+
+# --- CLI subprocesses -----------------------------------------------------------------------------
+def sealdesk_cli(token: BenchToken, pdf: Path, work: Path, *, repeat: int, warmup: int = 0) -> Timing:
+    """`sealdesk stamp` as a subprocess (PIN on stdin); SEALDESK_HOME and SOFTHSM2_CONF inherited."""
+    work.mkdir(parents=True, exist_ok=True)
+    env = child_env()
+    at = f"{CENTER_MM[0]:g},{CENTER_MM[1]:g}"
+
+    def run(i: int) -> None:
+        out = work / f"sd-cli-{i}.pdf"
+        _unlink(out)
+        args = [str(VENV_BIN / "sealdesk"), "stamp", str(pdf), "--seal", token.seal_id, "--at", at, "--page", "1"]
+        args += ["--out", str(out), "--token", token.serial, "--pin-stdin"]
+        run_checked(args, env=env, stdin=token.pin + "\n", cwd=work)
+
+    return measure(run, repeat, warmup=warmup, after=lambda i: _unlink(work / f"sd-cli-{i}.pdf"))
+
+
+def pyhanko_cli(token: BenchToken, pdf: Path, work: Path, *, repeat: int, warmup: int = 0) -> Timing:
+    """`pyhanko sign addsig --use-pades pkcs11 --raw-mechanism …` as a subprocess, PIN via PYHANKO_PKCS11_PIN."""
+    work.mkdir(parents=True, exist_ok=True)
+    env = child_env(PYHANKO_PKCS11_PIN=token.pin)
+    box = ",".join(str(v) for v in _field_box(_seal_size_mm()))
+
+    def run(i: int) -> None:
+        out = work / f"ph-cli-{i}.pdf"
+        _unlink(out)
+        args = [str(VENV_BIN / "pyhanko"), "sign", "addsig", "--field", f"1/{box}/Sig{i + 100}", "--use-pades"]
+        args += ["pkcs11", "--lib", token.module, "--token-label", token.label]
+        args += ["--cert-label", token.key_label, "--key-label", token.key_label, "--raw-mechanism", str(pdf), str(out)]
+        run_checked(args, env=env, cwd=work)  # cwd: no pyhanko.yml is picked up from elsewhere
+
+    return measure(run, repeat, warmup=warmup, after=lambda i: _unlink(work / f"ph-cli-{i}.pdf"))
+
+
+def have_pyhanko_cli() -> bool:
+    return (VENV_BIN / "pyhanko").exists()
+
+
+def bench_document(
+    token: BenchToken, pdf: Path, work: Path, *, repeat: int, cli: bool = True, warmup: int = 1
+) -> dict[str, Timing]:
+    """All four timings for one document: keys sealdesk_inprocess, pyhanko_inprocess, sealdesk_cli, pyhanko_cli."""
+    results = {
+        "sealdesk_inprocess": sealdesk_inprocess(token, pdf, work, repeat=repeat, warmup=warmup),
+        "pyhanko_inprocess": pyhanko_inprocess(token, pdf, work, repeat=repeat, warmup=warmup),
+    }
+    if cli and have_pyhanko_cli():
+        # one untimed run each first: the OS file cache and .pyc files are warm for both
+        results["sealdesk_cli"] = sealdesk_cli(token, pdf, work, repeat=repeat, warmup=min(warmup, 1))
+        results["pyhanko_cli"] = pyhanko_cli(token, pdf, work, repeat=repeat, warmup=min(warmup, 1))
+    return results
+
+
+def main() -> int:
+    import argparse
+    import json
+    import tempfile
+
+    from benchmarks.common import cached_big_pdf, delete_token, make_text_pdf, prepare_environment, provision_token
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--big-mb", type=float, default=50.0)
+    args = parser.parse_args()
+    home = prepare_environment()
+    token = provision_token()
+    try:
+        work = Path(tempfile.mkdtemp(dir=home, prefix="stamp-"))
+        docs = {"50 pages": make_text_pdf(work / "pages50.pdf", 50), f"~{args.big_mb:g} MB": cached_big_pdf(args.big_mb)}
+        out = {}
+        for name, pdf in docs.items():
+            out[name] = {k: v.as_dict() for k, v in bench_document(token, pdf, work, repeat=args.repeat).items()}
+        print(json.dumps(out, indent=2))
+    finally:
+        delete_token(token)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

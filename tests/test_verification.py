@@ -1,0 +1,88 @@
+"""验章: a seal carried by a signature must be bound to the certificate that actually signed."""
+
+from __future__ import annotations
+
+import io
+
+from documents import make_pdf
+from pdf_helpers import SoftwareCA, SoftwareDigestSigner, seal_png, spot
+from testdata import INTEROP_DIR
+
+from app.core.pdf.sign import SignSettings, sign_pdf
+from app.core.verification import verify_document
+
+
+def _sign_with_seal(tmp_path, seal_der: bytes):
+    ca = SoftwareCA.create()
+    issued = ca.issue("王五")
+    source = make_pdf(tmp_path / "doc.pdf", pages=1)
+    out = io.BytesIO()
+    sign_pdf(
+        source,
+        out,
+        signer=SoftwareDigestSigner.from_issued(issued),
+        spots=[spot(0, (100, 100, 200, 200))],
+        spot_images=[seal_png()],
+        seal_der=seal_der,
+        settings=SignSettings(),
+    )
+    signed = tmp_path / "doc.signed.pdf"
+    signed.write_bytes(out.getvalue())
+    return signed, ca
+
+
+def test_a_borrowed_seal_is_reported_not_bound(tmp_path):
+    # a valid seal (UserV4, signed in 2020) carried by a signature from a cert it does not bind
+    signed, ca = _sign_with_seal(tmp_path, (INTEROP_DIR / "UserV4.esl").read_bytes())
+    report = verify_document(signed, trust_roots=[ca.root_der])
+    sig = report.signatures[0]
+    assert sig.intact and sig.valid and sig.trusted
+    assert sig.seal_id == "51f044b76510434e9bc67a1185c2fba5"
+    # checked as of the signing time (now): the seal has expired, and it is not bound either
+    assert sig.seal_status in ("expired", "not_bound")
+    assert not sig.all_valid and not report.all_valid
+    assert report.to_json()["signatures"][0]["seal_status"] == sig.seal_status
+
+
+def test_a_seal_bound_to_another_certificate_is_not_bound(tmp_path):
+    import datetime as dt
+
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from app.core.ses import SealPicture, build_seal_v4
+
+    maker_ca = SoftwareCA.create("Maker Root")
+    maker = maker_ca.issue("Seal Maker")
+    other_holder = maker_ca.issue("赵六")
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    seal_der = build_seal_v4(
+        es_id="TEST0001",
+        vid="SealDesk",
+        seal_type=2,
+        name="赵六",
+        certs=[other_holder.cert_der],
+        create_date=now,
+        valid_start=now - dt.timedelta(days=1),
+        valid_end=now + dt.timedelta(days=365),
+        picture=SealPicture("PNG", seal_png(), 20, 20),
+        maker_cert=maker.cert_der,
+        sign_alg="1.2.840.10045.4.3.2",
+        sign=lambda tbs: maker.key.sign(tbs, ec.ECDSA(hashes.SHA256())),
+    )
+    signed, ca = _sign_with_seal(tmp_path, seal_der)
+    sig = verify_document(signed, trust_roots=[ca.root_der]).signatures[0]
+    assert sig.valid and sig.trusted
+    assert sig.seal_status == "not_bound" and not sig.all_valid
+
+
+def test_a_damaged_seal_is_reported_invalid(tmp_path):
+    signed, ca = _sign_with_seal(tmp_path, b"\x30\x03\x02\x01\x01")
+    sig = verify_document(signed, trust_roots=[ca.root_der]).signatures[0]
+    assert sig.valid and sig.seal_status == "invalid" and not sig.all_valid
+
+
+def test_no_seal_no_seal_status(tmp_path):
+    signed, ca = _sign_with_seal(tmp_path, None)
+    report = verify_document(signed, trust_roots=[ca.root_der])
+    assert report.signatures[0].seal_status is None and report.all_valid
