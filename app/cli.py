@@ -706,7 +706,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _quiet_libraries() -> None:
+    """pyHanko logs tracebacks for findings we already report as results; keep them for SEALDESK_DEBUG."""
+    import logging
+    import os
+
+    if not os.environ.get("SEALDESK_DEBUG"):
+        logging.getLogger("pyhanko").setLevel(logging.CRITICAL)
+        logging.getLogger("pyhanko_certvalidator").setLevel(logging.CRITICAL)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    _quiet_libraries()
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

@@ -14,7 +14,8 @@ from pathlib import Path
 
 from .core.paths import resources_dir
 
-LANGUAGES = ("zh_CN", "en")
+LANGUAGES = ("zh_CN",)
+"""Catalogues kept; English is the source language and needs none."""
 
 
 def _tool(name: str) -> str:

@@ -166,6 +166,131 @@ def bench_document(
     return results
 
 
+# --- where the time goes ---------------------------------------------------------------------------
+_STEPS = (
+    # (module, attribute, label): wrapped for the breakdown; nested steps are reported inside their parent
+    ("app.core.pdf.inspect", "inspect_pdf", "Stamper: inspect_pdf (pyHanko reader, page tree)"),
+    ("app.core.stamping", "resolve_spots", "Stamper: resolve_spots (PyMuPDF page geometry)"),
+    ("app.core.stamping", "check_before_stamping", "Stamper: policy check (seal + certificate)"),
+    ("app.core.pdf.sign", "sign_pdf", "sign_pdf (total)"),
+    ("app.core.pdf.sign", "facts_from_bytes", "  sign_pdf: facts_from_bytes (2nd pre-flight)"),
+    ("app.core.pdf.sign", "_load_png", "  sign_pdf: decode seal PNG"),
+    ("app.core.pdf.sign", "token_pdf_signer", "  sign_pdf: build TokenPdfSigner"),
+    ("app.core.pdf.sign", "_sign_bytes", "  sign_pdf: pyHanko signing (_sign_bytes)"),
+    ("app.core.pdf.sign", "_check_signature", "    _sign_bytes: verify token signature"),
+    ("app.core.stamping", "_digests", "Stamper: SHA-256 + SM3 of the output (re-read)"),
+    ("app.core.stamping", "_place_without_clobber", "Stamper: link output into place"),
+    ("app.core.stamping", "_fsync_dir", "Stamper: fsync folder"),
+)
+
+
+def stamp_breakdown(token: BenchToken, pdf: Path, work: Path, *, repeat: int = 3) -> list[tuple[str, float]]:
+    """Median seconds per step of Stamper.stamp, measured by wrapping the steps' functions (no profiler).
+
+    Also times os.fsync (output file), the usage-log append (which includes a second token signature)
+    and every token signature. Returns (label, median seconds) rows, the first one being the whole stamp.
+    """
+    import importlib
+    import os as os_module
+    import statistics
+    import time
+
+    from app.core.stamping import SpotPlacement, Stamper, StampRequest
+    from app.core.usage.log import UsageLog
+
+    work.mkdir(parents=True, exist_ok=True)
+    spent: dict[str, float] = {}
+
+    def timed(label: str, fn):
+        def wrapper(*args, **kwargs):
+            start = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                spent[label] = spent.get(label, 0.0) + time.perf_counter() - start
+
+        return wrapper
+
+    patches = []
+    for module_name, attribute, label in _STEPS:
+        module = importlib.import_module(module_name)
+        original = getattr(module, attribute)
+        patches.append((module, attribute, original))
+        setattr(module, attribute, timed(label, original))
+    patches.append((os_module, "fsync", os_module.fsync))
+    os_module.fsync = timed("Stamper: fsync output + folder", os_module.fsync)
+    rows: dict[str, list[float]] = {}
+    log = UsageLog(work / "breakdown-usage.sqlite3")
+    try:
+        with OpenSession(token) as session:
+            stamper = Stamper(session, token.seal_id, usage_log=log)
+            signer = stamper._signer
+            signer_sign = signer.sign_digest
+            log_append = log.append
+            log.append = timed("Stamper: usage-log append (signed record, SQLite FULL sync)", log_append)
+            signer.sign_digest = timed("token signatures (SoftHSM ECDSA, all)", signer_sign)
+            try:
+                for i in range(-1, repeat):
+                    spent.clear()
+                    out = work / f"breakdown-{i}.pdf"
+                    start = time.perf_counter()
+                    stamper.stamp(StampRequest(pdf, SpotPlacement(CENTER_MM, pages="1"), output_path=out))
+                    total = time.perf_counter() - start
+                    out.unlink()
+                    if i < 0:
+                        continue  # warm-up
+                    rows.setdefault("Stamper.stamp (total)", []).append(total)
+                    for label, value in spent.items():
+                        rows.setdefault(label, []).append(value)
+            finally:
+                del log.append
+                del signer.sign_digest
+    finally:
+        log.close()
+        for module, attribute, original in reversed(patches):
+            setattr(module, attribute, original)
+    return [(label, statistics.median(values)) for label, values in rows.items()]
+
+
+def pyhanko_breakdown(token: BenchToken, pdf: Path, work: Path, *, repeat: int = 3) -> list[tuple[str, float]]:
+    """pyHanko's own signing split into: reading the input, signing to memory, writing the output."""
+    import io
+    import statistics
+    import time
+
+    from pyhanko.config.pkcs11 import TokenCriteria
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import fields, signers
+    from pyhanko.sign import pkcs11 as p11
+
+    box = _field_box(_seal_size_mm())
+    session = p11.open_pkcs11_session(token.module, token_criteria=TokenCriteria(label=token.label), user_pin=token.pin)
+    rows: dict[str, list[float]] = {}
+    try:
+        signer = p11.PKCS11Signer(session, cert_label=token.key_label, key_label=token.key_label, use_raw_mechanism=True)
+        for i in range(-1, repeat):
+            t0 = time.perf_counter()
+            data = pdf.read_bytes()
+            t1 = time.perf_counter()
+            writer = IncrementalPdfFileWriter(io.BytesIO(data), strict=False)
+            name = f"Sig{i + 100}"
+            meta = signers.PdfSignatureMetadata(field_name=name, md_algorithm="sha256", subfilter=fields.SigSeedSubFilter.PADES)
+            out = io.BytesIO()
+            signers.PdfSigner(meta, signer=signer, new_field_spec=fields.SigFieldSpec(name, on_page=0, box=box)).sign_pdf(
+                writer, output=out
+            )
+            t2 = time.perf_counter()
+            (work / "ph-breakdown.pdf").write_bytes(out.getvalue())
+            t3 = time.perf_counter()
+            if i >= 0:
+                for label, value in (("pyHanko: read input", t1 - t0), ("pyHanko: sign in memory", t2 - t1), ("pyHanko: write output", t3 - t2)):
+                    rows.setdefault(label, []).append(value)
+    finally:
+        session.close()
+        (work / "ph-breakdown.pdf").unlink(missing_ok=True)
+    return [(label, statistics.median(values)) for label, values in rows.items()]
+
+
 def main() -> int:
     import argparse
     import json

@@ -143,7 +143,7 @@ class OpenSession:
 # --- input documents ------------------------------------------------------------------------------
 def make_text_pdf(path: Path, pages: int) -> Path:
     """An A4 PDF of `pages` pages of body text (Latin and Chinese), like a contract."""
-    import fitz
+    import pymupdf as fitz
 
     doc = fitz.open()
     for index in range(pages):
@@ -163,7 +163,7 @@ def make_text_pdf(path: Path, pages: int) -> Path:
 
 def make_big_pdf(path: Path, target_mb: float, *, pages: int = 10) -> Path:
     """A PDF of about `target_mb` MB: `pages` pages, each with a random-noise image (incompressible)."""
-    import fitz
+    import pymupdf as fitz
 
     per_page = int(target_mb * 1024 * 1024 / pages)
     side = max(16, int((per_page / 3) ** 0.5))

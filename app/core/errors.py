@@ -38,8 +38,10 @@ class SealDeskError(Exception):
     def user_message(self, translate: Translate = _identity) -> str:
         """The message for the user, translated by `translate(context, source_text)`."""
         text = translate(CONTEXT, self.message)
+        # parameters that are themselves marked messages (a PIN warning, a seal status) are translated too
+        params = {k: translate(CONTEXT, v) if isinstance(v, str) else v for k, v in self.params.items()}
         try:
-            return text.format(**self.params)
+            return text.format(**params)
         except (KeyError, IndexError, ValueError):
             return text
 

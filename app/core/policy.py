@@ -16,6 +16,12 @@ from .clock import Clock, utc_now
 from .errors import ApprovalRequired, SealDeskError, SealRevoked
 from .i18n_marks import QT_TRANSLATE_NOOP
 
+SEAL_STATUS_TEXT = {
+    "revoked": QT_TRANSLATE_NOOP("errors", "revoked"),
+    "suspended": QT_TRANSLATE_NOOP("errors", "suspended"),
+}
+"""Seal statuses from the city system, as the parameter of SealRevoked."""
+
 RevocationLookup = Callable[[str], str | None]
 """seal ID → "revoked" / "suspended" when the seal must not be used, None when active or unknown."""
 
@@ -68,7 +74,7 @@ def check_before_stamping(
     if revocation is not None:
         status = revocation(seal.es_id)
         if status in ("revoked", "suspended"):
-            raise SealRevoked(f"seal {seal.es_id} is {status}", status=status)
+            raise SealRevoked(f"seal {seal.es_id} is {status}", status=SEAL_STATUS_TEXT[status])
     if settings.require_approval_for_official and seal.kind.is_official and not (approval_ref or "").strip():
         raise ApprovalRequired()
 

@@ -5,724 +5,732 @@
     <name>cli</name>
     <message>
         <source>empty PIN</source>
-        <translation type="unfinished"></translation>
+        <translation>口令为空</translation>
     </message>
     <message>
         <source>ok</source>
-        <translation type="unfinished"></translation>
+        <translation>正常</translation>
     </message>
     <message>
         <source>wrong PIN entered before — few tries left</source>
-        <translation type="unfinished"></translation>
+        <translation>此前输错过口令——剩余尝试次数不多</translation>
     </message>
     <message>
         <source>final try — one more wrong PIN locks the key</source>
-        <translation type="unfinished"></translation>
+        <translation>最后一次机会——再输错一次将锁定钥匙</translation>
     </message>
     <message>
         <source>locked</source>
-        <translation type="unfinished"></translation>
+        <translation>已锁定</translation>
     </message>
     <message>
         <source>must be changed</source>
-        <translation type="unfinished"></translation>
+        <translation>必须修改</translation>
     </message>
     <message>
         <source>Driver not loaded: {path} — {error}</source>
-        <translation type="unfinished"></translation>
+        <translation>驱动未能加载：{path} —— {error}</translation>
     </message>
     <message>
         <source>No USB key found. Run `sealdesk demo-key` to create the demo key.</source>
-        <translation type="unfinished"></translation>
+        <translation>未找到智能密码钥匙。运行 `sealdesk demo-key` 可创建演示钥匙。</translation>
     </message>
     <message>
         <source>Manufacturer</source>
-        <translation type="unfinished"></translation>
+        <translation>厂商</translation>
     </message>
     <message>
         <source>Model</source>
-        <translation type="unfinished"></translation>
+        <translation>型号</translation>
     </message>
     <message>
         <source>Driver</source>
-        <translation type="unfinished"></translation>
+        <translation>驱动</translation>
     </message>
     <message>
         <source>Slot</source>
-        <translation type="unfinished"></translation>
+        <translation>槽位</translation>
     </message>
     <message>
         <source>PIN state</source>
-        <translation type="unfinished"></translation>
+        <translation>口令状态</translation>
     </message>
     <message>
         <source>valid</source>
-        <translation type="unfinished"></translation>
+        <translation>有效</translation>
     </message>
     <message>
         <source>expired</source>
-        <translation type="unfinished"></translation>
+        <translation>已过期</translation>
     </message>
     <message>
         <source>not yet valid</source>
-        <translation type="unfinished"></translation>
+        <translation>尚未生效</translation>
     </message>
     <message>
         <source>INVALID</source>
-        <translation type="unfinished"></translation>
+        <translation>无效</translation>
     </message>
     <message>
         <source>not bound to this certificate</source>
-        <translation type="unfinished"></translation>
+        <translation>未与该证书绑定</translation>
     </message>
     <message>
         <source>Kind</source>
-        <translation type="unfinished"></translation>
+        <translation>类型</translation>
     </message>
     <message>
         <source>Format version</source>
-        <translation type="unfinished"></translation>
+        <translation>格式版本</translation>
     </message>
     <message>
         <source>Picture</source>
-        <translation type="unfinished"></translation>
+        <translation>印模图像</translation>
     </message>
     <message>
         <source>Valid</source>
-        <translation type="unfinished"></translation>
+        <translation>有效期</translation>
     </message>
     <message>
         <source>Maker</source>
-        <translation type="unfinished"></translation>
+        <translation>制章者</translation>
     </message>
     <message>
         <source>Verification</source>
-        <translation type="unfinished"></translation>
+        <translation>验证结果</translation>
     </message>
     <message>
         <source>Warning: the seal expires within 90 days.</source>
-        <translation type="unfinished"></translation>
+        <translation>警告：印章将在 90 天内到期。</translation>
     </message>
     <message>
         <source>Certificate</source>
-        <translation type="unfinished"></translation>
+        <translation>证书</translation>
     </message>
     <message>
         <source>Serial</source>
-        <translation type="unfinished"></translation>
+        <translation>序列号</translation>
     </message>
     <message>
         <source>Algorithm</source>
-        <translation type="unfinished"></translation>
+        <translation>算法</translation>
     </message>
     <message>
         <source>Issuer</source>
-        <translation type="unfinished"></translation>
+        <translation>颁发者</translation>
     </message>
     <message>
         <source>Days to expiry</source>
-        <translation type="unfinished"></translation>
+        <translation>距到期天数</translation>
     </message>
     <message>
         <source>Warning: the certificate expires within 90 days.</source>
-        <translation type="unfinished"></translation>
+        <translation>警告：证书将在 90 天内到期。</translation>
     </message>
     <message>
         <source>Demo key: its PIN is 123456. Change it with `sealdesk pin change`.</source>
-        <translation type="unfinished"></translation>
+        <translation>演示钥匙：口令为 123456。请用 `sealdesk pin change` 修改。</translation>
     </message>
     <message>
         <source>PIN for {label}: </source>
-        <translation type="unfinished"></translation>
+        <translation>请输入“{label}”的保护口令：</translation>
     </message>
     <message>
         <source>No seals on this key.</source>
-        <translation type="unfinished"></translation>
+        <translation>该钥匙中没有印章。</translation>
     </message>
     <message>
         <source>Current PIN: </source>
-        <translation type="unfinished"></translation>
+        <translation>当前口令：</translation>
     </message>
     <message>
         <source>New PIN: </source>
-        <translation type="unfinished"></translation>
+        <translation>新口令：</translation>
     </message>
     <message>
         <source>New PIN again: </source>
-        <translation type="unfinished"></translation>
+        <translation>再次输入新口令：</translation>
     </message>
     <message>
         <source>PIN changed.</source>
-        <translation type="unfinished"></translation>
+        <translation>口令已修改。</translation>
     </message>
     <message>
         <source>Demo key “{label}” created with {count} seals.</source>
-        <translation type="unfinished"></translation>
+        <translation>已创建演示钥匙“{label}”，内含 {count} 枚印章。</translation>
     </message>
     <message>
         <source>Its PIN is {pin}. Change it with `sealdesk pin change`.</source>
-        <translation type="unfinished"></translation>
+        <translation>其口令为 {pin}。请用 `sealdesk pin change` 修改。</translation>
     </message>
     <message>
         <source>Demo root certificate: {path}</source>
-        <translation type="unfinished"></translation>
+        <translation>演示根证书：{path}</translation>
     </message>
     <message>
         <source>No USB key found: creating the demo key (SoftHSM) with three seals…</source>
-        <translation type="unfinished"></translation>
+        <translation>未找到智能密码钥匙：正在创建内含三枚印章的演示钥匙（SoftHSM）……</translation>
     </message>
     <message>
         <source>no PDF files given</source>
-        <translation type="unfinished"></translation>
+        <translation>未指定 PDF 文件</translation>
     </message>
     <message>
         <source>give --at X,Y (mm), --keyword TEXT or --cross-page</source>
-        <translation type="unfinished"></translation>
+        <translation>请指定 --at X,Y（毫米）、--keyword 文字 或 --cross-page</translation>
     </message>
     <message>
         <source>--out must be a folder when stamping several files</source>
-        <translation type="unfinished"></translation>
+        <translation>对多个文件盖章时，--out 必须是文件夹</translation>
     </message>
     <message>
         <source>[{n}/{total}] signed {src} → {dst}</source>
-        <translation type="unfinished"></translation>
+        <translation>[{n}/{total}] 已签章 {src} → {dst}</translation>
     </message>
     <message>
         <source>Warning: {text}</source>
-        <translation type="unfinished"></translation>
+        <translation>警告：{text}</translation>
     </message>
     <message>
         <source>[{n}/{total}] FAILED {src}: {error}</source>
-        <translation type="unfinished"></translation>
+        <translation>[{n}/{total}] 失败 {src}：{error}</translation>
     </message>
     <message>
         <source>{ok} signed, {failed} failed.</source>
-        <translation type="unfinished"></translation>
+        <translation>成功 {ok} 个，失败 {failed} 个。</translation>
     </message>
     <message>
         <source>yes</source>
-        <translation type="unfinished"></translation>
+        <translation>是</translation>
     </message>
     <message>
         <source>no</source>
-        <translation type="unfinished"></translation>
+        <translation>否</translation>
     </message>
     <message>
         <source>The document has no signatures.</source>
-        <translation type="unfinished"></translation>
+        <translation>该文档没有签章。</translation>
     </message>
     <message>
         <source>none</source>
-        <translation type="unfinished"></translation>
+        <translation>无</translation>
     </message>
     <message>
         <source>form filling</source>
-        <translation type="unfinished"></translation>
+        <translation>表单填写</translation>
     </message>
     <message>
         <source>annotations</source>
-        <translation type="unfinished"></translation>
+        <translation>注释</translation>
     </message>
     <message>
         <source>other changes</source>
-        <translation type="unfinished"></translation>
+        <translation>其他修改</translation>
     </message>
     <message>
         <source>Signature {n}: {field}</source>
-        <translation type="unfinished"></translation>
+        <translation>签章 {n}：{field}</translation>
     </message>
     <message>
         <source>Signer</source>
-        <translation type="unfinished"></translation>
+        <translation>签章人</translation>
     </message>
     <message>
         <source>Organisation</source>
-        <translation type="unfinished"></translation>
+        <translation>单位</translation>
     </message>
     <message>
         <source>Seal</source>
-        <translation type="unfinished"></translation>
+        <translation>印章</translation>
     </message>
     <message>
         <source>Seal verification</source>
-        <translation type="unfinished"></translation>
+        <translation>印章验证</translation>
     </message>
     <message>
         <source>Signing time</source>
-        <translation type="unfinished"></translation>
+        <translation>签章时间</translation>
     </message>
     <message>
         <source>Timestamp</source>
-        <translation type="unfinished"></translation>
+        <translation>时间戳</translation>
     </message>
     <message>
         <source>Intact</source>
-        <translation type="unfinished"></translation>
+        <translation>文档完整</translation>
     </message>
     <message>
         <source>Signature valid</source>
-        <translation type="unfinished"></translation>
+        <translation>签名有效</translation>
     </message>
     <message>
         <source>Covers</source>
-        <translation type="unfinished"></translation>
+        <translation>覆盖范围</translation>
     </message>
     <message>
         <source>Later changes</source>
-        <translation type="unfinished"></translation>
+        <translation>签章后的修改</translation>
     </message>
     <message>
         <source>Trusted</source>
-        <translation type="unfinished"></translation>
+        <translation>可信</translation>
     </message>
     <message>
         <source>Certificate valid at signing time</source>
-        <translation type="unfinished"></translation>
+        <translation>签章时证书有效</translation>
     </message>
     <message>
         <source>VALID</source>
-        <translation type="unfinished"></translation>
+        <translation>有效</translation>
     </message>
     <message>
         <source>NOT VALID</source>
-        <translation type="unfinished"></translation>
+        <translation>无效</translation>
     </message>
     <message>
         <source>Result</source>
-        <translation type="unfinished"></translation>
+        <translation>结论</translation>
     </message>
     <message>
         <source>Usage log intact: {n} records checked.</source>
-        <translation type="unfinished"></translation>
+        <translation>用印记录完整：已检查 {n} 条记录。</translation>
     </message>
     <message>
         <source>Usage log NOT intact ({n} records checked):</source>
-        <translation type="unfinished"></translation>
+        <translation>用印记录不完整（已检查 {n} 条记录）：</translation>
     </message>
     <message>
         <source>The usage log is empty.</source>
-        <translation type="unfinished"></translation>
+        <translation>用印记录为空。</translation>
     </message>
     <message>
         <source>Approval</source>
-        <translation type="unfinished"></translation>
+        <translation>审批号</translation>
     </message>
     <message>
         <source>Purpose</source>
-        <translation type="unfinished"></translation>
+        <translation>用途</translation>
     </message>
     <message>
         <source>SealDesk: stamp documents with the electronic seals on your USB key.</source>
-        <translation type="unfinished"></translation>
+        <translation>SealDesk：使用智能密码钥匙中的电子印章为文档盖章。</translation>
     </message>
     <message>
         <source>Exit codes: 0 success, 1 unexpected error, 2 invalid arguments, 3 key/PIN problem, 4 seal/certificate/policy refusal, 5 document problem, 6 usage-log problem, 7 network, 8 verification found a problem, 130 cancelled.</source>
-        <translation type="unfinished"></translation>
+        <translation>退出码：0 成功，1 意外错误，2 参数无效，3 钥匙/口令问题，4 印章/证书/规则拒绝，5 文档问题，6 用印记录问题，7 网络问题，8 验证发现问题，130 已取消。</translation>
     </message>
     <message>
         <source>list detected USB keys</source>
-        <translation type="unfinished"></translation>
+        <translation>列出检测到的智能密码钥匙</translation>
     </message>
     <message>
         <source>machine-readable output</source>
-        <translation type="unfinished"></translation>
+        <translation>输出机器可读的 JSON</translation>
     </message>
     <message>
         <source>list the seals on a key, or inspect a seal file</source>
-        <translation type="unfinished"></translation>
+        <translation>列出钥匙中的印章，或检查印章文件</translation>
     </message>
     <message>
         <source>inspect a seal file (.esl) instead of the key</source>
-        <translation type="unfinished"></translation>
+        <translation>检查印章文件（.esl），而不是钥匙</translation>
     </message>
     <message>
         <source>verify as of this date (YYYY-MM-DD)</source>
-        <translation type="unfinished"></translation>
+        <translation>按此日期验证（YYYY-MM-DD）</translation>
     </message>
     <message>
         <source>serial number of the key to use</source>
-        <translation type="unfinished"></translation>
+        <translation>要使用的钥匙序列号</translation>
     </message>
     <message>
         <source>read the PIN from standard input</source>
-        <translation type="unfinished"></translation>
+        <translation>从标准输入读取口令</translation>
     </message>
     <message>
         <source>manage the key&apos;s PIN</source>
-        <translation type="unfinished"></translation>
+        <translation>管理钥匙口令</translation>
     </message>
     <message>
         <source>change the user PIN</source>
-        <translation type="unfinished"></translation>
+        <translation>修改用户口令</translation>
     </message>
     <message>
         <source>read current, new and repeated PIN as three lines from stdin</source>
-        <translation type="unfinished"></translation>
+        <translation>从标准输入按三行读取当前口令、新口令和确认口令</translation>
     </message>
     <message>
         <source>(re)create the demo key in your data folder</source>
-        <translation type="unfinished"></translation>
+        <translation>在数据文件夹中（重新）创建演示钥匙</translation>
     </message>
     <message>
         <source>stamp and sign PDF files with a seal from the key</source>
-        <translation type="unfinished"></translation>
+        <translation>用钥匙中的印章为 PDF 文件盖章并签名</translation>
     </message>
     <message>
         <source>PDF files or folders</source>
-        <translation type="unfinished"></translation>
+        <translation>PDF 文件或文件夹</translation>
     </message>
     <message>
         <source>seal ID (or seal name) on the key</source>
-        <translation type="unfinished"></translation>
+        <translation>钥匙中的印章编码（或印章名称）</translation>
     </message>
     <message>
         <source>page number (1-based)</source>
-        <translation type="unfinished"></translation>
+        <translation>页码（从 1 开始）</translation>
     </message>
     <message>
         <source>page list, e.g. 1-3,5,-1</source>
-        <translation type="unfinished"></translation>
+        <translation>页码列表，例如 1-3,5,-1</translation>
     </message>
     <message>
         <source>centre of the seal: X,Y in mm from the page&apos;s top-left corner</source>
-        <translation type="unfinished"></translation>
+        <translation>印章中心：距页面左上角的 X,Y（毫米）</translation>
     </message>
     <message>
         <source>centre the seal on this text</source>
-        <translation type="unfinished"></translation>
+        <translation>将印章中心对准此文字</translation>
     </message>
     <message>
         <source>stamp every match of the keyword, not only the first</source>
-        <translation type="unfinished"></translation>
+        <translation>在关键字的每一处匹配盖章，而不只是第一处</translation>
     </message>
     <message>
         <source>move the seal from the keyword by DX,DY mm</source>
-        <translation type="unfinished"></translation>
+        <translation>相对关键字偏移 DX,DY 毫米</translation>
     </message>
     <message>
         <source>cross-page seal (骑缝章) over the pages</source>
-        <translation type="unfinished"></translation>
+        <translation>在各页加盖骑缝章</translation>
     </message>
     <message>
         <source>edge for the cross-page seal</source>
-        <translation type="unfinished"></translation>
+        <translation>骑缝章所在的页边</translation>
     </message>
     <message>
         <source>vertical centre of the cross-page seal in mm from the top</source>
-        <translation type="unfinished"></translation>
+        <translation>骑缝章中心距页面顶端的距离（毫米）</translation>
     </message>
     <message>
         <source>output file (or folder for several inputs)</source>
-        <translation type="unfinished"></translation>
+        <translation>输出文件（多个输入时为文件夹）</translation>
     </message>
     <message>
         <source>approval reference (用印审批号)</source>
-        <translation type="unfinished"></translation>
+        <translation>用印审批号</translation>
     </message>
     <message>
         <source>purpose of the stamping</source>
-        <translation type="unfinished"></translation>
+        <translation>用印事由</translation>
     </message>
     <message>
         <source>timestamp authority URL (PAdES B-T)</source>
-        <translation type="unfinished"></translation>
+        <translation>时间戳服务地址（PAdES B-T）</translation>
     </message>
     <message>
         <source>verify the signatures and seals in a PDF</source>
-        <translation type="unfinished"></translation>
+        <translation>验证 PDF 中的签名和印章</translation>
     </message>
     <message>
         <source>PDF file</source>
-        <translation type="unfinished"></translation>
+        <translation>PDF 文件</translation>
     </message>
     <message>
         <source>trust this root certificate (PEM or DER); repeatable</source>
-        <translation type="unfinished"></translation>
+        <translation>信任此根证书（PEM 或 DER）；可重复指定</translation>
     </message>
     <message>
         <source>show or check the usage log (用印登记)</source>
-        <translation type="unfinished"></translation>
+        <translation>查看或核验用印登记</translation>
     </message>
     <message>
         <source>first-run flow: demo key when no key is present, list keys and seals</source>
-        <translation type="unfinished"></translation>
+        <translation>首次运行：无钥匙时创建演示钥匙，并列出钥匙和印章</translation>
     </message>
     <message>
         <source>Error: {message}</source>
-        <translation type="unfinished"></translation>
+        <translation>错误：{message}</translation>
     </message>
     <message>
         <source>Cancelled.</source>
-        <translation type="unfinished"></translation>
+        <translation>已取消。</translation>
     </message>
 </context>
 <context>
     <name>errors</name>
     <message>
         <source>An unexpected error occurred.</source>
-        <translation type="unfinished"></translation>
+        <translation>发生了意外错误。</translation>
     </message>
     <message>
         <source>Invalid input: {what}.</source>
-        <translation type="unfinished"></translation>
+        <translation>输入无效：{what}。</translation>
     </message>
     <message>
         <source>The operation was cancelled.</source>
-        <translation type="unfinished"></translation>
+        <translation>操作已取消。</translation>
     </message>
     <message>
         <source>The USB key reported an error.</source>
-        <translation type="unfinished"></translation>
+        <translation>智能密码钥匙报告了错误。</translation>
     </message>
     <message>
         <source>The key driver {module} could not be loaded. Check that it is installed and matches this program&apos;s architecture (64-bit drivers for 64-bit SealDesk).</source>
-        <translation type="unfinished"></translation>
+        <translation>无法加载钥匙驱动 {module}。请确认驱动已安装，且与本程序的位数一致（64 位 SealDesk 需要 64 位驱动）。</translation>
     </message>
     <message>
         <source>No USB key was found. Insert your key and try again.</source>
-        <translation type="unfinished"></translation>
+        <translation>未找到智能密码钥匙。请插入钥匙后重试。</translation>
     </message>
     <message>
         <source>The USB key {token} was not found.</source>
-        <translation type="unfinished"></translation>
+        <translation>未找到智能密码钥匙 {token}。</translation>
     </message>
     <message>
         <source>The USB key was removed during the operation. Nothing was written; insert it and retry.</source>
-        <translation type="unfinished"></translation>
+        <translation>操作过程中钥匙被拔出。未写入任何文件；请插入钥匙后重试。</translation>
     </message>
     <message>
         <source>The PIN was not accepted.</source>
-        <translation type="unfinished"></translation>
+        <translation>保护口令未被接受。</translation>
     </message>
     <message>
         <source>Wrong PIN. {warning}</source>
-        <translation type="unfinished"></translation>
+        <translation>保护口令错误。{warning}</translation>
     </message>
     <message>
         <source>The PIN is locked after too many wrong entries. Ask your seal administrator to unlock the key.</source>
-        <translation type="unfinished"></translation>
+        <translation>口令输错次数过多，已被锁定。请联系印章管理员解锁。</translation>
     </message>
     <message>
         <source>The key requires you to change its PIN before use.</source>
-        <translation type="unfinished"></translation>
+        <translation>使用前必须先修改钥匙口令。</translation>
     </message>
     <message>
         <source>The PIN does not meet the key&apos;s rules ({rule}).</source>
-        <translation type="unfinished"></translation>
+        <translation>口令不符合钥匙的要求（{rule}）。</translation>
     </message>
     <message>
         <source>The two new PINs do not match.</source>
-        <translation type="unfinished"></translation>
+        <translation>两次输入的新口令不一致。</translation>
     </message>
     <message>
         <source>The signing key for this seal was not found on the USB key.</source>
-        <translation type="unfinished"></translation>
+        <translation>钥匙中未找到该印章对应的签名密钥。</translation>
     </message>
     <message>
         <source>The USB key does not support the signature algorithm {mechanism}.</source>
-        <translation type="unfinished"></translation>
+        <translation>钥匙不支持签名算法 {mechanism}。</translation>
     </message>
     <message>
         <source>The USB key could not make the signature.</source>
-        <translation type="unfinished"></translation>
+        <translation>钥匙未能完成签名。</translation>
     </message>
     <message>
         <source>The seal cannot be used.</source>
-        <translation type="unfinished"></translation>
+        <translation>该印章无法使用。</translation>
     </message>
     <message>
         <source>The seal data is damaged or not in a supported format.</source>
-        <translation type="unfinished"></translation>
+        <translation>印章数据已损坏，或格式不受支持。</translation>
     </message>
     <message>
         <source>The seal maker&apos;s signature on the seal is not valid.</source>
-        <translation type="unfinished"></translation>
+        <translation>印章上的制章者签名无效。</translation>
     </message>
     <message>
         <source>The electronic signature made with the seal is not valid: {reason}</source>
-        <translation type="unfinished"></translation>
+        <translation>使用该印章的电子签章无效：{reason}</translation>
     </message>
     <message>
         <source>The seal expired on {date}.</source>
-        <translation type="unfinished"></translation>
+        <translation>印章已于 {date} 过期。</translation>
     </message>
     <message>
         <source>The seal is valid only from {date}.</source>
-        <translation type="unfinished"></translation>
+        <translation>印章自 {date} 起才生效。</translation>
     </message>
     <message>
         <source>The seal is not bound to this signing certificate.</source>
-        <translation type="unfinished"></translation>
+        <translation>印章未与该签名证书绑定。</translation>
     </message>
     <message>
         <source>The seal {seal} was not found.</source>
-        <translation type="unfinished"></translation>
+        <translation>未找到印章 {seal}。</translation>
     </message>
     <message>
         <source>The seal has been {status} by the seal authority.</source>
-        <translation type="unfinished"></translation>
+        <translation>印章已被印章管理机构{status}。</translation>
     </message>
     <message>
         <source>The seal picture type {type} cannot be shown.</source>
-        <translation type="unfinished"></translation>
+        <translation>无法显示 {type} 类型的印模图像。</translation>
     </message>
     <message>
         <source>The certificate cannot be used.</source>
-        <translation type="unfinished"></translation>
+        <translation>该证书无法使用。</translation>
     </message>
     <message>
         <source>The signing certificate expired on {date}.</source>
-        <translation type="unfinished"></translation>
+        <translation>签名证书已于 {date} 过期。</translation>
     </message>
     <message>
         <source>The signing certificate is valid only from {date}.</source>
-        <translation type="unfinished"></translation>
+        <translation>签名证书自 {date} 起才生效。</translation>
     </message>
     <message>
         <source>The certificate is damaged or unreadable.</source>
-        <translation type="unfinished"></translation>
+        <translation>证书已损坏或无法读取。</translation>
     </message>
     <message>
         <source>Stamping is not allowed: {reason}</source>
-        <translation type="unfinished"></translation>
+        <translation>不允许盖章：{reason}</translation>
     </message>
     <message>
         <source>An official seal needs an approval reference (用印审批号) before use.</source>
-        <translation type="unfinished"></translation>
+        <translation>使用公章前必须提供用印审批号。</translation>
     </message>
     <message>
         <source>The document cannot be processed.</source>
-        <translation type="unfinished"></translation>
+        <translation>无法处理该文档。</translation>
     </message>
     <message>
         <source>The document {name} is damaged or not a PDF.</source>
-        <translation type="unfinished"></translation>
+        <translation>文档 {name} 已损坏，或不是 PDF 文件。</translation>
     </message>
     <message>
         <source>The document {name} is encrypted. Remove the password first.</source>
-        <translation type="unfinished"></translation>
+        <translation>文档 {name} 已加密。请先移除密码。</translation>
     </message>
     <message>
         <source>The document {name} is certified and its certification forbids further signatures.</source>
-        <translation type="unfinished"></translation>
+        <translation>文档 {name} 已被认证签名，其认证不允许再添加签名。</translation>
     </message>
     <message>
         <source>Page {page} does not exist (the document has {count} pages).</source>
-        <translation type="unfinished"></translation>
+        <translation>第 {page} 页不存在（文档共 {count} 页）。</translation>
     </message>
     <message>
         <source>The text “{keyword}” was not found in the document.</source>
-        <translation type="unfinished"></translation>
+        <translation>文档中未找到文字“{keyword}”。</translation>
     </message>
     <message>
         <source>The seal cannot be placed there: {reason}</source>
-        <translation type="unfinished"></translation>
+        <translation>印章不能放在该位置：{reason}</translation>
     </message>
     <message>
         <source>The signed file could not be written to {path}.</source>
-        <translation type="unfinished"></translation>
+        <translation>无法将签章后的文件写入 {path}。</translation>
     </message>
     <message>
         <source>The signed file must not replace the original document.</source>
-        <translation type="unfinished"></translation>
+        <translation>签章后的文件不能覆盖原文档。</translation>
     </message>
     <message>
         <source>The usage log could not be written.</source>
-        <translation type="unfinished"></translation>
+        <translation>无法写入用印记录。</translation>
     </message>
     <message>
         <source>The usage log has been altered or damaged: {problem}</source>
-        <translation type="unfinished"></translation>
+        <translation>用印记录已被篡改或损坏：{problem}</translation>
     </message>
     <message>
         <source>The server {server} could not be reached.</source>
-        <translation type="unfinished"></translation>
+        <translation>无法连接服务器 {server}。</translation>
     </message>
     <message>
         <source>The server {server} sent an answer SealDesk does not understand.</source>
-        <translation type="unfinished"></translation>
+        <translation>服务器 {server} 的应答无法识别。</translation>
     </message>
     <message>
         <source>Few tries left before the PIN locks.</source>
-        <translation type="unfinished"></translation>
+        <translation>距口令锁定只剩少数几次尝试机会。</translation>
     </message>
     <message>
         <source>Last try: one more wrong PIN locks the key.</source>
-        <translation type="unfinished"></translation>
+        <translation>最后一次机会：再输错一次将锁定钥匙。</translation>
     </message>
     <message>
         <source>The PIN is locked.</source>
-        <translation type="unfinished"></translation>
+        <translation>口令已锁定。</translation>
     </message>
     <message>
         <source>The PIN must be changed.</source>
-        <translation type="unfinished"></translation>
+        <translation>必须修改口令。</translation>
+    </message>
+    <message>
+        <source>revoked</source>
+        <translation>吊销</translation>
+    </message>
+    <message>
+        <source>suspended</source>
+        <translation>暂停使用</translation>
     </message>
 </context>
 <context>
     <name>policy</name>
     <message>
         <source>The signing certificate expires in {days} days ({date}).</source>
-        <translation type="unfinished"></translation>
+        <translation>签名证书将在 {days} 天后（{date}）到期。</translation>
     </message>
     <message>
         <source>The seal expires in {days} days ({date}).</source>
-        <translation type="unfinished"></translation>
+        <translation>印章将在 {days} 天后（{date}）到期。</translation>
     </message>
 </context>
 <context>
     <name>seal-kinds</name>
     <message>
         <source>Official seal (legal name)</source>
-        <translation type="unfinished"></translation>
+        <translation>公章（法定名称章）</translation>
     </message>
     <message>
         <source>Personal seal</source>
-        <translation type="unfinished"></translation>
+        <translation>个人印章（私章）</translation>
     </message>
     <message>
         <source>Duty seal (legal representative)</source>
-        <translation type="unfinished"></translation>
+        <translation>职务章（法定代表人章）</translation>
     </message>
     <message>
         <source>Contract seal</source>
-        <translation type="unfinished"></translation>
+        <translation>合同专用章</translation>
     </message>
     <message>
         <source>Finance seal</source>
-        <translation type="unfinished"></translation>
+        <translation>财务专用章</translation>
     </message>
     <message>
         <source>Invoice seal</source>
-        <translation type="unfinished"></translation>
+        <translation>发票专用章</translation>
     </message>
     <message>
         <source>Internal department seal</source>
-        <translation type="unfinished"></translation>
+        <translation>内设机构章</translation>
     </message>
     <message>
         <source>Branch seal</source>
-        <translation type="unfinished"></translation>
+        <translation>分支机构章</translation>
     </message>
     <message>
         <source>Customs declaration seal</source>
-        <translation type="unfinished"></translation>
+        <translation>报关专用章</translation>
     </message>
     <message>
         <source>Audit seal</source>
-        <translation type="unfinished"></translation>
+        <translation>审验专用章</translation>
     </message>
     <message>
         <source>Duty seal (finance head)</source>
-        <translation type="unfinished"></translation>
+        <translation>职务章（财务负责人章）</translation>
     </message>
     <message>
         <source>Duty seal (other)</source>
-        <translation type="unfinished"></translation>
+        <translation>职务章（其他）</translation>
     </message>
     <message>
         <source>Other seal</source>
-        <translation type="unfinished"></translation>
+        <translation>其他印章</translation>
     </message>
 </context>
 </TS>
