@@ -179,8 +179,7 @@ _STEPS = (
     ("app.core.pdf.sign", "_sign_bytes", "  sign_pdf: pyHanko signing (_sign_bytes)"),
     ("app.core.pdf.sign", "_check_signature", "    _sign_bytes: verify token signature"),
     ("app.core.stamping", "_digests", "Stamper: SHA-256 + SM3 of the output (re-read)"),
-    ("app.core.stamping", "_place_without_clobber", "Stamper: link output into place"),
-    ("app.core.stamping", "_fsync_dir", "Stamper: fsync folder"),
+    ("app.core.atomic_output.AtomicOutput", "commit", "Stamper: AtomicOutput.commit (fsync, link, fsync folder)"),
 )
 
 
@@ -213,12 +212,16 @@ def stamp_breakdown(token: BenchToken, pdf: Path, work: Path, *, repeat: int = 3
 
     patches = []
     for module_name, attribute, label in _STEPS:
-        module = importlib.import_module(module_name)
-        original = getattr(module, attribute)
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError:  # a class inside a module
+            parent, _, cls = module_name.rpartition(".")
+            module = getattr(importlib.import_module(parent), cls)
+        original = module.__dict__[attribute] if isinstance(module, type) else getattr(module, attribute)
         patches.append((module, attribute, original))
         setattr(module, attribute, timed(label, original))
     patches.append((os_module, "fsync", os_module.fsync))
-    os_module.fsync = timed("Stamper: fsync output + folder", os_module.fsync)
+    os_module.fsync = timed("  os.fsync (output file, folder, anywhere)", os_module.fsync)
     rows: dict[str, list[float]] = {}
     log = UsageLog(work / "breakdown-usage.sqlite3")
     try:

@@ -192,6 +192,14 @@ class CertificateNotYetValid(CertificateError):
     message = QT_TRANSLATE_NOOP("errors", "The signing certificate is valid only from {date}.")
 
 
+class MakerCertificateExpired(CertificateExpired):
+    message = QT_TRANSLATE_NOOP("errors", "The seal maker's certificate expired on {date}.")
+
+
+class MakerCertificateNotYetValid(CertificateNotYetValid):
+    message = QT_TRANSLATE_NOOP("errors", "The seal maker's certificate is valid only from {date}.")
+
+
 class CertificateInvalid(CertificateError):
     message = QT_TRANSLATE_NOOP("errors", "The certificate is damaged or unreadable.")
 

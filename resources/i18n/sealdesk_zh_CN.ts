@@ -579,6 +579,14 @@
         <translation>签名证书自 {date} 起才生效。</translation>
     </message>
     <message>
+        <source>The seal maker&apos;s certificate expired on {date}.</source>
+        <translation>制章者证书已于 {date} 过期。</translation>
+    </message>
+    <message>
+        <source>The seal maker&apos;s certificate is valid only from {date}.</source>
+        <translation>制章者证书自 {date} 起才生效。</translation>
+    </message>
+    <message>
         <source>The certificate is damaged or unreadable.</source>
         <translation>证书已损坏或无法读取。</translation>
     </message>

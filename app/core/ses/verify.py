@@ -21,6 +21,8 @@ from ..errors import (
     CertificateExpired,
     CertificateInvalid,
     CertificateNotYetValid,
+    MakerCertificateExpired,
+    MakerCertificateNotYetValid,
     SealDeskError,
     SealExpired,
     SealNotBound,
@@ -118,8 +120,15 @@ def _day(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%d")
 
 
-def cert_validity_problem(cert_der: bytes, at: datetime, what: str) -> SealDeskError | None:
-    """CertificateExpired / CertificateNotYetValid / CertificateInvalid for `cert_der` at `at`, else None."""
+def cert_validity_problem(
+    cert_der: bytes,
+    at: datetime,
+    what: str,
+    *,
+    expired: type[SealDeskError] = CertificateExpired,
+    not_yet_valid: type[SealDeskError] = CertificateNotYetValid,
+) -> SealDeskError | None:
+    """`expired` / `not_yet_valid` / CertificateInvalid for `cert_der` at `at`, else None."""
     try:
         validity = x509.Certificate.load(cert_der)["tbs_certificate"]["validity"]
         not_before = validity["not_before"].native
@@ -127,9 +136,9 @@ def cert_validity_problem(cert_der: bytes, at: datetime, what: str) -> SealDeskE
     except Exception as exc:
         return CertificateInvalid(f"{what}: {exc.__class__.__name__}: {exc}")
     if at < not_before:
-        return CertificateNotYetValid(f"{what} valid from {not_before.isoformat()}", date=_day(not_before))
+        return not_yet_valid(f"{what} valid from {not_before.isoformat()}", date=_day(not_before))
     if at > not_after:
-        return CertificateExpired(f"{what} expired {not_after.isoformat()}", date=_day(not_after))
+        return expired(f"{what} expired {not_after.isoformat()}", date=_day(not_after))
     return None
 
 
@@ -144,7 +153,13 @@ def verify_seal(seal: Seal, *, clock: Clock = utc_now, signing_cert: bytes | Non
     if not maker_signature_ok:
         problems.append(SealSignatureInvalid(f"v{seal.version} seal {seal.es_id}, algorithm {seal.sign_alg}"))
 
-    cert_problem = cert_validity_problem(seal.maker_cert, checked_at, "seal maker certificate")
+    cert_problem = cert_validity_problem(
+        seal.maker_cert,
+        checked_at,
+        "seal maker certificate",
+        expired=MakerCertificateExpired,
+        not_yet_valid=MakerCertificateNotYetValid,
+    )
     if cert_problem is not None:
         problems.append(cert_problem)
 
