@@ -249,22 +249,25 @@ def _clock_from_args(args: argparse.Namespace):
     return utc_now
 
 
+def _read_file(path: str) -> bytes:
+    from pathlib import Path
+
+    try:
+        return Path(path).expanduser().read_bytes()
+    except OSError as exc:
+        raise InvalidArgument(str(exc), what=path) from exc
+
+
 def cmd_seals(args: argparse.Namespace) -> int:
+    from .core.seals import import_seal_file, key_seals
     from .core.ses import parse_seal, verify_seal
 
     clock = _clock_from_args(args)
     rows = []
-    if args.file:
-        from pathlib import Path
-
-        try:
-            der = Path(args.file).read_bytes()
-        except OSError as exc:
-            raise InvalidArgument(str(exc), what=args.file) from exc
-        seal = parse_seal(der)
-        rows.append(
-            _seal_row(seal, verify_seal(seal, clock=clock), seal.certs[0] if seal.certs else None, clock)
-        )
+    if args.file and not args.import_file:
+        seal = parse_seal(_read_file(args.file))
+        cert = seal.certs[0] if seal.certs else None
+        rows.append(_seal_row(seal, verify_seal(seal, clock=clock), cert, clock))
     else:
         manager = _manager()
         try:
@@ -274,15 +277,22 @@ def cmd_seals(args: argparse.Namespace) -> int:
             pin = read_pin(args, translate("cli", "PIN for {label}: ").format(label=token.label))
             with manager.open_session(token, pin) as session:
                 del pin
-                certs = {k.key_id: k.certificate for k in session.keys()}
-                for stored in session.seals():
-                    seal = parse_seal(stored.der)
-                    cert_der = certs.get(stored.key_id)
-                    rows.append(
-                        _seal_row(
-                            seal, verify_seal(seal, clock=clock, signing_cert=cert_der), cert_der, clock
+                if args.import_file:
+                    imported = import_seal_file(session, _read_file(args.import_file), clock=clock)
+                    _err(
+                        translate("cli", "Seal “{name}” imported onto the key.").format(
+                            name=imported.seal.name
                         )
                     )
+                for item in key_seals(session, clock=clock):
+                    if item.error is not None:
+                        _err(
+                            translate(
+                                "cli", "A seal object on the key is unreadable ({label}): {error}"
+                            ).format(label=item.label, error=item.error.user_message(translate))
+                        )
+                        continue
+                    rows.append(_seal_row(item.seal, item.check, item.certificate, clock))
         finally:
             manager.close()
     if args.json:
@@ -292,6 +302,38 @@ def cmd_seals(args: argparse.Namespace) -> int:
     else:
         for row in rows:
             _print_seal_row(row)
+    return EXIT_OK
+
+
+# --- trust store ----------------------------------------------------------------------------------
+def cmd_trust(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .core import truststore
+
+    if args.trust_command in ("add", "remove") and not args.target:
+        raise InvalidArgument(what=translate("cli", "a certificate file or fingerprint"))
+    if args.trust_command == "add":
+        for summary in truststore.add_root(Path(args.target)):
+            _out(
+                translate("cli", "Trusted: {subject} [{fingerprint}]").format(
+                    subject=summary.subject, fingerprint=summary.sha256[:16]
+                )
+            )
+        return EXIT_OK
+    if args.trust_command == "remove":
+        summary = truststore.remove_root(args.target)
+        _out(translate("cli", "No longer trusted: {subject}").format(subject=summary.subject))
+        return EXIT_OK
+    roots = truststore.list_roots()
+    if args.json:
+        _json_out(
+            [{"subject": r.subject, "sha256": r.sha256, "valid_to": r.not_after.isoformat()} for r in roots]
+        )
+    elif not roots:
+        _out(translate("cli", "No trusted root certificates. Add one with `sealdesk trust add FILE`."))
+    for r in roots if not args.json else ():
+        _out(f"{r.sha256[:16]}  {r.subject}  ({r.not_after.date()})")
     return EXIT_OK
 
 
@@ -479,28 +521,15 @@ def cmd_stamp(args: argparse.Namespace) -> int:
 
 
 # --- verify ---------------------------------------------------------------------------------------
-def _load_trust_roots(paths: Sequence[str]) -> list[bytes]:
-    from pathlib import Path
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives.serialization import Encoding
-
-    roots = []
-    for raw in paths:
-        data = Path(raw).expanduser().read_bytes()
-        if b"-----BEGIN" in data:
-            roots.extend(c.public_bytes(Encoding.DER) for c in x509.load_pem_x509_certificates(data))
-        else:
-            roots.append(data)
-    return roots
-
-
 def cmd_verify(args: argparse.Namespace) -> int:
+    from .core import truststore
     from .core.settings import load_settings
     from .core.verification import verify_document
 
     settings = load_settings()
-    roots = _load_trust_roots([*settings.trust_roots, *(args.trust or [])])
+    roots = truststore.trusted_roots(settings.trust_roots)
+    for path in args.trust or []:
+        roots.extend(truststore.load_certificates(_read_file(path)))
     report = verify_document(args.document, trust_roots=roots)
     if args.json:
         _json_out(report.to_json())
@@ -624,6 +653,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("seals", help=translate("cli", "list the seals on a key, or inspect a seal file"))
     p.add_argument("--file", help=translate("cli", "inspect a seal file (.esl) instead of the key"))
+    p.add_argument(
+        "--import",
+        dest="import_file",
+        metavar="FILE",
+        help=translate("cli", "verify a seal file (.esl) and store it on the key next to the key it binds"),
+    )
     p.add_argument("--at", help=translate("cli", "verify as of this date (YYYY-MM-DD)"))
     p.add_argument("--token", help=translate("cli", "serial number of the key to use"))
     p.add_argument(
@@ -693,6 +728,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--json", action="store_true", help=translate("cli", "machine-readable output"))
     p.set_defaults(func=cmd_verify)
+
+    p = sub.add_parser("trust", help=translate("cli", "manage the root certificates trusted when verifying"))
+    p.add_argument("trust_command", nargs="?", choices=["list", "add", "remove"], default="list")
+    p.add_argument(
+        "target", nargs="?", help=translate("cli", "certificate file (add) or fingerprint prefix (remove)")
+    )
+    p.add_argument("--json", action="store_true", help=translate("cli", "machine-readable output"))
+    p.set_defaults(func=cmd_trust)
 
     p = sub.add_parser("log", help=translate("cli", "show or check the usage log (用印登记)"))
     p.add_argument("log_command", nargs="?", choices=["list", "verify"], default="list")

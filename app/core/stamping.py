@@ -185,22 +185,16 @@ class Stamper:
         clock: Clock = utc_now,
     ) -> None:
         from .appearance import seal_image
-        from .ses import parse_seal
+        from .seals import find_key_seal
 
         self._session = session
         self._log = usage_log
         self._options = options
         self._clock = clock
-        certs = {k.key_id: k.certificate for k in session.keys()}
-        for stored in session.seals():
-            seal = parse_seal(stored.der)
-            if seal.es_id == seal_id or stored.label == seal_id:
-                self.seal = seal
-                self._key_id = stored.key_id
-                self._cert_der = certs.get(stored.key_id)
-                break
-        else:
-            raise SealNotFound(f"no seal {seal_id!r} on key {session.token.serial}", seal=seal_id)
+        chosen = find_key_seal(session, seal_id, clock=clock)
+        self.seal = chosen.seal
+        self._key_id = chosen.key_id
+        self._cert_der = chosen.certificate
         if not self._cert_der:
             raise SealNotFound(f"seal {seal_id!r} has no certificate on the key", seal=seal_id)
         self._signer = session.digest_signer(self._key_id)

@@ -136,8 +136,32 @@
         <translation>请输入“{label}”的保护口令：</translation>
     </message>
     <message>
+        <source>Seal “{name}” imported onto the key.</source>
+        <translation>印章“{name}”已导入钥匙。</translation>
+    </message>
+    <message>
+        <source>A seal object on the key is unreadable ({label}): {error}</source>
+        <translation>钥匙中的一个印章对象无法读取（{label}）：{error}</translation>
+    </message>
+    <message>
         <source>No seals on this key.</source>
         <translation>该钥匙中没有印章。</translation>
+    </message>
+    <message>
+        <source>a certificate file or fingerprint</source>
+        <translation>证书文件或指纹</translation>
+    </message>
+    <message>
+        <source>Trusted: {subject} [{fingerprint}]</source>
+        <translation>已信任：{subject} [{fingerprint}]</translation>
+    </message>
+    <message>
+        <source>No longer trusted: {subject}</source>
+        <translation>已取消信任：{subject}</translation>
+    </message>
+    <message>
+        <source>No trusted root certificates. Add one with `sealdesk trust add FILE`.</source>
+        <translation>没有受信任的根证书。可用 `sealdesk trust add 文件` 添加。</translation>
     </message>
     <message>
         <source>Current PIN: </source>
@@ -336,6 +360,10 @@
         <translation>检查印章文件（.esl），而不是钥匙</translation>
     </message>
     <message>
+        <source>verify a seal file (.esl) and store it on the key next to the key it binds</source>
+        <translation>验证印章文件（.esl），并将其存入钥匙、与其绑定的密钥关联</translation>
+    </message>
+    <message>
         <source>verify as of this date (YYYY-MM-DD)</source>
         <translation>按此日期验证（YYYY-MM-DD）</translation>
     </message>
@@ -438,6 +466,14 @@
     <message>
         <source>trust this root certificate (PEM or DER); repeatable</source>
         <translation>信任此根证书（PEM 或 DER）；可重复指定</translation>
+    </message>
+    <message>
+        <source>manage the root certificates trusted when verifying</source>
+        <translation>管理验章时信任的根证书</translation>
+    </message>
+    <message>
+        <source>certificate file (add) or fingerprint prefix (remove)</source>
+        <translation>证书文件（add）或指纹前缀（remove）</translation>
     </message>
     <message>
         <source>show or check the usage log (用印登记)</source>

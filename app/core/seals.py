@@ -1,0 +1,76 @@
+"""Seals on a key: read them with their certificates and verification, and import a seal file onto the key.
+
+A seal authority often delivers the seal as a file (.esl) next to the key; importing writes it onto the key
+as a seal object linked to the key whose certificate the seal binds, after verifying it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .clock import Clock, utc_now
+from .errors import SealDeskError, SealNotBound, SealNotFound
+
+
+@dataclass(frozen=True)
+class KeySeal:
+    key_id: bytes
+    label: str
+    seal: object
+    """The parsed app.core.ses.Seal."""
+    certificate: bytes | None
+    """DER of the certificate stored with the same key ID (the signing cert)."""
+    check: object | None
+    """app.core.ses.SealCheck against that certificate; None when the seal could not be parsed."""
+    error: SealDeskError | None = None
+    """Why the stored seal could not be parsed (a damaged object on the key)."""
+
+
+def key_seals(session, *, clock: Clock = utc_now) -> list[KeySeal]:
+    """Every seal object on the key, parsed and verified against its key's certificate."""
+    from .ses import parse_seal, verify_seal
+
+    certificates = {entry.key_id: entry.certificate for entry in session.keys()}
+    result = []
+    for stored in session.seals():
+        cert = certificates.get(stored.key_id)
+        try:
+            seal = parse_seal(stored.der)
+        except SealDeskError as exc:
+            result.append(KeySeal(stored.key_id, stored.label, None, cert, None, exc))
+            continue
+        result.append(
+            KeySeal(
+                stored.key_id, stored.label, seal, cert, verify_seal(seal, clock=clock, signing_cert=cert)
+            )
+        )
+    return result
+
+
+def find_key_seal(session, seal_ref: str, *, clock: Clock = utc_now) -> KeySeal:
+    """The seal whose ID (or, failing that, name/label) is `seal_ref`."""
+    seals = [s for s in key_seals(session, clock=clock) if s.seal is not None]
+    for match in (
+        [s for s in seals if s.seal.es_id == seal_ref],
+        [s for s in seals if seal_ref in (s.label, s.seal.name)],
+    ):
+        if match:
+            return match[0]
+    raise SealNotFound(f"no seal {seal_ref!r} on key {session.token.serial}", seal=seal_ref)
+
+
+def import_seal_file(session, der: bytes, *, clock: Clock = utc_now) -> KeySeal:
+    """Verify a seal file and write it onto the key next to the key it binds. Refuses invalid/unbound seals."""
+    from .ses import parse_seal, verify_seal
+
+    seal = parse_seal(der)
+    for entry in session.keys():
+        if entry.certificate is None:
+            continue
+        check = verify_seal(seal, clock=clock, signing_cert=entry.certificate)
+        if check.bound:
+            if check.problems:
+                raise check.problems[0]
+            session.put_seal(entry.key_id, seal.name, der)
+            return KeySeal(entry.key_id, seal.name, seal, entry.certificate, check)
+    raise SealNotBound(f"seal {seal.es_id} binds none of the certificates on key {session.token.serial}")
