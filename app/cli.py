@@ -34,7 +34,8 @@ def _err(text: str) -> None:
 
 def _line(indent: int, *pairs: tuple[str, str]) -> None:
     """One output line of translated "label: value" pairs."""
-    _out(" " * indent + "   ".join(f"{label}: {value}" for label, value in pairs))
+    template = translate("cli", "{label}: {value}")
+    _out(" " * indent + "   ".join(template.format(label=label, value=value) for label, value in pairs))
 
 
 def _json_out(data: Any) -> None:
@@ -196,14 +197,18 @@ def _seal_row(seal, check, cert_der: bytes | None, clock) -> dict:
     return row
 
 
-def _print_seal_row(row: dict) -> None:
-    status_text = {
+def _seal_status_text(status: str | None) -> str:
+    return {
         "valid": translate("cli", "valid"),
         "expired": translate("cli", "expired"),
         "not_yet_valid": translate("cli", "not yet valid"),
         "invalid": translate("cli", "INVALID"),
         "not_bound": translate("cli", "not bound to this certificate"),
-    }.get(row["verification"], row["verification"])
+    }.get(status or "", status or "-")
+
+
+def _print_seal_row(row: dict) -> None:
+    status_text = _seal_status_text(row["verification"])
     _out(f"{row['name']}  [{row['seal_id']}]")
     _line(
         2,
@@ -565,7 +570,7 @@ def _print_verify_report(report) -> None:
                     f"{sig.seal_name} [{sig.seal_id}] — " + translate("seal-kinds", sig.seal_kind_name),
                 ),
             )
-            _line(2, (translate("cli", "Seal verification"), f"{sig.seal_status}"))
+            _line(2, (translate("cli", "Seal verification"), _seal_status_text(sig.seal_status)))
         _line(2, (translate("cli", "Signing time"), f"{sig.signing_time or '-'}"))
         if sig.timestamp_time:
             _line(2, (translate("cli", "Timestamp"), f"{sig.timestamp_time}"))
@@ -574,9 +579,14 @@ def _print_verify_report(report) -> None:
             (translate("cli", "Intact"), f"{_yes_no(sig.intact)}"),
             (translate("cli", "Signature valid"), f"{_yes_no(sig.valid)}"),
         )
+        coverage = {
+            "entire_file": translate("cli", "the whole document"),
+            "entire_revision": translate("cli", "the document as it was then (later revisions follow)"),
+            "partial": translate("cli", "only part of the document"),
+        }.get(sig.coverage, sig.coverage)
         _line(
             2,
-            (translate("cli", "Covers"), f"{sig.coverage}"),
+            (translate("cli", "Covers"), coverage),
             (
                 translate("cli", "Later changes"),
                 f"{levels.get(sig.modification_level, sig.modification_level)}",

@@ -178,7 +178,8 @@ _STEPS = (
     ("app.core.pdf.sign", "token_pdf_signer", "  sign_pdf: build TokenPdfSigner"),
     ("app.core.pdf.sign", "_sign_bytes", "  sign_pdf: pyHanko signing (_sign_bytes)"),
     ("app.core.pdf.sign", "_check_signature", "    _sign_bytes: verify token signature"),
-    ("app.core.stamping", "_digests", "Stamper: SHA-256 + SM3 of the output (re-read)"),
+    ("app.core.stamping", "_digests", "Stamper: SHA-256 + SM3 of the whole output (re-read)"),
+    ("app.core.stamping._DigestingWriter", "digests", "Stamper: output digests (wait for input hash + tail)"),
     ("app.core.atomic_output.AtomicOutput", "commit", "Stamper: AtomicOutput.commit (fsync, link, fsync folder)"),
 )
 
@@ -299,7 +300,13 @@ def main() -> int:
     import json
     import tempfile
 
-    from benchmarks.common import cached_big_pdf, delete_token, make_text_pdf, prepare_environment, provision_token
+    from benchmarks.common import (
+        cached_big_pdf,
+        delete_token,
+        make_text_pdf,
+        prepare_environment,
+        provision_token,
+    )
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)

@@ -178,7 +178,7 @@ def make_pdf(
     encrypt: bool = False,
 ) -> Path:
     """An A4 PDF made with PyMuPDF; `texts[page]` = [(x, y from top-left in pt, text)] (before rotation)."""
-    import fitz
+    import pymupdf as fitz
 
     doc = fitz.open()
     for index in range(pages):
@@ -238,7 +238,7 @@ def spot(page_index: int, rect: tuple[float, float, float, float], rotation: int
 
 def render_page(path: Path, page_index: int, zoom: float = 1.0):
     """(pixmap, page) of a rendered page with annotations/widgets; pixels as a PIL image."""
-    import fitz
+    import pymupdf as fitz
     from PIL import Image
 
     doc = fitz.open(str(path))
@@ -252,7 +252,7 @@ def render_page(path: Path, page_index: int, zoom: float = 1.0):
 
 def user_rect_to_pixels(rect, matrix) -> tuple[int, int, int, int]:
     """A default-user-space rect (PDF coordinates, y up) → pixel box (left, top, right, bottom)."""
-    import fitz
+    import pymupdf as fitz
 
     x0, y0, x1, y1 = rect
     corners = [fitz.Point(x, y) * matrix for x, y in ((x0, y0), (x0, y1), (x1, y0), (x1, y1))]

@@ -12,7 +12,7 @@ import time
 import uuid
 from pathlib import Path
 
-import fitz
+import pymupdf as fitz
 import pytest
 from documents import make_pdf
 from testdata import SO_PIN, USER_PIN

@@ -141,7 +141,7 @@ def test_copies_and_cross_page_slices_share_the_signature_revision(tmp_path, ca,
     assert qpdf_check(out).returncode == 0
     assert verify_pdf(out, trust_roots=[ca.root_der]).all_valid
 
-    import fitz
+    import pymupdf as fitz
 
     with fitz.open(str(out)) as doc:
         stamps = {i: [a.rect for a in doc[i].annots(types=[fitz.PDF_ANNOT_STAMP])] for i in range(3)}
@@ -339,7 +339,7 @@ def test_softhsm_ec_key_signs_a_valid_pdf(tmp_path, ca, fresh_token, softhsm_mod
 
 def test_extra_pictures_as_widgets_keep_earlier_signatures_at_form_filling(tmp_path, ca, ec_signer):
     """The opt-in alternative: extra pictures as more widgets of the new signature field."""
-    import fitz
+    import pymupdf as fitz
 
     src = make_pdf(tmp_path / "in.pdf", pages=2, rotate={1: 90})
     first, second = tmp_path / "first.pdf", tmp_path / "second.pdf"

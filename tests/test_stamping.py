@@ -201,7 +201,7 @@ def test_batch_continues_past_bad_files(tmp_path, session, demo_key, log):
     truncated = tmp_path / "truncated.pdf"
     truncated.write_bytes(good[0].read_bytes()[:400])
     encrypted = tmp_path / "locked.pdf"
-    import fitz
+    import pymupdf as fitz
 
     with fitz.open(good[1]) as doc:
         doc.save(encrypted, encryption=fitz.PDF_ENCRYPT_AES_256, user_pw="u", owner_pw="o")

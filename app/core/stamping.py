@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import os
 import socket
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -141,6 +142,95 @@ def _digests(stream: BinaryIO) -> tuple[str, str]:
     return sha.hexdigest(), sm3.finalize().hex()
 
 
+class _InputDigests:
+    """SHA-256 and SM3 of the input file, hashed on a background thread while the document is signed.
+
+    A signature is an incremental update: the output starts with the input's bytes unchanged, so the
+    output's digests are these, continued over the appended revision. Hashing is most of the cost of
+    stamping a large file and both hashes release the GIL, so this runs beside pyHanko's signing.
+    The thread ends by itself; nothing waits for it when stamping fails earlier.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._result: tuple[bytes, object, object] | None = None
+        self._thread = threading.Thread(target=self._run, name="stamp-input-digests", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            from cryptography.hazmat.primitives import hashes
+
+            data = self._path.read_bytes()
+            sha = hashlib.sha256()
+            sm3 = hashes.Hash(hashes.SM3())
+            # whole-buffer updates: the GIL is released once per hash, not re-taken per chunk
+            sha.update(data)
+            sm3.update(data)
+            self._result = (data, sha, sm3)
+        except Exception:  # noqa: BLE001 - no shortcut: the caller hashes the whole output instead
+            self._result = None
+
+    def result(self) -> tuple[bytes, object, object] | None:
+        """(input bytes, SHA-256 object, SM3 object) after the input, or None if it could not be read."""
+        self._thread.join()
+        return self._result
+
+
+class _DigestingWriter:
+    """Passes writes to `file` and keeps them, to digest the output without reading it back.
+
+    Only plain sequential writes are understood: any other call on the file (seek, truncate…) makes
+    `digests()` return None, and the caller then hashes the file as written (`_digests`).
+    """
+
+    _HARMLESS = frozenset({"flush", "writable", "fileno", "name", "mode", "closed"})
+
+    def __init__(self, file: BinaryIO, prefix: _InputDigests) -> None:
+        self._file = file
+        self._prefix = prefix
+        self._chunks: list[bytes] = []
+        self._sequential = True
+
+    def write(self, data) -> int:
+        chunk = data if isinstance(data, bytes) else bytes(data)  # the caller may reuse a buffer
+        written = self._file.write(chunk)
+        if written != len(chunk):
+            self._sequential = False
+        self._chunks.append(chunk)
+        return written
+
+    def __getattr__(self, name: str):
+        if name not in self._HARMLESS:
+            self._sequential = False
+        return getattr(self._file, name)
+
+    def digests(self) -> tuple[str, str] | None:
+        """SHA-256 and SM3 hex of everything written, or None when the shortcut does not apply."""
+        prefix = self._prefix.result()
+        if not self._sequential or prefix is None:
+            return None
+        data, sha_prefix, sm3_prefix = prefix
+        sha = sha_prefix.copy()
+        sm3 = sm3_prefix.copy()
+        source = memoryview(data)
+        position = 0
+        for chunk in self._chunks:
+            overlap = min(len(data) - position, len(chunk))
+            if overlap > 0:
+                if not chunk.startswith(source[position : position + overlap]):
+                    return None  # not the input's bytes: not an incremental update of this input
+                position += overlap
+            tail = memoryview(chunk)[max(overlap, 0) :]
+            if tail:
+                sha.update(tail)
+                sm3.update(tail)
+                position += len(tail)
+        if position < len(data):
+            return None
+        return sha.hexdigest(), sm3.finalize().hex()
+
+
 def resolve_spots(pdf_path: Path, placement: PlacementRequest, size_mm: tuple[float, float]) -> list[geo.StampSpot]:
     """Turn a placement request into concrete spots; all geometry is placement.py's."""
     pages = geo.page_geometries(pdf_path)
@@ -228,6 +318,7 @@ class Stamper:
         if target.exists():
             raise OutputError(f"{target} exists", path=str(target))
 
+        input_digests = _InputDigests(source)  # runs beside the checks and the signing below
         facts = inspect_pdf(source)
         check_can_sign(facts)
         decision = self.check(request.approval_ref)
@@ -236,9 +327,10 @@ class Stamper:
         images = [image_for_spot(self._image, s.slice_index, s.slice_count).png for s in spots]
 
         with AtomicOutput(target) as output:
+            writer = _DigestingWriter(output.file, input_digests)
             sign_pdf(
                 source,
-                output.file,
+                writer,
                 signer=self._signer,
                 spots=spots,
                 spot_images=images,
@@ -250,7 +342,7 @@ class Stamper:
                     tsa_url=self._options.tsa_url,
                 ),
             )
-            sha256, sm3 = _digests(output.file)
+            sha256, sm3 = writer.digests() or _digests(output.file)
             record = self._log.append(
                 NewRecord(
                     holder=self.holder,

@@ -4,6 +4,10 @@
 <context>
     <name>cli</name>
     <message>
+        <source>{label}: {value}</source>
+        <translation>{label}：{value}</translation>
+    </message>
+    <message>
         <source>empty PIN</source>
         <translation>口令为空</translation>
     </message>
@@ -286,6 +290,18 @@
     <message>
         <source>Signature valid</source>
         <translation>签名有效</translation>
+    </message>
+    <message>
+        <source>the whole document</source>
+        <translation>整个文档</translation>
+    </message>
+    <message>
+        <source>the document as it was then (later revisions follow)</source>
+        <translation>签章时的文档（其后另有修订）</translation>
+    </message>
+    <message>
+        <source>only part of the document</source>
+        <translation>仅部分文档</translation>
     </message>
     <message>
         <source>Covers</source>

@@ -105,7 +105,8 @@ def _validation_context(trust_roots, moment: datetime | None):
 def acrobat_like_diff_policy():
     """pyHanko's default difference policy, except that a new *visible* signature field after a
     certification signature with P=2/3 is accepted (pyHanko's default is stricter than Acrobat here:
-    every SealDesk signature is visible)."""
+    every SealDesk signature is visible), and that the seal stamp annotations of a later SealDesk
+    stamping count as "annotations" changes instead of suspicious ones (see diff_rules.py)."""
     from pyhanko.sign.diff_analysis import (
         CatalogModificationRule,
         DocInfoRule,
@@ -115,11 +116,12 @@ def acrobat_like_diff_policy():
         MetadataUpdateRule,
         ModificationLevel,
         ObjectStreamRule,
-        SigFieldCreationRule,
         SigFieldModificationRule,
         StandardDiffPolicy,
         XrefStreamRule,
     )
+
+    from .diff_rules import SealStampAwareSigFieldCreationRule, SealStampRule
 
     lta = ModificationLevel.LTA_UPDATES
     return StandardDiffPolicy(
@@ -130,10 +132,11 @@ def acrobat_like_diff_policy():
             ObjectStreamRule().as_qualified(lta),
             DSSCompareRule().as_qualified(lta),
             MetadataUpdateRule().as_qualified(lta),
+            SealStampRule(),
         ],
         form_rule=FormUpdatingRule(
             field_rules=[
-                SigFieldCreationRule(allow_new_visible_after_certify=True),
+                SealStampAwareSigFieldCreationRule(allow_new_visible_after_certify=True),
                 SigFieldModificationRule(),
                 GenericFieldModificationRule(),
             ],
