@@ -214,3 +214,19 @@ def test_stamp_cli_json_and_log(tmp_path: Path, demo_key):
     out, err = _finish(proc, timeout=60)
     assert proc.returncode == 0, out + err
     assert json.loads(out)["ok"]
+
+
+def test_cli_batch_over_a_folder_reports_and_fails(tmp_path: Path, demo_key):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for name in ("a", "b", "c"):
+        make_pdf(folder / f"{name}.pdf", pages=1)
+    (folder / "b.pdf").write_bytes(b"garbage")
+    seal = next(s.es_id for s in demo_key.seals if s.seal_type == kinds.PERSONAL)
+    proc = _cli(["stamp", str(folder), "--seal", seal, "--at", "100,100", "--token", demo_key.serial, "--pin-stdin"],
+                demo.DEMO_PIN + "\n")
+    out, err = _finish(proc, timeout=120)
+    assert proc.returncode != 0
+    assert "[1/3]" in out and "[3/3]" in out and "[2/3]" in err
+    assert "2" in out.splitlines()[-1] and "1" in out.splitlines()[-1]  # the summary line
+    assert sorted(p.name for p in folder.iterdir()) == ["a.pdf", "a.signed.pdf", "b.pdf", "c.pdf", "c.signed.pdf"]

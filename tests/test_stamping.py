@@ -230,3 +230,34 @@ def _root_der(demo_key) -> bytes:
     from cryptography.hazmat.primitives.serialization import Encoding
 
     return x509.load_pem_x509_certificate(demo_key.root_cert_path.read_bytes()).public_bytes(Encoding.DER)
+
+
+def test_timestamped_stamping_with_a_local_tsa(tmp_path, session, demo_key, log):
+    from pdf_helpers import SoftwareCA, running_tsa
+
+    from app.core.verification import verify_document
+
+    tsa_ca = SoftwareCA.create("Test TSA Root")
+    source = make_pdf(tmp_path / "t.pdf", pages=1)
+    with running_tsa(tsa_ca) as url:
+        result = stamper(session, demo_key, log, kinds.PERSONAL, tsa_url=url).stamp(
+            StampRequest(source, SpotPlacement((100.0, 150.0)))
+        )
+    assert_signed_and_whole(result.output_path)
+    report = verify_document(result.output_path, trust_roots=[_root_der(demo_key), tsa_ca.root_der])
+    sig = report.signatures[0]
+    assert sig.timestamp_time is not None and sig.timestamp_trusted
+    assert abs((sig.timestamp_time - sig.signing_time).total_seconds()) < 60
+    assert report.all_valid
+
+
+def test_unreachable_tsa_fails_cleanly(tmp_path, session, demo_key, log):
+    from app.core.errors import NetworkError
+
+    source = make_pdf(tmp_path / "t.pdf", pages=1)
+    with pytest.raises(NetworkError):
+        stamper(session, demo_key, log, kinds.PERSONAL, tsa_url="http://127.0.0.1:9/tsa").stamp(
+            StampRequest(source, SpotPlacement((100.0, 150.0)))
+        )
+    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith("usage")) == ["t.pdf"]
+    assert log.records() == []
