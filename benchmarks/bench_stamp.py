@@ -3,21 +3,26 @@
 Two comparisons, both with the personal seal's EC P-256 key on SoftHSM, a visible signature on page 1 and
 a PAdES (ETSI.CAdES.detached) SHA-256 signature made with the raw ECDSA mechanism:
 
-- CLI: `sealdesk stamp … --pin-stdin` vs `pyhanko sign addsig --use-pades pkcs11 …` (PIN from the
-  PYHANKO_PKCS11_PIN environment variable), each as a fresh subprocess, so start-up costs are comparable.
+- CLI: `sealdesk stamp … --pin-stdin` vs `pyhanko sign addsig --use-pades pkcs11 --raw-mechanism …` (PIN
+  from the PYHANKO_PKCS11_PIN environment variable), each a fresh subprocess: start-up costs included.
 - in-process: `Stamper.stamp` (session open, Stamper built) vs pyHanko's `PdfSigner` over a
-  `PKCS11Signer` (session open, signer built): the pure per-document cost.
+  `PKCS11Signer` (session open, signer built), file to file: the pure per-document cost.
 
-SealDesk does more per document than pyHanko: it checks the document and the seal's policy, draws the seal
-picture, fsyncs the output, hashes it (SHA-256 and SM3) and signs a usage-log record with the key — a
-second token signature — before moving the output into place. The ratios include all of that.
+The two sides run interleaved (A B, B A, …) so that a change in machine load hits both alike.
+
+SealDesk does more per document than pyHanko: it checks the document and the seal's policy, finds the
+placement with PyMuPDF, draws the seal picture, fsyncs the output, hashes it (SHA-256 and SM3) and signs a
+usage-log record with the key — a second token signature — before linking the output into place. The
+ratios include all of that.
 
 Run alone: `.venv/bin/python benchmarks/bench_stamp.py` (run_all.py runs it as part of the report).
 """
 
 from __future__ import annotations
 
+import hashlib
 import sys
+import time
 from pathlib import Path
 
 if __package__ in (None, ""):
@@ -30,7 +35,6 @@ from benchmarks.common import (  # noqa: E402
     OpenSession,
     Timing,
     child_env,
-    measure,
     run_checked,
 )
 
@@ -56,117 +60,203 @@ def _seal_size_mm() -> float:
     return demo.DEMO_SEALS[PERSONAL_SEAL_INDEX].size_mm
 
 
-def _unlink(path: Path) -> None:
-    path.unlink(missing_ok=True)
+def _sm3_hex(data: bytes) -> str:
+    from cryptography.hazmat.primitives import hashes
+
+    h = hashes.Hash(hashes.SM3())
+    h.update(data)
+    return h.finalize().hex()
 
 
-# --- in-process -----------------------------------------------------------------------------------
-def sealdesk_inprocess(token: BenchToken, pdf: Path, work: Path, *, repeat: int, warmup: int = 1) -> Timing:
-    """Stamper.stamp of `pdf` (one key session and one Stamper for all runs); outputs deleted untimed."""
-    from app.core.stamping import SpotPlacement, Stamper, StampRequest
-    from app.core.usage.log import UsageLog
+# --- runners: run(i) makes output i, clean(i) deletes it (untimed) -----------------------------------
+class _Runner:
+    name = ""
 
-    work.mkdir(parents=True, exist_ok=True)
-    log = UsageLog(work / "inprocess-usage.sqlite3")
-    try:
-        with OpenSession(token) as session:
-            stamper = Stamper(session, token.seal_id, usage_log=log)
-            placement = SpotPlacement(CENTER_MM, pages="1")
+    def __init__(self, token: BenchToken, pdf: Path, work: Path) -> None:
+        self.token = token
+        self.pdf = pdf
+        self.work = work
+        work.mkdir(parents=True, exist_ok=True)
 
-            def run(i: int) -> None:
-                out = work / f"sd-inproc-{i}.pdf"
-                _unlink(out)
-                stamper.stamp(StampRequest(pdf, placement, output_path=out))
+    def output(self, i: int) -> Path:
+        return self.work / f"{self.name}-{i}.pdf"
 
-            return measure(run, repeat, warmup=warmup, after=lambda i: _unlink(work / f"sd-inproc-{i}.pdf"))
-    finally:
-        log.close()
+    def run(self, i: int) -> None:
+        raise NotImplementedError
 
+    def clean(self, i: int) -> None:
+        self.output(i).unlink(missing_ok=True)
 
-def pyhanko_inprocess(token: BenchToken, pdf: Path, work: Path, *, repeat: int, warmup: int = 1) -> Timing:
-    """pyHanko's PdfSigner + PKCS11Signer signing `pdf` from file to file, visible field, PAdES."""
-    from pyhanko.config.pkcs11 import TokenCriteria
-    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-    from pyhanko.sign import fields, signers
-    from pyhanko.sign import pkcs11 as p11
-
-    work.mkdir(parents=True, exist_ok=True)
-    box = _field_box(_seal_size_mm())
-    session = p11.open_pkcs11_session(token.module, token_criteria=TokenCriteria(label=token.label), user_pin=token.pin)
-    try:
-        signer = p11.PKCS11Signer(session, cert_label=token.key_label, key_label=token.key_label, use_raw_mechanism=True)
-
-        def run(i: int) -> None:
-            out = work / f"ph-inproc-{i}.pdf"
-            name = f"Sig{i + 100}"
-            with pdf.open("rb") as inf, out.open("wb") as outf:
-                writer = IncrementalPdfFileWriter(inf, strict=False)
-                meta = signers.PdfSignatureMetadata(
-                    field_name=name, md_algorithm="sha256", subfilter=fields.SigSeedSubFilter.PADES
-                )
-                signers.PdfSigner(
-                    meta, signer=signer, new_field_spec=fields.SigFieldSpec(name, on_page=0, box=box)
-                ).sign_pdf(writer, output=outf)
-
-        return measure(run, repeat, warmup=warmup, after=lambda i: _unlink(work / f"ph-inproc-{i}.pdf"))
-    finally:
-        session.close()
+    def close(self) -> None:
+        pass
 
 
-# --- CLI subprocesses -----------------------------------------------------------------------------
-def sealdesk_cli(token: BenchToken, pdf: Path, work: Path, *, repeat: int, warmup: int = 0) -> Timing:
+class SealDeskInProcess(_Runner):
+    """Stamper.stamp through one open key session and one Stamper."""
+
+    name = "sealdesk_inprocess"
+
+    def __init__(self, token: BenchToken, pdf: Path, work: Path) -> None:
+        from app.core.stamping import SpotPlacement, Stamper
+        from app.core.usage.log import UsageLog
+
+        super().__init__(token, pdf, work)
+        self.log = UsageLog(work / "inprocess-usage.sqlite3")
+        self.opened = OpenSession(token)
+        self.stamper = Stamper(self.opened.session, token.seal_id, usage_log=self.log)
+        self.placement = SpotPlacement(CENTER_MM, pages="1")
+
+    def run(self, i: int) -> None:
+        from app.core.stamping import StampRequest
+
+        out = self.output(i)
+        out.unlink(missing_ok=True)
+        result = self.stamper.stamp(StampRequest(self.pdf, self.placement, output_path=out))
+        if i < 0:  # warm-up run (untimed): the usage record must name the exact bytes written
+            record = next(r for r in self.log.records() if r.record_id == result.record_id)
+            data = out.read_bytes()
+            if (record.document_sha256, record.document_sm3) != (hashlib.sha256(data).hexdigest(), _sm3_hex(data)):
+                raise RuntimeError("usage record digests differ from the output file")
+
+    def close(self) -> None:
+        try:
+            self.opened.__exit__(None, None, None)
+        finally:
+            self.log.close()
+
+
+class PyHankoInProcess(_Runner):
+    """pyHanko's PdfSigner + PKCS11Signer, file to file, visible field, PAdES, raw ECDSA."""
+
+    name = "pyhanko_inprocess"
+
+    def __init__(self, token: BenchToken, pdf: Path, work: Path, *, logged_in: bool = False) -> None:
+        from pyhanko.config.pkcs11 import TokenCriteria
+        from pyhanko.sign import pkcs11 as p11
+
+        super().__init__(token, pdf, work)
+        self.box = _field_box(_seal_size_mm())
+        # PKCS#11 login is per process and token: when SealDesk's session is already logged in, a second
+        # C_Login would fail, and a new session is in the user state anyway
+        self.session = p11.open_pkcs11_session(
+            token.module, token_criteria=TokenCriteria(label=token.label), user_pin=None if logged_in else token.pin
+        )
+        self.signer = p11.PKCS11Signer(
+            self.session, cert_label=token.key_label, key_label=token.key_label, use_raw_mechanism=True
+        )
+
+    def run(self, i: int) -> None:
+        from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+        from pyhanko.sign import fields, signers
+
+        name = f"Sig{i + 100}"
+        with self.pdf.open("rb") as inf, self.output(i).open("wb") as outf:
+            writer = IncrementalPdfFileWriter(inf, strict=False)
+            meta = signers.PdfSignatureMetadata(
+                field_name=name, md_algorithm="sha256", subfilter=fields.SigSeedSubFilter.PADES
+            )
+            spec = fields.SigFieldSpec(name, on_page=0, box=self.box)
+            signers.PdfSigner(meta, signer=self.signer, new_field_spec=spec).sign_pdf(writer, output=outf)
+
+    def close(self) -> None:
+        self.session.close()
+
+
+class SealDeskCli(_Runner):
     """`sealdesk stamp` as a subprocess (PIN on stdin); SEALDESK_HOME and SOFTHSM2_CONF inherited."""
-    work.mkdir(parents=True, exist_ok=True)
-    env = child_env()
-    at = f"{CENTER_MM[0]:g},{CENTER_MM[1]:g}"
 
-    def run(i: int) -> None:
-        out = work / f"sd-cli-{i}.pdf"
-        _unlink(out)
-        args = [str(VENV_BIN / "sealdesk"), "stamp", str(pdf), "--seal", token.seal_id, "--at", at, "--page", "1"]
-        args += ["--out", str(out), "--token", token.serial, "--pin-stdin"]
-        run_checked(args, env=env, stdin=token.pin + "\n", cwd=work)
+    name = "sealdesk_cli"
 
-    return measure(run, repeat, warmup=warmup, after=lambda i: _unlink(work / f"sd-cli-{i}.pdf"))
+    def run(self, i: int) -> None:
+        out = self.output(i)
+        out.unlink(missing_ok=True)
+        at = f"{CENTER_MM[0]:g},{CENTER_MM[1]:g}"
+        args = [str(VENV_BIN / "sealdesk"), "stamp", str(self.pdf), "--seal", self.token.seal_id, "--at", at]
+        args += ["--page", "1", "--out", str(out), "--token", self.token.serial, "--pin-stdin"]
+        run_checked(args, env=child_env(), stdin=self.token.pin + "\n", cwd=self.work)
 
 
-def pyhanko_cli(token: BenchToken, pdf: Path, work: Path, *, repeat: int, warmup: int = 0) -> Timing:
-    """`pyhanko sign addsig --use-pades pkcs11 --raw-mechanism …` as a subprocess, PIN via PYHANKO_PKCS11_PIN."""
-    work.mkdir(parents=True, exist_ok=True)
-    env = child_env(PYHANKO_PKCS11_PIN=token.pin)
-    box = ",".join(str(v) for v in _field_box(_seal_size_mm()))
+class PyHankoCli(_Runner):
+    """`pyhanko sign addsig --use-pades pkcs11 --raw-mechanism …` as a subprocess, PIN in PYHANKO_PKCS11_PIN."""
 
-    def run(i: int) -> None:
-        out = work / f"ph-cli-{i}.pdf"
-        _unlink(out)
+    name = "pyhanko_cli"
+
+    def run(self, i: int) -> None:
+        out = self.output(i)
+        out.unlink(missing_ok=True)
+        box = ",".join(str(v) for v in _field_box(_seal_size_mm()))
         args = [str(VENV_BIN / "pyhanko"), "sign", "addsig", "--field", f"1/{box}/Sig{i + 100}", "--use-pades"]
-        args += ["pkcs11", "--lib", token.module, "--token-label", token.label]
-        args += ["--cert-label", token.key_label, "--key-label", token.key_label, "--raw-mechanism", str(pdf), str(out)]
-        run_checked(args, env=env, cwd=work)  # cwd: no pyhanko.yml is picked up from elsewhere
+        args += ["pkcs11", "--lib", self.token.module, "--token-label", self.token.label]
+        args += ["--cert-label", self.token.key_label, "--key-label", self.token.key_label, "--raw-mechanism"]
+        args += [str(self.pdf), str(out)]
+        # cwd: the work folder, so no pyhanko.yml from elsewhere is picked up
+        run_checked(args, env=child_env(PYHANKO_PKCS11_PIN=self.token.pin), cwd=self.work)
 
-    return measure(run, repeat, warmup=warmup, after=lambda i: _unlink(work / f"ph-cli-{i}.pdf"))
+
+def interleaved(runners: list[_Runner], *, repeat: int, warmup: int = 1) -> dict[str, Timing]:
+    """Warm each runner up, then time them in turns (A B, B A, …); outputs are deleted untimed."""
+    for w in range(warmup):
+        for runner in runners:
+            runner.run(-1 - w)
+            runner.clean(-1 - w)
+    samples: dict[str, list[float]] = {r.name: [] for r in runners}
+    for i in range(repeat):
+        for runner in runners if i % 2 == 0 else list(reversed(runners)):
+            start = time.perf_counter()
+            runner.run(i)
+            samples[runner.name].append(time.perf_counter() - start)
+            runner.clean(i)
+    return {name: Timing(tuple(values)) for name, values in samples.items()}
 
 
 def have_pyhanko_cli() -> bool:
     return (VENV_BIN / "pyhanko").exists()
 
 
+def bench_inprocess(token: BenchToken, pdf: Path, work: Path, *, repeat: int, warmup: int = 1) -> dict[str, Timing]:
+    """SealDesk's Stamper.stamp vs pyHanko's PdfSigner, same process, same token, interleaved."""
+    sealdesk = SealDeskInProcess(token, pdf, work)
+    try:
+        pyhanko = PyHankoInProcess(token, pdf, work, logged_in=True)
+        try:
+            return interleaved([sealdesk, pyhanko], repeat=repeat, warmup=warmup)
+        finally:
+            pyhanko.close()
+    finally:
+        sealdesk.close()
+
+
+def bench_cli(token: BenchToken, pdf: Path, work: Path, *, repeat: int, warmup: int = 1) -> dict[str, Timing]:
+    """`sealdesk stamp` vs `pyhanko sign addsig pkcs11`, fresh subprocesses, interleaved."""
+    return interleaved([SealDeskCli(token, pdf, work), PyHankoCli(token, pdf, work)], repeat=repeat, warmup=warmup)
+
+
 def bench_document(
     token: BenchToken, pdf: Path, work: Path, *, repeat: int, cli: bool = True, warmup: int = 1
 ) -> dict[str, Timing]:
-    """All four timings for one document: keys sealdesk_inprocess, pyhanko_inprocess, sealdesk_cli, pyhanko_cli."""
-    results = {
-        "sealdesk_inprocess": sealdesk_inprocess(token, pdf, work, repeat=repeat, warmup=warmup),
-        "pyhanko_inprocess": pyhanko_inprocess(token, pdf, work, repeat=repeat, warmup=warmup),
-    }
+    """Keys sealdesk_inprocess, pyhanko_inprocess and (with pyhanko-cli installed) sealdesk_cli, pyhanko_cli."""
+    results = bench_inprocess(token, pdf, work, repeat=repeat, warmup=warmup)
     if cli and have_pyhanko_cli():
-        # one untimed run each first: the OS file cache and .pyc files are warm for both
-        results["sealdesk_cli"] = sealdesk_cli(token, pdf, work, repeat=repeat, warmup=min(warmup, 1))
-        results["pyhanko_cli"] = pyhanko_cli(token, pdf, work, repeat=repeat, warmup=min(warmup, 1))
+        results.update(bench_cli(token, pdf, work, repeat=repeat, warmup=warmup))
     return results
 
 
-# --- where the time goes ---------------------------------------------------------------------------
+def import_costs(modules: tuple[str, ...], *, repeat: int = 3) -> dict[str, float]:
+    """Fastest wall time of `python -c "import M"` minus bare start-up, per module (CLI start-up shares)."""
+    import subprocess
+
+    def best(code: str) -> float:
+        times = []
+        for _ in range(repeat):
+            start = time.perf_counter()
+            subprocess.run([sys.executable, "-c", code], check=True, env=child_env())
+            times.append(time.perf_counter() - start)
+        return min(times)
+
+    bare = best("pass")
+    return {module: max(0.0, best(f"import {module}") - bare) for module in modules}
+
+
 _STEPS = (
     # (module, attribute, label): wrapped for the breakdown; nested steps are reported inside their parent
     ("app.core.pdf.inspect", "inspect_pdf", "Stamper: inspect_pdf (pyHanko reader, page tree)"),
