@@ -385,6 +385,102 @@ def pyhanko_breakdown(token: BenchToken, pdf: Path, work: Path, *, repeat: int =
     return [(label, statistics.median(values)) for label, values in rows.items()]
 
 
+_CLI_PHASES = (
+    ("app.cli", "_manager", "TokenManager(): find and load PKCS#11 modules"),
+    ("app.core.tokens.TokenManager", "open_session", "open key session + C_Login"),
+    ("app.core.usage.log.UsageLog", "__init__", "UsageLog(): open SQLite log"),
+    ("app.core.stamping.Stamper", "__init__", "Stamper(): read seals, decode seal picture"),
+    ("app.core.stamping.Stamper", "stamp", "Stamper.stamp (first call: imports pyHanko, PyMuPDF…)"),
+    ("app.core.pdf.inspect", "inspect_pdf", "  inspect_pdf (incl. importing pyHanko's reader and validator)"),
+    ("app.core.stamping", "resolve_spots", "  resolve_spots (incl. importing PyMuPDF)"),
+    ("app.core.pdf.sign", "sign_pdf", "  sign_pdf (incl. importing pyHanko's signers, requests)"),
+)
+
+
+def _patch_timers(phases, spent: dict[str, float]) -> None:
+    """Wrap each (module or module.Class, attribute) in a timer adding to spent[label]."""
+    import importlib
+
+    for owner_name, attribute, label in phases:
+        try:
+            owner = importlib.import_module(owner_name)
+        except ModuleNotFoundError:
+            parent, _, cls = owner_name.rpartition(".")
+            owner = getattr(importlib.import_module(parent), cls)
+        original = owner.__dict__[attribute] if isinstance(owner, type) else getattr(owner, attribute)
+
+        def wrapper(*args, __original=original, __label=label, **kwargs):
+            start = time.perf_counter()
+            try:
+                return __original(*args, **kwargs)
+            finally:
+                spent[__label] = spent.get(__label, 0.0) + time.perf_counter() - start
+
+        setattr(owner, attribute, wrapper)
+
+
+def _cli_child() -> None:
+    """Run `sealdesk <argv[2:]>` in this process with phase timers; JSON of the phases to the file argv[1]."""
+    import io
+    import json
+
+    started = time.perf_counter()
+    out_file, argv = sys.argv[1], sys.argv[2:]
+    spent: dict[str, float] = {}
+    import app.cli
+    import app.core.stamping
+    import app.core.tokens
+    import app.core.usage.log  # noqa: F401
+
+    spent["import app.cli + SealDesk core modules"] = time.perf_counter() - started
+    _patch_timers(_CLI_PHASES, spent)
+    sys.stdin = io.StringIO(sys.stdin.read())
+    code = app.cli.main(argv)
+    spent["in-process total"] = time.perf_counter() - started
+    Path(out_file).write_text(json.dumps({"code": code, "phases": spent}))
+
+
+def cli_breakdown(token: BenchToken, pdf: Path, work: Path, *, repeat: int = 3) -> list[tuple[str, float]]:
+    """Median seconds of the phases of one `sealdesk stamp` run in a fresh process (wall clock, timers).
+
+    "process total" is the subprocess's wall time seen from outside; the rest of it is interpreter
+    start-up and exit. Also gives `pyhanko --version` (pyHanko CLI start-up: imports) for comparison.
+    """
+    import json
+    import statistics
+    import subprocess
+
+    rows: dict[str, list[float]] = {}
+    code = "import sys; sys.path.insert(0, sys.argv.pop(1)); from benchmarks.bench_stamp import _cli_child; _cli_child()"
+    at = f"{CENTER_MM[0]:g},{CENTER_MM[1]:g}"
+    for i in range(-1, repeat):
+        out = work / f"cli-breakdown-{i}.pdf"
+        report = work / "cli-breakdown.json"
+        args = [sys.executable, "-c", code, str(Path(__file__).resolve().parent.parent), str(report)]
+        args += ["stamp", str(pdf), "--seal", token.seal_id, "--at", at, "--page", "1", "--out", str(out)]
+        args += ["--token", token.serial, "--pin-stdin"]
+        start = time.perf_counter()
+        proc = subprocess.run(args, input=token.pin + "\n", capture_output=True, text=True, env=child_env(), check=False)
+        total = time.perf_counter() - start
+        out.unlink(missing_ok=True)
+        data = json.loads(report.read_text()) if report.exists() else {"code": None}
+        if proc.returncode != 0 or data["code"] != 0:
+            raise RuntimeError(f"sealdesk stamp failed: {proc.stderr.strip()[-1000:]}")
+        if i < 0:
+            continue
+        rows.setdefault("process total (sealdesk stamp)", []).append(total)
+        for label, value in data["phases"].items():
+            rows.setdefault(label, []).append(value)
+    if have_pyhanko_cli():
+        for _ in range(repeat):
+            start = time.perf_counter()
+            subprocess.run([str(VENV_BIN / "pyhanko"), "--version"], capture_output=True, env=child_env(), check=True)
+            rows.setdefault("pyhanko --version (pyHanko CLI start-up, for comparison)", []).append(
+                time.perf_counter() - start
+            )
+    return [(label, statistics.median(values)) for label, values in rows.items()]
+
+
 def main() -> int:
     import argparse
     import json

@@ -9,7 +9,16 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from pdf_helpers import SoftwareCA, SoftwareDigestSigner, make_pdf, pdfsig_signatures, qpdf_check, seal_png, spot
+from pdf_helpers import (
+    SoftwareCA,
+    SoftwareDigestSigner,
+    certify_pdf,
+    make_pdf,
+    pdfsig_signatures,
+    qpdf_check,
+    seal_png,
+    spot,
+)
 
 from app.core.pdf.sign import STAMP_ANNOT_FLAGS, SignSettings, sign_pdf
 from app.core.pdf.verify import acrobat_like_diff_policy, verify_pdf
@@ -73,10 +82,16 @@ def _levels(path: Path, ca) -> tuple[bool, list[str]]:
     return report.all_valid, [s.modification_level for s in report.signatures]
 
 
-def _default_policy_rejects(path: Path, index: int = 0) -> bool:
-    from pyhanko.sign.diff_analysis import DEFAULT_DIFF_POLICY, SuspiciousModification
+def _default_policy():
+    from pyhanko.sign.diff_analysis import DEFAULT_DIFF_POLICY
 
-    return isinstance(_review(path, DEFAULT_DIFF_POLICY, index), SuspiciousModification)
+    return DEFAULT_DIFF_POLICY
+
+
+def _default_policy_rejects(path: Path, index: int = 0) -> bool:
+    from pyhanko.sign.diff_analysis import SuspiciousModification
+
+    return isinstance(_review(path, _default_policy(), index), SuspiciousModification)
 
 
 # --- real SealDesk stampings ----------------------------------------------------------------------
@@ -103,6 +118,23 @@ def test_later_stamping_with_extra_pictures_is_an_annotations_change(tmp_path, c
     third = _sign(second, tmp_path / "third.pdf", SoftwareDigestSigner.from_issued(issued),
                   [spot(1, WIDGET), spot(0, (300, 600, 420, 720))], "C")  # fmt: skip
     assert _levels(third, ca) == (True, ["annotations", "annotations", "none"])
+
+
+def test_indirect_annots_arrays_are_updated_in_place(tmp_path, ca, signer):
+    """Pages whose /Annots is an indirect array (pyHanko then rewrites the array, not the page)."""
+    from pyhanko.pdf_utils import generic
+
+    def indirect_annots(writer):
+        for i in range(3):
+            page_ref, _ = writer.find_page_for_modification(i)
+            page_ref.get_object()[generic.NameObject("/Annots")] = writer.add_object(generic.ArrayObject())
+            writer.mark_update(page_ref)
+
+    src = _update(make_pdf(tmp_path / "in.pdf", pages=3), tmp_path / "prepared.pdf", indirect_annots)
+    first = _sign(src, tmp_path / "first.pdf", signer, [spot(0, WIDGET), *_slices()], "A")
+    second = _sign(first, tmp_path / "second.pdf", signer, [spot(1, (300, 300, 420, 420)), *_slices(y=200)], "B")
+    assert _levels(second, ca) == (True, ["annotations", "none"])
+    assert b"/Annots [" not in second.read_bytes()[len(first.read_bytes()) :], "arrays stay indirect"
 
 
 @pytest.mark.parametrize("extra", ["widgets", "single_picture"])
@@ -255,6 +287,12 @@ def _name(text: str):
     return lambda writer: pdf_string(text)
 
 
+def _number(value: int):
+    from pyhanko.pdf_utils.generic import NumberObject
+
+    return lambda writer: NumberObject(value)
+
+
 def _reuse_old_appearance(writer, ref, stamp):
     # Case: the stamp shows an appearance stream that already existed (A's stamp on page 3).
     from pyhanko.pdf_utils import generic
@@ -272,9 +310,13 @@ def _reuse_old_image(writer, ref, stamp):
 
 
 def _draw_more(writer, ref, stamp):
+    # The same form XObject (keys, resources) whose content also paints a rectangle.
+    from pyhanko.pdf_utils import generic
+
     form = stamp["/AP"]["/N"]
-    form._data = form.data + b" 0 0 1 rg 0 0 50 50 re f"  # noqa: SLF001 - pyHanko re-encodes on write
-    form._encoded_data = None  # noqa: SLF001
+    bigger = generic.StreamObject({k: form.raw_get(k) for k in form if k != "/Length"},
+                                  stream_data=form.data + b" 0 0 1 rg 0 0 50 50 re f")  # fmt: skip
+    stamp["/AP"][generic.NameObject("/N")] = writer.add_object(bigger)
 
 
 def _link_other_page(writer, ref, stamp):
@@ -303,14 +345,28 @@ def _also(extra: Callable) -> Callable:
 
 
 def _page_content(writer, field):
-    writer.add_stream_to_page(0, _text_stream(writer))
+    # New content on the page that also gets the stamp (the page dictionary changes beyond /Annots).
+    writer.add_stream_to_page(1, _text_stream(writer))
+
+
+def _empty_field(writer, field):
+    # A new, empty signature field (for a next signer) with its widget on page 3: pyHanko accepts it.
+    from pyhanko.sign import fields
+
+    fields.append_signature_field(writer, fields.SigFieldSpec(sig_field_name="E", on_page=2, box=(10, 10, 60, 60)))
+
+
+def _empty_field_stamp(writer, field):
+    # A stamp named after a new signature field that is never signed.
+    _empty_field(writer, field)
+    _seal_stamp(writer, 2, "E", 1)
 
 
 def _rewrite_old_widget(writer, field):
     # Case: the earlier signature's widget gets a new appearance (an existing annotation rewritten).
     from pyhanko.pdf_utils import generic
 
-    widget_ref = writer.root["/AcroForm"]["/Fields"][0]
+    widget_ref = writer.root["/AcroForm"]["/Fields"].raw_get(0)
     widget = widget_ref.get_object()
     assert widget["/T"] == "A"
     form = generic.StreamObject(
@@ -340,14 +396,16 @@ SIGNED_CASES = {
     "sealdesk_stamp": (_mutate_stamp(lambda w, r, s: None), "annotations"),
     "names_other_field": (_mutate_stamp(_set("/NM", _name("Other-1"))), "other"),
     "names_earlier_field": (_mutate_stamp(_set("/NM", _name("A-7"))), "other"),
-    "index_not_a_number": (_mutate_stamp(lambda w, r, s: _set("/NM", _name(f"{s['/NM'][:-2]}-x"))(w, r, s)), "other"),
-    "hidden_flag": (_mutate_stamp(_set("/F", lambda w: __import__("pyhanko").pdf_utils.generic.NumberObject(
-        STAMP_ANNOT_FLAGS | 2))), "other"),
+    "index_not_a_number": (_mutate_stamp(_set("/NM", _name("B-x"))), "other"),
+    "hidden_flag": (_mutate_stamp(_set("/F", _number(STAMP_ANNOT_FLAGS | 2))), "other"),
     "uri_action": (_mutate_stamp(_add_action), "other"),
     "links_other_page": (_mutate_stamp(_link_other_page), "other"),
     "appearance_draws_more": (_mutate_stamp(_draw_more), "other"),
     "reuses_old_appearance": (_mutate_stamp(_reuse_old_appearance), "other"),
     "reuses_old_image": (_mutate_stamp(_reuse_old_image), "other"),
+    "empty_field_next_to_stamp": (_also(_empty_field), "annotations"),
+    "empty_field_without_stamp": (_empty_field, "form_filling"),
+    "names_unsigned_new_field": (_also(_empty_field_stamp), "other"),
     "freetext_next_to_stamp": (_also(lambda w, f: _freetext(w, 2)), "other"),
     "foreign_stamp_next_to_stamp": (_also(lambda w, f: _foreign_stamp(w, 2, f"{f}-2")), "other"),
     "page_content_with_stamp": (_also(_page_content), "other"),
@@ -366,7 +424,10 @@ def test_only_exact_sealdesk_stamps_are_explained(tmp_path, ca, first, issued, c
     all_valid, levels = _levels(signed, ca)
     assert levels == [expected, "none"]
     assert all_valid == (expected != "other")
-    assert _default_policy_rejects(signed), "never better than pyHanko's default for these revisions"
+    if expected == "form_filling":  # no stamps: exactly pyHanko's verdict
+        assert _review(signed).modification_level == _review(signed, _default_policy()).modification_level
+    else:  # pyHanko's default rejects every revision with a stamp; the rule never does better otherwise
+        assert _default_policy_rejects(signed)
 
 
 def test_stamp_added_after_the_new_signature_is_not_its_stamp(tmp_path, ca, first, signer):
@@ -376,3 +437,16 @@ def test_stamp_added_after_the_new_signature_is_not_its_stamp(tmp_path, ca, firs
     assert _levels(late, ca) == (False, ["other", "other"])
     result = _review(late)
     assert "not created with signature field 'B'" in str(result)
+
+
+def test_certification_p2_still_forbids_the_stamps(tmp_path, ca, issued):
+    """The rule explains the stamps as annotations: a DocMDP P=2 certification (form filling only)
+    is still violated by them (sign_pdf refuses to write such a file; pyHanko's signer does not)."""
+    src = make_pdf(tmp_path / "in.pdf", pages=3)
+    certified = tmp_path / "certified.pdf"
+    certify_pdf(src, certified, issued, permission=2)
+    signed = _pyhanko_sign(certified, tmp_path / "b.pdf", issued, "B", _mutate_stamp(lambda w, r, s: None))
+    report = verify_pdf(signed, trust_roots=[ca.root_der])
+    s1, _ = report.signatures
+    assert s1.docmdp == 2 and s1.modification_level == "annotations"
+    assert not s1.docmdp_ok and not report.all_valid

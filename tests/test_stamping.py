@@ -261,3 +261,25 @@ def test_unreachable_tsa_fails_cleanly(tmp_path, session, demo_key, log):
         )
     assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith("usage")) == ["t.pdf"]
     assert log.records() == []
+
+
+def test_counterparty_cross_page_seal_keeps_earlier_seals_valid(tmp_path, session, demo_key, log):
+    """Everyday case: our cross-page seal on a contract that already carries a cross-page seal."""
+    from app.core.verification import verify_document
+
+    source = make_pdf(tmp_path / "contract.pdf", pages=3, keyword_at={2: (380, 700)})
+    first = stamper(session, demo_key, log).stamp(
+        StampRequest(source, CrossPagePlacement(pages="all"), approval_ref="SP-A")
+    )
+    second = stamper(session, demo_key, log).stamp(
+        StampRequest(first.output_path, KeywordPlacement("（盖章）"), approval_ref="SP-A")
+    )
+    third = stamper(session, demo_key, log, kinds.DUTY_LEGAL_REPRESENTATIVE).stamp(
+        StampRequest(second.output_path, CrossPagePlacement(pages="all", edge="left"))
+    )
+    signatures = pdfsig(third.output_path)
+    assert len(signatures) == 3 and all(s.valid for s in signatures) and signatures[-1].total_document
+    report = verify_document(third.output_path, trust_roots=[_root_der(demo_key)])
+    assert [s.modification_level for s in report.signatures] == ["annotations", "annotations", "none"]
+    assert report.all_valid
+    assert log.verify().ok and [r.seq for r in log.records()] == [1, 2, 3]

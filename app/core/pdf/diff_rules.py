@@ -69,7 +69,7 @@ class _PagePair:
 
 
 def _kid_refs(node) -> list[Reference]:
-    kids = node["/Kids"]
+    kids = node.get("/Kids")
     if not isinstance(kids, generic.ArrayObject) or not all(isinstance(k, generic.IndirectObject) for k in kids):
         raise SuspiciousModification("/Kids of a page tree node is not an array of references")
     return [k.reference for k in kids]
@@ -292,22 +292,12 @@ def check_seal_stamp(
     return str(name), {annot_ref} | _new_dependencies(old, annot, what)
 
 
-def _checked_stamp(old, page_ref, annot_ref, fields) -> tuple[str, set[Reference]]:
-    """check_seal_stamp, with any parsing failure of a hostile object reported as suspicious (an
-    exception of another type would abort the whole validation of the signature)."""
-    try:
-        return check_seal_stamp(old, page_ref, annot_ref, fields)
-    except SuspiciousModification:
-        raise
-    except Exception as exc:  # noqa: BLE001 - e.g. an undecodable appearance stream
-        raise SuspiciousModification(f"stamp annotation {annot_ref}: {type(exc).__name__}: {exc}") from exc
-
-
 # --- the rules ------------------------------------------------------------------------------------
 def _new_signature_widgets(
     old: HistoricalResolver, new: HistoricalResolver
 ) -> tuple[dict[str, Reference], dict[Reference, str]]:
-    """(new signed signature fields by name, their widget references → field name)."""
+    """(the new *signed* signature fields by name: the possible owners of seal stamps; the widget
+    references of all new signature fields → field name, as pyHanko's form rule knows them)."""
     old_names = _signature_fields(old).keys()
     fields: dict[str, Reference] = {}
     widgets: dict[Reference, str] = {}
@@ -315,9 +305,8 @@ def _new_signature_widgets(
         if name in old_names:
             continue
         field = ref.get_object()
-        if "/V" not in field:
-            continue  # an empty field: it cannot own seal stamps
-        fields[name] = ref
+        if "/V" in field:
+            fields[name] = ref
         for widget in _widgets_of(ref, field):
             widgets[widget] = name
     return fields, widgets
@@ -331,20 +320,32 @@ class SealStampRule(QualifiedWhitelistRule):
     fields (those pages stay with the form rule). For such a page, everything must hold, otherwise
     SuspiciousModification is raised:
 
-    - the old /Annots entries are kept, unchanged and in order, at the start of the new array, and
-      no entry is listed twice;
-    - every added entry is a widget of a new signed signature field or passes `check_seal_stamp`;
+    - the old /Annots entries are kept, in order, at the start of the new array (their objects are
+      never explained here, so rewriting one stays suspicious), and no entry is listed twice;
+    - every added entry is a widget of a new signature field or passes `check_seal_stamp`;
       no /NM is used twice in the document's added stamps;
     - no key of the page dictionary other than /Annots changed; an indirect /Annots array is the
       same object as before or a new one.
 
     It then explains the page (all its usages), the /Annots array, and each stamp annotation with
-    the objects it references. Objects that existed in the old revision are never explained here.
+    the objects it references. Apart from the page and its /Annots array, no object that existed in
+    the old revision is explained here.
     """
 
     def apply_qualified(
         self, old: HistoricalResolver, new: HistoricalResolver
     ) -> Iterable[tuple[ModificationLevel, ReferenceUpdate]]:
+        try:
+            yield from self._explain(old, new)
+        except SuspiciousModification:
+            raise
+        except Exception as exc:  # noqa: BLE001 - e.g. an undecodable stream in a hostile revision
+            # Any other exception would abort the validation of the signature altogether.
+            raise SuspiciousModification(f"seal stamp analysis failed: {type(exc).__name__}: {exc}") from exc
+
+    def _explain(
+        self, old: HistoricalResolver, new: HistoricalResolver
+    ) -> Iterator[tuple[ModificationLevel, ReferenceUpdate]]:
         level = ModificationLevel.ANNOTATIONS
         fields, widgets = _new_signature_widgets(old, new)
         if not fields:
@@ -365,7 +366,7 @@ class SealStampRule(QualifiedWhitelistRule):
             for ref in added:
                 if ref in widgets:
                     continue  # the signature field rules explain the widget itself
-                name, refs = _checked_stamp(old, page.ref, ref, fields)
+                name, refs = check_seal_stamp(old, page.ref, ref, fields)
                 if name in names_seen:
                     raise SuspiciousModification(f"stamp annotation name {name!r} is used twice")
                 names_seen.add(name)
