@@ -440,7 +440,9 @@ def _cli_child() -> None:
     Path(out_file).write_text(json.dumps({"code": code, "phases": spent}))
 
 
-def cli_breakdown(token: BenchToken, pdf: Path, work: Path, *, repeat: int = 3) -> list[tuple[str, float]]:
+def cli_breakdown(
+    token: BenchToken, pdf: Path, work: Path, *, repeat: int = 3, warmup: int = 1
+) -> list[tuple[str, float]]:
     """Median seconds of the phases of one `sealdesk stamp` run in a fresh process (wall clock, timers).
 
     "process total" is the subprocess's wall time seen from outside; the rest of it is interpreter
@@ -453,7 +455,7 @@ def cli_breakdown(token: BenchToken, pdf: Path, work: Path, *, repeat: int = 3) 
     rows: dict[str, list[float]] = {}
     code = "import sys; sys.path.insert(0, sys.argv.pop(1)); from benchmarks.bench_stamp import _cli_child; _cli_child()"
     at = f"{CENTER_MM[0]:g},{CENTER_MM[1]:g}"
-    for i in range(-1, repeat):
+    for i in range(-warmup, repeat):
         out = work / f"cli-breakdown-{i}.pdf"
         report = work / "cli-breakdown.json"
         args = [sys.executable, "-c", code, str(Path(__file__).resolve().parent.parent), str(report)]
