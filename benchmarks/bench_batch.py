@@ -111,6 +111,7 @@ def main() -> int:
         print(f"session + Stamper set-up {result.setup.median * 1000:.0f} ms")
     finally:
         delete_token(token)
+        shutil.rmtree(home, ignore_errors=True)
     return 0
 
 

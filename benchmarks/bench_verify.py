@@ -61,6 +61,7 @@ def bench_verify(token: BenchToken, pdf: Path, *, repeat: int = 3, warmup: int =
 
 def main() -> int:
     import argparse
+    import shutil
     import tempfile
 
     from benchmarks.common import delete_token, prepare_environment, provision_token
@@ -80,6 +81,7 @@ def main() -> int:
         )
     finally:
         delete_token(token)
+        shutil.rmtree(home, ignore_errors=True)
     return 0
 
 

@@ -16,7 +16,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -239,21 +239,7 @@ def run_checked(args: list[str], *, env: dict[str, str], stdin: str | None = Non
         raise RuntimeError(f"{Path(args[0]).name} exited {proc.returncode}: {proc.stderr.strip()[-2000:]}")
 
 
-# --- results --------------------------------------------------------------------------------------
-@dataclass
-class Measurement:
-    """One row of the results table."""
-
-    name: str
-    value: float
-    unit: str
-    detail: str = ""
-    target: str = ""
-    """Human-readable target, "" when the row is informational."""
-    met: bool | None = None
-    extra: dict = field(default_factory=dict)
-
-
+# --- report header ------------------------------------------------------------------------------
 def machine_info() -> dict[str, str]:
     """CPU, cores, Python and library versions, for the report header."""
     from importlib.metadata import PackageNotFoundError, version

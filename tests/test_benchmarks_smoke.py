@@ -83,3 +83,53 @@ def test_sealdesk_and_pyhanko_outputs_are_signed(bench_token, tmp_path: Path):
             status = validate_pdf_signature(signatures[0], context)
             assert status.intact and status.valid and status.trusted, status.pretty_print_details()
     assert pdf.read_bytes() == before
+
+
+def _sm3(data: bytes) -> str:
+    from cryptography.hazmat.primitives import hashes
+
+    h = hashes.Hash(hashes.SM3())
+    h.update(data)
+    return h.finalize().hex()
+
+
+@pytest.mark.parametrize(
+    ("writes", "shortcut"),
+    [
+        ([b"%PDF-input bytes\n", b"appended revision"], True),  # input, then an update, in two writes
+        ([b"%PDF-input bytes\nappended revision"], True),  # one write, as sign_pdf does
+        ([b"%PDF-input"], False),  # shorter than the input
+        ([b"%PDF-other bytes\nappended revision"], False),  # does not start with the input
+    ],
+)
+def test_stamper_output_digests_reuse_the_input_hash_only_when_safe(tmp_path: Path, writes, shortcut):
+    """The benchmarked shortcut in app.core.stamping: output digests continued from the input's digests."""
+    import hashlib
+
+    from app.core.stamping import _DigestingWriter, _digests, _InputDigests
+
+    source = tmp_path / "in.pdf"
+    source.write_bytes(b"%PDF-input bytes\n")
+    with (tmp_path / "out.pdf").open("w+b") as out:
+        writer = _DigestingWriter(out, _InputDigests(source.read_bytes()))
+        for chunk in writes:
+            writer.write(chunk)
+        got = writer.digests()
+        written = b"".join(writes)
+        assert _digests(out) == (hashlib.sha256(written).hexdigest(), _sm3(written))
+        if shortcut:
+            assert got == (hashlib.sha256(written).hexdigest(), _sm3(written))
+        else:
+            assert got is None  # the Stamper then hashes the file as written
+
+
+def test_stamper_output_digests_give_up_after_a_seek(tmp_path: Path):
+    from app.core.stamping import _DigestingWriter, _InputDigests
+
+    source = tmp_path / "in.pdf"
+    source.write_bytes(b"%PDF-input")
+    with (tmp_path / "out.pdf").open("w+b") as out:
+        writer = _DigestingWriter(out, _InputDigests(source.read_bytes()))
+        writer.write(b"%PDF-input tail")
+        writer.seek(0)
+        assert writer.digests() is None

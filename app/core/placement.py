@@ -189,13 +189,19 @@ def _inherited(doc: Any, page_xref: int, key: str) -> list[float] | None:
 
 def _geometry_of(doc: Any, index: int) -> PageGeometry:
     xref = doc.page_xref(index)
-    media = _inherited(doc, xref, "MediaBox")
+    return _geometry_from(
+        index, _inherited(doc, xref, "MediaBox"), _inherited(doc, xref, "CropBox"), _inherited(doc, xref, "Rotate")
+    )
+
+
+def _geometry_from(
+    index: int, media: list[float] | None, crop: list[float] | None, rotate: list[float] | None
+) -> PageGeometry:
+    """One page's geometry from its raw inherited attributes, with MuPDF's fallbacks for odd values."""
     if media is None or len(media) != 4 or not _has_area(_normalise_box(media)):
         media = list(LETTER)
-    crop = _inherited(doc, xref, "CropBox")
     if crop is not None and len(crop) != 4:
         crop = None
-    rotate = _inherited(doc, xref, "Rotate")
     return PageGeometry(
         index=index,
         mediabox=tuple(media),  # type: ignore[arg-type]
@@ -208,6 +214,41 @@ def page_geometries(pdf_path_or_bytes: PdfSource) -> list[PageGeometry]:
     """The geometry of every page, read from the raw (inherited) /MediaBox, /CropBox and /Rotate."""
     with _opened(pdf_path_or_bytes) as doc:
         return [_geometry_of(doc, i) for i in range(doc.page_count)]
+
+
+def page_geometries_from_reader(reader: Any) -> list[PageGeometry]:
+    """The same geometry read through an open pyHanko reader (no PyMuPDF needed: stamping a document
+    parses it once, with pyHanko, and places the seal from that)."""
+
+    def numbers(value: Any) -> list[float] | None:
+        value = value.get_object() if hasattr(value, "get_object") else value
+        items = value if isinstance(value, list | tuple) else [value]
+        try:
+            return [float(v.get_object() if hasattr(v, "get_object") else v) for v in items]
+        except (TypeError, ValueError):
+            return None
+
+    geometries: list[PageGeometry] = []
+    stack: list[tuple[Any, dict[str, list[float] | None]]] = [(reader.root.raw_get("/Pages"), {})]
+    seen: set[int] = set()
+    while stack:
+        node_ref, inherited = stack.pop()
+        node = node_ref.get_object() if hasattr(node_ref, "get_object") else node_ref
+        identity = hash((node_ref.idnum, node_ref.generation)) if hasattr(node_ref, "idnum") else id(node)
+        if identity in seen:  # a cyclic page tree: each node once
+            continue
+        seen.add(identity)
+        attrs = dict(inherited)
+        for key in ("/MediaBox", "/CropBox", "/Rotate"):
+            if key in node:
+                attrs[key] = numbers(node.raw_get(key))
+        if "/Kids" in node:
+            stack.extend((kid, attrs) for kid in reversed(list(node["/Kids"])))
+            continue
+        geometries.append(
+            _geometry_from(len(geometries), attrs.get("/MediaBox"), attrs.get("/CropBox"), attrs.get("/Rotate"))
+        )
+    return geometries
 
 
 # --- conversions -----------------------------------------------------------------------------------
@@ -556,4 +597,5 @@ __all__ = [
     "spots_on_pages",
     "user_to_visible_mm",
     "visible_mm_to_user",
+    "page_geometries_from_reader",
 ]

@@ -151,8 +151,8 @@ class _InputDigests:
     The thread ends by itself; nothing waits for it when stamping fails earlier.
     """
 
-    def __init__(self, path: Path) -> None:
-        self._path = path
+    def __init__(self, data: bytes) -> None:
+        self._data = data
         self._result: tuple[bytes, object, object] | None = None
         self._thread = threading.Thread(target=self._run, name="stamp-input-digests", daemon=True)
         self._thread.start()
@@ -161,7 +161,7 @@ class _InputDigests:
         try:
             from cryptography.hazmat.primitives import hashes
 
-            data = self._path.read_bytes()
+            data = self._data
             sha = hashlib.sha256()
             sm3 = hashes.Hash(hashes.SM3())
             # whole-buffer updates: the GIL is released once per hash, not re-taken per chunk
@@ -231,9 +231,13 @@ class _DigestingWriter:
         return sha.hexdigest(), sm3.finalize().hex()
 
 
-def resolve_spots(pdf_path: Path, placement: PlacementRequest, size_mm: tuple[float, float]) -> list[geo.StampSpot]:
-    """Turn a placement request into concrete spots; all geometry is placement.py's."""
-    pages = geo.page_geometries(pdf_path)
+def resolve_spots(document, placement: PlacementRequest, size_mm: tuple[float, float]) -> list[geo.StampSpot]:
+    """Turn a placement request into concrete spots for an opened document (pdf.inspect.OpenedPdf).
+
+    All geometry is placement.py's; page boxes come from the pyHanko reader the document was opened
+    with, and PyMuPDF is used only to search text for keyword placement.
+    """
+    pages = geo.page_geometries_from_reader(document.reader)
     if isinstance(placement, SpotPlacement):
         indexes = geo.parse_page_list(placement.pages, len(pages))
         return geo.spots_on_pages(pages, indexes, placement.center_mm, size_mm)
@@ -241,7 +245,7 @@ def resolve_spots(pdf_path: Path, placement: PlacementRequest, size_mm: tuple[fl
         if placement.pages:
             pages = [pages[i] for i in geo.parse_page_list(placement.pages, len(pages))]
         return geo.keyword_spots(
-            pdf_path, pages, placement.keyword, size_mm, every=placement.every, offset_mm=placement.offset_mm
+            document.data, pages, placement.keyword, size_mm, every=placement.every, offset_mm=placement.offset_mm
         )
     if isinstance(placement, CrossPagePlacement):
         indexes = geo.parse_page_list(placement.pages, len(pages))
@@ -307,7 +311,7 @@ class Stamper:
 
     def stamp(self, request: StampRequest) -> StampResult:
         from .appearance import image_for_spot
-        from .pdf.inspect import check_can_sign, inspect_pdf
+        from .pdf.inspect import check_can_sign, open_pdf
         from .pdf.sign import SignSettings, sign_pdf
         from .usage.records import NewRecord
 
@@ -318,18 +322,19 @@ class Stamper:
         if target.exists():
             raise OutputError(f"{target} exists", path=str(target))
 
-        input_digests = _InputDigests(source)  # runs beside the checks and the signing below
-        facts = inspect_pdf(source)
+        document = open_pdf(source)
+        input_digests = _InputDigests(document.data)  # runs beside the checks and the signing below
+        facts = document.facts
         check_can_sign(facts)
         decision = self.check(request.approval_ref)
         size = (self._image.width_mm, self._image.height_mm)
-        spots = resolve_spots(source, request.placement, size)
+        spots = resolve_spots(document, request.placement, size)
         images = [image_for_spot(self._image, s.slice_index, s.slice_count).png for s in spots]
 
         with AtomicOutput(target) as output:
             writer = _DigestingWriter(output.file, input_digests)
             sign_pdf(
-                source,
+                document,
                 writer,
                 signer=self._signer,
                 spots=spots,

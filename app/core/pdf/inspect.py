@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ..errors import DocumentDamaged, DocumentEncrypted, DocumentLocked
 
@@ -42,24 +43,51 @@ def _read(data: bytes, name: str):
         raise DocumentDamaged(f"{type(exc).__name__}: {exc}", name=name) from exc
 
 
+@dataclass(frozen=True)
+class OpenedPdf:
+    """A PDF read once: its bytes, its facts and pyHanko's reader over those bytes.
+
+    Stamping reads, checks, places and signs from this one object instead of parsing the file again at
+    every step (parsing dominates the cost of stamping a document).
+    """
+
+    name: str
+    data: bytes
+    facts: PdfFacts
+    reader: Any
+    """pyhanko.pdf_utils.reader.PdfFileReader over `data` (lenient mode)."""
+
+
+def open_pdf(path: Path | str) -> OpenedPdf:
+    """Read and check the PDF at `path` (same errors as `inspect_pdf`)."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise DocumentDamaged(f"cannot read: {exc.strerror or exc}", name=path.name) from exc
+    return open_pdf_bytes(data, path.name)
+
+
+def open_pdf_bytes(data: bytes, name: str) -> OpenedPdf:
+    reader = _read(data, name)
+    return OpenedPdf(name=name, data=data, facts=_facts(reader, name), reader=reader)
+
+
 def inspect_pdf(path: Path | str) -> PdfFacts:
     """Read the facts of the PDF at `path`.
 
     Raises DocumentDamaged (unreadable, not a PDF, broken page tree), DocumentEncrypted (any /Encrypt:
     SealDesk does not sign password-protected files, the holder removes the password first).
     """
-    path = Path(path)
-    name = path.name
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise DocumentDamaged(f"cannot read: {exc.strerror or exc}", name=name) from exc
-    return facts_from_bytes(data, name)
+    return open_pdf(path).facts
 
 
 def facts_from_bytes(data: bytes, name: str) -> PdfFacts:
     """`inspect_pdf` for a document already in memory."""
-    reader = _read(data, name)
+    return _facts(_read(data, name), name)
+
+
+def _facts(reader, name: str) -> PdfFacts:
     try:
         encrypted = bool(reader.encrypted)
     except Exception as exc:  # noqa: BLE001

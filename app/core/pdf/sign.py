@@ -30,7 +30,7 @@ from ..errors import (
     SealDeskError,
     SigningFailed,
 )
-from .inspect import check_can_sign, facts_from_bytes
+from .inspect import OpenedPdf, check_can_sign, open_pdf
 
 if TYPE_CHECKING:  # pragma: no cover
     from app.core.placement import StampSpot
@@ -426,7 +426,7 @@ def _check_spots(spots: Sequence[StampSpot], spot_images: Sequence[bytes], page_
 
 
 def sign_pdf(
-    input_path: Path,
+    input_path: Path | OpenedPdf,
     output: BinaryIO,
     *,
     signer: DigestSigner,
@@ -436,7 +436,8 @@ def sign_pdf(
     settings: SignSettings,
     chain: Sequence[bytes] = (),
 ) -> SignOutcome:
-    """Sign `input_path` as an incremental update and write the whole signed file to `output`.
+    """Sign `input_path` (a path, or a document already opened with `open_pdf`) as an incremental
+    update and write the whole signed file to `output`.
 
     `spot_images[i]` (RGBA PNG) is shown at `spots[i]`; the first spot is the signature widget, the
     others become stamp annotations in the same revision. Nothing is written to `output` unless
@@ -446,13 +447,8 @@ def sign_pdf(
     from pyhanko.pdf_utils.misc import PdfError
     from pyhanko.sign.general import SigningError
 
-    input_path = Path(input_path)
-    name = input_path.name
-    try:
-        data = input_path.read_bytes()
-    except OSError as exc:
-        raise DocumentDamaged(f"cannot read: {exc.strerror or exc}", name=name) from exc
-    facts = facts_from_bytes(data, name)
+    document = input_path if isinstance(input_path, OpenedPdf) else open_pdf(input_path)
+    name, facts = document.name, document.facts
     check_can_sign(facts)
     rotations = _check_spots(spots, spot_images, facts.page_count)
     if settings.extra_pictures not in EXTRA_PICTURE_MODES:
@@ -468,7 +464,7 @@ def sign_pdf(
     pdf_signer_obj = token_pdf_signer(signer, hash_name=settings.hash_name, chain=chain, seal_der=seal_der)
 
     try:
-        signed = _sign_bytes(data, pdf_signer_obj, spots, images, rotations, field_name, settings)
+        signed = _sign_bytes(document.reader, pdf_signer_obj, spots, images, rotations, field_name, settings)
     except SealDeskError:
         raise
     except SigningError as exc:
@@ -505,15 +501,14 @@ async def _sign_with_extra_widgets(pdf_signer, writer, field_name: str, extras, 
     await post.post_signature_processing(res_output)
 
 
-def _sign_bytes(data: bytes, pdf_signer_obj, spots, images, rotations, field_name, settings) -> bytes:
+def _sign_bytes(reader, pdf_signer_obj, spots, images, rotations, field_name, settings) -> bytes:
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.sign import fields, signers
     from pyhanko.sign.signers.pdf_byterange import BuildProps
     from pyhanko.sign.timestamps.common_utils import TimestampRequestError
-    from pyhanko.sign.timestamps.requests_client import RequestsHTTPTimeStamper
 
     as_widgets = settings.extra_pictures == "widgets" and len(spots) > 1
-    writer = IncrementalPdfFileWriter(io.BytesIO(data), strict=False)
+    writer = IncrementalPdfFileWriter.from_reader(reader)
     extras = list(zip(spots, images, rotations, strict=True))[1:]
     if not as_widgets:
         for index, (spot, image, rotation) in enumerate(extras, start=1):
@@ -530,6 +525,8 @@ def _sign_bytes(data: bytes, pdf_signer_obj, spots, images, rotations, field_nam
     )
     timestamper = None
     if settings.tsa_url:
+        from pyhanko.sign.timestamps.requests_client import RequestsHTTPTimeStamper  # imports requests
+
         timestamper = RequestsHTTPTimeStamper(settings.tsa_url, timeout=settings.tsa_timeout)
     pdf_signer = signers.PdfSigner(
         meta,
