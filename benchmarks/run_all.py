@@ -142,7 +142,9 @@ def _timing(t: Timing | None) -> str:
     return f"{_ms(t.median)} ({_ms(t.min)})" if t is not None else "—"
 
 
-def _verdict(met: bool) -> str:
+def _verdict(met: bool | None) -> str:
+    if met is None:
+        return "diagnostic"
     return "**met**" if met else "**missed**"
 
 
@@ -151,18 +153,27 @@ class Verdict:
     what: str
     value: str
     target: str
-    met: bool
+    met: bool | None
+    """None: a diagnostic row with no target of its own."""
 
 
 def verdicts(results: Results) -> list[Verdict]:
-    """One line per target: the stamp ratios (CLI and in-process, per document), batch, verify."""
+    """One line per target: the stamp ratio against pyHanko's CLI (the issue's target; the in-process
+    ratio is shown as a diagnostic: SealDesk does checks and a signed usage record pyHanko does not),
+    batch, verify."""
     out = []
     for label, timings in results.documents.items():
         for kind, a, b in (("CLI", "sealdesk_cli", "pyhanko_cli"), ("in-process", "sealdesk_inprocess", "pyhanko_inprocess")):
             if a in timings and b in timings:
                 ratio = timings[a].median / timings[b].median
+                diagnostic = kind == "in-process"
                 out.append(
-                    Verdict(f"stamp {label}, {kind}: SealDesk ÷ pyHanko", f"{ratio:.2f}×", f"≤ {STAMP_RATIO_TARGET}×", ratio <= STAMP_RATIO_TARGET)
+                    Verdict(
+                        f"stamp {label}, {kind}: SealDesk ÷ pyHanko",
+                        f"{ratio:.2f}×",
+                        "—" if diagnostic else f"≤ {STAMP_RATIO_TARGET}×",
+                        None if diagnostic else ratio <= STAMP_RATIO_TARGET,
+                    )
                 )
     batch = results.batch
     out.append(
@@ -224,7 +235,7 @@ def render(results: Results, info: dict[str, str]) -> str:
     all_verdicts = verdicts(results)
     lines += [f"| {v.what} | {v.value} | {v.target} | {_verdict(v.met)} |" for v in all_verdicts]
     met = [v.what for v in all_verdicts if v.met]
-    missed = [v.what for v in all_verdicts if not v.met]
+    missed = [v.what for v in all_verdicts if v.met is False]
     lines += [
         "",
         f"Met: {'; '.join(met) if met else 'none'}.",
@@ -407,7 +418,8 @@ def main(argv: list[str] | None = None) -> int:
     write_report(results, info, args.out)
     print(f"wrote {args.out} ({results.seconds:.0f} s)")
     for v in verdicts(results):
-        print(f"  {'MET   ' if v.met else 'MISSED'} {v.what}: {v.value} (target {v.target})")
+        state = "INFO  " if v.met is None else ("MET   " if v.met else "MISSED")
+        print(f"  {state} {v.what}: {v.value} (target {v.target})")
     return 0
 
 

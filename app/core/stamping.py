@@ -143,38 +143,40 @@ def _digests(stream: BinaryIO) -> tuple[str, str]:
 
 
 class _InputDigests:
-    """SHA-256 and SM3 of the input file, hashed on a background thread while the document is signed.
+    """SHA-256 and SM3 of the input, hashed on two background threads while the document is signed.
 
     A signature is an incremental update: the output starts with the input's bytes unchanged, so the
     output's digests are these, continued over the appended revision. Hashing is most of the cost of
-    stamping a large file and both hashes release the GIL, so this runs beside pyHanko's signing.
-    The thread ends by itself; nothing waits for it when stamping fails earlier.
+    stamping a large file and both hashes release the GIL, so each runs on its own thread beside
+    pyHanko's signing. The threads end by themselves; nothing waits for them when stamping fails earlier.
     """
 
     def __init__(self, data: bytes) -> None:
+        from cryptography.hazmat.primitives import hashes
+
         self._data = data
-        self._result: tuple[bytes, object, object] | None = None
-        self._thread = threading.Thread(target=self._run, name="stamp-input-digests", daemon=True)
-        self._thread.start()
+        self._hashes = [hashlib.sha256(), hashes.Hash(hashes.SM3())]
+        self._failed = False
+        self._threads = [
+            threading.Thread(target=self._run, args=(h,), name="stamp-input-digest", daemon=True)
+            for h in self._hashes
+        ]
+        for thread in self._threads:
+            thread.start()
 
-    def _run(self) -> None:
+    def _run(self, digest) -> None:
         try:
-            from cryptography.hazmat.primitives import hashes
-
-            data = self._data
-            sha = hashlib.sha256()
-            sm3 = hashes.Hash(hashes.SM3())
-            # whole-buffer updates: the GIL is released once per hash, not re-taken per chunk
-            sha.update(data)
-            sm3.update(data)
-            self._result = (data, sha, sm3)
+            digest.update(self._data)  # one whole-buffer update: the GIL is released once
         except Exception:  # noqa: BLE001 - no shortcut: the caller hashes the whole output instead
-            self._result = None
+            self._failed = True
 
     def result(self) -> tuple[bytes, object, object] | None:
-        """(input bytes, SHA-256 object, SM3 object) after the input, or None if it could not be read."""
-        self._thread.join()
-        return self._result
+        """(input bytes, SHA-256 object, SM3 object) after the input, or None if hashing failed."""
+        for thread in self._threads:
+            thread.join()
+        if self._failed:
+            return None
+        return (self._data, *self._hashes)
 
 
 class _DigestingWriter:
