@@ -8,15 +8,14 @@ import json
 import sys
 import uuid
 
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec
 from documents import make_pdf
-from pdf_helpers import SoftwareCA, seal_png
+from pdf_helpers import SoftwareCA
+from seal_helpers import make_seal
 from testdata import SO_PIN, USER_PIN
 
 from app import cli
 from app.core import demo, softhsm
-from app.core.ses import SealPicture, build_seal_v4, kinds
+from app.core.ses import kinds
 from app.core.tokens import TokenManager
 
 
@@ -61,25 +60,10 @@ def test_import_seal_file_onto_the_key(tmp_path, softhsm_module, capsys, monkeyp
             holder_cert = session.keys()[0].certificate
     maker_ca = SoftwareCA.create("Seal Authority")
     maker = maker_ca.issue("制章机构", not_after=dt.datetime.now(dt.UTC) + dt.timedelta(days=900))
-    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
 
     def seal_file(name: str, certs: list[bytes]):
-        der = build_seal_v4(
-            es_id=f"IMP{uuid.uuid4().hex[:10]}",
-            vid="CityAuthority",
-            seal_type=kinds.PERSONAL,
-            name=name,
-            certs=certs,
-            create_date=now,
-            valid_start=now - dt.timedelta(days=1),
-            valid_end=now + dt.timedelta(days=365),
-            picture=SealPicture("PNG", seal_png(), 18, 18),
-            maker_cert=maker.cert_der,
-            sign_alg="1.2.840.10045.4.3.2",
-            sign=lambda tbs: maker.key.sign(tbs, ec.ECDSA(hashes.SHA256())),
-        )
         path = tmp_path / f"{name}.esl"
-        path.write_bytes(der)
+        path.write_bytes(make_seal(maker, certs, name=name, size_mm=18))
         return path
 
     good = seal_file("李四私章", [holder_cert])

@@ -5,9 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec
-from pdf_helpers import SoftwareCA, seal_png
+from pdf_helpers import SoftwareCA
+from seal_helpers import make_seal
 
 from app.core.clock import fixed_clock
 from app.core.errors import (
@@ -21,7 +20,7 @@ from app.core.errors import (
     SealSignatureInvalid,
 )
 from app.core.policy import PolicySettings, check_before_stamping
-from app.core.ses import SealPicture, build_seal_v4, kinds, parse_seal
+from app.core.ses import kinds, parse_seal
 
 NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
 
@@ -33,21 +32,7 @@ def ca():
 
 def _seal(ca, holder, seal_type=kinds.CONTRACT, *, start=NOW - dt.timedelta(days=1), days=730):
     maker = ca.issue("Seal Maker", not_after=NOW + dt.timedelta(days=3000))
-    der = build_seal_v4(
-        es_id=f"T{seal_type}{days}",
-        vid="SealDesk",
-        seal_type=seal_type,
-        name="测试印章",
-        certs=[holder.cert_der],
-        create_date=NOW,
-        valid_start=start,
-        valid_end=start + dt.timedelta(days=days),
-        picture=SealPicture("PNG", seal_png(), 42, 42),
-        maker_cert=maker.cert_der,
-        sign_alg="1.2.840.10045.4.3.2",
-        sign=lambda tbs: maker.key.sign(tbs, ec.ECDSA(hashes.SHA256())),
-    )
-    return parse_seal(der)
+    return parse_seal(make_seal(maker, [holder.cert_der], seal_type=seal_type, start=start, days=days, size_mm=42))
 
 
 def test_a_good_official_seal_with_approval_passes_without_warnings(ca):
@@ -88,22 +73,7 @@ def test_certificate_expiry_warns_then_refuses(ca):
 def test_expired_maker_certificate_is_named_as_such(ca):
     holder = ca.issue("持章人", not_after=NOW + dt.timedelta(days=3000))
     maker = ca.issue("Old Maker", not_after=NOW + dt.timedelta(days=5))
-    seal = parse_seal(
-        build_seal_v4(
-            es_id="OLDMAKER",
-            vid="SealDesk",
-            seal_type=kinds.PERSONAL,
-            name="测试印章",
-            certs=[holder.cert_der],
-            create_date=NOW,
-            valid_start=NOW - dt.timedelta(days=1),
-            valid_end=NOW + dt.timedelta(days=700),
-            picture=SealPicture("PNG", seal_png(), 42, 42),
-            maker_cert=maker.cert_der,
-            sign_alg="1.2.840.10045.4.3.2",
-            sign=lambda tbs: maker.key.sign(tbs, ec.ECDSA(hashes.SHA256())),
-        )
-    )
+    seal = parse_seal(make_seal(maker, [holder.cert_der], days=700))
     with pytest.raises(MakerCertificateExpired) as caught:
         check_before_stamping(seal, holder.cert_der, clock=fixed_clock(NOW + dt.timedelta(days=10)))
     assert "maker" in caught.value.user_message()

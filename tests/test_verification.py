@@ -45,31 +45,12 @@ def test_a_borrowed_seal_is_reported_not_bound(tmp_path):
 
 
 def test_a_seal_bound_to_another_certificate_is_not_bound(tmp_path):
-    import datetime as dt
-
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.asymmetric import ec
-
-    from app.core.ses import SealPicture, build_seal_v4
+    from seal_helpers import make_seal
 
     maker_ca = SoftwareCA.create("Maker Root")
     maker = maker_ca.issue("Seal Maker")
     other_holder = maker_ca.issue("赵六")
-    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
-    seal_der = build_seal_v4(
-        es_id="TEST0001",
-        vid="SealDesk",
-        seal_type=2,
-        name="赵六",
-        certs=[other_holder.cert_der],
-        create_date=now,
-        valid_start=now - dt.timedelta(days=1),
-        valid_end=now + dt.timedelta(days=365),
-        picture=SealPicture("PNG", seal_png(), 20, 20),
-        maker_cert=maker.cert_der,
-        sign_alg="1.2.840.10045.4.3.2",
-        sign=lambda tbs: maker.key.sign(tbs, ec.ECDSA(hashes.SHA256())),
-    )
+    seal_der = make_seal(maker, [other_holder.cert_der], name="赵六")
     signed, ca = _sign_with_seal(tmp_path, seal_der)
     sig = verify_document(signed, trust_roots=[ca.root_der]).signatures[0]
     assert sig.valid and sig.trusted

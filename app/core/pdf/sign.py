@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, BinaryIO
 
 from ..errors import (
     DocumentDamaged,
@@ -30,6 +30,7 @@ from ..errors import (
     SealDeskError,
     SigningFailed,
 )
+from ..signer import DigestSigner
 from .inspect import OpenedPdf, check_can_sign, open_pdf
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -53,22 +54,6 @@ WIDGET_FLAGS = 4 | 128
 EXTRA_PICTURE_MODES = ("stamp_annotations", "widgets")
 
 _ALLOWED_ROTATIONS = (0, 90, 180, 270)
-
-
-@runtime_checkable
-class DigestSigner(Protocol):
-    """A key that signs a precomputed digest (app.core.tokens.TokenDigestSigner has this shape)."""
-
-    certificate: bytes
-    """DER signing certificate."""
-    key_type: str
-    """"rsa" or "ec"."""
-    scheme: str
-    """"pkcs1v15", "pss" (MGF1 with the same hash, salt length = digest length) or "ecdsa"."""
-
-    def sign_digest(self, digest: bytes, hash_name: str) -> bytes:
-        """PKCS#1 v1.5 / PSS signature bytes, or a DER ECDSA signature, of `digest`."""
-        ...
 
 
 @dataclass(frozen=True)

@@ -17,10 +17,11 @@ import threading
 import uuid
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from ..clock import Clock, utc_now
 from ..errors import InvalidArgument, UsageLogCorrupt, UsageLogError
+from ..signer import DigestSigner
 from .records import (
     GENESIS_HASH,
     OUTCOME_SIGNED,
@@ -94,19 +95,6 @@ BEGIN SELECT RAISE(ABORT, 'usage log certificates are append-only'); END;
 CREATE TRIGGER IF NOT EXISTS certificates_append_only_delete BEFORE DELETE ON certificates
 BEGIN SELECT RAISE(ABORT, 'usage log certificates are append-only'); END;
 """
-
-
-class DigestSigner(Protocol):
-    """A key that signs a precomputed digest (tokens.TokenDigestSigner has this shape)."""
-
-    certificate: bytes
-    """The signing certificate, DER."""
-    key_type: str
-    """"rsa" | "ec"."""
-    scheme: str
-    """"pkcs1v15" | "pss" | "ecdsa"."""
-
-    def sign_digest(self, digest: bytes, hash_name: str) -> bytes: ...
 
 
 @dataclass(frozen=True)
