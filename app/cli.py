@@ -767,6 +767,7 @@ def _quiet_libraries() -> None:
     if not os.environ.get("SEALDESK_DEBUG"):
         logging.getLogger("pyhanko").setLevel(logging.CRITICAL)
         logging.getLogger("pyhanko_certvalidator").setLevel(logging.CRITICAL)
+        logging.getLogger("app").setLevel(logging.ERROR)  # what matters reaches the user as a message
 
 
 def main(argv: Sequence[str] | None = None) -> int:

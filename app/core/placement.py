@@ -36,6 +36,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from . import errors
+from .i18n_marks import QT_TRANSLATE_NOOP
 
 MM_PER_PT = 25.4 / 72
 """Millimetres per PDF point (1 pt = 1/72 inch)."""
@@ -190,7 +191,10 @@ def _inherited(doc: Any, page_xref: int, key: str) -> list[float] | None:
 def _geometry_of(doc: Any, index: int) -> PageGeometry:
     xref = doc.page_xref(index)
     return _geometry_from(
-        index, _inherited(doc, xref, "MediaBox"), _inherited(doc, xref, "CropBox"), _inherited(doc, xref, "Rotate")
+        index,
+        _inherited(doc, xref, "MediaBox"),
+        _inherited(doc, xref, "CropBox"),
+        _inherited(doc, xref, "Rotate"),
     )
 
 
@@ -246,7 +250,9 @@ def page_geometries_from_reader(reader: Any) -> list[PageGeometry]:
             stack.extend((kid, attrs) for kid in reversed(list(node["/Kids"])))
             continue
         geometries.append(
-            _geometry_from(len(geometries), attrs.get("/MediaBox"), attrs.get("/CropBox"), attrs.get("/Rotate"))
+            _geometry_from(
+                len(geometries), attrs.get("/MediaBox"), attrs.get("/CropBox"), attrs.get("/Rotate")
+            )
         )
     return geometries
 
@@ -346,7 +352,9 @@ def _finite_pair(value: Sequence[float], what: str) -> tuple[float, float]:
 def _seal_size(size_mm: Sequence[float]) -> tuple[float, float]:
     w, h = _finite_pair(size_mm, "the seal size in mm")
     if w <= 0 or h <= 0:
-        raise errors.InvalidArgument(what="the seal size must be positive", detail=repr(size_mm))
+        raise errors.InvalidArgument(
+            what=QT_TRANSLATE_NOOP("errors", "the seal size must be positive"), detail=repr(size_mm)
+        )
     return (w, h)
 
 
@@ -363,7 +371,7 @@ def spot_at(page: PageGeometry, center_mm: Sequence[float], size_mm: Sequence[fl
     left, top, right, bottom = cx_mm - w_mm / 2, cy_mm - h_mm / 2, cx_mm + w_mm / 2, cy_mm + h_mm / 2
     if right <= 0 or bottom <= 0 or left >= vw or top >= vh:
         raise errors.PlacementInvalid(
-            reason="the seal lies entirely outside the page",
+            reason=QT_TRANSLATE_NOOP("errors", "the seal lies entirely outside the page"),
             detail=f"page {page.index + 1} is {vw:.1f}×{vh:.1f} mm; seal box "
             f"({left:.1f}, {top:.1f})–({right:.1f}, {bottom:.1f}) mm",
         )
@@ -394,7 +402,7 @@ def parse_page_list(spec: str, page_count: int) -> list[int]:
     backwards. Bad syntax → InvalidArgument; a page that does not exist → PageOutOfRange.
     """
     if not isinstance(spec, str):
-        raise errors.InvalidArgument(what="a page list", detail=repr(spec))
+        raise errors.InvalidArgument(what=QT_TRANSLATE_NOOP("errors", "a page list"), detail=repr(spec))
     text = spec.strip()
     if text.lower() in ("all", "*"):
         return list(range(page_count))
@@ -416,14 +424,19 @@ def parse_page_list(spec: str, page_count: int) -> list[int]:
             first, last = resolve(m.group(1)), resolve(m.group(2))
             if first > last:
                 raise errors.InvalidArgument(
-                    what=f"the page range “{item}” runs backwards", detail=f"{first + 1} > {last + 1}"
+                    what=QT_TRANSLATE_NOOP("errors", "a page range that runs backwards"),
+                    detail=f"{item}: {first + 1} > {last + 1}",
                 )
             indexes = list(range(first, last + 1))
         else:
-            raise errors.InvalidArgument(what=f"the page list item “{item}”", detail=f"in {spec!r}")
+            raise errors.InvalidArgument(
+                what=QT_TRANSLATE_NOOP("errors", "a page list item"), detail=f"{item!r} in {spec!r}"
+            )
         result.extend(i for i in indexes if i not in result)
     if not result:
-        raise errors.InvalidArgument(what="the page list is empty", detail=repr(spec))
+        raise errors.InvalidArgument(
+            what=QT_TRANSLATE_NOOP("errors", "the page list is empty"), detail=repr(spec)
+        )
     return result
 
 
@@ -487,7 +500,9 @@ def find_keyword(
     line is reported as one hit per line part. No match → empty list.
     """
     if not isinstance(keyword, str) or not keyword.strip():
-        raise errors.InvalidArgument(what="the keyword is empty", detail=repr(keyword))
+        raise errors.InvalidArgument(
+            what=QT_TRANSLATE_NOOP("errors", "the keyword is empty"), detail=repr(keyword)
+        )
     hits: list[KeywordHit] = []
     with _opened(pdf_path_or_bytes) as doc:
         count = doc.page_count
@@ -557,14 +572,22 @@ def cross_page_spots(
     the order of `indexes`, each with slice_index/slice_count set and center_mm/size_mm of its slice.
     """
     if edge not in ("right", "left"):
-        raise errors.InvalidArgument(what=f"the seal edge “{edge}” (use right or left)")
+        raise errors.InvalidArgument(
+            what=QT_TRANSLATE_NOOP("errors", "the seal edge (use right or left)"), detail=edge
+        )
     n = len(indexes)
     if n < 2:
-        raise errors.InvalidArgument(what="a cross-page seal needs at least 2 pages", detail=f"{n} given")
+        raise errors.InvalidArgument(
+            what=QT_TRANSLATE_NOOP("errors", "a cross-page seal needs at least 2 pages"), detail=f"{n} given"
+        )
     if len(set(indexes)) != n:
-        raise errors.InvalidArgument(what="a cross-page seal needs distinct pages", detail=repr(indexes))
+        raise errors.InvalidArgument(
+            what=QT_TRANSLATE_NOOP("errors", "a cross-page seal needs distinct pages"), detail=repr(indexes)
+        )
     if y_mm is not None and not math.isfinite(float(y_mm)):
-        raise errors.InvalidArgument(what="the seal position in mm", detail=repr(y_mm))
+        raise errors.InvalidArgument(
+            what=QT_TRANSLATE_NOOP("errors", "the seal position in mm"), detail=repr(y_mm)
+        )
     w_mm, h_mm = _seal_size(size_mm)
     slice_w = w_mm / n
     table = _by_index(pages)

@@ -726,6 +726,54 @@
         <source>suspended</source>
         <translation>暂停使用</translation>
     </message>
+    <message>
+        <source>the document&apos;s certification allows no extra seal pictures (copies or cross-page slices)</source>
+        <translation>文档的认证签名不允许再加盖额外的印章图像（多页副本或骑缝章切片）</translation>
+    </message>
+    <message>
+        <source>the seal size must be positive</source>
+        <translation>印章尺寸必须大于零</translation>
+    </message>
+    <message>
+        <source>the seal lies entirely outside the page</source>
+        <translation>印章完全位于页面之外</translation>
+    </message>
+    <message>
+        <source>a page list</source>
+        <translation>页码列表</translation>
+    </message>
+    <message>
+        <source>a page range that runs backwards</source>
+        <translation>页码范围起止颠倒</translation>
+    </message>
+    <message>
+        <source>a page list item</source>
+        <translation>页码列表中的一项</translation>
+    </message>
+    <message>
+        <source>the page list is empty</source>
+        <translation>页码列表为空</translation>
+    </message>
+    <message>
+        <source>the keyword is empty</source>
+        <translation>关键字为空</translation>
+    </message>
+    <message>
+        <source>the seal edge (use right or left)</source>
+        <translation>骑缝章页边（请用 right 或 left）</translation>
+    </message>
+    <message>
+        <source>a cross-page seal needs at least 2 pages</source>
+        <translation>骑缝章至少需要 2 页</translation>
+    </message>
+    <message>
+        <source>a cross-page seal needs distinct pages</source>
+        <translation>骑缝章的页码不能重复</translation>
+    </message>
+    <message>
+        <source>the seal position in mm</source>
+        <translation>以毫米表示的印章位置</translation>
+    </message>
 </context>
 <context>
     <name>policy</name>

@@ -30,6 +30,7 @@ from ..errors import (
     SealDeskError,
     SigningFailed,
 )
+from ..i18n_marks import QT_TRANSLATE_NOOP
 from ..signer import DigestSigner
 from .inspect import OpenedPdf, check_can_sign, open_pdf
 
@@ -136,10 +137,14 @@ def signature_mechanism(key_type: str, scheme: str, hash_name: str):
             }
         )
         return algos.SignedDigestAlgorithm({"algorithm": "rsassa_pss", "parameters": params})
-    raise MechanismUnsupported(f"key type {key_type!r} with scheme {scheme!r}", mechanism=f"{key_type}/{scheme}")
+    raise MechanismUnsupported(
+        f"key type {key_type!r} with scheme {scheme!r}", mechanism=f"{key_type}/{scheme}"
+    )
 
 
-def _check_signature(public_key, key_type: str, scheme: str, digest: bytes, hash_name: str, sig: bytes) -> None:
+def _check_signature(
+    public_key, key_type: str, scheme: str, digest: bytes, hash_name: str, sig: bytes
+) -> None:
     """Verify the token's signature with the certificate's key: a key/cert mismatch never reaches a file."""
     from cryptography.exceptions import InvalidSignature
     from cryptography.hazmat.primitives import hashes
@@ -191,7 +196,9 @@ def _make_token_signer_class():
             self.seal_der = seal_der
 
         def signed_attr_providers(self, data_digest: bytes, digest_algorithm: str):
-            yield from self.inner.signed_attr_providers(data_digest=data_digest, digest_algorithm=digest_algorithm)
+            yield from self.inner.signed_attr_providers(
+                data_digest=data_digest, digest_algorithm=digest_algorithm
+            )
             yield _SealAttributeProvider(self.seal_der)
 
     class TokenPdfSigner(Signer):
@@ -208,7 +215,9 @@ def _make_token_signer_class():
             try:
                 cert = x509.Certificate.load(bytes(digest_signer.certificate))
                 cert.native  # noqa: B018 - parse fully now, not halfway through signing
-                self._public_key = cx509.load_der_x509_certificate(bytes(digest_signer.certificate)).public_key()
+                self._public_key = cx509.load_der_x509_certificate(
+                    bytes(digest_signer.certificate)
+                ).public_key()
                 chain_certs = [x509.Certificate.load(bytes(c)) for c in chain]
                 for c in chain_certs:
                     c.native  # noqa: B018
@@ -228,14 +237,21 @@ def _make_token_signer_class():
             super().__init__(
                 signing_cert=cert,
                 cert_registry=SimpleCertificateStore.from_certs([cert, *chain_certs]),
-                signature_mechanism=signature_mechanism(digest_signer.key_type, digest_signer.scheme, hash_name),
+                signature_mechanism=signature_mechanism(
+                    digest_signer.key_type, digest_signer.scheme, hash_name
+                ),
                 embed_roots=True,
             )
 
-        def _signed_attr_provider_spec(self, attr_settings, timestamper=None, use_cades=False, is_pdf_sig=True):
+        def _signed_attr_provider_spec(
+            self, attr_settings, timestamper=None, use_cades=False, is_pdf_sig=True
+        ):
             # pyHanko picks its default (CAdES/PAdES) spec; we append the seal attribute to it.
             inner = super()._signed_attr_provider_spec(
-                attr_settings=attr_settings, timestamper=timestamper, use_cades=use_cades, is_pdf_sig=is_pdf_sig
+                attr_settings=attr_settings,
+                timestamper=timestamper,
+                use_cades=use_cades,
+                is_pdf_sig=is_pdf_sig,
             )
             if self._seal_der is None:
                 return inner
@@ -345,7 +361,9 @@ def _add_stamp_annotation(writer, spot, image, rotation: int, field_name: str, i
         {
             pdf_name("/Type"): pdf_name("/Annot"),
             pdf_name("/Subtype"): pdf_name("/Stamp"),
-            pdf_name("/Rect"): generic.ArrayObject(generic.FloatObject(round(v, 4)) for v in (x0, y0, x1, y1)),
+            pdf_name("/Rect"): generic.ArrayObject(
+                generic.FloatObject(round(v, 4)) for v in (x0, y0, x1, y1)
+            ),
             pdf_name("/F"): generic.NumberObject(STAMP_ANNOT_FLAGS),
             pdf_name("/P"): page_ref,
             pdf_name("/NM"): pdf_string(f"{field_name}-{index}"),
@@ -378,7 +396,9 @@ def _add_extra_widgets(writer, field_name: str, sig_field, extras) -> None:
             {
                 pdf_name("/Type"): pdf_name("/Annot"),
                 pdf_name("/Subtype"): pdf_name("/Widget"),
-                pdf_name("/Rect"): generic.ArrayObject(generic.FloatObject(round(v, 4)) for v in (x0, y0, x1, y1)),
+                pdf_name("/Rect"): generic.ArrayObject(
+                    generic.FloatObject(round(v, 4)) for v in (x0, y0, x1, y1)
+                ),
                 pdf_name("/F"): generic.NumberObject(WIDGET_FLAGS),
                 pdf_name("/P"): page_ref,
                 pdf_name("/Parent"): field_ref,
@@ -405,7 +425,9 @@ def _check_spots(spots: Sequence[StampSpot], spot_images: Sequence[bytes], page_
             raise PlacementInvalid(f"rect {spot.rect}", reason="empty or inverted rectangle")
         rotation = int(spot.rotation) % 360
         if rotation not in _ALLOWED_ROTATIONS:
-            raise PlacementInvalid(f"rotation {spot.rotation}", reason="page rotation is not a multiple of 90°")
+            raise PlacementInvalid(
+                f"rotation {spot.rotation}", reason="page rotation is not a multiple of 90°"
+            )
         rotations.append(rotation)
     return rotations
 
@@ -442,7 +464,10 @@ def sign_pdf(
         # P=2 allows form filling and signing only: stamp annotations would break the certification.
         raise PlacementInvalid(
             "certified with DocMDP P=2: extra pictures must be widgets (extra_pictures='widgets')",
-            reason="the document's certification allows no extra seal pictures (copies or cross-page slices)",
+            reason=QT_TRANSLATE_NOOP(
+                "errors",
+                "the document's certification allows no extra seal pictures (copies or cross-page slices)",
+            ),
         )
     images = [_load_png(png, i) for i, png in enumerate(spot_images)]
     field_name = settings.field_name or f"Seal-{uuid.uuid4().hex[:8]}"
@@ -505,7 +530,9 @@ def _sign_bytes(reader, pdf_signer_obj, spots, images, rotations, field_name, se
         md_algorithm=settings.hash_name,
         reason=settings.reason,
         location=settings.location,
-        subfilter=fields.SigSeedSubFilter.PADES if settings.pades else fields.SigSeedSubFilter.ADOBE_PKCS7_DETACHED,
+        subfilter=fields.SigSeedSubFilter.PADES
+        if settings.pades
+        else fields.SigSeedSubFilter.ADOBE_PKCS7_DETACHED,
         app_build_props=BuildProps(name="SealDesk"),
     )
     timestamper = None
