@@ -97,7 +97,42 @@ def _date(value: datetime | None) -> str:
 
 
 # --- tokens ---------------------------------------------------------------------------------------
+def _watch_tokens(args: argparse.Namespace) -> int:
+    """Print key insertions and removals as they happen (Ctrl-C, or --seconds, ends it)."""
+    import threading
+
+    from .core.tokens import TokenWatcher
+
+    manager = _manager()
+
+    def inserted(token) -> None:
+        _out(
+            translate("cli", "Key inserted: {label} [{serial}]").format(
+                label=token.label, serial=token.serial
+            )
+        )
+        sys.stdout.flush()
+
+    def removed(token) -> None:
+        _out(
+            translate("cli", "Key removed: {label} [{serial}]").format(label=token.label, serial=token.serial)
+        )
+        sys.stdout.flush()
+
+    watcher = TokenWatcher(manager, inserted, removed, interval=args.interval)
+    stop = threading.Event()
+    try:
+        watcher.start()
+        stop.wait(args.seconds if args.seconds else None)
+    finally:
+        watcher.stop()
+        manager.close()
+    return EXIT_OK
+
+
 def cmd_tokens(args: argparse.Namespace) -> int:
+    if args.watch:
+        return _watch_tokens(args)
     manager = _manager()
     try:
         modules = manager.modules()
@@ -393,7 +428,7 @@ def cmd_start(args: argparse.Namespace) -> int:
     if not real and not demo.demo_key_exists():
         _out(translate("cli", "No USB key found: creating the demo key (SoftHSM) with three seals…"))
         demo.create_demo_key()
-    cmd_tokens(argparse.Namespace(json=False))
+    cmd_tokens(argparse.Namespace(json=False, watch=False))
     if sys.stdin.isatty():
         _out()
         return cmd_seals(argparse.Namespace(file=None, token=None, pin_stdin=False, json=False, at=None))
@@ -658,6 +693,15 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("tokens", help=translate("cli", "list detected USB keys"))
+    p.add_argument(
+        "--watch",
+        action="store_true",
+        help=translate("cli", "keep running and report keys inserted or removed"),
+    )
+    p.add_argument(
+        "--interval", type=float, default=1.0, help=translate("cli", "seconds between checks for --watch")
+    )
+    p.add_argument("--seconds", type=float, help=translate("cli", "stop watching after this many seconds"))
     p.add_argument("--json", action="store_true", help=translate("cli", "machine-readable output"))
     p.set_defaults(func=cmd_tokens)
 

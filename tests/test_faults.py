@@ -230,3 +230,18 @@ def test_cli_batch_over_a_folder_reports_and_fails(tmp_path: Path, demo_key):
     assert "[1/3]" in out and "[3/3]" in out and "[2/3]" in err
     assert "2" in out.splitlines()[-1] and "1" in out.splitlines()[-1]  # the summary line
     assert sorted(p.name for p in folder.iterdir()) == ["a.pdf", "a.signed.pdf", "b.pdf", "c.pdf", "c.signed.pdf"]
+
+
+def test_tokens_watch_reports_keys_coming_and_going(tmp_path: Path, softhsm_module):
+    label = f"Watch{uuid.uuid4().hex[:8]}"
+    proc = _cli(["tokens", "--watch", "--interval", "0.3", "--seconds", "6"], "")
+    time.sleep(1.5)
+    softhsm.init_token(label, USER_PIN, SO_PIN)
+    time.sleep(1.5)
+    softhsm.delete_token(label)
+    out, err = _finish(proc, timeout=30)
+    assert proc.returncode == 0, err
+    lines = [line for line in out.splitlines() if label in line]
+    assert len(lines) == 2, out
+    assert "inserted" in lines[0].lower() or "插入" in lines[0]
+    assert "removed" in lines[1].lower() or "拔出" in lines[1]

@@ -283,3 +283,33 @@ def test_counterparty_cross_page_seal_keeps_earlier_seals_valid(tmp_path, sessio
     assert [s.modification_level for s in report.signatures] == ["annotations", "annotations", "none"]
     assert report.all_valid
     assert log.verify().ok and [r.seq for r in log.records()] == [1, 2, 1]  # seq is per holder (cert)
+
+
+def test_output_appearing_meanwhile_is_never_replaced_and_the_record_is_voided(tmp_path, session, demo_key, log):
+    """Another program creates the output file while we sign: we must not replace it, and the usage
+    log must say the stamping's output never appeared (a void record), chain intact."""
+    source = make_pdf(tmp_path / "race.pdf", pages=1)
+    target = tmp_path / "race.signed.pdf"
+    stamp = stamper(session, demo_key, log, kinds.PERSONAL)
+    real_signer = stamp._signer
+
+    class IntruderSigner:
+        certificate = real_signer.certificate
+        key_type = real_signer.key_type
+        scheme = real_signer.scheme
+
+        def sign_digest(self, digest: bytes, hash_name: str) -> bytes:
+            if not target.exists():
+                target.write_bytes(b"somebody else's file")
+            return real_signer.sign_digest(digest, hash_name)
+
+    stamp._signer = IntruderSigner()
+    from app.core.errors import OutputError
+
+    with pytest.raises(OutputError):
+        stamp.stamp(StampRequest(source, SpotPlacement((100.0, 100.0)), output_path=target))
+    assert target.read_bytes() == b"somebody else's file"
+    records = log.records()
+    assert [r.outcome for r in records] == ["signed", "void"]
+    assert records[1].refers_to == records[0].record_id
+    assert log.verify().ok

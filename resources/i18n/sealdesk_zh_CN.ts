@@ -32,6 +32,14 @@
         <translation>必须修改</translation>
     </message>
     <message>
+        <source>Key inserted: {label} [{serial}]</source>
+        <translation>钥匙已插入：{label} [{serial}]</translation>
+    </message>
+    <message>
+        <source>Key removed: {label} [{serial}]</source>
+        <translation>钥匙已拔出：{label} [{serial}]</translation>
+    </message>
+    <message>
         <source>Driver not loaded: {path} — {error}</source>
         <translation>驱动未能加载：{path} —— {error}</translation>
     </message>
@@ -362,6 +370,18 @@
     <message>
         <source>list detected USB keys</source>
         <translation>列出检测到的智能密码钥匙</translation>
+    </message>
+    <message>
+        <source>keep running and report keys inserted or removed</source>
+        <translation>持续运行，报告钥匙的插入和拔出</translation>
+    </message>
+    <message>
+        <source>seconds between checks for --watch</source>
+        <translation>--watch 两次检测之间的秒数</translation>
+    </message>
+    <message>
+        <source>stop watching after this many seconds</source>
+        <translation>监视这么多秒后停止</translation>
     </message>
     <message>
         <source>machine-readable output</source>
