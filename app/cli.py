@@ -679,6 +679,17 @@ def cmd_log(args: argparse.Namespace) -> int:
 
 
 # --- parser ---------------------------------------------------------------------------------------
+def _add_key_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--token", help=translate("cli", "serial number of the key to use"))
+    parser.add_argument(
+        "--pin-stdin", action="store_true", help=translate("cli", "read the PIN from standard input")
+    )
+
+
+def _add_json_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help=translate("cli", "machine-readable output"))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="sealdesk",
@@ -702,7 +713,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--interval", type=float, default=1.0, help=translate("cli", "seconds between checks for --watch")
     )
     p.add_argument("--seconds", type=float, help=translate("cli", "stop watching after this many seconds"))
-    p.add_argument("--json", action="store_true", help=translate("cli", "machine-readable output"))
+    _add_json_argument(p)
     p.set_defaults(func=cmd_tokens)
 
     p = sub.add_parser("seals", help=translate("cli", "list the seals on a key, or inspect a seal file"))
@@ -714,11 +725,8 @@ def build_parser() -> argparse.ArgumentParser:
         help=translate("cli", "verify a seal file (.esl) and store it on the key next to the key it binds"),
     )
     p.add_argument("--at", help=translate("cli", "verify as of this date (YYYY-MM-DD)"))
-    p.add_argument("--token", help=translate("cli", "serial number of the key to use"))
-    p.add_argument(
-        "--pin-stdin", action="store_true", help=translate("cli", "read the PIN from standard input")
-    )
-    p.add_argument("--json", action="store_true", help=translate("cli", "machine-readable output"))
+    _add_key_arguments(p)
+    _add_json_argument(p)
     p.set_defaults(func=cmd_seals)
 
     p = sub.add_parser("pin", help=translate("cli", "manage the key's PIN"))
@@ -766,11 +774,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--approval", help=translate("cli", "approval reference (用印审批号)"))
     p.add_argument("--purpose", help=translate("cli", "purpose of the stamping"))
     p.add_argument("--tsa", help=translate("cli", "timestamp authority URL (PAdES B-T)"))
-    p.add_argument("--token", help=translate("cli", "serial number of the key to use"))
-    p.add_argument(
-        "--pin-stdin", action="store_true", help=translate("cli", "read the PIN from standard input")
-    )
-    p.add_argument("--json", action="store_true", help=translate("cli", "machine-readable output"))
+    _add_key_arguments(p)
+    _add_json_argument(p)
     p.set_defaults(func=cmd_stamp)
 
     p = sub.add_parser("verify", help=translate("cli", "verify the signatures and seals in a PDF"))
@@ -780,7 +785,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         help=translate("cli", "trust this root certificate (PEM or DER); repeatable"),
     )
-    p.add_argument("--json", action="store_true", help=translate("cli", "machine-readable output"))
+    _add_json_argument(p)
     p.set_defaults(func=cmd_verify)
 
     p = sub.add_parser("trust", help=translate("cli", "manage the root certificates trusted when verifying"))
@@ -788,12 +793,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "target", nargs="?", help=translate("cli", "certificate file (add) or fingerprint prefix (remove)")
     )
-    p.add_argument("--json", action="store_true", help=translate("cli", "machine-readable output"))
+    _add_json_argument(p)
     p.set_defaults(func=cmd_trust)
 
     p = sub.add_parser("log", help=translate("cli", "show or check the usage log (用印登记)"))
     p.add_argument("log_command", nargs="?", choices=["list", "verify"], default="list")
-    p.add_argument("--json", action="store_true", help=translate("cli", "machine-readable output"))
+    _add_json_argument(p)
     p.set_defaults(func=cmd_log)
 
     p = sub.add_parser(
