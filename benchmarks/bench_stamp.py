@@ -294,7 +294,7 @@ def digest_ablation(token: BenchToken, pdf: Path, work: Path, *, repeat: int = 5
 
 _STEPS = (
     # (module, attribute, label): wrapped for the breakdown; nested steps are reported inside their parent
-    ("app.core.pdf.inspect", "open_pdf", "Stamper: open_pdf (read once, pyHanko reader, page tree)"),
+    ("app.core.pdf.inspect", "open_pdf_bytes", "Stamper: open_pdf (parse once: pyHanko reader, page tree)"),
     ("app.core.stamping", "resolve_spots", "Stamper: resolve_spots (page geometry from the reader)"),
     ("app.core.stamping", "check_before_stamping", "Stamper: policy check (seal + certificate)"),
     ("app.core.pdf.sign", "sign_pdf", "sign_pdf (total)"),

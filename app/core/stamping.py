@@ -24,6 +24,7 @@ from .atomic_output import AtomicOutput
 from .clock import Clock, utc_now
 from .errors import (
     Cancelled,
+    DocumentDamaged,
     InvalidArgument,
     OutputError,
     OutputIsInput,
@@ -313,7 +314,7 @@ class Stamper:
 
     def stamp(self, request: StampRequest) -> StampResult:
         from .appearance import image_for_spot
-        from .pdf.inspect import check_can_sign, open_pdf
+        from .pdf.inspect import check_can_sign, open_pdf_bytes
         from .pdf.sign import SignSettings, sign_pdf
         from .usage.records import NewRecord
 
@@ -324,8 +325,12 @@ class Stamper:
         if target.exists():
             raise OutputError(f"{target} exists", path=str(target))
 
-        document = open_pdf(source)
-        input_digests = _InputDigests(document.data)  # runs beside the checks and the signing below
+        try:
+            data = source.read_bytes()
+        except OSError as exc:
+            raise DocumentDamaged(f"cannot read: {exc.strerror or exc}", name=source.name) from exc
+        input_digests = _InputDigests(data)  # runs beside parsing, the checks and the signing below
+        document = open_pdf_bytes(data, source.name)
         facts = document.facts
         check_can_sign(facts)
         decision = self.check(request.approval_ref)
