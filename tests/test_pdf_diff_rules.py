@@ -450,3 +450,50 @@ def test_certification_p2_still_forbids_the_stamps(tmp_path, ca, issued):
     s1, _ = report.signatures
     assert s1.docmdp == 2 and s1.modification_level == "annotations"
     assert not s1.docmdp_ok and not report.all_valid
+
+
+def test_stamp_owned_by_a_document_timestamp_is_not_explained(tmp_path):
+    """Regression (review): a picture added after signing, named after an (untrusted) document timestamp
+    added in the same revision, must not pass as a seal stamp of a new signature."""
+    import io
+
+    from asn1crypto import keys
+    from asn1crypto import x509 as ax509
+    from PIL import Image
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign.signers.pdf_signer import PdfTimeStamper
+    from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
+
+    from app.core.pdf.sign import SignSettings, _add_stamp_annotation, sign_pdf
+    from app.core.verification import verify_document
+
+    ca = SoftwareCA.create()
+    issued = ca.issue("Holder A")
+    src = make_pdf(tmp_path / "in.pdf")
+    signed = tmp_path / "signed.pdf"
+    with open(signed, "wb") as out:
+        sign_pdf(
+            src,
+            out,
+            signer=SoftwareDigestSigner.from_issued(issued),
+            spots=[spot(0, (100, 100, 200, 200))],
+            spot_images=[seal_png()],
+            seal_der=None,
+            settings=SignSettings(),
+        )
+    assert verify_document(signed, trust_roots=[ca.root_der]).all_valid
+    evil = SoftwareCA.create("Evil root")
+    tsa = evil.issue("Evil TSA", tsa=True, key_type="rsa")
+    writer = IncrementalPdfFileWriter(io.BytesIO(signed.read_bytes()), strict=False)
+    white = Image.new("RGBA", (400, 60), (255, 255, 255, 255))
+    _add_stamp_annotation(writer, spot(0, (60, 740, 400, 790)), white, 0, "TS1", 1)
+    stamper = DummyTimeStamper(
+        tsa_cert=ax509.Certificate.load(tsa.cert_der), tsa_key=keys.PrivateKeyInfo.load(tsa.key_der)
+    )
+    out = io.BytesIO()
+    PdfTimeStamper(stamper, field_name="TS1").timestamp_pdf(writer, "sha256", timestamper=stamper, output=out)
+    tampered = tmp_path / "tampered.pdf"
+    tampered.write_bytes(out.getvalue())
+    report = verify_document(tampered, trust_roots=[ca.root_der])
+    assert report.signatures[0].modification_level == "other"
+    assert not report.all_valid

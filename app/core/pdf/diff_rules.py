@@ -292,6 +292,17 @@ def check_seal_stamp(
     return str(name), {annot_ref} | _new_dependencies(old, annot, what)
 
 
+def _holds_approval_signature(field) -> bool:
+    """The field's value is a signature dictionary (/Type /Sig), not a document timestamp: only such a
+    signature is reported and validated by SealDesk's verifier, so only it may own seal stamps."""
+    try:
+        value = field.get("/V")
+        value = value.get_object() if hasattr(value, "get_object") else value
+        return value is not None and value.get("/Type") == "/Sig"
+    except Exception:  # noqa: BLE001 - anything unreadable owns nothing
+        return False
+
+
 # --- the rules ------------------------------------------------------------------------------------
 def _new_signature_widgets(
     old: HistoricalResolver, new: HistoricalResolver
@@ -305,7 +316,7 @@ def _new_signature_widgets(
         if name in old_names:
             continue
         field = ref.get_object()
-        if "/V" in field:
+        if _holds_approval_signature(field):
             fields[name] = ref
         for widget in _widgets_of(ref, field):
             widgets[widget] = name
