@@ -239,6 +239,7 @@ def _seal_status_text(status: str | None) -> str:
         "not_yet_valid": translate("cli", "not yet valid"),
         "invalid": translate("cli", "INVALID"),
         "not_bound": translate("cli", "not bound to this certificate"),
+        "untrusted_maker": translate("cli", "made by an untrusted seal maker"),
     }.get(status or "", status or "-")
 
 

@@ -67,3 +67,54 @@ def test_no_seal_no_seal_status(tmp_path):
     signed, ca = _sign_with_seal(tmp_path, None)
     report = verify_document(signed, trust_roots=[ca.root_der])
     assert report.signatures[0].seal_status is None and report.all_valid
+
+
+def test_a_seal_from_an_untrusted_maker_is_not_valid(tmp_path):
+    """Regression (review): a holder with a trusted signing cert cannot mint their own official seal."""
+    from seal_helpers import make_seal
+
+    from app.core.ses import kinds
+
+    holder_ca = SoftwareCA.create("Holder CA")
+    holder = holder_ca.issue("某某市人民政府")
+    rogue_maker_ca = SoftwareCA.create("Rogue Maker Root")
+    rogue_maker = rogue_maker_ca.issue("Rogue Maker")
+    seal_der = make_seal(rogue_maker, [holder.cert_der], seal_type=kinds.OFFICIAL_LEGAL_NAME, name="某某市人民政府")
+    source = make_pdf(tmp_path / "doc.pdf", pages=1)
+    out = io.BytesIO()
+    sign_pdf(
+        source,
+        out,
+        signer=SoftwareDigestSigner.from_issued(holder),
+        spots=[spot(0, (100, 100, 200, 200))],
+        spot_images=[seal_png()],
+        seal_der=seal_der,
+        settings=SignSettings(),
+    )
+    signed = tmp_path / "doc.signed.pdf"
+    signed.write_bytes(out.getvalue())
+    sig = verify_document(signed, trust_roots=[holder_ca.root_der]).signatures[0]
+    assert sig.trusted and sig.seal_status == "untrusted_maker" and not sig.all_valid
+    both = verify_document(signed, trust_roots=[holder_ca.root_der, rogue_maker_ca.root_der])
+    assert both.signatures[0].seal_status == "valid" and both.all_valid
+
+
+def test_a_change_forbidden_by_the_certification_makes_the_document_invalid(tmp_path):
+    """Regression (review): DocMDP P=1 forbids any change; a later empty field must fail verification."""
+    from pdf_helpers import certify_pdf
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import fields
+
+    ca = SoftwareCA.create()
+    certified = tmp_path / "certified.pdf"
+    certify_pdf(make_pdf(tmp_path / "doc.pdf", pages=1), certified, ca.issue("认证人"), permission=1)
+    assert verify_document(certified, trust_roots=[ca.root_der]).all_valid
+    changed = tmp_path / "changed.pdf"
+    with certified.open("rb") as fh:
+        writer = IncrementalPdfFileWriter(fh, strict=False)
+        fields.append_signature_field(writer, fields.SigFieldSpec("Extra", box=(10, 10, 60, 60), on_page=0))
+        with changed.open("wb") as out:
+            writer.write(out)
+    report = verify_document(changed, trust_roots=[ca.root_der])
+    assert report.signatures[0].docmdp_ok is False
+    assert not report.all_valid

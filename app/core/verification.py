@@ -25,7 +25,8 @@ class SignatureVerification:
     seal_kind: str | None
     seal_kind_name: str | None
     seal_status: str | None
-    """None when the signature carries no seal; else SealCheck.status ("valid", "expired", …)."""
+    """None when the signature carries no seal; else SealCheck.status ("valid", "expired", …), or
+    "untrusted_maker" when the seal is otherwise valid but its maker does not chain to a trusted root."""
     seal_problems: tuple[str, ...]
 
     def __getattr__(self, name: str) -> Any:
@@ -40,6 +41,7 @@ class SignatureVerification:
             and r.valid
             and r.trusted
             and r.cert_valid_at_signing
+            and r.docmdp_ok
             and r.modification_level != "other"
             and self.seal_status in (None, "valid")
         )
@@ -74,7 +76,35 @@ class DocumentVerification:
         return {"path": str(self.path), "all_valid": self.all_valid, "signatures": out}
 
 
-def _seal_part(report, clock: Clock | None) -> dict:
+def maker_trust_problem(maker_der: bytes, trust_roots, moment: datetime | None) -> str | None:
+    """Why the seal maker's certificate does not chain to a trusted root at `moment`, None when it does.
+
+    A seal is only as good as its maker: without this, anyone with a trusted signing certificate could
+    make themselves an "official seal" with a self-signed maker. SM2 makers chain only once certvalidator
+    verifies SM2 (today such seals report an untrusted maker).
+    """
+    import asyncio
+
+    from asn1crypto import x509
+    from pyhanko_certvalidator import CertificateValidator, ValidationContext
+
+    if not trust_roots:
+        return "no trusted roots"
+    try:
+        context = ValidationContext(
+            trust_roots=[x509.Certificate.load(r) for r in trust_roots],
+            moment=moment,
+            allow_fetching=False,
+            revocation_mode="soft-fail",
+        )
+        validator = CertificateValidator(x509.Certificate.load(maker_der), validation_context=context)
+        asyncio.run(validator.async_validate_usage(set()))
+    except Exception as exc:  # noqa: BLE001 - any failure to build a trusted path is the answer
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
+def _seal_part(report, clock: Clock | None, trust_roots=()) -> dict:
     from .errors import SealDeskError
     from .ses import parse_seal, verify_seal
 
@@ -89,13 +119,20 @@ def _seal_part(report, clock: Clock | None) -> dict:
     seal_clock = clock or (fixed_clock(moment) if moment else None)
     kwargs = {"clock": seal_clock} if seal_clock else {}
     check = verify_seal(seal, signing_cert=report.signer_cert, **kwargs)
+    status = check.status
+    problems = tuple(p.user_message() for p in check.problems)
+    if status == "valid":
+        problem = maker_trust_problem(seal.maker_cert, trust_roots, seal_clock() if seal_clock else None)
+        if problem is not None:
+            status = "untrusted_maker"
+            problems = (*problems, f"seal maker not trusted: {problem}")
     return dict(
         seal_id=seal.es_id,
         seal_name=seal.name,
         seal_kind=seal.kind.category.value,
         seal_kind_name=seal.kind.name,
-        seal_status=check.status,
-        seal_problems=tuple(p.user_message() for p in check.problems),
+        seal_status=status,
+        seal_problems=problems,
     )
 
 
@@ -105,5 +142,7 @@ def verify_document(path: str | Path, *, trust_roots=(), clock: Clock | None = N
 
     path = Path(path)
     pdf_report = verify_pdf(path, trust_roots=trust_roots, clock=clock)
-    signatures = tuple(SignatureVerification(report=r, **_seal_part(r, clock)) for r in pdf_report.signatures)
+    signatures = tuple(
+        SignatureVerification(report=r, **_seal_part(r, clock, trust_roots)) for r in pdf_report.signatures
+    )
     return DocumentVerification(path, signatures)
