@@ -43,11 +43,21 @@ def _json_out(data: Any) -> None:
 
 
 # --- PIN input ------------------------------------------------------------------------------------
+def _stdin_secret_line() -> str:
+    """One line of stdin as text; bytes that are not UTF-8 give an error that shows none of them."""
+    buffer = getattr(sys.stdin, "buffer", None)
+    if buffer is None:  # a text stream without bytes underneath (tests)
+        return sys.stdin.readline().rstrip("\r\n")
+    try:
+        return buffer.readline().decode("utf-8").rstrip("\r\n")
+    except UnicodeDecodeError:
+        raise InvalidArgument(what=translate("cli", "a PIN that is not valid text")) from None
+
+
 def read_pin(args: argparse.Namespace, prompt: str) -> str:
     """Ask for a PIN without echo, or read one line from stdin with --pin-stdin. Never logged."""
     if getattr(args, "pin_stdin", False):
-        line = sys.stdin.readline()
-        pin = line.rstrip("\r\n")
+        pin = _stdin_secret_line()
     else:
         pin = getpass.getpass(prompt)
     if not pin:
@@ -384,7 +394,7 @@ def cmd_pin_change(args: argparse.Namespace) -> int:
     try:
         token = _pick_token(manager, args.token)
         if args.pin_stdin:
-            old, new, again = (sys.stdin.readline().rstrip("\r\n") for _ in range(3))
+            old, new, again = (_stdin_secret_line() for _ in range(3))
         else:
             old = getpass.getpass(translate("cli", "Current PIN: "))
             new = getpass.getpass(translate("cli", "New PIN: "))
@@ -429,10 +439,10 @@ def cmd_start(args: argparse.Namespace) -> int:
     if not real and not demo.demo_key_exists():
         _out(translate("cli", "No USB key found: creating the demo key (SoftHSM) with three seals…"))
         demo.create_demo_key()
-    cmd_tokens(argparse.Namespace(json=False, watch=False))
+    cmd_tokens(build_parser().parse_args(["tokens"]))
     if sys.stdin.isatty():
         _out()
-        return cmd_seals(argparse.Namespace(file=None, token=None, pin_stdin=False, json=False, at=None))
+        return cmd_seals(build_parser().parse_args(["seals"]))
     return EXIT_OK
 
 

@@ -245,3 +245,61 @@ def test_tokens_watch_reports_keys_coming_and_going(tmp_path: Path, softhsm_modu
     assert len(lines) == 2, out
     assert "inserted" in lines[0].lower() or "插入" in lines[0]
     assert "removed" in lines[1].lower() or "拔出" in lines[1]
+
+
+def test_pin_bytes_that_are_not_text_are_refused_without_showing_them(demo_key):
+    for argv, stdin in (
+        (["seals", "--token", demo_key.serial, "--pin-stdin"], b"98765\xff\n"),
+        (["pin", "change", "--token", demo_key.serial, "--pin-stdin"], b"123456\n98\xfe45\n98\xfe45\n"),
+    ):
+        proc = subprocess.run(
+            [sys.executable, "-m", "app.cli", *argv], input=stdin, capture_output=True, env=dict(os.environ), check=False
+        )
+        assert proc.returncode == 2, proc.stderr
+        assert b"Traceback" not in proc.stderr
+        assert b"98765" not in proc.stdout + proc.stderr and b"98" not in proc.stderr
+
+
+def test_first_run_flow_on_a_terminal_lists_the_seals(demo_key):
+    """`make run` ends in `sealdesk start`; on a terminal it asks the PIN and lists the seals."""
+    import fcntl
+    import pty
+    import termios
+
+    master, slave = pty.openpty()
+
+    def controlling_terminal() -> None:  # in the child: the pty becomes its terminal, as in a shell
+        os.setsid()
+        fcntl.ioctl(slave, termios.TIOCSCTTY, 0)
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "start"],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env=dict(os.environ),
+        preexec_fn=controlling_terminal,  # noqa: PLW1509 - no threads are started before exec
+        close_fds=True,
+    )
+    os.close(slave)
+    output = b""
+    sent = False
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        output += chunk
+        if not sent and b"PIN for" in output:
+            os.write(master, (demo.DEMO_PIN + "\n").encode())
+            sent = True
+    proc.wait(timeout=30)
+    os.close(master)
+    text = output.decode("utf-8", "replace")
+    assert proc.returncode == 0, text
+    assert "Traceback" not in text
+    assert demo.DEMO_PIN not in text.split("PIN for", 1)[1]  # not echoed
+    assert text.count("Verification: valid") == 3, text

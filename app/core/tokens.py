@@ -340,6 +340,16 @@ def _name(error: BaseException) -> str:
 
 
 # --- manager --------------------------------------------------------------------------------------
+def _pin_bytes(pin: object) -> bytes:
+    """The PIN as UTF-8; anything else is refused without showing any of it (no chained exception)."""
+    if not isinstance(pin, str):
+        raise PinInvalid("PIN is not text", rule="text")
+    try:
+        return pin.encode("utf-8")
+    except UnicodeError:
+        raise PinInvalid("PIN is not valid text", rule="text") from None
+
+
 class TokenManager:
     """Loads the modules and hands out tokens and logged-in sessions."""
 
@@ -478,9 +488,7 @@ class TokenManager:
     def open_session(self, token: TokenInfo, pin: str) -> KeySession:
         """Log in once with `pin` (never retried) and return the session; closes it on any failure."""
         module = self._module(token.module_path)
-        if not isinstance(pin, str):
-            raise PinInvalid("PIN is not text", rule="text")
-        pin_bytes = pin.encode("utf-8")
+        pin_bytes = _pin_bytes(pin)
 
         def run() -> KeySession:
             slot_id, raw = self._locate(module, token)
@@ -544,14 +552,15 @@ class TokenManager:
         """C_SetPIN for the user PIN (in a R/W session, which acts for the user)."""
         module = self._module(token.module_path)
         exc = _pkcs11_exc()
+        old_bytes, new_bytes = _pin_bytes(old_pin), _pin_bytes(new_pin)
 
         def run() -> None:
             slot_id, raw = self._locate(module, token)
             blocked = pin_state_error(pin_state_from_flags(raw.flags))
             if blocked is not None:
                 raise blocked
-            _check_pin_length(old_pin.encode("utf-8"), raw)
-            _check_pin_length(new_pin.encode("utf-8"), raw)
+            _check_pin_length(old_bytes, raw)
+            _check_pin_length(new_bytes, raw)
             session = _open_rw(_slot(module, slot_id).get_token())
             try:
                 session.set_pin(old_pin, new_pin)

@@ -8,6 +8,10 @@
         <translation>{label}：{value}</translation>
     </message>
     <message>
+        <source>a PIN that is not valid text</source>
+        <translation>不是有效文字的口令</translation>
+    </message>
+    <message>
         <source>empty PIN</source>
         <translation>口令为空</translation>
     </message>
@@ -86,6 +90,10 @@
     <message>
         <source>not bound to this certificate</source>
         <translation>未与该证书绑定</translation>
+    </message>
+    <message>
+        <source>made by an untrusted seal maker</source>
+        <translation>由不受信任的制章者制作</translation>
     </message>
     <message>
         <source>Kind</source>
