@@ -3,7 +3,7 @@
 Exit codes:
   0 success · 1 unexpected error · 2 invalid arguments · 3 key/PIN problem · 4 seal, certificate or policy
   refusal · 5 document problem · 6 usage-log problem · 7 network · 8 verification found a problem ·
-  130 cancelled
+  9 a batch had failures of different kinds · 130 cancelled
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from .i18n import translate
 EXIT_OK = 0
 EXIT_UNEXPECTED = 1
 EXIT_VERIFY_FAILED = 8
+EXIT_MIXED_FAILURES = 9
 
 
 def _out(text: str = "") -> None:
@@ -567,7 +568,8 @@ def cmd_stamp(args: argparse.Namespace) -> int:
             )
         )
     if failed:
-        return failed[0].error.exit_code if len(results) == 1 else EXIT_UNEXPECTED
+        codes = {item.error.exit_code for item in failed}
+        return codes.pop() if len(codes) == 1 else EXIT_MIXED_FAILURES
     return EXIT_OK
 
 
@@ -709,7 +711,7 @@ def build_parser() -> argparse.ArgumentParser:
             "cli",
             "Exit codes: 0 success, 1 unexpected error, 2 invalid arguments, 3 key/PIN problem, "
             "4 seal/certificate/policy refusal, 5 document problem, 6 usage-log problem, 7 network, "
-            "8 verification found a problem, 130 cancelled.",
+            "8 verification found a problem, 9 a batch had failures of different kinds, 130 cancelled.",
         ),
     )
     sub = parser.add_subparsers(dest="command", required=True)

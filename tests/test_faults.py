@@ -226,7 +226,7 @@ def test_cli_batch_over_a_folder_reports_and_fails(tmp_path: Path, demo_key):
     proc = _cli(["stamp", str(folder), "--seal", seal, "--at", "100,100", "--token", demo_key.serial, "--pin-stdin"],
                 demo.DEMO_PIN + "\n")
     out, err = _finish(proc, timeout=120)
-    assert proc.returncode != 0
+    assert proc.returncode == 5  # the one failure was a document problem
     assert "[1/3]" in out and "[3/3]" in out and "[2/3]" in err
     assert "2" in out.splitlines()[-1] and "1" in out.splitlines()[-1]  # the summary line
     assert sorted(p.name for p in folder.iterdir()) == ["a.pdf", "a.signed.pdf", "b.pdf", "c.pdf", "c.signed.pdf"]

@@ -65,10 +65,11 @@ def _link_or_rename(tmp: Path, target: Path) -> None:
         os.link(tmp, target)
     except FileExistsError:
         raise
-    except OSError:  # a file system without hard links
-        if target.exists():
-            raise FileExistsError(str(target)) from None
-        os.rename(tmp, target)
+    except OSError:  # a file system without hard links (FAT/exFAT USB sticks)
+        # claim the name first (O_EXCL fails if anyone has it), then replace only our own empty claim
+        claim = os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        os.close(claim)
+        os.replace(tmp, target)
         return
     os.unlink(tmp)
 

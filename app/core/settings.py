@@ -54,11 +54,32 @@ def load_settings(path: Path | None = None) -> Settings:
     except (OSError, ValueError) as exc:
         raise InvalidArgument(f"{path}: {exc}", what=str(path)) from exc
     known = {f.name for f in dataclasses.fields(Settings)} - {"extra"}
-    values = {}
-    for key in known & raw.keys():
-        value = raw[key]
-        values[key] = tuple(value) if isinstance(value, list) else value
+    values = {key: _checked(path, key, raw[key]) for key in known & raw.keys()}
     return Settings(**values, extra={k: v for k, v in raw.items() if k not in known})
+
+
+_TYPES = {
+    "language": str,
+    "extra_modules": tuple,
+    "trust_roots": tuple,
+    "tsa_url": str,
+    "require_approval_for_official": bool,
+    "city_url": str,
+    "hash_name": str,
+}
+"""The JSON type each setting must have (lists become tuples of strings)."""
+
+
+def _checked(path: Path, key: str, value):
+    """The value in the dataclass's type, or a clear error naming the setting (never a silent surprise:
+    "false" as a string would be true, a string where a list belongs would be read letter by letter)."""
+    expected = _TYPES[key]
+    if expected is tuple:
+        if isinstance(value, list) and all(isinstance(item, str) for item in value):
+            return tuple(value)
+    elif isinstance(value, expected):
+        return value
+    raise InvalidArgument(f"{path}: {key} = {value!r}", what=f"settings.json: {key}")
 
 
 def save_settings(settings: Settings, path: Path | None = None) -> None:

@@ -372,10 +372,6 @@
         <translation>SealDesk：使用智能密码钥匙中的电子印章为文档盖章。</translation>
     </message>
     <message>
-        <source>Exit codes: 0 success, 1 unexpected error, 2 invalid arguments, 3 key/PIN problem, 4 seal/certificate/policy refusal, 5 document problem, 6 usage-log problem, 7 network, 8 verification found a problem, 130 cancelled.</source>
-        <translation>退出码：0 成功，1 意外错误，2 参数无效，3 钥匙/口令问题，4 印章/证书/规则拒绝，5 文档问题，6 用印记录问题，7 网络问题，8 验证发现问题，130 已取消。</translation>
-    </message>
-    <message>
         <source>list detected USB keys</source>
         <translation>列出检测到的智能密码钥匙</translation>
     </message>
@@ -418,6 +414,10 @@
     <message>
         <source>read the PIN from standard input</source>
         <translation>从标准输入读取口令</translation>
+    </message>
+    <message>
+        <source>Exit codes: 0 success, 1 unexpected error, 2 invalid arguments, 3 key/PIN problem, 4 seal/certificate/policy refusal, 5 document problem, 6 usage-log problem, 7 network, 8 verification found a problem, 9 a batch had failures of different kinds, 130 cancelled.</source>
+        <translation>退出码：0 成功，1 意外错误，2 参数无效，3 钥匙/口令问题，4 印章/证书/规则拒绝，5 文档问题，6 用印记录问题，7 网络问题，8 验证发现问题，9 批量处理中出现不同类型的失败，130 已取消。</translation>
     </message>
     <message>
         <source>manage the key&apos;s PIN</source>
