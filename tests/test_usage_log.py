@@ -737,3 +737,15 @@ def test_records_verify_in_node_js(log: UsageLog, tmp_path: Path, make_signer) -
         capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert again.returncode != 0 and "hash mismatch at seq 2" in again.stderr
+
+
+def test_a_holder_whose_records_change_certificate_is_reported(log: UsageLog) -> None:
+    """Regression (review): one holder = one signing certificate. A record appended for the same holder
+    with another key whose certificate carries the same serial is reported, even though it chains."""
+    first = rsa_signer(tag="a", serial=0x1A2B3C)
+    impostor = rsa_signer(tag="b", serial=0x1A2B3C)  # same serial, different key and certificate
+    log.append(new_record(first), first)
+    log.append(new_record(impostor), impostor)
+    result = log.verify()
+    assert not result.ok
+    assert any("not the holder's" in problem for problem in result.problems)

@@ -418,6 +418,7 @@ def check_chain(
     expected_seq, prev_hash = first_seq, first_prev_hash
     seen_ids: dict[str, UsageRecord] = {}
     voided: set[str] = set()
+    holder_cert: str | None = None
     for record in ordered:
         name = describe(record)
         try:
@@ -438,6 +439,11 @@ def check_chain(
             problems.append(f"{name}: cannot be encoded canonically: {exc}")
         if computed is not None and computed != record.record_hash:
             problems.append(f"{name}: record_hash does not match its content (edited record)")
+        if holder_cert is None:
+            holder_cert = record.signer_cert_sha256
+        elif record.signer_cert_sha256 != holder_cert:
+            # one holder = one signing certificate; a record signed by another key was re-signed or forged
+            problems.append(f"{name}: signed with certificate {record.signer_cert_sha256}, not the holder's {holder_cert}")
         certificate = certificate_for(record.signer_cert_sha256)
         if certificate is None:
             problems.append(f"{name}: signer certificate {record.signer_cert_sha256} is not known")
