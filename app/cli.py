@@ -619,7 +619,8 @@ def _print_verify_report(report) -> None:
                 ),
             )
             _line(2, (translate("cli", "Seal verification"), _seal_status_text(sig.seal_status)))
-        _line(2, (translate("cli", "Signing time"), f"{sig.signing_time or '-'}"))
+        claimed = "" if sig.timestamp_time else " " + translate("cli", "(claimed by the signer; no timestamp proves it)")
+        _line(2, (translate("cli", "Signing time"), f"{sig.signing_time or '-'}{claimed}"))
         if sig.timestamp_time:
             _line(2, (translate("cli", "Timestamp"), f"{sig.timestamp_time}"))
         _line(

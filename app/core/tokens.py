@@ -503,8 +503,11 @@ class TokenManager:
                 rv = module.raw.login_user(session.handle, pin_bytes)
                 if rv == CKR_USER_ALREADY_LOGGED_IN:
                     # Another session of this process is logged in; the module did not check the PIN.
-                    expected = module.login_tags.get(token.serial)
-                    if expected is not None and not hmac.compare_digest(expected, _tag(pin_bytes)):
+                    with module.lock:
+                        expected = module.login_tags.get(token.serial)
+                    if expected is None:  # logged in by something else in this process: cannot check
+                        raise TokenError("the token is logged in by another part of this process")
+                    if not hmac.compare_digest(expected, _tag(pin_bytes)):
                         raise pin_incorrect(before, "PIN differs from the PIN of the open session")
                 elif rv != CKR_OK:
                     raise self._login_error(module, slot_id, token, rv)
@@ -518,11 +521,12 @@ class TokenManager:
                 _close_quietly(session)
                 raise
             info = _token_info(module, slot_id, module.raw.token_info(slot_id)[1] or raw)
-            return KeySession(self, module, info, session)
+            opened = KeySession(self, module, info, session)
+            with module.lock:  # registered before any other call can close a sibling and drop the tag
+                module.sessions.add(opened)
+            return opened
 
         key_session = module.worker.call(run)
-        with module.lock:
-            module.sessions.add(key_session)
         self._sessions.add(key_session)
         return key_session
 

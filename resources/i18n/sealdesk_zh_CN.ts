@@ -292,6 +292,10 @@
         <translation>印章验证</translation>
     </message>
     <message>
+        <source>(claimed by the signer; no timestamp proves it)</source>
+        <translation>（签章人自报时间，无时间戳证明）</translation>
+    </message>
+    <message>
         <source>Signing time</source>
         <translation>签章时间</translation>
     </message>
