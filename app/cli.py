@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from .core.errors import InvalidArgument, PinMismatch, SealDeskError
+from .core.errors import DocumentNotFound, InvalidArgument, PinMismatch, SealDeskError
 from .i18n import translate
 
 EXIT_OK = 0
@@ -448,11 +448,19 @@ def cmd_start(args: argparse.Namespace) -> int:
 
 
 # --- stamp ----------------------------------------------------------------------------------------
-def _parse_pair(text: str, what: str) -> tuple[float, float]:
+def _parse_pair(text: str, option: str) -> tuple[float, float]:
+    """X,Y in millimetres (a Chinese comma is accepted too)."""
+    import math
+
     try:
         x, y = (float(v) for v in text.replace("，", ",").split(","))
-    except ValueError as exc:
-        raise InvalidArgument(str(exc), what=what) from exc
+    except ValueError:
+        x = y = math.nan
+    if not (math.isfinite(x) and math.isfinite(y)):
+        raise InvalidArgument(
+            text,
+            what=translate("cli", "{option} X,Y in millimetres, e.g. {option} 120,200").format(option=option),
+        )
     return x, y
 
 
@@ -476,15 +484,21 @@ def _collect_inputs(paths: Sequence[str]) -> list:
 def _placement_from_args(args: argparse.Namespace):
     from .core.stamping import CrossPagePlacement, KeywordPlacement, SpotPlacement
 
+    if args.page is not None and args.pages:
+        raise InvalidArgument(what=translate("cli", "either --page or --pages, not both"))
+    if args.page is not None and args.page < 1:
+        raise InvalidArgument(what=translate("cli", "--page counts from 1"))
+    pages = args.pages or (str(args.page) if args.page is not None else None)
     if args.cross_page:
-        return CrossPagePlacement(pages=args.pages or "all", edge=args.edge, y_mm=args.y)
+        if args.page is not None:
+            raise InvalidArgument(what=translate("cli", "a cross-page seal needs --pages (at least 2 pages)"))
+        return CrossPagePlacement(pages=pages or "all", edge=args.edge, y_mm=args.y)
     if args.keyword:
         offset = _parse_pair(args.offset, "--offset") if args.offset else (0.0, 0.0)
-        return KeywordPlacement(keyword=args.keyword, every=args.every, offset_mm=offset, pages=args.pages)
+        return KeywordPlacement(keyword=args.keyword, every=args.every, offset_mm=offset, pages=pages)
     if not args.at:
         raise InvalidArgument(what=translate("cli", "give --at X,Y (mm), --keyword TEXT or --cross-page"))
-    pages = args.pages or str(args.page or 1)
-    return SpotPlacement(center_mm=_parse_pair(args.at, "--at"), pages=pages)
+    return SpotPlacement(center_mm=_parse_pair(args.at, "--at"), pages=pages or "1")
 
 
 def cmd_stamp(args: argparse.Namespace) -> int:
@@ -497,6 +511,9 @@ def cmd_stamp(args: argparse.Namespace) -> int:
 
     settings = load_settings()
     inputs = _collect_inputs(args.inputs)
+    for path in inputs:  # a typo should not cost a PIN entry
+        if not path.is_file():
+            raise DocumentNotFound(str(path), name=str(path))
     placement = _placement_from_args(args)
     out = Path(args.out) if args.out else None
     if out is not None and len(inputs) > 1 and not out.is_dir():
@@ -595,6 +612,44 @@ def _yes_no(value: bool | None) -> str:
     return translate("cli", "yes") if value else translate("cli", "no")
 
 
+def _trust_problem_text(code: str) -> str:
+    """What a trust problem means and what to do, instead of the validator's code."""
+    texts = {
+        "document_altered": translate("cli", "the document was changed after it was signed"),
+        "signature_invalid": translate("cli", "the signature value does not match the certificate"),
+        "revoked": translate("cli", "the certificate has been revoked"),
+        "NO_CERTIFICATE_CHAIN_FOUND": translate(
+            "cli",
+            "the certificate does not lead to a trusted root; if you trust its issuer, add the root "
+            "with `sealdesk trust add ROOT.pem`",
+        ),
+        "no_trusted_path": translate(
+            "cli",
+            "the certificate does not lead to a trusted root; if you trust its issuer, add the root "
+            "with `sealdesk trust add ROOT.pem`",
+        ),
+        "OUT_OF_BOUNDS_NO_POE": translate("cli", "the certificate was not valid at the signing time"),
+        "NOT_YET_VALID": translate("cli", "the certificate was not yet valid at the signing time"),
+        "EXPIRED": translate("cli", "the certificate had expired at the signing time"),
+    }
+    return texts.get(code, code)
+
+
+def _subject_text(sig) -> str:
+    """The signer as `seals` shows certificates (C=…, O=…, CN=…)."""
+    from .core.certs import summarize
+    from .core.errors import CertificateInvalid
+
+    try:
+        return summarize(sig.signer_cert).subject if sig.signer_cert else sig.signer_subject
+    except CertificateInvalid:
+        return sig.signer_subject
+
+
+def _local_time(moment) -> str:
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M:%S %Z") if moment else "-"
+
+
 def _print_verify_report(report) -> None:
     if not report.signatures:
         _out(translate("cli", "The document has no signatures."))
@@ -607,7 +662,7 @@ def _print_verify_report(report) -> None:
     }
     for number, sig in enumerate(report.signatures, start=1):
         _out(translate("cli", "Signature {n}: {field}").format(n=number, field=sig.field_name))
-        _line(2, (translate("cli", "Signer"), f"{sig.signer_subject}"))
+        _line(2, (translate("cli", "Signer"), _subject_text(sig)))
         if sig.signer_org:
             _line(2, (translate("cli", "Organisation"), f"{sig.signer_org}"))
         if sig.seal_id:
@@ -619,10 +674,14 @@ def _print_verify_report(report) -> None:
                 ),
             )
             _line(2, (translate("cli", "Seal verification"), _seal_status_text(sig.seal_status)))
-        claimed = "" if sig.timestamp_time else " " + translate("cli", "(claimed by the signer; no timestamp proves it)")
-        _line(2, (translate("cli", "Signing time"), f"{sig.signing_time or '-'}{claimed}"))
+        claimed = (
+            ""
+            if sig.timestamp_time
+            else " " + translate("cli", "(claimed by the signer; no timestamp proves it)")
+        )
+        _line(2, (translate("cli", "Signing time"), _local_time(sig.signing_time) + claimed))
         if sig.timestamp_time:
-            _line(2, (translate("cli", "Timestamp"), f"{sig.timestamp_time}"))
+            _line(2, (translate("cli", "Timestamp"), _local_time(sig.timestamp_time)))
         _line(
             2,
             (translate("cli", "Intact"), f"{_yes_no(sig.intact)}"),
@@ -641,7 +700,7 @@ def _print_verify_report(report) -> None:
                 f"{levels.get(sig.modification_level, sig.modification_level)}",
             ),
         )
-        trust_note = f" ({sig.trust_problem})" if sig.trust_problem else ""
+        trust_note = f" — {_trust_problem_text(sig.trust_problem)}" if sig.trust_problem else ""
         _line(2, (translate("cli", "Trusted"), _yes_no(sig.trusted) + trust_note))
         _line(
             2,
@@ -682,7 +741,20 @@ def cmd_log(args: argparse.Namespace) -> int:
         _out(translate("cli", "The usage log is empty."))
     for r in records:
         pages = ",".join(str(p.page) for p in r.placements)
-        _out(f"#{r.seq} {r.stamped_at} {r.outcome} {r.seal_name} [{r.seal_id}] {r.document_name} p.{pages}")
+        outcome = {"signed": translate("cli", "signed"), "void": translate("cli", "void (no output)")}.get(
+            r.outcome, r.outcome
+        )
+        _out(
+            translate("cli", "#{seq} {time} {outcome} {seal} [{seal_id}] {document}, pages {pages}").format(
+                seq=r.seq,
+                time=r.stamped_at,
+                outcome=outcome,
+                seal=r.seal_name,
+                seal_id=r.seal_id,
+                document=r.document_name,
+                pages=pages,
+            )
+        )
         if r.approval_ref or r.purpose:
             _line(
                 4,

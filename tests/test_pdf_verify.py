@@ -10,7 +10,13 @@ import pytest
 from pdf_helpers import SoftwareCA, SoftwareDigestSigner, certify_pdf, make_pdf, seal_png, spot
 
 from app.core.clock import fixed_clock
-from app.core.errors import DocumentDamaged, DocumentEncrypted, DocumentLocked, PlacementInvalid
+from app.core.errors import (
+    DocumentDamaged,
+    DocumentEncrypted,
+    DocumentLocked,
+    DocumentNotFound,
+    PlacementInvalid,
+)
 from app.core.pdf.inspect import check_can_sign, inspect_pdf
 from app.core.pdf.sign import SignSettings, sign_pdf
 from app.core.pdf.verify import verify_pdf
@@ -90,12 +96,13 @@ def test_damaged_files_raise_document_damaged(tmp_path, signer, damage):
         bad.write_bytes(b"")
     elif damage == "header_only":
         bad.write_bytes(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n")
+    expected = DocumentNotFound if damage == "missing" else DocumentDamaged
     for call in (inspect_pdf, verify_pdf):
-        with pytest.raises(DocumentDamaged) as err:
+        with pytest.raises(expected) as err:
             call(bad)
         assert bad.name in err.value.user_message()
     out = io.BytesIO()
-    with pytest.raises(DocumentDamaged):
+    with pytest.raises(expected):
         sign_pdf(bad, out, signer=signer, spots=[spot(0, (1, 1, 9, 9))], spot_images=[seal_png()],
                  seal_der=None, settings=SignSettings())  # fmt: skip
     assert out.getvalue() == b""

@@ -558,3 +558,14 @@ def test_rendered_cross_page_slices(edge, tmp_path):
             widths.append(right - left)
         assert widths == pytest.approx([9] * 5, abs=0.5)
         assert sum(widths) == pytest.approx(45, abs=1)
+
+
+def test_cross_page_refuses_slices_thinner_than_a_millimetre():
+    from app.core.errors import CrossPageTooManyPages
+    from app.core.placement import PageGeometry, cross_page_spots
+
+    pages = [PageGeometry(index=i, mediabox=(0, 0, 595.28, 841.89)) for i in range(60)]
+    assert len(cross_page_spots(pages, list(range(42)), (42.0, 42.0))) == 42  # exactly 1 mm each
+    with pytest.raises(CrossPageTooManyPages) as caught:
+        cross_page_spots(pages, list(range(43)), (42.0, 42.0))
+    assert "42" in caught.value.user_message() and "43" in caught.value.user_message()

@@ -56,6 +56,12 @@ class InvalidArgument(SealDeskError):
     exit_code = 2
 
 
+class PageListInvalid(InvalidArgument):
+    message = QT_TRANSLATE_NOOP(
+        "errors", "The page list “{spec}” cannot be read at “{item}”. Write it like 1-3,5,-1 (-1 = last page)."
+    )
+
+
 class Cancelled(SealDeskError):
     message = QT_TRANSLATE_NOOP("errors", "The operation was cancelled.")
     exit_code = 130
@@ -211,7 +217,9 @@ class PolicyRefused(SealDeskError):
 
 
 class ApprovalRequired(PolicyRefused):
-    message = QT_TRANSLATE_NOOP("errors", "An official seal needs an approval reference (用印审批号) before use.")
+    message = QT_TRANSLATE_NOOP(
+        "errors", "An official seal needs an approval reference (用印审批号) before use: give it with --approval."
+    )
 
 
 # --- documents ------------------------------------------------------------------------------------
@@ -222,6 +230,10 @@ class DocumentError(SealDeskError):
 
 class DocumentDamaged(DocumentError):
     message = QT_TRANSLATE_NOOP("errors", "The document {name} is damaged or not a PDF.")
+
+
+class DocumentNotFound(DocumentError):
+    message = QT_TRANSLATE_NOOP("errors", "The document {name} was not found.")
 
 
 class DocumentEncrypted(DocumentError):
@@ -246,8 +258,22 @@ class PlacementInvalid(DocumentError):
     message = QT_TRANSLATE_NOOP("errors", "The seal cannot be placed there: {reason}")
 
 
+class CrossPageTooManyPages(PlacementInvalid):
+    message = QT_TRANSLATE_NOOP(
+        "errors",
+        "A {width} mm seal cannot be cut into {count} slices: each would be narrower than {minimum} mm. "
+        "Stamp at most {most} pages at a time with --pages.",
+    )
+
+
 class OutputError(DocumentError):
     message = QT_TRANSLATE_NOOP("errors", "The signed file could not be written to {path}.")
+
+
+class OutputExists(OutputError):
+    message = QT_TRANSLATE_NOOP(
+        "errors", "{path} already exists. Choose another name with --out, or move that file away first."
+    )
 
 
 class OutputIsInput(OutputError):

@@ -423,15 +423,10 @@ def parse_page_list(spec: str, page_count: int) -> list[int]:
         elif m := _RANGE.match(item):
             first, last = resolve(m.group(1)), resolve(m.group(2))
             if first > last:
-                raise errors.InvalidArgument(
-                    what=QT_TRANSLATE_NOOP("errors", "a page range that runs backwards"),
-                    detail=f"{item}: {first + 1} > {last + 1}",
-                )
+                raise errors.PageListInvalid(f"{first + 1} > {last + 1}", spec=spec, item=item)
             indexes = list(range(first, last + 1))
         else:
-            raise errors.InvalidArgument(
-                what=QT_TRANSLATE_NOOP("errors", "a page list item"), detail=f"{item!r} in {spec!r}"
-            )
+            raise errors.PageListInvalid("bad item", spec=spec, item=item)
         result.extend(i for i in indexes if i not in result)
     if not result:
         raise errors.InvalidArgument(
@@ -534,7 +529,7 @@ def keyword_spots(
     `offset_mm` (x to the right, y downwards as displayed). Only the pages in `pages` are searched.
     No match → KeywordNotFound.
     """
-    dx, dy = _finite_pair(offset_mm, "the keyword offset in mm")
+    dx, dy = _finite_pair(offset_mm, QT_TRANSLATE_NOOP("errors", "the keyword offset in mm"))
     table = _by_index(pages)
     hits = find_keyword(pdf, keyword, pages=[p.index for p in pages])
     if not hits:
@@ -544,6 +539,10 @@ def keyword_spots(
         spot_at(_page(table, h.page_index, len(pages)), (h.center_mm[0] + dx, h.center_mm[1] + dy), size_mm)
         for h in chosen
     ]
+
+
+MIN_SLICE_MM = 1.0
+"""Narrowest cross-page slice worth making: thinner ones cannot be matched when the pages are fanned."""
 
 
 # --- cross-page seal (骑缝章) ------------------------------------------------------------------------
@@ -590,6 +589,14 @@ def cross_page_spots(
         )
     w_mm, h_mm = _seal_size(size_mm)
     slice_w = w_mm / n
+    if slice_w < MIN_SLICE_MM:
+        raise errors.CrossPageTooManyPages(
+            f"{n} slices of {slice_w:.2f} mm",
+            width=f"{w_mm:g}",
+            count=n,
+            minimum=f"{MIN_SLICE_MM:g}",
+            most=int(w_mm // MIN_SLICE_MM),
+        )
     table = _by_index(pages)
     spots = []
     for k, index in enumerate(indexes):

@@ -24,9 +24,9 @@ from .atomic_output import AtomicOutput
 from .clock import Clock, utc_now
 from .errors import (
     Cancelled,
-    DocumentDamaged,
     InvalidArgument,
     OutputError,
+    OutputExists,
     OutputIsInput,
     SealDeskError,
     SealNotFound,
@@ -314,7 +314,7 @@ class Stamper:
 
     def stamp(self, request: StampRequest) -> StampResult:
         from .appearance import image_for_spot
-        from .pdf.inspect import check_can_sign, open_pdf_bytes
+        from .pdf.inspect import check_can_sign, open_pdf_bytes, read_document
         from .pdf.sign import SignSettings, sign_pdf
         from .usage.records import NewRecord
 
@@ -323,12 +323,9 @@ class Stamper:
         if _same_file(source, target):
             raise OutputIsInput(str(target))
         if target.exists():
-            raise OutputError(f"{target} exists", path=str(target))
+            raise OutputExists(f"{target} exists", path=str(target))
 
-        try:
-            data = source.read_bytes()
-        except OSError as exc:
-            raise DocumentDamaged(f"cannot read: {exc.strerror or exc}", name=source.name) from exc
+        data = read_document(source)
         input_digests = _InputDigests(data)  # runs beside parsing, the checks and the signing below
         document = open_pdf_bytes(data, source.name)
         facts = document.facts
@@ -378,7 +375,8 @@ class Stamper:
                 output.commit()
             except OSError as exc:
                 self._log.void(record, f"output not written: {type(exc).__name__}", self._signer, clock=self._clock)
-                raise OutputError(str(exc), path=str(target)) from exc
+                error = OutputExists if isinstance(exc, FileExistsError) else OutputError
+                raise error(str(exc), path=str(target)) from exc
         return StampResult(
             input_path=source,
             output_path=target,

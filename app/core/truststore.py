@@ -11,6 +11,7 @@ from pathlib import Path
 
 from .certs import CertSummary, summarize
 from .errors import CertificateInvalid, InvalidArgument
+from .i18n_marks import QT_TRANSLATE_NOOP
 from .paths import data_dir
 
 
@@ -70,7 +71,12 @@ def remove_root(fingerprint_prefix: str) -> CertSummary:
         raise InvalidArgument(what="fingerprint (at least 8 hex digits)")
     matches = [p for p in trust_dir().glob("*.der") if p.stem.startswith(prefix)]
     if len(matches) != 1:
-        raise InvalidArgument(f"{len(matches)} certificates match", what=fingerprint_prefix)
+        raise InvalidArgument(
+            f"{len(matches)} certificates match {fingerprint_prefix}",
+            what=QT_TRANSLATE_NOOP(
+                "errors", "a fingerprint that matches exactly one trusted root (see `sealdesk trust list`)"
+            ),
+        )
     summary = summarize(matches[0].read_bytes())
     matches[0].unlink()
     return summary

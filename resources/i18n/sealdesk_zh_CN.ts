@@ -216,8 +216,24 @@
         <translation>未找到智能密码钥匙：正在创建内含三枚印章的演示钥匙（SoftHSM）……</translation>
     </message>
     <message>
+        <source>{option} X,Y in millimetres, e.g. {option} 120,200</source>
+        <translation>{option} 应为以毫米表示的 X,Y，例如 {option} 120,200</translation>
+    </message>
+    <message>
         <source>no PDF files given</source>
         <translation>未指定 PDF 文件</translation>
+    </message>
+    <message>
+        <source>either --page or --pages, not both</source>
+        <translation>--page 与 --pages 只能用一个</translation>
+    </message>
+    <message>
+        <source>--page counts from 1</source>
+        <translation>--page 从 1 开始计数</translation>
+    </message>
+    <message>
+        <source>a cross-page seal needs --pages (at least 2 pages)</source>
+        <translation>骑缝章需要用 --pages 指定至少 2 页</translation>
     </message>
     <message>
         <source>give --at X,Y (mm), --keyword TEXT or --cross-page</source>
@@ -250,6 +266,34 @@
     <message>
         <source>no</source>
         <translation>否</translation>
+    </message>
+    <message>
+        <source>the document was changed after it was signed</source>
+        <translation>签章后文档被修改过</translation>
+    </message>
+    <message>
+        <source>the signature value does not match the certificate</source>
+        <translation>签名值与证书不匹配</translation>
+    </message>
+    <message>
+        <source>the certificate has been revoked</source>
+        <translation>证书已被吊销</translation>
+    </message>
+    <message>
+        <source>the certificate does not lead to a trusted root; if you trust its issuer, add the root with `sealdesk trust add ROOT.pem`</source>
+        <translation>证书不能链接到受信任的根证书；如确认其颁发者可信，请用 `sealdesk trust add 根证书.pem` 添加</translation>
+    </message>
+    <message>
+        <source>the certificate was not valid at the signing time</source>
+        <translation>签章时证书不在有效期内</translation>
+    </message>
+    <message>
+        <source>the certificate was not yet valid at the signing time</source>
+        <translation>签章时证书尚未生效</translation>
+    </message>
+    <message>
+        <source>the certificate had expired at the signing time</source>
+        <translation>签章时证书已过期</translation>
     </message>
     <message>
         <source>The document has no signatures.</source>
@@ -362,6 +406,18 @@
     <message>
         <source>The usage log is empty.</source>
         <translation>用印记录为空。</translation>
+    </message>
+    <message>
+        <source>signed</source>
+        <translation>已签章</translation>
+    </message>
+    <message>
+        <source>void (no output)</source>
+        <translation>已作废（未生成文件）</translation>
+    </message>
+    <message>
+        <source>#{seq} {time} {outcome} {seal} [{seal_id}] {document}, pages {pages}</source>
+        <translation>#{seq} {time} {outcome} {seal} [{seal_id}] {document}，第 {pages} 页</translation>
     </message>
     <message>
         <source>Approval</source>
@@ -551,6 +607,10 @@
         <translation>输入无效：{what}。</translation>
     </message>
     <message>
+        <source>The page list “{spec}” cannot be read at “{item}”. Write it like 1-3,5,-1 (-1 = last page).</source>
+        <translation>页码列表“{spec}”中的“{item}”无法识别。请写成 1-3,5,-1 这样的形式（-1 表示最后一页）。</translation>
+    </message>
+    <message>
         <source>The operation was cancelled.</source>
         <translation>操作已取消。</translation>
     </message>
@@ -679,8 +739,8 @@
         <translation>不允许盖章：{reason}</translation>
     </message>
     <message>
-        <source>An official seal needs an approval reference (用印审批号) before use.</source>
-        <translation>使用公章前必须提供用印审批号。</translation>
+        <source>An official seal needs an approval reference (用印审批号) before use: give it with --approval.</source>
+        <translation>使用公章前必须提供用印审批号：请用 --approval 指定。</translation>
     </message>
     <message>
         <source>The document cannot be processed.</source>
@@ -689,6 +749,10 @@
     <message>
         <source>The document {name} is damaged or not a PDF.</source>
         <translation>文档 {name} 已损坏，或不是 PDF 文件。</translation>
+    </message>
+    <message>
+        <source>The document {name} was not found.</source>
+        <translation>未找到文档 {name}。</translation>
     </message>
     <message>
         <source>The document {name} is encrypted. Remove the password first.</source>
@@ -711,8 +775,16 @@
         <translation>印章不能放在该位置：{reason}</translation>
     </message>
     <message>
+        <source>A {width} mm seal cannot be cut into {count} slices: each would be narrower than {minimum} mm. Stamp at most {most} pages at a time with --pages.</source>
+        <translation>{width} 毫米的印章不能切成 {count} 份：每份将窄于 {minimum} 毫米。请用 --pages 每次最多加盖 {most} 页。</translation>
+    </message>
+    <message>
         <source>The signed file could not be written to {path}.</source>
         <translation>无法将签章后的文件写入 {path}。</translation>
+    </message>
+    <message>
+        <source>{path} already exists. Choose another name with --out, or move that file away first.</source>
+        <translation>{path} 已存在。请用 --out 指定其他文件名，或先移走该文件。</translation>
     </message>
     <message>
         <source>The signed file must not replace the original document.</source>
@@ -775,20 +847,16 @@
         <translation>页码列表</translation>
     </message>
     <message>
-        <source>a page range that runs backwards</source>
-        <translation>页码范围起止颠倒</translation>
-    </message>
-    <message>
-        <source>a page list item</source>
-        <translation>页码列表中的一项</translation>
-    </message>
-    <message>
         <source>the page list is empty</source>
         <translation>页码列表为空</translation>
     </message>
     <message>
         <source>the keyword is empty</source>
         <translation>关键字为空</translation>
+    </message>
+    <message>
+        <source>the keyword offset in mm</source>
+        <translation>以毫米表示的关键字偏移</translation>
     </message>
     <message>
         <source>the seal edge (use right or left)</source>
@@ -805,6 +873,10 @@
     <message>
         <source>the seal position in mm</source>
         <translation>以毫米表示的印章位置</translation>
+    </message>
+    <message>
+        <source>a fingerprint that matches exactly one trusted root (see `sealdesk trust list`)</source>
+        <translation>只与一个受信任根证书匹配的指纹（见 `sealdesk trust list`）</translation>
     </message>
 </context>
 <context>

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import DocumentDamaged, DocumentEncrypted, DocumentLocked
+from ..errors import DocumentDamaged, DocumentEncrypted, DocumentLocked, DocumentNotFound
 
 
 @dataclass(frozen=True)
@@ -58,14 +58,21 @@ class OpenedPdf:
     """pyhanko.pdf_utils.reader.PdfFileReader over `data` (lenient mode)."""
 
 
+def read_document(path: Path | str) -> bytes:
+    """The file's bytes; DocumentNotFound when it is missing, DocumentDamaged when it cannot be read."""
+    path = Path(path)
+    try:
+        return path.read_bytes()
+    except FileNotFoundError as exc:
+        raise DocumentNotFound(str(path), name=path.name) from exc
+    except OSError as exc:
+        raise DocumentDamaged(f"cannot read: {exc.strerror or exc}", name=path.name) from exc
+
+
 def open_pdf(path: Path | str) -> OpenedPdf:
     """Read and check the PDF at `path` (same errors as `inspect_pdf`)."""
     path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise DocumentDamaged(f"cannot read: {exc.strerror or exc}", name=path.name) from exc
-    return open_pdf_bytes(data, path.name)
+    return open_pdf_bytes(read_document(path), path.name)
 
 
 def open_pdf_bytes(data: bytes, name: str) -> OpenedPdf:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from ..clock import Clock
 from ..errors import DocumentDamaged, DocumentEncrypted
+from .inspect import read_document
 from .sign import SEAL_ATTRIBUTE_OID, register_seal_attribute
 
 COVERAGE_ENTIRE_FILE = "entire_file"
@@ -298,10 +299,7 @@ def verify_pdf(path: Path | str, *, trust_roots: Sequence[bytes] = (), clock: Cl
     path = Path(path)
     name = path.name
     register_seal_attribute()
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise DocumentDamaged(f"cannot read: {exc.strerror or exc}", name=name) from exc
+    data = read_document(path)
     if b"%PDF-" not in data[:1024]:
         raise DocumentDamaged("no %PDF- header in the first 1024 bytes", name=name)
     try:
