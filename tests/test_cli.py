@@ -113,3 +113,24 @@ def test_console_script_help_is_translated(lang, expected):
     )
     assert proc.returncode == 0
     assert expected in proc.stdout
+
+
+def test_page_option_is_honoured_by_every_placement_mode(tmp_path, demo_key, capsys, monkeypatch):
+    """Regression (review): --page used to be ignored by --keyword, stamping page 1 instead."""
+    from documents import make_pdf, red_box_mm
+
+    from app.core.ses import kinds
+
+    source = make_pdf(tmp_path / "kw.pdf", pages=3, keyword_at={0: (300, 600), 2: (300, 600)})
+    seal = next(s.es_id for s in demo_key.seals if s.seal_type == kinds.PERSONAL)
+    base = ["--seal", seal, "--token", demo_key.serial, "--pin-stdin", "--json"]
+    code, out, err = run(
+        capsys, monkeypatch, ["stamp", str(source), "--keyword", "（盖章）", "--page", "3", *base], USER_PIN + "\n"
+    )
+    assert code == 0, err
+    output = json.loads(out)[0]["output"]
+    assert red_box_mm(Path(output), 0) is None and red_box_mm(Path(output), 2) is not None
+    for bad in (["--page", "0", "--at", "50,50"], ["--page", "1", "--pages", "2", "--at", "50,50"],
+                ["--cross-page", "--page", "2"], ["--at", "50"]):
+        code, _, err = run(capsys, monkeypatch, ["stamp", str(source), *bad, *base], USER_PIN + "\n")
+        assert code == 2, (bad, err)
