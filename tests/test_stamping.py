@@ -313,3 +313,24 @@ def test_output_appearing_meanwhile_is_never_replaced_and_the_record_is_voided(t
     assert [r.outcome for r in records] == ["signed", "void"]
     assert records[1].refers_to == records[0].record_id
     assert log.verify().ok
+
+
+def test_copies_on_many_pages_embed_the_picture_once(tmp_path, session, demo_key, log):
+    """Regression (review): 10 copies of one seal must not carry 10 copies of its picture."""
+    import pymupdf
+
+    source = make_pdf(tmp_path / "many.pdf", pages=10)
+    result = stamper(session, demo_key, log, kinds.PERSONAL).stamp(
+        StampRequest(source, SpotPlacement((100.0, 100.0), pages="all"))
+    )
+    assert_signed_and_whole(result.output_path)
+    def is_image(doc, xref: int) -> bool:
+        try:
+            return doc.xref_get_key(xref, "Subtype") == ("name", "/Image")
+        except Exception:  # noqa: BLE001 - a free or unused entry of the xref table
+            return False
+
+    with pymupdf.open(result.output_path) as doc:
+        images = [x for x in range(1, doc.xref_length()) if is_image(doc, x)]
+    assert len(images) == 2  # the picture and its alpha mask (/SMask), shared by all ten copies
+    assert all(red_box_mm(result.output_path, page) is not None for page in range(10))

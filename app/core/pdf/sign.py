@@ -14,6 +14,7 @@ import asyncio
 import hashlib
 import io
 import uuid
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -317,6 +318,20 @@ def _load_png(png: bytes, index: int):
     return img if img.mode == "RGBA" else img.convert("RGBA")
 
 
+_IMAGE_REFS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+"""writer → {id(image): (image, reference)}: one image XObject per distinct picture in a revision."""
+
+
+def _image_ref(writer, image, pil_image):
+    """The image XObject for `image` in this writer, embedded once however many copies show it."""
+    per_writer = _IMAGE_REFS.setdefault(writer, {})
+    cached = per_writer.get(id(image))
+    if cached is None or cached[0] is not image:
+        cached = (image, pil_image(image, writer))
+        per_writer[id(image)] = cached
+    return cached[1]
+
+
 def _seal_appearance(writer, width: float, height: float, image, rotation: int):
     """An AppearanceContent drawing `image` (RGBA, alpha as /SMask) over the whole box, counter-rotated."""
     from pyhanko.pdf_utils import generic
@@ -326,7 +341,7 @@ def _seal_appearance(writer, width: float, height: float, image, rotation: int):
 
     class SealPicture(AppearanceContent):
         def render(self) -> bytes:
-            ref = pil_image(image, self.writer)
+            ref = _image_ref(self.writer, image, pil_image)
             self.set_resource(ResourceType.XOBJECT, generic.pdf_name("/Seal"), ref)
             m = image_matrix(self.box.width, self.box.height, rotation)
             return b"q %s cm /Seal Do Q" % b" ".join(b"%.4f" % v for v in m)
@@ -469,7 +484,12 @@ def sign_pdf(
                 "the document's certification allows no extra seal pictures (copies or cross-page slices)",
             ),
         )
-    images = [_load_png(png, i) for i, png in enumerate(spot_images)]
+    decoded: dict[bytes, object] = {}  # identical pictures (copies on many pages) decode and embed once
+    images = []
+    for index, png in enumerate(spot_images):
+        if png not in decoded:
+            decoded[png] = _load_png(png, index)
+        images.append(decoded[png])
     field_name = settings.field_name or f"Seal-{uuid.uuid4().hex[:8]}"
     pdf_signer_obj = token_pdf_signer(signer, hash_name=settings.hash_name, chain=chain, seal_der=seal_der)
 
