@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from .core.errors import DocumentNotFound, InvalidArgument, PinMismatch, SealDeskError
+from .core.i18n_marks import QT_TRANSLATE_NOOP
 from .i18n import translate
 
 EXIT_OK = 0
@@ -894,6 +895,29 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+ARGPARSE_MESSAGES = (
+    QT_TRANSLATE_NOOP("argparse", "usage: "),
+    QT_TRANSLATE_NOOP("argparse", "positional arguments"),
+    QT_TRANSLATE_NOOP("argparse", "options"),
+    QT_TRANSLATE_NOOP("argparse", "show this help message and exit"),
+    QT_TRANSLATE_NOOP("argparse", "the following arguments are required: %s"),
+    QT_TRANSLATE_NOOP("argparse", "%(prog)s: error: %(message)s\n"),
+    QT_TRANSLATE_NOOP("argparse", "invalid choice: %(value)r (choose from %(choices)s)"),
+    QT_TRANSLATE_NOOP("argparse", "unrecognized arguments: %s"),
+    QT_TRANSLATE_NOOP("argparse", "argument %(argument_name)s: %(message)s"),
+    QT_TRANSLATE_NOOP("argparse", "expected one argument"),
+    QT_TRANSLATE_NOOP("argparse", "invalid %(type)s value: %(value)r"),
+    QT_TRANSLATE_NOOP("argparse", "ambiguous option: %(option)s could match %(matches)s"),
+    QT_TRANSLATE_NOOP("argparse", "not allowed with argument %s"),
+)
+"""argparse's own messages (Python 3.11 wording), so usage errors and --help read in the UI language."""
+
+
+def _translate_argparse() -> None:
+    """argparse looks its messages up through the module-level `_`; route that to our catalogue."""
+    argparse._ = lambda text: translate("argparse", text)  # type: ignore[attr-defined]
+
+
 def _quiet_libraries() -> None:
     """pyHanko logs tracebacks for findings we already report as results; keep them for SEALDESK_DEBUG."""
     import logging
@@ -907,6 +931,7 @@ def _quiet_libraries() -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     _quiet_libraries()
+    _translate_argparse()
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
