@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from .core.errors import DocumentNotFound, InvalidArgument, PinMismatch, SealDeskError
+from .core.errors import DocumentNotFound, FileRejected, InvalidArgument, PinMismatch, SealDeskError
 from .core.i18n_marks import QT_TRANSLATE_NOOP
 from .i18n import translate
 
@@ -318,7 +318,10 @@ def cmd_seals(args: argparse.Namespace) -> int:
     clock = _clock_from_args(args)
     rows = []
     if args.file and not args.import_file:
-        seal = parse_seal(_read_file(args.file))
+        try:
+            seal = parse_seal(_read_file(args.file))
+        except SealDeskError as exc:
+            raise FileRejected(args.file, exc) from exc
         cert = seal.certs[0] if seal.certs else None
         rows.append(_seal_row(seal, verify_seal(seal, clock=clock), cert, clock))
     else:
@@ -331,7 +334,10 @@ def cmd_seals(args: argparse.Namespace) -> int:
             with manager.open_session(token, pin) as session:
                 del pin
                 if args.import_file:
-                    imported = import_seal_file(session, _read_file(args.import_file), clock=clock)
+                    try:
+                        imported = import_seal_file(session, _read_file(args.import_file), clock=clock)
+                    except SealDeskError as exc:
+                        raise FileRejected(args.import_file, exc) from exc
                     _err(
                         translate("cli", "Seal “{name}” imported onto the key.").format(
                             name=imported.seal.name
@@ -367,7 +373,11 @@ def cmd_trust(args: argparse.Namespace) -> int:
     if args.trust_command in ("add", "remove") and not args.target:
         raise InvalidArgument(what=translate("cli", "a certificate file or fingerprint"))
     if args.trust_command == "add":
-        for summary in truststore.add_root(Path(args.target)):
+        try:
+            added = truststore.add_root(Path(args.target))
+        except SealDeskError as exc:
+            raise FileRejected(args.target, exc) from exc
+        for summary in added:
             _out(
                 translate("cli", "Trusted: {subject} [{fingerprint}]").format(
                     subject=summary.subject, fingerprint=summary.sha256[:16]

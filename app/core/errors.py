@@ -62,6 +62,21 @@ class PageListInvalid(InvalidArgument):
     )
 
 
+class FileRejected(SealDeskError):
+    """A problem with a file the user named, said with its name; the underlying error decides the rest."""
+
+    message = QT_TRANSLATE_NOOP("errors", "{path}: {problem}")
+
+    def __init__(self, path: str, inner: SealDeskError) -> None:
+        self.inner = inner
+        self.exit_code = inner.exit_code  # type: ignore[misc] - per instance: the underlying kind's code
+        super().__init__(inner.detail, path=path)
+
+    def user_message(self, translate: Translate = _identity) -> str:
+        template = translate(CONTEXT, self.message)
+        return template.format(path=self.params.get("path", ""), problem=self.inner.user_message(translate))
+
+
 class Cancelled(SealDeskError):
     message = QT_TRANSLATE_NOOP("errors", "The operation was cancelled.")
     exit_code = 130

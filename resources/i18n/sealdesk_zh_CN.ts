@@ -668,6 +668,10 @@
         <translation>页码列表“{spec}”中的“{item}”无法识别。请写成 1-3,5,-1 这样的形式（-1 表示最后一页）。</translation>
     </message>
     <message>
+        <source>{path}: {problem}</source>
+        <translation>{path}：{problem}</translation>
+    </message>
+    <message>
         <source>The operation was cancelled.</source>
         <translation>操作已取消。</translation>
     </message>
