@@ -86,7 +86,7 @@ def test_seal_file_garbage_gives_clear_error(tmp_path: Path, capsys, monkeypatch
     bad.write_bytes(b"\x30\x82\x01\x00garbage")
     code, _, err = run(capsys, monkeypatch, ["seals", "--file", str(bad)])
     assert code == 4
-    assert "seal" in err.lower()
+    assert "seal" in err.lower() and str(bad) in err  # the message names the file
 
 
 def test_pin_change(fresh_token, capsys, monkeypatch):
