@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -80,16 +80,25 @@ def maker_trust_problem(maker_der: bytes, trust_roots, moment: datetime | None) 
     """Why the seal maker's certificate does not chain to a trusted root at `moment`, None when it does.
 
     A seal is only as good as its maker: without this, anyone with a trusted signing certificate could
-    make themselves an "official seal" with a self-signed maker. SM2 makers chain only once certvalidator
-    verifies SM2 (today such seals report an untrusted maker).
+    make themselves an "official seal" with a self-signed maker. International-algorithm chains go
+    through pyhanko-certvalidator; SM2 makers (certvalidator has no SM2) are accepted when they are a
+    trusted root themselves or are issued directly by one (`_sm2_maker_problem`).
     """
     import asyncio
 
     from asn1crypto import x509
     from pyhanko_certvalidator import CertificateValidator, ValidationContext
 
+    from .gm import SM2_WITH_SM3_OID
+
     if not trust_roots:
         return "no trusted roots"
+    try:
+        algorithm = x509.Certificate.load(maker_der)["signature_algorithm"]["algorithm"].dotted
+    except ValueError as exc:
+        return f"unreadable maker certificate: {exc}"
+    if algorithm == SM2_WITH_SM3_OID:
+        return _sm2_maker_problem(maker_der, trust_roots, moment)
     try:
         context = ValidationContext(
             trust_roots=[x509.Certificate.load(r) for r in trust_roots],
@@ -102,6 +111,35 @@ def maker_trust_problem(maker_der: bytes, trust_roots, moment: datetime | None) 
     except Exception as exc:  # noqa: BLE001 - any failure to build a trusted path is the answer
         return f"{type(exc).__name__}: {exc}"
     return None
+
+
+def _sm2_maker_problem(maker_der: bytes, trust_roots, moment: datetime | None) -> str | None:
+    """One-level SM2 path: the maker is a trusted root, or a trusted root's SM2 signature covers it."""
+    from asn1crypto import x509
+
+    from .gm import sm2_public_point_from_cert, sm2_verify
+
+    maker = x509.Certificate.load(maker_der)
+    at = moment or datetime.now(UTC)
+    validity = maker["tbs_certificate"]["validity"]
+    if not validity["not_before"].native <= at <= validity["not_after"].native:
+        return "maker certificate not valid at the signing time"
+    if maker_der in trust_roots:
+        return None
+    for root_der in trust_roots:
+        root = x509.Certificate.load(root_der)
+        if root.subject != maker.issuer or not root.ca:
+            continue
+        root_validity = root["tbs_certificate"]["validity"]
+        if not root_validity["not_before"].native <= at <= root_validity["not_after"].native:
+            continue
+        try:
+            point = sm2_public_point_from_cert(root_der)
+        except ValueError:
+            continue
+        if sm2_verify(point, maker["tbs_certificate"].dump(), maker["signature_value"].native):
+            return None
+    return "no trusted SM2 root issued the maker certificate"
 
 
 def _seal_part(report, clock: Clock | None, trust_roots=()) -> dict:
