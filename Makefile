@@ -41,6 +41,7 @@ lint: setup
 	$(VENV)/bin/ruff check app tests benchmarks
 
 benchmark: setup
+	$(PY) -m pip install -q -e '.[test,bench]'
 	$(PY) benchmarks/run_all.py
 
 i18n: setup
