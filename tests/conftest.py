@@ -61,3 +61,25 @@ def demo_key(softhsm_module: str):
     from app.core import demo
 
     return demo.create_demo_key(force=True)
+
+
+@pytest.fixture(scope="module")
+def ca():
+    """A software root CA (tests/pdf_helpers.py), fresh per test module."""
+    from pdf_helpers import SoftwareCA
+
+    return SoftwareCA.create()
+
+
+@pytest.fixture(scope="module")
+def issued(ca):
+    """An EC P-256 signing certificate from `ca`."""
+    return ca.issue("张三", key_type="ec")
+
+
+@pytest.fixture(scope="module")
+def signer(issued):
+    """A software DigestSigner over `issued` (the token-less twin of TokenDigestSigner)."""
+    from pdf_helpers import SoftwareDigestSigner
+
+    return SoftwareDigestSigner.from_issued(issued)

@@ -27,21 +27,6 @@ VALID = "Signature Validation: Signature is Valid."
 WIDGET = (100.0, 100.0, 220.0, 220.0)
 
 
-@pytest.fixture(scope="module")
-def ca() -> SoftwareCA:
-    return SoftwareCA.create()
-
-
-@pytest.fixture(scope="module")
-def issued(ca):
-    return ca.issue("张三", key_type="ec")
-
-
-@pytest.fixture(scope="module")
-def signer(issued) -> SoftwareDigestSigner:
-    return SoftwareDigestSigner.from_issued(issued)
-
-
 def _sign(src: Path, dst: Path, signer, spots, field: str, **settings) -> Path:
     images = [seal_png(60, 60) if s.slice_count is None else seal_png(20, 60) for s in spots]
     with open(dst, "wb") as fh:

@@ -34,11 +34,6 @@ WHOLE = "Total document signed"
 
 
 @pytest.fixture(scope="module")
-def ca() -> SoftwareCA:
-    return SoftwareCA.create()
-
-
-@pytest.fixture(scope="module")
 def ec_signer(ca) -> SoftwareDigestSigner:
     return SoftwareDigestSigner.from_issued(ca.issue("张三", key_type="ec"))
 

@@ -10,7 +10,6 @@ import subprocess
 
 import pytest
 from pdf_helpers import (
-    SoftwareCA,
     SoftwareDigestSigner,
     extract_contents,
     make_pdf,
@@ -23,11 +22,6 @@ from pdf_helpers import (
 from app.core.errors import NetworkError
 from app.core.pdf.sign import SignSettings, sign_pdf
 from app.core.pdf.verify import verify_pdf
-
-
-@pytest.fixture(scope="module")
-def ca() -> SoftwareCA:
-    return SoftwareCA.create()
 
 
 def test_signature_timestamp_from_a_tsa(tmp_path, ca):

@@ -22,21 +22,6 @@ from app.core.pdf.sign import SignSettings, sign_pdf
 from app.core.pdf.verify import verify_pdf
 
 
-@pytest.fixture(scope="module")
-def ca() -> SoftwareCA:
-    return SoftwareCA.create()
-
-
-@pytest.fixture(scope="module")
-def issued(ca):
-    return ca.issue("张三", key_type="ec")
-
-
-@pytest.fixture(scope="module")
-def signer(issued) -> SoftwareDigestSigner:
-    return SoftwareDigestSigner.from_issued(issued)
-
-
 def _sign(src: Path, dst: Path, signer, spots=None, **settings):
     spots = spots or [spot(0, (100, 100, 220, 220))]
     with open(dst, "wb") as fh:

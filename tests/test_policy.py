@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from pdf_helpers import SoftwareCA
 from seal_helpers import make_seal
 
 from app.core.clock import fixed_clock
@@ -23,11 +22,6 @@ from app.core.policy import PolicySettings, check_before_stamping
 from app.core.ses import kinds, parse_seal
 
 NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
-
-
-@pytest.fixture(scope="module")
-def ca():
-    return SoftwareCA.create()
 
 
 def _seal(ca, holder, seal_type=kinds.CONTRACT, *, start=NOW - dt.timedelta(days=1), days=730):

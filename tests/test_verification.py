@@ -12,15 +12,14 @@ from app.core.pdf.sign import SignSettings, sign_pdf
 from app.core.verification import verify_document
 
 
-def _sign_with_seal(tmp_path, seal_der: bytes):
-    ca = SoftwareCA.create()
-    issued = ca.issue("王五")
+def _signed_pdf(tmp_path, holder, seal_der: bytes | None):
+    """A one-page PDF signed by `holder` (a pdf_helpers.Issued) carrying `seal_der`."""
     source = make_pdf(tmp_path / "doc.pdf", pages=1)
     out = io.BytesIO()
     sign_pdf(
         source,
         out,
-        signer=SoftwareDigestSigner.from_issued(issued),
+        signer=SoftwareDigestSigner.from_issued(holder),
         spots=[spot(0, (100, 100, 200, 200))],
         spot_images=[seal_png()],
         seal_der=seal_der,
@@ -28,7 +27,12 @@ def _sign_with_seal(tmp_path, seal_der: bytes):
     )
     signed = tmp_path / "doc.signed.pdf"
     signed.write_bytes(out.getvalue())
-    return signed, ca
+    return signed
+
+
+def _sign_with_seal(tmp_path, seal_der: bytes | None):
+    ca = SoftwareCA.create()
+    return _signed_pdf(tmp_path, ca.issue("王五"), seal_der), ca
 
 
 def test_a_borrowed_seal_is_reported_not_bound(tmp_path):
@@ -80,19 +84,7 @@ def test_a_seal_from_an_untrusted_maker_is_not_valid(tmp_path):
     rogue_maker_ca = SoftwareCA.create("Rogue Maker Root")
     rogue_maker = rogue_maker_ca.issue("Rogue Maker")
     seal_der = make_seal(rogue_maker, [holder.cert_der], seal_type=kinds.OFFICIAL_LEGAL_NAME, name="某某市人民政府")
-    source = make_pdf(tmp_path / "doc.pdf", pages=1)
-    out = io.BytesIO()
-    sign_pdf(
-        source,
-        out,
-        signer=SoftwareDigestSigner.from_issued(holder),
-        spots=[spot(0, (100, 100, 200, 200))],
-        spot_images=[seal_png()],
-        seal_der=seal_der,
-        settings=SignSettings(),
-    )
-    signed = tmp_path / "doc.signed.pdf"
-    signed.write_bytes(out.getvalue())
+    signed = _signed_pdf(tmp_path, holder, seal_der)
     sig = verify_document(signed, trust_roots=[holder_ca.root_der]).signatures[0]
     assert sig.trusted and sig.seal_status == "untrusted_maker" and not sig.all_valid
     both = verify_document(signed, trust_roots=[holder_ca.root_der, rogue_maker_ca.root_der])
@@ -228,19 +220,7 @@ def test_an_sm2_seal_maker_issued_by_a_trusted_sm2_root_is_trusted(tmp_path):
         sign_alg=gm.SM2_WITH_SM3_OID,
         sign=lambda tbs: gm.sm2_sign(maker_key, tbs),
     )
-    source = make_pdf(tmp_path / "doc.pdf", pages=1)
-    out = io.BytesIO()
-    sign_pdf(
-        source,
-        out,
-        signer=SoftwareDigestSigner.from_issued(holder),
-        spots=[spot(0, (100, 100, 220, 220))],
-        spot_images=[seal_png()],
-        seal_der=seal_der,
-        settings=SignSettings(),
-    )
-    signed = tmp_path / "doc.signed.pdf"
-    signed.write_bytes(out.getvalue())
+    signed = _signed_pdf(tmp_path, holder, seal_der)
     trusted = verify_document(signed, trust_roots=[holder_ca.root_der, root_der])
     assert trusted.signatures[0].seal_status == "valid" and trusted.all_valid
     untrusted = verify_document(signed, trust_roots=[holder_ca.root_der])
