@@ -26,8 +26,9 @@ class KeySeal:
     """Why the stored seal could not be parsed (a damaged object on the key)."""
 
 
-def key_seals(session, *, clock: Clock = utc_now) -> list[KeySeal]:
-    """Every seal object on the key, parsed and verified against its key's certificate."""
+def key_seals(session, *, clock: Clock = utc_now, verify: bool = True) -> list[KeySeal]:
+    """Every seal object on the key, parsed and (unless `verify` is False) verified against its key's
+    certificate."""
     from .ses import parse_seal, verify_seal
 
     certificates = {entry.key_id: entry.certificate for entry in session.keys()}
@@ -39,17 +40,15 @@ def key_seals(session, *, clock: Clock = utc_now) -> list[KeySeal]:
         except SealDeskError as exc:
             result.append(KeySeal(stored.key_id, stored.label, None, cert, None, exc))
             continue
-        result.append(
-            KeySeal(
-                stored.key_id, stored.label, seal, cert, verify_seal(seal, clock=clock, signing_cert=cert)
-            )
-        )
+        check = verify_seal(seal, clock=clock, signing_cert=cert) if verify else None
+        result.append(KeySeal(stored.key_id, stored.label, seal, cert, check))
     return result
 
 
 def find_key_seal(session, seal_ref: str, *, clock: Clock = utc_now) -> KeySeal:
-    """The seal whose ID (or, failing that, name/label) is `seal_ref`."""
-    seals = [s for s in key_seals(session, clock=clock) if s.seal is not None]
+    """The seal whose ID (or, failing that, name/label) is `seal_ref`; not verified here — the policy
+    check verifies the chosen seal before every use."""
+    seals = [s for s in key_seals(session, clock=clock, verify=False) if s.seal is not None]
     for match in (
         [s for s in seals if s.seal.es_id == seal_ref],
         [s for s in seals if seal_ref in (s.label, s.seal.name)],
