@@ -5,12 +5,19 @@ key pairs generated ON the token (private keys never leave it), holder certifica
 and three GB/T 38540 v4 seals made and signed by the demo maker. The same provisioning is the test fixture.
 
 The demo PIN is 123456 — the usual factory PIN of Chinese keys — and SealDesk reminds the holder to change it.
-The demo root is saved beside the token so a user can choose to trust it; it is never trusted by default.
+The demo root's certificate is saved beside the token so a user can choose to trust it; it is never trusted
+by default.
+
+No private key of the simulated authority is ever stored: the root CA key and the seal maker's key exist
+only in memory while the token is provisioned (they issue the holder certificates and sign the seals, then
+are dropped). Each (re)provisioning therefore makes a new root, and a copied demo folder cannot be used to
+issue anything. The only private keys are the holders', generated on the (SoftHSM) token.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +25,7 @@ from pathlib import Path
 from . import softhsm
 from .clock import Clock, utc_now
 from .errors import ModuleLoadFailed, PinError
-from .paths import data_dir
+from .paths import data_dir, private_dir, write_private
 from .ses import kinds
 
 DEMO_LABEL = "SealDesk Demo"
@@ -65,14 +72,45 @@ class DemoKeyInfo:
     root_cert_path: Path
 
 
+LEGACY_ROOT_KEY = "demo-root-ca.key"
+"""Where SealDesk before 0.2 kept the demo root's private key; deleted on sight."""
+
+
 def demo_dir() -> Path:
-    path = data_dir() / "demo"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return private_dir(data_dir() / "demo")
 
 
-def root_cert_path() -> Path:
-    return demo_dir() / "demo-root-ca.pem"
+def root_cert_path(label: str = DEMO_LABEL) -> Path:
+    """The root certificate that issued `label`'s certificates: demo-root-ca.pem for the demo key."""
+    if label == DEMO_LABEL:
+        return demo_dir() / "demo-root-ca.pem"
+    return demo_dir() / f"root-{hashlib.sha256(label.encode('utf-8')).hexdigest()[:16]}.pem"
+
+
+def _retire_legacy_root() -> bool:
+    """Delete a stored demo root key and untrust its root; True when there was one."""
+    if not remove_legacy_root_key():
+        return False
+    try:
+        from cryptography import x509
+        from cryptography.hazmat.primitives.serialization import Encoding
+
+        from .truststore import trust_dir
+
+        old = x509.load_pem_x509_certificate(root_cert_path().read_bytes()).public_bytes(Encoding.DER)
+        (trust_dir() / f"{hashlib.sha256(old).hexdigest()}.der").unlink(missing_ok=True)
+    except (OSError, ValueError):
+        pass  # no readable old root certificate: nothing was trusted through it
+    return True
+
+
+def remove_legacy_root_key() -> bool:
+    """Delete the demo root key an older SealDesk stored in the data folder; True if there was one."""
+    try:
+        (data_dir() / "demo" / LEGACY_ROOT_KEY).unlink()
+    except FileNotFoundError:
+        return False
+    return True
 
 
 def demo_key_exists() -> bool:
@@ -130,8 +168,14 @@ def _draw(spec: DemoSealSpec) -> bytes:
 
 
 def create_demo_key(*, force: bool = False, clock: Clock = utc_now) -> DemoKeyInfo:
-    """Create (or with `force`, re-create) the demo token with its three seals."""
+    """Create (or with `force`, re-create) the demo token with its three seals.
+
+    A demo key made by an older SealDesk, whose root key lay in the data folder, is re-created (anyone who
+    copied that folder could issue under its root) and that root is no longer trusted.
+    """
     softhsm.ensure_config()
+    if _retire_legacy_root():
+        force = True
     if softhsm.module_path() is not None and DEMO_LABEL in softhsm.token_labels():
         if not force:
             return load_demo_info()
@@ -162,9 +206,10 @@ def provision_token(
     softhsm.ensure_config()
     softhsm.init_token(label, pin, so_pin)
 
+    remove_legacy_root_key()
     now = clock().replace(microsecond=0)
     start = now - dt.timedelta(days=1)
-    root_key, root = _demo_root(start)
+    root_key, root = _demo_root(start)  # in memory only: dropped when this function returns
     root_name = root.subject
     maker_key = ec.generate_private_key(ec.SECP256R1())
     maker = _issue(
@@ -223,31 +268,19 @@ def provision_token(
         serial = token.serial
     finally:
         manager.close()
-    return DemoKeyInfo(label, serial, tuple(made), root_cert_path())
+    # root_key and maker_key go out of scope here: the simulated authority's keys are never written anywhere
+    cert_path = root_cert_path(label)
+    write_private(cert_path, root.public_bytes(serialization.Encoding.PEM))
+    return DemoKeyInfo(label, serial, tuple(made), cert_path)
 
 
 def _demo_root(start: dt.datetime):
-    """The demo root CA: made once per data dir and kept (key included) so every demo/test key shares it.
-
-    Its private key is demo material in the user's data dir — never a real CA.
-    """
-    from cryptography import x509
-    from cryptography.hazmat.primitives import serialization
+    """A new demo root CA (key, certificate). The key stays in memory: nothing can issue under it later."""
     from cryptography.hazmat.primitives.asymmetric import ec
 
-    key_path = demo_dir() / "demo-root-ca.key"
-    cert_path = root_cert_path()
-    if key_path.exists() and cert_path.exists():
-        key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
-        return key, x509.load_pem_x509_certificate(cert_path.read_bytes())
     key = ec.generate_private_key(ec.SECP256R1())
     name = _name("SealDesk Demo Root CA")
     cert = _issue(name, key.public_key(), name, key, ca=True, start=start, days=3650, usage="ca")
-    key_path.write_bytes(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    )
-    key_path.chmod(0o600)
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     return key, cert
 
 

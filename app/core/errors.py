@@ -225,6 +225,37 @@ class CertificateInvalid(CertificateError):
     message = QT_TRANSLATE_NOOP("errors", "The certificate is damaged or unreadable.")
 
 
+class RootRejected(CertificateError):
+    """`trust add` of something that cannot be a trust anchor; `reason` is a marked text with {date}/{algorithm}."""
+
+    message = QT_TRANSLATE_NOOP("errors", "“{subject}” cannot be a trusted root: {reason}")
+
+    def user_message(self, translate: Translate = _identity) -> str:
+        reason = translate(CONTEXT, self.params.get("reason", ""))
+        try:
+            reason = reason.format(**{k: v for k, v in self.params.items() if k not in ("subject", "reason")})
+        except (KeyError, IndexError, ValueError):
+            pass
+        return translate(CONTEXT, self.message).format(subject=self.params.get("subject", ""), reason=reason)
+
+
+class TrustSettingInvalid(InvalidArgument):
+    """A `trust_roots` entry of settings.json that cannot be used, named with the underlying problem."""
+
+    message = QT_TRANSLATE_NOOP(
+        "errors", "The file {path} listed in trust_roots in settings.json cannot be used as a trusted root: {problem}"
+    )
+
+    def __init__(self, path: str, inner: SealDeskError) -> None:
+        self.inner = inner
+        super().__init__(inner.detail, path=path)
+
+    def user_message(self, translate: Translate = _identity) -> str:
+        return translate(CONTEXT, self.message).format(
+            path=self.params.get("path", ""), problem=self.inner.user_message(translate)
+        )
+
+
 # --- policy ---------------------------------------------------------------------------------------
 class PolicyRefused(SealDeskError):
     message = QT_TRANSLATE_NOOP("errors", "Stamping is not allowed: {reason}")

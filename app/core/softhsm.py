@@ -3,6 +3,10 @@
 SoftHSM reads `SOFTHSM2_CONF` once, when the module is initialised, so `ensure_config()` must run before
 the SoftHSM module is loaded in this process. Tokens are created and deleted with `softhsm2-util`
 (python-pkcs11 cannot initialise tokens), then the loaded module must be re-initialised to see them.
+
+The store is private like the rest of the data folder: its folders are made 0700 and the configuration
+0600 by SealDesk, and `softhsm2-util` runs with umask 077. SoftHSM itself creates token folders 0700 and
+object files 0600 whatever the umask (checked by tests/test_private_files.py).
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import sys
 from pathlib import Path
 
 from .errors import InvalidArgument, ModuleLoadFailed
-from .paths import data_dir, drivers_dir
+from .paths import data_dir, drivers_dir, private_dir, write_private
 
 CONF_ENV = "SOFTHSM2_CONF"
 
@@ -53,11 +57,11 @@ def ensure_config() -> Path:
         return Path(existing)
     store = store_dir()
     tokens = store / "tokens"
-    tokens.mkdir(parents=True, exist_ok=True)
+    private_dir(tokens)
     conf = store / "softhsm2.conf"
     if not conf.exists():
         template = (drivers_dir() / "softhsm2.conf.template").read_text(encoding="utf-8")
-        conf.write_text(template.format(tokendir=tokens), encoding="utf-8")
+        write_private(conf, template.format(tokendir=tokens).encode("utf-8"))
     os.environ[CONF_ENV] = str(conf)
     return conf
 
@@ -72,7 +76,8 @@ def _util() -> str:
 def _run(args: list[str]) -> str:
     conf = ensure_config()
     env = dict(os.environ, **{CONF_ENV: str(conf)})
-    proc = subprocess.run([_util(), *args], capture_output=True, text=True, env=env, check=False)
+    umask = {} if sys.platform == "win32" else {"umask": 0o077}
+    proc = subprocess.run([_util(), *args], capture_output=True, text=True, env=env, check=False, **umask)
     if proc.returncode != 0:
         # softhsm2-util echoes no PINs in its errors; the command line is not included here.
         raise InvalidArgument(proc.stderr.strip() or proc.stdout.strip(), what="SoftHSM token")
