@@ -385,19 +385,38 @@ def cmd_trust(args: argparse.Namespace) -> int:
             )
         return EXIT_OK
     if args.trust_command == "remove":
-        summary = truststore.remove_root(args.target)
-        _out(translate("cli", "No longer trusted: {subject}").format(subject=summary.subject))
+        removed = truststore.remove_root(args.target)
+        if isinstance(removed, Path):
+            _out(translate("cli", "Removed the damaged file {name} from the trust store.").format(name=removed.name))
+        else:
+            _out(translate("cli", "No longer trusted: {subject}").format(subject=removed.subject))
         return EXIT_OK
-    roots = truststore.list_roots()
+    entries = truststore.inspect_store()
     if args.json:
-        _json_out(
-            [{"subject": r.subject, "sha256": r.sha256, "valid_to": r.not_after.isoformat()} for r in roots]
-        )
-    elif not roots:
+        rows: list[dict[str, Any]] = []
+        for entry in entries:
+            rows.extend(
+                {"subject": r.subject, "sha256": r.sha256, "valid_to": r.not_after.isoformat(), "file": entry.path.name}
+                for r in entry.summaries
+            )
+        _json_out(rows)
+    elif not any(entry.summaries for entry in entries):
         _out(translate("cli", "No trusted root certificates. Add one with `sealdesk trust add FILE`."))
-    for r in roots if not args.json else ():
-        _out(f"{r.sha256[:16]}  {r.subject}  ({r.not_after.date()})")
+    for entry in entries:
+        if entry.problem is not None:
+            _trust_skip_warning(entry.path, entry.problem)
+        for r in entry.summaries if not args.json else ():
+            _out(f"{r.sha256[:16]}  {r.subject}  ({r.not_after.date()})")
     return EXIT_OK
+
+
+def _trust_skip_warning(path: Any, problem: SealDeskError) -> None:
+    """A damaged file in the trust store: named on stderr with how to remove it; it is not trusted."""
+    _err(
+        translate(
+            "cli", "Warning: {name} in the trust store is skipped: {problem} Remove it with `sealdesk trust remove {name}`."
+        ).format(name=path.name, problem=problem.user_message(translate))
+    )
 
 
 # --- pin change -----------------------------------------------------------------------------------
@@ -448,7 +467,7 @@ def cmd_start(args: argparse.Namespace) -> int:
         real = [t for t in manager.tokens() if not _is_demo(t)]
     finally:
         manager.close()
-    if not real and not demo.demo_key_exists():
+    if not real and (not demo.demo_key_exists() or demo.legacy_root_key_exists()):
         _out(translate("cli", "No USB key found: creating the demo key (SoftHSM) with three seals…"))
         demo.create_demo_key()
     cmd_tokens(build_parser().parse_args(["tokens"]))
@@ -608,7 +627,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     from .core.verification import verify_document
 
     settings = load_settings()
-    roots = truststore.trusted_roots(settings.trust_roots)
+    roots = truststore.trusted_roots(settings.trust_roots, on_skip=_trust_skip_warning)
     for path in args.trust or []:
         roots.extend(truststore.load_certificates(_read_file(path)))
     report = verify_document(args.document, trust_roots=roots)
@@ -729,8 +748,18 @@ def cmd_log(args: argparse.Namespace) -> int:
     try:
         if args.log_command == "verify":
             result = log.verify()
+            holders = _log_holder_checks(log, args.trust or [])
+            unverified = [h for h in holders if not h.trusted]
             if args.json:
-                _json_out({"ok": result.ok, "checked": result.checked, "problems": list(result.problems)})
+                _json_out(
+                    {
+                        "ok": result.ok and not unverified,
+                        "chain_ok": result.ok,
+                        "checked": result.checked,
+                        "problems": list(result.problems),
+                        "unverified_holders": [_holder_json(h) for h in unverified],
+                    }
+                )
             else:
                 _out(
                     (
@@ -741,7 +770,8 @@ def cmd_log(args: argparse.Namespace) -> int:
                 )
                 for problem in result.problems:
                     _out(f"  - {problem}")
-            return EXIT_OK if result.ok else EXIT_VERIFY_FAILED
+                _print_unverified_holders(unverified)
+            return EXIT_OK if result.ok and not unverified else EXIT_VERIFY_FAILED
         records = log.records()
     finally:
         log.close()
@@ -773,6 +803,50 @@ def cmd_log(args: argparse.Namespace) -> int:
                 (translate("cli", "Purpose"), f"{r.purpose or '-'}"),
             )
     return EXIT_OK
+
+
+def _log_holder_checks(log: Any, extra: Sequence[str]) -> tuple[Any, ...]:
+    """Each holder certificate of the log against the trust store (a forged chain is still a chain)."""
+    from .core import truststore
+    from .core.settings import load_settings
+
+    roots = truststore.trusted_roots(load_settings().trust_roots, on_skip=_trust_skip_warning)
+    for path in extra:
+        try:
+            roots.extend(truststore.load_certificates(_read_file(path)))
+        except SealDeskError as exc:
+            raise FileRejected(path, exc) from exc
+    return log.verify_holders(roots)
+
+
+def _holder_json(check: Any) -> dict[str, Any]:
+    return {
+        "result": "unverified_holder",
+        "holder": check.holder,
+        "subject": check.subject,
+        "signer_cert_sha256": check.signer_cert_sha256,
+        "records": len(check.record_ids),
+        "problem": check.problem,
+    }
+
+
+def _print_unverified_holders(unverified: Sequence[Any]) -> None:
+    if not unverified:
+        return
+    _out(
+        translate(
+            "cli", "Not all records are verified: these holders' certificates do not chain to a trusted root:"
+        )
+    )
+    for check in unverified:
+        _out(
+            "  - "
+            + translate("cli", "unverified holder {holder} ({subject}): {n} records").format(
+                holder=check.holder, subject=check.subject or "?", n=len(check.record_ids)
+            )
+        )
+        _out(f"    {check.problem}")
+    _out(translate("cli", "Trust the issuing root with `sealdesk trust add FILE` if it is genuine."))
 
 
 # --- parser ---------------------------------------------------------------------------------------
@@ -888,13 +962,20 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("trust", help=translate("cli", "manage the root certificates trusted when verifying"))
     p.add_argument("trust_command", nargs="?", choices=["list", "add", "remove"], default="list")
     p.add_argument(
-        "target", nargs="?", help=translate("cli", "certificate file (add) or fingerprint prefix (remove)")
+        "target",
+        nargs="?",
+        help=translate("cli", "certificate file (add); fingerprint prefix or file name (remove)"),
     )
     _add_json_argument(p)
     p.set_defaults(func=cmd_trust)
 
     p = sub.add_parser("log", help=translate("cli", "show or check the usage log (用印登记)"))
     p.add_argument("log_command", nargs="?", choices=["list", "verify"], default="list")
+    p.add_argument(
+        "--trust",
+        action="append",
+        help=translate("cli", "trust this root certificate (PEM or DER); repeatable"),
+    )
     _add_json_argument(p)
     p.set_defaults(func=cmd_log)
 

@@ -87,6 +87,11 @@ def root_cert_path(label: str = DEMO_LABEL) -> Path:
     return demo_dir() / f"root-{hashlib.sha256(label.encode('utf-8')).hexdigest()[:16]}.pem"
 
 
+def legacy_root_key_exists() -> bool:
+    """True when an older SealDesk left the demo root key in the data folder (the demo key must be re-made)."""
+    return (data_dir() / "demo" / LEGACY_ROOT_KEY).exists()
+
+
 def _retire_legacy_root() -> bool:
     """Delete a stored demo root key and untrust its root; True when there was one."""
     if not remove_legacy_root_key():

@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import InvalidArgument
-from .paths import data_dir
+from .paths import data_dir, write_private
 
 SETTINGS_FILE = "settings.json"
 KEYRING_SERVICE = "SealDesk city system"
@@ -83,11 +82,9 @@ def _checked(path: Path, key: str, value):
 
 
 def save_settings(settings: Settings, path: Path | None = None) -> None:
-    """Write atomically (temp file + rename) so a crash never leaves half a settings file."""
+    """Write atomically (temp file + rename) so a crash never leaves half a settings file; mode 0600."""
     path = path or settings_path()
     data = {k: (list(v) if isinstance(v, tuple) else v) for k, v in dataclasses.asdict(settings).items()}
     data.pop("extra")
     data = {**settings.extra, **data}
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
-    os.replace(tmp, path)
+    write_private(path, json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8"))

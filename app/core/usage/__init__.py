@@ -1,6 +1,6 @@
 """Usage records (用印登记): the local signed, hash-chained log, and the record format the city system checks."""
 
-from .log import DigestSigner, LogVerification, UsageLog, default_path
+from .log import DigestSigner, HolderCheck, LogVerification, UsageLog, default_path
 from .records import (
     FORMAT,
     GENESIS_HASH,
@@ -17,6 +17,7 @@ __all__ = [
     "FORMAT",
     "GENESIS_HASH",
     "DigestSigner",
+    "HolderCheck",
     "LogVerification",
     "NewRecord",
     "Placement",

@@ -15,12 +15,14 @@ import socket
 import sqlite3
 import threading
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from ..clock import Clock, utc_now
-from ..errors import InvalidArgument, UsageLogCorrupt, UsageLogError
+from ..errors import InvalidArgument, SealDeskError, UsageLogCorrupt, UsageLogError
+from ..paths import create_private_file
 from ..signer import DigestSigner
 from .records import (
     GENESIS_HASH,
@@ -109,6 +111,24 @@ class LogVerification:
     """Human-readable English descriptions, each naming the record_id and seq concerned."""
 
 
+@dataclass(frozen=True)
+class HolderCheck:
+    """Whether one holder certificate of the log chains to a trusted root (`UsageLog.verify_holders`)."""
+
+    holder: str
+    signer_cert_sha256: str
+    subject: str
+    """The certificate's subject ("" when it is missing or unreadable)."""
+    record_ids: tuple[str, ...]
+    """The records signed with this certificate."""
+    problem: str | None
+    """None when trusted; else a technical English description (the UI shows "unverified holder")."""
+
+    @property
+    def trusted(self) -> bool:
+        return self.problem is None
+
+
 def default_path() -> Path:
     from ..paths import data_dir
 
@@ -131,6 +151,7 @@ class UsageLog:
         self._lock = threading.RLock()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            create_private_file(self.path)  # 0600 from the start; SQLite gives -wal and -shm the same mode
             self._conn: sqlite3.Connection | None = sqlite3.connect(
                 self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
             )
@@ -358,6 +379,50 @@ class UsageLog:
             problems.extend(found)
         return LogVerification(ok=not problems, checked=checked, problems=tuple(problems))
 
+    def verify_holders(self, trust_roots: Sequence[bytes]) -> tuple[HolderCheck, ...]:
+        """Check each holder certificate stored in the log against `trust_roots` (DER), one result per
+        holder and certificate.
+
+        `verify()` proves the records were signed by the certificate they name; this proves that certificate
+        was issued under a root the user trusts — otherwise anyone can write a perfect chain with a
+        self-signed certificate and a software key. The path is checked at the first and the last record's
+        time (validity is an interval, so every record in between is covered), offline, without revocation.
+        """
+        from datetime import datetime
+
+        from ..verification import maker_trust_problem
+
+        rows = self._query(
+            "SELECT holder, signer_cert_sha256, record_id, stamped_at FROM records ORDER BY holder, seq, id", []
+        )
+        groups: dict[tuple[str, str], list[tuple[str, str]]] = {}
+        for holder, cert_sha, record_id, stamped_at in rows:
+            groups.setdefault((str(holder), str(cert_sha)), []).append((str(record_id), str(stamped_at)))
+        results = []
+        for (holder, cert_sha), records in groups.items():
+            certificate = self.certificate(cert_sha)
+            subject, problem = "", None
+            if certificate is None:
+                problem = "the certificate is not stored in the log"
+            else:
+                try:
+                    from ..certs import summarize
+
+                    subject = summarize(certificate).subject
+                    moments = sorted({datetime.fromisoformat(t) for _, t in records})
+                except (SealDeskError, ValueError) as exc:
+                    problem = f"unreadable certificate or record time: {exc}"
+                else:
+                    for moment in dict.fromkeys((moments[0], moments[-1])):
+                        problem = maker_trust_problem(certificate, list(trust_roots), moment)
+                        if problem is not None:
+                            problem = f"at {moment.isoformat()}: {problem}"
+                            break
+            results.append(
+                HolderCheck(holder, cert_sha, subject, tuple(r for r, _ in records), problem)
+            )
+        return tuple(results)
+
     # --- lifetime ---------------------------------------------------------------------------------
     def close(self) -> None:
         with self._lock:
@@ -422,4 +487,4 @@ def _record_from_row(row: tuple) -> UsageRecord:
     return UsageRecord(**values)
 
 
-__all__ = ["DigestSigner", "LogVerification", "UsageLog", "default_path", "describe"]
+__all__ = ["DigestSigner", "HolderCheck", "LogVerification", "UsageLog", "default_path", "describe"]
