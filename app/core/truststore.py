@@ -34,6 +34,7 @@ NOT_YET_VALID = QT_TRANSLATE_NOOP("errors", "it is valid only from {date}.")
 UNSUPPORTED_KEY = QT_TRANSLATE_NOOP(
     "errors", "its key type {algorithm} is not supported (RSA of 2048 bits or more, EC P-256/P-384/P-521, SM2)."
 )
+UNREADABLE = QT_TRANSLATE_NOOP("errors", "a certificate file that exists and can be read")
 SUPPORTED_EC = ("EC P-256", "EC P-384", "EC P-521", "SM2")
 MIN_RSA_BITS = 2048
 
@@ -111,7 +112,7 @@ def _read_entry(path: Path) -> StoreEntry:
                 return StoreEntry(path, (), problem)
             summaries.append(summarize(der))
     except OSError as exc:
-        return StoreEntry(path, (), InvalidArgument(str(exc), what=path.name))
+        return StoreEntry(path, (), InvalidArgument(str(exc), what=UNREADABLE))
     except CertificateError as exc:
         return StoreEntry(path, (), exc)
     return StoreEntry(path, tuple(summaries))
@@ -145,7 +146,7 @@ def trusted_roots(extra_paths: Sequence[str] = (), *, on_skip: SkipHandler | Non
                 if problem is not None:
                     raise problem
         except OSError as exc:
-            raise TrustSettingInvalid(str(path), InvalidArgument(str(exc), what=str(path))) from exc
+            raise TrustSettingInvalid(str(path), InvalidArgument(str(exc), what=UNREADABLE)) from exc
         except CertificateError as exc:
             raise TrustSettingInvalid(str(path), exc) from exc
         roots.extend(ders)
