@@ -749,3 +749,98 @@ def test_a_holder_whose_records_change_certificate_is_reported(log: UsageLog) ->
     result = log.verify()
     assert not result.ok
     assert any("not the holder's" in problem for problem in result.problems)
+
+
+# --- holder certificates against the trusted roots ------------------------------------------------
+
+
+def test_a_forged_chain_under_a_self_signed_certificate_is_an_unverified_holder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture, demo_key, softhsm_module: str
+) -> None:
+    """A perfect hash chain with valid signatures proves nothing about WHO signed: the holder's certificate
+    must chain to a trusted root. Genuine records come from the demo key (SoftHSM); the forger uses a
+    software key and a self-signed certificate — one plain, one copying the demo root's name as issuer."""
+    import io
+    import sys
+
+    from app import cli
+    from app.core import demo
+    from app.core.tokens import TokenManager
+
+    home = tmp_path / "home"
+    monkeypatch.setenv("SEALDESK_HOME", str(home))
+    path = home / "usage.sqlite3"
+    root_pem = demo_key.root_cert_path.read_bytes()
+    root = x509.load_pem_x509_certificate(root_pem)
+    genuine_holders = []
+    with UsageLog(path, client_host="desk", client_version="1") as log:
+        with TokenManager(extra_modules=[softhsm_module], use_catalog=False) as manager:
+            token = manager.find_token(label=demo.DEMO_LABEL)
+            with manager.open_session(token, demo.DEMO_PIN) as session:
+                for entry in session.keys():
+                    signer = session.digest_signer(entry.key_id)
+                    holder = f"{token.serial}:{serial_hex(signer.certificate)}"
+                    genuine_holders.append(holder)
+                    log.append(new_record(signer, holder=holder), signer)
+        forger = ec_signer(serial=0x77)
+        impostor_key = ec.generate_private_key(ec.SECP256R1())
+        now = datetime.now(UTC)
+        impostor_cert = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "示例科技有限公司")]))
+            .issuer_name(root.subject)  # claims the demo root, signed by itself
+            .public_key(impostor_key.public_key())
+            .serial_number(0x88)
+            .not_valid_before(now - timedelta(days=1))
+            .not_valid_after(now + timedelta(days=30))
+            .sign(impostor_key, hashes.SHA256())
+            .public_bytes(serialization.Encoding.DER)
+        )
+        impostor = SoftSigner(impostor_key, impostor_cert, "ec", "ecdsa")
+        for number in range(3):
+            log.append(new_record(forger, holder="FORGED:77", name=f"fake{number}.pdf"), forger)
+        log.append(new_record(impostor, holder="FORGED:88"), impostor)
+
+        assert log.verify().ok  # the chains themselves are flawless
+        trusted_root = root.public_bytes(serialization.Encoding.DER)
+        checks = {c.holder: c for c in log.verify_holders([trusted_root])}
+        assert set(checks) == {*genuine_holders, "FORGED:77", "FORGED:88"}
+        assert all(checks[h].trusted for h in genuine_holders), [checks[h].problem for h in genuine_holders]
+        assert not checks["FORGED:77"].trusted and len(checks["FORGED:77"].record_ids) == 3
+        assert not checks["FORGED:88"].trusted and "示例科技有限公司" in checks["FORGED:88"].subject
+        assert not any(c.trusted for c in log.verify_holders([]))  # nothing trusted: nobody verified
+
+    def run(argv: list[str]) -> tuple[int, str, str]:
+        monkeypatch.setattr(sys, "stdin", io.StringIO(""))
+        code = cli.main(argv)
+        out = capsys.readouterr()
+        return code, out.out, out.err
+
+    root_file = tmp_path / "root.pem"
+    root_file.write_bytes(root_pem)
+    code, out, _ = run(["log", "verify", "--trust", str(root_file)])
+    assert code == 8
+    assert "Usage log intact" in out and "unverified holder FORGED:77" in out and "unverified holder FORGED:88" in out
+    assert not any(h in out for h in genuine_holders)
+    code, out, _ = run(["log", "verify", "--json", "--trust", str(root_file)])
+    report = json.loads(out)
+    assert code == 8 and report["chain_ok"] and not report["ok"]
+    assert sorted(h["holder"] for h in report["unverified_holders"]) == ["FORGED:77", "FORGED:88"]
+    assert {h["result"] for h in report["unverified_holders"]} == {"unverified_holder"}
+    assert run(["trust", "add", str(root_file)])[0] == 0  # the trust store counts as well
+    code, out, _ = run(["log", "verify", "--json"])
+    assert sorted(h["holder"] for h in json.loads(out)["unverified_holders"]) == ["FORGED:77", "FORGED:88"]
+
+
+def test_a_holder_certificate_is_checked_at_the_records_times(log: UsageLog, ca) -> None:
+    """Records made while the certificate was valid stay verified after it expires; one made after is not."""
+    from pdf_helpers import SoftwareDigestSigner
+
+    now = datetime.now(UTC)
+    issued = ca.issue("王五", not_before=now - timedelta(days=20), not_after=now - timedelta(days=10))
+    signer = SoftwareDigestSigner.from_issued(issued)
+    log.append(new_record(signer, holder="T:1"), signer, clock=fixed_clock(now - timedelta(days=15)))
+    assert [c.trusted for c in log.verify_holders([ca.root_der])] == [True]
+    log.append(new_record(signer, holder="T:1"), signer, clock=fixed_clock(now))
+    (check,) = log.verify_holders([ca.root_der])
+    assert not check.trusted and len(check.record_ids) == 2, check
