@@ -233,12 +233,20 @@
         <translation>已信任：{subject} [{fingerprint}]</translation>
     </message>
     <message>
+        <source>Removed the damaged file {name} from the trust store.</source>
+        <translation>已从信任库中删除损坏的文件 {name}。</translation>
+    </message>
+    <message>
         <source>No longer trusted: {subject}</source>
         <translation>已取消信任：{subject}</translation>
     </message>
     <message>
         <source>No trusted root certificates. Add one with `sealdesk trust add FILE`.</source>
         <translation>没有受信任的根证书。可用 `sealdesk trust add 文件` 添加。</translation>
+    </message>
+    <message>
+        <source>Warning: {name} in the trust store is skipped: {problem} Remove it with `sealdesk trust remove {name}`.</source>
+        <translation>警告：已跳过信任库中的 {name}：{problem} 可用 `sealdesk trust remove {name}` 删除它。</translation>
     </message>
     <message>
         <source>Current PIN: </source>
@@ -485,6 +493,18 @@
         <translation>用途</translation>
     </message>
     <message>
+        <source>Not all records are verified: these holders&apos; certificates do not chain to a trusted root:</source>
+        <translation>并非所有记录均已验证：以下持章人的证书无法链接到受信任的根证书：</translation>
+    </message>
+    <message>
+        <source>unverified holder {holder} ({subject}): {n} records</source>
+        <translation>持章人未验证 {holder}（{subject}）：{n} 条记录</translation>
+    </message>
+    <message>
+        <source>Trust the issuing root with `sealdesk trust add FILE` if it is genuine.</source>
+        <translation>如确认签发根证书真实可信，请用 `sealdesk trust add 文件` 添加信任。</translation>
+    </message>
+    <message>
         <source>SealDesk: stamp documents with the electronic seals on your USB key.</source>
         <translation>SealDesk：使用智能密码钥匙中的电子印章为文档盖章。</translation>
     </message>
@@ -503,6 +523,10 @@
     <message>
         <source>stop watching after this many seconds</source>
         <translation>监视这么多秒后停止</translation>
+    </message>
+    <message>
+        <source>certificate file (add); fingerprint prefix or file name (remove)</source>
+        <translation>证书文件（add）；指纹前缀或文件名（remove）</translation>
     </message>
     <message>
         <source>machine-readable output</source>
@@ -631,10 +655,6 @@
     <message>
         <source>manage the root certificates trusted when verifying</source>
         <translation>管理验章时信任的根证书</translation>
-    </message>
-    <message>
-        <source>certificate file (add) or fingerprint prefix (remove)</source>
-        <translation>证书文件（add）或指纹前缀（remove）</translation>
     </message>
     <message>
         <source>show or check the usage log (用印登记)</source>
@@ -796,6 +816,14 @@
         <translation>证书已损坏或无法读取。</translation>
     </message>
     <message>
+        <source>“{subject}” cannot be a trusted root: {reason}</source>
+        <translation>“{subject}”不能作为受信任的根证书：{reason}</translation>
+    </message>
+    <message>
+        <source>The file {path} listed in trust_roots in settings.json cannot be used as a trusted root: {problem}</source>
+        <translation>settings.json 的 trust_roots 中列出的文件 {path} 不能用作受信任的根证书：{problem}</translation>
+    </message>
+    <message>
         <source>Stamping is not allowed: {reason}</source>
         <translation>不允许盖章：{reason}</translation>
     </message>
@@ -934,6 +962,30 @@
     <message>
         <source>the seal position in mm</source>
         <translation>以毫米表示的印章位置</translation>
+    </message>
+    <message>
+        <source>it is not a CA certificate (its basic constraints do not say cA).</source>
+        <translation>它不是 CA 证书（基本约束中没有 cA 标志）。</translation>
+    </message>
+    <message>
+        <source>it expired on {date}.</source>
+        <translation>它已于 {date} 过期。</translation>
+    </message>
+    <message>
+        <source>it is valid only from {date}.</source>
+        <translation>它自 {date} 起才生效。</translation>
+    </message>
+    <message>
+        <source>its key type {algorithm} is not supported (RSA of 2048 bits or more, EC P-256/P-384/P-521, SM2).</source>
+        <translation>不支持其密钥类型 {algorithm}（支持 2048 位及以上 RSA、EC P-256/P-384/P-521、SM2）。</translation>
+    </message>
+    <message>
+        <source>a certificate file that exists and can be read</source>
+        <translation>存在且可读取的证书文件</translation>
+    </message>
+    <message>
+        <source>a fingerprint (at least 8 hex digits) or a file name shown by `sealdesk trust list`</source>
+        <translation>指纹（至少 8 位十六进制数字）或 `sealdesk trust list` 显示的文件名</translation>
     </message>
     <message>
         <source>a fingerprint that matches exactly one trusted root (see `sealdesk trust list`)</source>
