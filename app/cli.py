@@ -455,6 +455,13 @@ def cmd_demo_key(args: argparse.Namespace) -> int:
         translate("cli", "Its PIN is {pin}. Change it with `sealdesk pin change`.").format(pin=demo.DEMO_PIN)
     )
     _out(translate("cli", "Demo root certificate: {path}").format(path=info.root_cert_path))
+    _out(
+        translate(
+            "cli",
+            "Each demo key gets a new root (its key is never stored): to verify its documents, trust this file "
+            "with `sealdesk trust add`.",
+        )
+    )
     return EXIT_OK
 
 

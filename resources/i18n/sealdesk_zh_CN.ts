@@ -277,6 +277,10 @@
         <translation>演示根证书：{path}</translation>
     </message>
     <message>
+        <source>Each demo key gets a new root (its key is never stored): to verify its documents, trust this file with `sealdesk trust add`.</source>
+        <translation>每把演示钥匙都有新的根证书（其私钥从不保存）：如需核验其盖章的文档，请用 `sealdesk trust add` 信任此文件。</translation>
+    </message>
+    <message>
         <source>No USB key found: creating the demo key (SoftHSM) with three seals…</source>
         <translation>未找到智能密码钥匙：正在创建内含三枚印章的演示钥匙（SoftHSM）……</translation>
     </message>
