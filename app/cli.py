@@ -833,6 +833,7 @@ def _holder_json(check: Any) -> dict[str, Any]:
         "subject": check.subject,
         "signer_cert_sha256": check.signer_cert_sha256,
         "records": len(check.record_ids),
+        "record_ids": list(check.record_ids),
         "problem": check.problem,
     }
 
