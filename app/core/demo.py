@@ -211,7 +211,6 @@ def provision_token(
     softhsm.ensure_config()
     softhsm.init_token(label, pin, so_pin)
 
-    remove_legacy_root_key()
     now = clock().replace(microsecond=0)
     start = now - dt.timedelta(days=1)
     root_key, root = _demo_root(start)  # in memory only: dropped when this function returns

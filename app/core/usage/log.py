@@ -390,6 +390,7 @@ class UsageLog:
         """
         from datetime import datetime
 
+        from ..certs import summarize
         from ..verification import maker_trust_problem
 
         rows = self._query(
@@ -406,11 +407,11 @@ class UsageLog:
                 problem = "the certificate is not stored in the log"
             else:
                 try:
-                    from ..certs import summarize
-
                     subject = summarize(certificate).subject
                     moments = sorted({datetime.fromisoformat(t) for _, t in records})
-                except (SealDeskError, ValueError) as exc:
+                    if any(m.tzinfo is None for m in moments):
+                        raise ValueError("a record time without a time zone")
+                except (SealDeskError, ValueError, TypeError) as exc:
                     problem = f"unreadable certificate or record time: {exc}"
                 else:
                     for moment in dict.fromkeys((moments[0], moments[-1])):
@@ -418,9 +419,7 @@ class UsageLog:
                         if problem is not None:
                             problem = f"at {moment.isoformat()}: {problem}"
                             break
-            results.append(
-                HolderCheck(holder, cert_sha, subject, tuple(r for r, _ in records), problem)
-            )
+            results.append(HolderCheck(holder, cert_sha, subject, tuple(r for r, _ in records), problem))
         return tuple(results)
 
     # --- lifetime ---------------------------------------------------------------------------------
