@@ -7,19 +7,21 @@ import logging
 import pytest
 
 from app.core.errors import PinIncorrect, PinInvalid, PinLocked, PinMustChange
-from app.core.tokens import (
+from app.core.keys import TokenManager
+from app.core.keys.pin import (
     CKF_USER_PIN_COUNT_LOW,
     CKF_USER_PIN_FINAL_TRY,
+    CKF_USER_PIN_INITIALIZED,
     CKF_USER_PIN_LOCKED,
     CKF_USER_PIN_TO_BE_CHANGED,
     PinState,
-    TokenManager,
     pin_incorrect,
     pin_state_error,
     pin_state_from_flags,
     pin_state_text,
 )
 
+INIT = CKF_USER_PIN_INITIALIZED
 USER_PIN = "123456"  # the fresh_token fixture's user PIN
 WRONG_PIN = "654321"
 
@@ -122,13 +124,15 @@ def test_change_pin(manager: TokenManager, fresh_token: str):
 @pytest.mark.parametrize(
     ("flags", "state"),
     [
-        (0, PinState.OK),
+        (INIT, PinState.OK),
         (0x42D, PinState.OK),  # SoftHSM's normal flags
-        (CKF_USER_PIN_COUNT_LOW, PinState.COUNT_LOW),
-        (CKF_USER_PIN_TO_BE_CHANGED, PinState.MUST_CHANGE),
-        (CKF_USER_PIN_TO_BE_CHANGED | CKF_USER_PIN_COUNT_LOW, PinState.MUST_CHANGE),
-        (CKF_USER_PIN_FINAL_TRY, PinState.FINAL_TRY),
-        (CKF_USER_PIN_FINAL_TRY | CKF_USER_PIN_COUNT_LOW | CKF_USER_PIN_TO_BE_CHANGED, PinState.FINAL_TRY),
+        (0, PinState.NOT_INITIALISED),  # CKF_USER_PIN_INITIALIZED missing: no user PIN yet
+        (0x400 | CKF_USER_PIN_COUNT_LOW, PinState.NOT_INITIALISED),
+        (INIT | CKF_USER_PIN_COUNT_LOW, PinState.COUNT_LOW),
+        (INIT | CKF_USER_PIN_TO_BE_CHANGED, PinState.MUST_CHANGE),
+        (INIT | CKF_USER_PIN_TO_BE_CHANGED | CKF_USER_PIN_COUNT_LOW, PinState.MUST_CHANGE),
+        (INIT | CKF_USER_PIN_FINAL_TRY, PinState.FINAL_TRY),
+        (INIT | CKF_USER_PIN_FINAL_TRY | CKF_USER_PIN_COUNT_LOW | CKF_USER_PIN_TO_BE_CHANGED, PinState.FINAL_TRY),
         (CKF_USER_PIN_LOCKED, PinState.LOCKED),
         (CKF_USER_PIN_LOCKED | CKF_USER_PIN_FINAL_TRY | CKF_USER_PIN_COUNT_LOW | 0x42D, PinState.LOCKED),
     ],
@@ -138,6 +142,7 @@ def test_pin_state_from_flags(flags: int, state: PinState):
 
 
 def test_flag_values_are_the_pkcs11_ones():
+    assert CKF_USER_PIN_INITIALIZED == 0x8
     assert (CKF_USER_PIN_COUNT_LOW, CKF_USER_PIN_FINAL_TRY, CKF_USER_PIN_LOCKED, CKF_USER_PIN_TO_BE_CHANGED) == (
         0x10000,
         0x20000,
