@@ -238,6 +238,7 @@ class TokenManager:
         """
         module = self._module(token.module_path)
         buffer = PinBuffer(pin)
+        del pin  # no frame of this call (nor a traceback through it) refers to the caller's string
         try:
             key_session = module.worker.call(lambda: self._login(module, token, buffer))
         finally:
@@ -305,6 +306,7 @@ class TokenManager:
         """C_SetPIN for the user PIN (in a R/W session, which acts for the user)."""
         module = self._module(token.module_path)
         old, new = PinBuffer(old_pin), PinBuffer(new_pin)
+        del old_pin, new_pin  # as in open_session: only the buffers, zeroed below, are referenced
         try:
             module.worker.call(lambda: self._set_pin(module, token, old, new))
         finally:

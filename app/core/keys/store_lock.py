@@ -1,12 +1,13 @@
 """A cross-process lock for PKCS#11 modules that keep their tokens in files (SoftHSM).
 
 SoftHSM 2.6 rewrites a token's `token.object` on every successful C_Login (it clears
-CKF_USER_PIN_COUNT_LOW) and opens that file with O_TRUNC *before* taking its own file lock. Another
-process that reads the file in that window (C_Initialize, C_GetTokenInfo, any object search that
-refreshes the token) sees an empty file and reports the token as absent: "no key" or "key removed"
-when several SealDesk processes start at once on the demo key. SealDesk therefore runs every call of
-such a module under one exclusive lock per data folder: `flock` on Unix, `msvcrt.locking` on Windows.
-Calls are short (one PKCS#11 step each), so the lock is never held across user interaction.
+CKF_USER_PIN_COUNT_LOW), and strace shows the order: F_WRLCK, `ftruncate(0)`, F_UNLCK, *then* the
+write. Another process that reads the file in that window (C_Initialize, C_GetTokenInfo, any object
+search that refreshes the token) finds it empty and reports the token as absent: "no key" or "key
+removed" when several SealDesk processes start at once on the demo key (3 of 24 runs here). SealDesk
+therefore runs every call of such a module under one exclusive lock per data folder: `flock` on Unix,
+`msvcrt.locking` on Windows. Calls are short (one PKCS#11 step each), so the lock is never held
+across user interaction.
 """
 
 from __future__ import annotations
