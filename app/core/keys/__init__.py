@@ -2,7 +2,7 @@
 
 catalog: which modules to load · worker/registry: one thread per loaded module, process-wide ·
 store_lock: the cross-process lock for file-backed modules (SoftHSM) · pin: PIN states and rules ·
-model: plain value objects · manager: tokens, login, public objects · session / provisioning: a
+model: plain value objects · manager: tokens, public objects · login: the PIN work · session / provisioning: a
 logged-in key (read, sign / write) · watcher: hot-plug. Layout on the key: docs/token-layout.md.
 """
 

@@ -1,47 +1,28 @@
 """Finding tokens and opening sessions on them: the one entry point of the key layer.
 
 TokenManager loads the modules (through the process-wide registry), lists and locates tokens by
-serial (slots get renumbered), logs in with a PIN exactly once, changes PINs, reads a token's public
-objects without a PIN, and knows the open sessions of each token so that a removed token invalidates
-them at once (`token_removed`, called by the watcher). Everything it exposes is plain data or a
-KeySession; TokenWatcher uses only its public methods.
+serial (slots get renumbered), logs in and changes PINs (login.py does the PIN work), reads a
+token's public objects without a PIN, and knows the open sessions of each token so that a removed
+token invalidates them at once (`token_removed`: called by the watcher, and whenever the manager
+itself finds a token gone). Everything it exposes is plain data or a KeySession; TokenWatcher uses
+only its public methods.
 """
 
 from __future__ import annotations
 
-import hmac
 import logging
 from collections.abc import Sequence
 
-from ..errors import (
-    ModuleLoadFailed,
-    NoTokenPresent,
-    PinInvalid,
-    PinLocked,
-    PinMustChange,
-    PinNotInitialised,
-    SealDeskError,
-    TokenError,
-    TokenNotFound,
-    TokenRemoved,
-)
+from ..errors import ModuleLoadFailed, NoTokenPresent, TokenError, TokenNotFound, TokenRemoved
 from . import p11
 from .catalog import discover
-from .model import ModuleInfo, PublicObjects, TokenInfo, decode_text
+from .login import login, set_pin
+from .model import ModuleInfo, PublicObjects, TokenInfo
 from .objects import read_certificates, read_seals
-from .pin import (
-    CKF_TOKEN_INITIALIZED,
-    PinBuffer,
-    PinState,
-    check_pin_length,
-    length_rule,
-    pin_incorrect,
-    pin_state_error,
-    pin_state_from_flags,
-)
+from .pin import CKF_TOKEN_INITIALIZED, PinBuffer
 from .registry import LoadedModule, load, release
 from .session import KeySession
-from .worker import CKR_OK, CKR_USER_ALREADY_LOGGED_IN, RawTokenInfo
+from .worker import CKR_OK
 
 log = logging.getLogger(__name__)
 
@@ -158,31 +139,19 @@ class TokenManager:
             raise NoTokenPresent()
         raise TokenNotFound(token=serial or label or "")
 
-    @staticmethod
-    def _locate(module: LoadedModule, token: TokenInfo) -> tuple[int, RawTokenInfo]:
-        """(slot_id, raw info) of the token now; worker thread only. Raises TokenRemoved."""
-        rv, raw = module.raw.token_info(token.slot_id)
-        if rv == CKR_OK and raw is not None and decode_text(raw.serial) == token.serial:
-            return token.slot_id, raw
-        try:
-            slots = module.lib.get_slots(token_present=True)
-        except Exception:  # noqa: BLE001
-            slots = []
-        for slot in slots:
-            rv, raw = module.raw.token_info(slot.slot_id)
-            if rv == CKR_OK and raw is not None and decode_text(raw.serial) == token.serial:
-                return slot.slot_id, raw
-        raise TokenRemoved(f"token {token.serial} not present")
-
     def refresh_token(self, token: TokenInfo) -> TokenInfo:
         """The same token with its current flags and PIN state; TokenRemoved if it is gone."""
         module = self._module(token.module_path)
 
         def run() -> TokenInfo:
-            slot_id, raw = self._locate(module, token)
+            slot_id, raw = module.locate(token)
             return module.token_info(slot_id, raw)
 
-        return module.worker.call(run)
+        try:
+            return module.worker.call(run)
+        except TokenRemoved:
+            self.token_removed(token)
+            raise
 
     # -- sessions of a token, and its removal
     def sessions(self, token: TokenInfo) -> list[KeySession]:
@@ -213,7 +182,7 @@ class TokenManager:
         exc = p11.pkcs11_exc()
 
         def run() -> PublicObjects:
-            slot_id, raw = self._locate(module, token)
+            slot_id, raw = module.locate(token)
             session = p11.open_session(p11.find_slot(module.lib, slot_id).get_token(), rw=False)
             try:
                 certificates, seals = read_certificates(session), read_seals(session)
@@ -224,10 +193,14 @@ class TokenManager:
             finally:
                 p11.close_quietly(session)
             if not certificates and not seals:
-                slot_id, raw = self._locate(module, token)  # an empty answer from a vanished token
+                slot_id, raw = module.locate(token)  # an empty answer from a vanished token
             return PublicObjects(module.token_info(slot_id, raw), tuple(certificates), tuple(seals))
 
-        return module.worker.call(run)
+        try:
+            return module.worker.call(run)
+        except TokenRemoved:
+            self.token_removed(token)
+            raise
 
     # -- login
     def open_session(self, token: TokenInfo, pin: str) -> KeySession:
@@ -240,67 +213,11 @@ class TokenManager:
         buffer = PinBuffer(pin)
         del pin  # no frame of this call (nor a traceback through it) refers to the caller's string
         try:
-            key_session = module.worker.call(lambda: self._login(module, token, buffer))
+            key_session = module.worker.call(lambda: login(module, token, buffer, self._session_closed))
         finally:
             buffer.wipe()
         self._sessions.add(key_session)
         return key_session
-
-    def _login(self, module: LoadedModule, token: TokenInfo, buffer: PinBuffer) -> KeySession:
-        """The login itself (worker thread)."""
-        slot_id, raw = self._locate(module, token)
-        before = pin_state_from_flags(raw.flags)
-        blocked = pin_state_error(before)
-        if blocked is not None:
-            raise blocked
-        check_pin_length(buffer, raw.min_pin_len, raw.max_pin_len)
-        session = p11.open_session(p11.find_slot(module.lib, slot_id).get_token())
-        tag: bytes | None = None
-        try:
-            rv = module.raw.login_user(session.handle, buffer.data)
-            if rv == CKR_USER_ALREADY_LOGGED_IN:
-                # Another session of this process is logged in; the module did not check the PIN.
-                with module.lock:
-                    expected = module.login_tags.get(token.serial)
-                if expected is None:  # logged in by something else in this process: cannot check
-                    raise TokenError("the token is logged in by another part of this process")
-                if not hmac.compare_digest(expected, buffer.tag()):
-                    raise pin_incorrect(before, "PIN differs from the PIN of the open session")
-            elif rv != CKR_OK:
-                raise self._login_error(module, slot_id, token, rv)
-            else:
-                tag = buffer.tag()  # only a PIN the module verified becomes the reference
-            state = pin_state_from_flags(module.flags_now(slot_id, raw.flags))
-            if state is PinState.MUST_CHANGE:
-                raise PinMustChange("CKF_USER_PIN_TO_BE_CHANGED after login")
-        except BaseException:
-            p11.close_quietly(session)
-            raise
-        info = module.token_info(slot_id, module.raw.token_info(slot_id)[1] or raw)
-        opened = KeySession(module, info, session, self._session_closed)
-        module.register(opened, tag)  # before any other call can close a sibling and drop the tag
-        return opened
-
-    @staticmethod
-    def _login_error(module: LoadedModule, slot_id: int, token: TokenInfo, rv: int) -> SealDeskError:
-        """Map a failed C_Login (worker thread). The PIN state is read right after the failure."""
-        detail = f"C_Login returned 0x{rv:x}"
-        rv2, raw = module.raw.token_info(slot_id)
-        if rv in p11.REMOVAL_RVS or rv2 != CKR_OK or raw is None or decode_text(raw.serial) != token.serial:
-            return TokenRemoved(detail)
-        state = pin_state_from_flags(raw.flags)
-        if rv == p11.RV_PIN_LOCKED:
-            return PinLocked(detail)
-        if rv == p11.RV_PIN_EXPIRED:
-            return PinMustChange(detail)
-        if rv in (p11.RV_PIN_INVALID, p11.RV_PIN_LEN_RANGE):
-            return PinInvalid(detail, rule=length_rule(raw.min_pin_len, raw.max_pin_len))
-        if rv == p11.RV_PIN_INCORRECT or rv == p11.RV_GENERAL_ERROR:
-            # some cheap keys answer CKR_GENERAL_ERROR to a wrong PIN
-            return pin_incorrect(state, detail)
-        if rv == p11.RV_USER_PIN_NOT_INITIALIZED:
-            return PinNotInitialised(detail)
-        return TokenError(detail)
 
     def change_pin(self, token: TokenInfo, old_pin: str, new_pin: str) -> None:
         """C_SetPIN for the user PIN (in a R/W session, which acts for the user)."""
@@ -308,42 +225,10 @@ class TokenManager:
         old, new = PinBuffer(old_pin), PinBuffer(new_pin)
         del old_pin, new_pin  # as in open_session: only the buffers, zeroed below, are referenced
         try:
-            module.worker.call(lambda: self._set_pin(module, token, old, new))
+            module.worker.call(lambda: set_pin(module, token, old, new))
         finally:
             old.wipe()
             new.wipe()
-
-    @staticmethod
-    def _set_pin(module: LoadedModule, token: TokenInfo, old: PinBuffer, new: PinBuffer) -> None:
-        """C_SetPIN (worker thread); python-pkcs11 wants text, made from the buffers only for the call."""
-        exc = p11.pkcs11_exc()
-        slot_id, raw = TokenManager._locate(module, token)
-        blocked = pin_state_error(pin_state_from_flags(raw.flags))
-        if blocked is not None:
-            raise blocked
-        check_pin_length(old, raw.min_pin_len, raw.max_pin_len)
-        check_pin_length(new, raw.min_pin_len, raw.max_pin_len)
-        session = p11.open_session(p11.find_slot(module.lib, slot_id).get_token())
-        try:
-            session.set_pin(old.text(), new.text())
-        except exc.PKCS11Error as err:
-            _, after = module.raw.token_info(slot_id)
-            if p11.is_removal(err) or after is None:
-                raise TokenRemoved(p11.name(err)) from None
-            state = pin_state_from_flags(after.flags)
-            if isinstance(err, exc.PinIncorrect):
-                raise pin_incorrect(state, "C_SetPIN: old PIN incorrect") from None
-            if isinstance(err, exc.PinLocked):
-                raise PinLocked("C_SetPIN") from None
-            if isinstance(err, exc.PinLenRange | exc.PinInvalid | exc.PinTooWeak):
-                rule = length_rule(after.min_pin_len, after.max_pin_len)
-                raise PinInvalid(f"C_SetPIN: {p11.name(err)}", rule=rule) from None
-            raise TokenError(f"C_SetPIN: {p11.name(err)}") from None
-        finally:
-            p11.close_quietly(session)
-        with module.lock:
-            if token.serial in module.login_tags:  # our logged-in sessions now hold the new PIN
-                module.login_tags[token.serial] = new.tag()
 
     def _session_closed(self, key_session: KeySession) -> None:
         self._sessions.discard(key_session)

@@ -14,7 +14,7 @@ import logging
 import threading
 from typing import Any, Protocol
 
-from ..errors import ModuleLoadFailed
+from ..errors import ModuleLoadFailed, TokenRemoved
 from ..paths import data_dir
 from .catalog import ModuleCandidate, ModuleSpec, load_failure_hint
 from .model import TokenInfo, decode_text
@@ -95,6 +95,21 @@ class LoadedModule:
             pin_state=pin_state_from_flags(raw.flags),
             flags=raw.flags,
         )
+
+    def locate(self, token: TokenInfo) -> tuple[int, RawTokenInfo]:
+        """(slot_id, raw info) of the token now, found by serial (worker thread). Raises TokenRemoved."""
+        rv, raw = self.raw.token_info(token.slot_id)
+        if rv == CKR_OK and raw is not None and decode_text(raw.serial) == token.serial:
+            return token.slot_id, raw
+        try:
+            slots = self.lib.get_slots(token_present=True)
+        except Exception:  # noqa: BLE001 - an unreadable slot list: the token is not there for us
+            slots = []
+        for slot in slots:
+            rv, raw = self.raw.token_info(slot.slot_id)
+            if rv == CKR_OK and raw is not None and decode_text(raw.serial) == token.serial:
+                return slot.slot_id, raw
+        raise TokenRemoved(f"token {token.serial} not present")
 
     def flags_now(self, slot_id: int, fallback: int) -> int:
         """CK_TOKEN_INFO.flags right now (worker thread), `fallback` when unreadable."""
