@@ -69,8 +69,8 @@ def read_pin(args: argparse.Namespace, prompt: str) -> str:
 
 # --- shared helpers -------------------------------------------------------------------------------
 def _manager(settings=None):
+    from .core.keys import TokenManager
     from .core.settings import load_settings
-    from .core.tokens import TokenManager
 
     settings = settings or load_settings()
     return TokenManager(extra_modules=settings.extra_modules)
@@ -113,7 +113,7 @@ def _watch_tokens(args: argparse.Namespace) -> int:
     """Print key insertions and removals as they happen (Ctrl-C, or --seconds, ends it)."""
     import threading
 
-    from .core.tokens import TokenWatcher
+    from .core.keys import TokenWatcher
 
     manager = _manager()
 

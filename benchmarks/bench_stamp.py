@@ -421,7 +421,7 @@ def pyhanko_breakdown(token: BenchToken, pdf: Path, work: Path, *, repeat: int =
 
 _CLI_PHASES = (
     ("app.cli", "_manager", "TokenManager(): find and load PKCS#11 modules"),
-    ("app.core.tokens.TokenManager", "open_session", "open key session + C_Login"),
+    ("app.core.keys.manager.TokenManager", "open_session", "open key session + C_Login"),
     ("app.core.usage.log.UsageLog", "__init__", "UsageLog(): open SQLite log"),
     ("app.core.stamping.Stamper", "__init__", "Stamper(): read seals, decode seal picture"),
     ("app.core.stamping.Stamper", "stamp", "Stamper.stamp (first call: imports pyHanko, PyMuPDF…)"),
@@ -462,8 +462,8 @@ def _cli_child() -> None:
     out_file, argv = sys.argv[1], sys.argv[2:]
     spent: dict[str, float] = {}
     import app.cli
+    import app.core.keys
     import app.core.stamping
-    import app.core.tokens
     import app.core.usage.log  # noqa: F401
 
     spent["import app.cli + SealDesk core modules"] = time.perf_counter() - started

@@ -121,7 +121,7 @@ class OpenSession:
     """A TokenManager plus one logged-in KeySession on the benchmark token (context manager)."""
 
     def __init__(self, token: BenchToken) -> None:
-        from app.core.tokens import TokenManager
+        from app.core.keys import TokenManager
 
         self.manager = TokenManager(extra_modules=[token.module], use_catalog=False)
         try:

@@ -90,7 +90,7 @@ def test_seal_file_garbage_gives_clear_error(tmp_path: Path, capsys, monkeypatch
 
 
 def test_pin_change(fresh_token, capsys, monkeypatch):
-    from app.core.tokens import TokenManager
+    from app.core.keys import TokenManager
 
     manager = TokenManager()
     serial = manager.find_token(label=fresh_token).serial

@@ -15,8 +15,8 @@ from testdata import SO_PIN, USER_PIN
 
 from app import cli
 from app.core import demo, softhsm
+from app.core.keys import TokenManager
 from app.core.ses import kinds
-from app.core.tokens import TokenManager
 
 
 def run(capsys, monkeypatch, argv, stdin=""):

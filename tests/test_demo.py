@@ -8,8 +8,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
 from app.core import demo
+from app.core.keys import TokenManager
 from app.core.ses import kinds, parse_seal, verify_seal
-from app.core.tokens import TokenManager
 
 
 @pytest.fixture

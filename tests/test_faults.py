@@ -21,9 +21,9 @@ from verifiers import pdfsig
 from app.core import demo, softhsm
 from app.core.atomic_output import AtomicOutput
 from app.core.errors import DocumentError, SealDeskError, TokenRemoved
+from app.core.keys import TokenManager
 from app.core.ses import kinds
 from app.core.stamping import SpotPlacement, Stamper, StampRequest
-from app.core.tokens import TokenManager
 from app.core.usage.log import UsageLog
 
 PERSONAL_ONLY = (demo.DEMO_SEALS[2],)

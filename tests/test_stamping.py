@@ -11,6 +11,7 @@ from verifiers import pdfsig, qpdf_check
 
 from app.core import demo
 from app.core.errors import ApprovalRequired, DocumentDamaged, DocumentEncrypted, OutputIsInput
+from app.core.keys import TokenManager
 from app.core.ses import kinds
 from app.core.stamping import (
     CrossPagePlacement,
@@ -20,7 +21,6 @@ from app.core.stamping import (
     StampOptions,
     StampRequest,
 )
-from app.core.tokens import TokenManager
 from app.core.usage.log import UsageLog
 
 MM = 25.4 / 72

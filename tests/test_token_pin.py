@@ -6,20 +6,23 @@ import logging
 
 import pytest
 
-from app.core.errors import PinIncorrect, PinInvalid, PinLocked, PinMustChange
-from app.core.tokens import (
+from app.core.errors import PinIncorrect, PinInvalid, PinLocked, PinMustChange, PinNotInitialised
+from app.core.keys import TokenManager
+from app.core.keys.pin import (
+    CKF_TOKEN_INITIALIZED,
     CKF_USER_PIN_COUNT_LOW,
     CKF_USER_PIN_FINAL_TRY,
+    CKF_USER_PIN_INITIALIZED,
     CKF_USER_PIN_LOCKED,
     CKF_USER_PIN_TO_BE_CHANGED,
     PinState,
-    TokenManager,
     pin_incorrect,
     pin_state_error,
     pin_state_from_flags,
     pin_state_text,
 )
 
+INIT = CKF_USER_PIN_INITIALIZED
 USER_PIN = "123456"  # the fresh_token fixture's user PIN
 WRONG_PIN = "654321"
 
@@ -122,13 +125,15 @@ def test_change_pin(manager: TokenManager, fresh_token: str):
 @pytest.mark.parametrize(
     ("flags", "state"),
     [
-        (0, PinState.OK),
+        (INIT, PinState.OK),
         (0x42D, PinState.OK),  # SoftHSM's normal flags
-        (CKF_USER_PIN_COUNT_LOW, PinState.COUNT_LOW),
-        (CKF_USER_PIN_TO_BE_CHANGED, PinState.MUST_CHANGE),
-        (CKF_USER_PIN_TO_BE_CHANGED | CKF_USER_PIN_COUNT_LOW, PinState.MUST_CHANGE),
-        (CKF_USER_PIN_FINAL_TRY, PinState.FINAL_TRY),
-        (CKF_USER_PIN_FINAL_TRY | CKF_USER_PIN_COUNT_LOW | CKF_USER_PIN_TO_BE_CHANGED, PinState.FINAL_TRY),
+        (0, PinState.NOT_INITIALISED),  # CKF_USER_PIN_INITIALIZED missing: no user PIN yet
+        (0x400 | CKF_USER_PIN_COUNT_LOW, PinState.NOT_INITIALISED),
+        (INIT | CKF_USER_PIN_COUNT_LOW, PinState.COUNT_LOW),
+        (INIT | CKF_USER_PIN_TO_BE_CHANGED, PinState.MUST_CHANGE),
+        (INIT | CKF_USER_PIN_TO_BE_CHANGED | CKF_USER_PIN_COUNT_LOW, PinState.MUST_CHANGE),
+        (INIT | CKF_USER_PIN_FINAL_TRY, PinState.FINAL_TRY),
+        (INIT | CKF_USER_PIN_FINAL_TRY | CKF_USER_PIN_COUNT_LOW | CKF_USER_PIN_TO_BE_CHANGED, PinState.FINAL_TRY),
         (CKF_USER_PIN_LOCKED, PinState.LOCKED),
         (CKF_USER_PIN_LOCKED | CKF_USER_PIN_FINAL_TRY | CKF_USER_PIN_COUNT_LOW | 0x42D, PinState.LOCKED),
     ],
@@ -138,6 +143,7 @@ def test_pin_state_from_flags(flags: int, state: PinState):
 
 
 def test_flag_values_are_the_pkcs11_ones():
+    assert CKF_USER_PIN_INITIALIZED == 0x8
     assert (CKF_USER_PIN_COUNT_LOW, CKF_USER_PIN_FINAL_TRY, CKF_USER_PIN_LOCKED, CKF_USER_PIN_TO_BE_CHANGED) == (
         0x10000,
         0x20000,
@@ -164,3 +170,88 @@ def test_user_facing_mapping_of_pin_states():
     assert pin_state_text(PinState.OK) == ""
     assert pin_state_text(PinState.MUST_CHANGE) == "The PIN must be changed."
     assert "change its PIN" in PinMustChange().user_message()
+
+
+# --- no reference to the PIN survives the call ----------------------------------------------------
+def _refers(container: object, secret: str, encoded: bytes, depth: int = 0) -> bool:
+    import gc
+
+    for ref in gc.get_referents(container):
+        if (type(ref) is str and ref == secret) or (type(ref) in (bytes, bytearray) and ref == encoded):
+            return True
+        # dicts and tuples of atomic values are not tracked by gc: look inside them from their owner
+        if type(ref) in (dict, tuple) and not gc.is_tracked(ref) and depth < 3:
+            if _refers(ref, secret, encoded, depth + 1):
+                return True
+    return False
+
+
+def _holders(secret: str) -> list[str]:
+    """Type names of the live objects that refer to a str/bytes/bytearray equal to `secret`.
+
+    Frames of the current call stack (the test's own locals) are skipped; nothing about the holder
+    beyond its type is kept, so the scan itself creates no reference.
+    """
+    import gc
+    import sys
+
+    encoded = secret.encode("utf-8")
+    own: set[int] = set()
+    frame = sys._getframe()
+    while frame is not None:
+        own.add(id(frame))
+        frame = frame.f_back
+    del frame
+    gc.collect()
+    found: list[str] = []
+
+    for obj in gc.get_objects():
+        if id(obj) not in own and obj is not found and _refers(obj, secret, encoded):
+            found.append(type(obj).__name__)
+    return found
+
+
+def _unique_pin() -> str:
+    return "".join(["739", "251"])  # built at run time: no code constant holds it
+
+
+def test_no_reference_to_the_pin_after_login(manager: TokenManager, fresh_token: str):
+    token = manager.find_token(label=fresh_token)
+    new_pin = _unique_pin()
+    manager.change_pin(token, USER_PIN, new_pin)
+    assert _holders(new_pin) == []  # change_pin kept nothing either
+
+    class Holder:
+        pass
+
+    probe, holder = [new_pin], Holder()  # the scan does find holders when there are some
+    holder.pin = new_pin  # (its __dict__ holds only text: gc does not track it, the scan looks inside)
+    assert {"list", "Holder"} <= set(_holders(new_pin))
+    del probe, holder
+
+    session = manager.open_session(manager.refresh_token(token), new_pin)
+    try:
+        assert session.keys() == []  # logged in and working
+        assert _holders(new_pin) == []
+        second = manager.open_session(token, _unique_pin())  # compared through the HMAC tag only
+        second.close()
+        assert _holders(new_pin) == []
+    finally:
+        session.close()
+    assert _holders(new_pin) == []
+
+
+def test_no_reference_to_a_wrong_pin_in_the_error(manager: TokenManager, fresh_token: str):
+    token = manager.find_token(label=fresh_token)
+    wrong = _unique_pin()
+    with pytest.raises(PinIncorrect) as caught:
+        manager.open_session(token, wrong)
+    assert caught.value.__traceback__ is not None  # the error and its traceback are alive during the scan
+    assert _holders(wrong) == []
+    assert wrong not in str(caught.value) and wrong not in repr(caught.value.__dict__)
+
+
+def test_pin_not_initialised_refuses_login_before_trying():
+    assert pin_state_from_flags(CKF_TOKEN_INITIALIZED) is PinState.NOT_INITIALISED
+    assert isinstance(pin_state_error(PinState.NOT_INITIALISED), PinNotInitialised)
+    assert pin_state_text(PinState.NOT_INITIALISED)

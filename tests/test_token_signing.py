@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import NameOID
 
 from app.core.errors import InvalidArgument, KeyNotFound, MechanismUnsupported, SealNotFound
-from app.core.tokens import KeySession, TokenManager
+from app.core.keys import KeySession, TokenManager
 
 USER_PIN = "123456"
 HASHES = {"sha256": hashes.SHA256(), "sha384": hashes.SHA384(), "sha512": hashes.SHA512()}

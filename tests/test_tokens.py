@@ -10,8 +10,17 @@ import pytest
 
 from app.core import softhsm
 from app.core.errors import ModuleLoadFailed, NoTokenPresent, TokenNotFound
-from app.core.modules import MODULE_ENV, binary_bits, discover, load_catalog, load_failure_hint, python_bits
-from app.core.tokens import SEAL_APPLICATION, PinState, TokenManager, _slot, decode_text
+from app.core.keys import PinState, TokenManager, decode_text
+from app.core.keys.catalog import (
+    MODULE_ENV,
+    binary_bits,
+    discover,
+    load_catalog,
+    load_failure_hint,
+    python_bits,
+)
+from app.core.keys.model import SEAL_APPLICATION
+from app.core.keys.p11 import find_slot
 
 USER_PIN = "123456"  # the fresh_token fixture's user PIN
 
@@ -170,7 +179,7 @@ def test_gbk_object_label_is_read_tolerantly(manager: TokenManager, fresh_token:
         assert [s.label for s in session.seals()] == ["财务专用章"]
 
         def strict_read() -> str:
-            plain = _slot(module, token.slot_id).get_token().open(user_pin=None)
+            plain = find_slot(module.lib, token.slot_id).get_token().open(user_pin=None)
             try:
                 obj = next(iter(plain.get_objects({Attribute.CLASS: ObjectClass.DATA})))
                 return obj[Attribute.LABEL]
@@ -190,7 +199,7 @@ def test_pkcs11_open_with_wrong_pin_leaks_a_session_but_ours_does_not(manager: T
     before = alive_handles(manager, token.module_path)
 
     def library_open() -> None:
-        _slot(module, token.slot_id).get_token().open(user_pin="999999")
+        find_slot(module.lib, token.slot_id).get_token().open(user_pin="999999")
 
     with pytest.raises(p11exc.PinIncorrect) as caught:
         module.worker.call(library_open)
@@ -230,7 +239,7 @@ def test_slot_events_unavailable_on_softhsm(manager: TokenManager, fresh_token: 
 def test_worker_runs_calls_in_order_on_one_thread_and_propagates_errors():
     import threading
 
-    from app.core.pkcs11_worker import ModuleWorker
+    from app.core.keys.worker import ModuleWorker
 
     worker = ModuleWorker("test")
     try:

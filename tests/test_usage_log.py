@@ -611,7 +611,7 @@ def test_records_signed_by_a_softhsm_token(log: UsageLog, tmp_path: Path, sofths
     """The stamping path signs records with tokens.TokenDigestSigner; RSA and EC keys on a real token."""
     import subprocess
 
-    from app.core.tokens import TokenManager
+    from app.core.keys import TokenManager
 
     ca_key = _rsa_key("ca")
     manager = TokenManager(extra_modules=[softhsm_module], use_catalog=False)
@@ -765,7 +765,7 @@ def test_a_forged_chain_under_a_self_signed_certificate_is_an_unverified_holder(
 
     from app import cli
     from app.core import demo
-    from app.core.tokens import TokenManager
+    from app.core.keys import TokenManager
 
     home = tmp_path / "home"
     monkeypatch.setenv("SEALDESK_HOME", str(home))

@@ -202,8 +202,8 @@ def provision_token(
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
 
+    from .keys import TokenManager
     from .ses import SealPicture, build_seal_v4
-    from .tokens import TokenManager
 
     module = softhsm.module_path()
     if module is None:
@@ -290,8 +290,8 @@ def _demo_root(start: dt.datetime):
 
 def load_demo_info() -> DemoKeyInfo:
     """Describe the existing demo key (reads its public seal objects; no PIN needed)."""
+    from .keys import TokenManager
     from .ses import parse_seal
-    from .tokens import TokenManager
 
     module = softhsm.module_path()
     manager = TokenManager(extra_modules=[module] if module else [], use_catalog=False)

@@ -134,6 +134,12 @@ class PinMustChange(PinError):
     message = QT_TRANSLATE_NOOP("errors", "The key requires you to change its PIN before use.")
 
 
+class PinNotInitialised(PinError):
+    message = QT_TRANSLATE_NOOP(
+        "errors", "The key has no user PIN yet. Ask your seal administrator to initialise the key."
+    )
+
+
 class PinInvalid(PinError):
     message = QT_TRANSLATE_NOOP("errors", "The PIN does not meet the key's rules ({rule}).")
 

@@ -736,6 +736,10 @@
         <translation>使用前必须先修改钥匙口令。</translation>
     </message>
     <message>
+        <source>The key has no user PIN yet. Ask your seal administrator to initialise the key.</source>
+        <translation>钥匙尚未设置用户口令。请联系印章管理员初始化钥匙。</translation>
+    </message>
+    <message>
         <source>The PIN does not meet the key&apos;s rules ({rule}).</source>
         <translation>口令不符合钥匙的要求（{rule}）。</translation>
     </message>
@@ -914,6 +918,10 @@
     <message>
         <source>The PIN must be changed.</source>
         <translation>必须修改口令。</translation>
+    </message>
+    <message>
+        <source>The key has no user PIN yet.</source>
+        <translation>钥匙尚未设置用户口令。</translation>
     </message>
     <message>
         <source>revoked</source>

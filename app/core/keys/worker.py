@@ -3,6 +3,9 @@
 python-pkcs11 initialises modules without OS locking (`C_Initialize(NULL)`) and releases the GIL around
 calls, so two Python threads could enter a module at once. Every call for one module therefore runs on
 that module's single worker thread; callers block on a future and get its result or exception.
+A module whose tokens live in files other processes rewrite (SoftHSM) runs every call under a guard,
+SealDesk's cross-process lock (store_lock.py). The worker drops each call as soon as it has run: a call
+that logs in carries the PIN in its closure, and nothing may keep that alive (docs/token-layout.md).
 
 The raw calls (through ctypes, on the same loaded module) exist because python-pkcs11 0.9.5
 - logs in inside `Token.open()` and leaks the session when the PIN is wrong (no handle is returned);
@@ -18,6 +21,7 @@ import sys
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from queue import SimpleQueue
 from typing import Any, TypeVar
@@ -37,7 +41,8 @@ _PACK = 1 if sys.platform.startswith("win") else 0  # Cryptoki structs are packe
 class ModuleWorker:
     """A single thread that runs every call for one PKCS#11 module, in order."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, guard: Callable[[], AbstractContextManager[object]] | None = None) -> None:
+        self._guard = guard or nullcontext
         self._queue: SimpleQueue[tuple[Callable[[], Any], Future[Any]] | None] = SimpleQueue()
         self._thread = threading.Thread(target=self._loop, name=f"pkcs11:{name}", daemon=True)
         self._stopped = False
@@ -49,13 +54,19 @@ class ModuleWorker:
             item = self._queue.get()
             if item is None:
                 return
-            fn, future = item
-            if not future.set_running_or_notify_cancel():
-                continue
-            try:
-                future.set_result(fn())
-            except BaseException as exc:  # noqa: BLE001 - handed to the caller
-                future.set_exception(exc)
+            self._run(*item)
+            del item  # the loop must not keep the last call (and the PIN in its closure) alive
+
+    def _run(self, fn: Callable[[], Any], future: Future[Any]) -> None:
+        if not future.set_running_or_notify_cancel():
+            return
+        try:
+            with self._guard():
+                result = fn()
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller
+            future.set_exception(exc)
+        else:
+            future.set_result(result)
 
     def call(self, fn: Callable[[], T]) -> T:
         """Run `fn` on the worker thread and return its result (exceptions propagate)."""
@@ -188,9 +199,14 @@ class RawModule:
             max_pin_len=int(info.ulMaxPinLen),
         )
 
-    def login_user(self, session_handle: int, pin: bytes) -> int:
-        """C_Login as CKU_USER; returns the CK_RV (the PIN buffer is not kept)."""
-        return int(self._login(session_handle, CKU_USER, pin, len(pin)))
+    def login_user(self, session_handle: int, pin: bytearray) -> int:
+        """C_Login as CKU_USER; returns the CK_RV. The PIN is passed in place: no copy is made."""
+        size = len(pin)
+        view = (ctypes.c_char * max(size, 1)).from_buffer(pin if size else bytearray(1))
+        try:
+            return int(self._login(session_handle, CKU_USER, view, size))
+        finally:
+            del view  # releases the export, so the caller can zero the bytearray
 
     def session_alive(self, session_handle: int) -> bool:
         """Whether the module still knows this session handle (C_GetSessionInfo answers CKR_OK)."""

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .paths import drivers_dir
+from ..paths import drivers_dir
 
 MODULE_ENV = "SEALDESK_PKCS11_MODULE"
 CATALOG_FILE = "modules.toml"
@@ -36,6 +36,12 @@ class ModuleSpec:
     """False when the file name is only a hint from third-party code."""
     needs_reinit: bool = False
     """The module sees only tokens present when it was initialised."""
+    store_lock: bool = False
+    """Calls must hold SealDesk's cross-process lock: the module keeps tokens in files that another
+    process may be rewriting (SoftHSM rewrites its token file on every login, see store_lock.py)."""
+    prepare: str = ""
+    """"package.module:function" run before the module is loaded (SoftHSM: point it at SealDesk's store).
+    Only functions inside the `app` package are accepted; the catalog ships with SealDesk."""
     quirks: dict[str, Any] = field(default_factory=dict)
     """Known deviations, e.g. {"no_hashed_ecdsa": True}."""
     sm2: dict[str, int] = field(default_factory=dict)
@@ -95,6 +101,8 @@ def load_catalog(path: Path | None = None) -> list[ModuleSpec]:
                 candidates=tuple(str(p) for p in entry.get(os_key, [])),
                 confirmed=bool(entry.get("confirmed", True)),
                 needs_reinit=bool(entry.get("needs_reinit", False)),
+                store_lock=bool(entry.get("store_lock", False)),
+                prepare=str(entry.get("prepare", "")),
                 quirks=dict(entry.get("quirks", {})),
                 sm2=dict(tables.get(sm2_ref, {})) if isinstance(sm2_ref, str) else {},
             )
