@@ -20,6 +20,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from ..paths import private_dir
+
 log = logging.getLogger(__name__)
 
 
@@ -34,7 +36,7 @@ class StoreLock:
     def _open(self) -> int | None:
         if self._fd is None:
             try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
+                private_dir(self.path.parent)
                 self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
             except OSError as exc:  # read-only data folder: run unlocked rather than not at all
                 log.warning("lock file %s unusable (%s); running without the cross-process lock", self.path, exc)
