@@ -20,12 +20,11 @@ from pathlib import Path
 from typing import BinaryIO
 
 from . import placement as geo
-from .atomic_output import AtomicOutput
+from .atomic_output import AtomicOutput, output_error
 from .clock import Clock, utc_now
 from .errors import (
     Cancelled,
     InvalidArgument,
-    OutputError,
     OutputExists,
     OutputIsInput,
     SealDeskError,
@@ -375,8 +374,7 @@ class Stamper:
                 output.commit()
             except OSError as exc:
                 self._log.void(record, f"output not written: {type(exc).__name__}", self._signer, clock=self._clock)
-                error = OutputExists if isinstance(exc, FileExistsError) else OutputError
-                raise error(str(exc), path=str(target)) from exc
+                raise output_error(exc, target) from exc
         return StampResult(
             input_path=source,
             output_path=target,
