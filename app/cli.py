@@ -347,7 +347,7 @@ def _clock_from_args(args: argparse.Namespace):
         try:
             moment = datetime.fromisoformat(args.at)
         except ValueError as exc:
-            raise InvalidArgument(str(exc), what="--at") from exc
+            raise InvalidArgument(str(exc), what=translate("cli", "--at takes a date like 2021-01-01")) from exc
         return fixed_clock(moment)
     return utc_now
 
@@ -860,7 +860,8 @@ def cmd_log(args: argparse.Namespace) -> int:
         if args.log_command == "verify":
             result = log.verify()
             if args.json:
-                _json_out({"ok": result.ok, "checked": result.checked, "problems": list(result.problems)})
+                problems = [p.text(translate) if hasattr(p, "text") else str(p) for p in result.problems]
+                _json_out({"ok": result.ok, "checked": result.checked, "problems": problems})
             else:
                 _out(
                     (
@@ -870,7 +871,7 @@ def cmd_log(args: argparse.Namespace) -> int:
                     ).format(n=result.checked)
                 )
                 for problem in result.problems:
-                    _out(f"  - {problem}")
+                    _out("  - " + (problem.text(translate) if hasattr(problem, "text") else str(problem)))
             return EXIT_OK if result.ok else EXIT_VERIFY_FAILED
         records = log.records()
     finally:

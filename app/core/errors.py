@@ -161,6 +161,24 @@ class PinMustChange(PinError):
 class PinInvalid(PinError):
     message = QT_TRANSLATE_NOOP("errors", "The PIN does not meet the key's rules ({rule}).")
 
+    _RULES = (
+        (r"(\d+)–(\d+) characters", QT_TRANSLATE_NOOP("errors", "{0}–{1} characters")),
+        (r"at least (\d+) characters", QT_TRANSLATE_NOOP("errors", "at least {0} characters")),
+        (r"text", QT_TRANSLATE_NOOP("errors", "text")),
+    )
+    """The rules the token layer states (tokens._length_rule) → translatable wording."""
+
+    def user_message(self, translate: Translate = _identity) -> str:
+        import re
+
+        rule = str(self.params.get("rule", ""))
+        for pattern, template in self._RULES:
+            found = re.fullmatch(pattern, rule)
+            if found:
+                rule = translate(CONTEXT, template).format(*found.groups())
+                break
+        return translate(CONTEXT, self.message).format(rule=rule)
+
 
 class PinMismatch(PinError):
     message = QT_TRANSLATE_NOOP("errors", "The two new PINs do not match.")

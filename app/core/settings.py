@@ -81,6 +81,9 @@ _EXPECTED = {
     tuple: QT_TRANSLATE_NOOP("errors", "the setting “{key}” must be a list of texts, like [\"a\", \"b\"]"),
 }
 
+HASH_NAMES = ("sha256", "sha384", "sha512")
+_HASH = QT_TRANSLATE_NOOP("errors", "the setting “{key}” (the digest of PDF signatures) must be sha256, sha384 or sha512")
+
 _TYPES = {
     "language": str,
     "extra_modules": tuple,
@@ -97,6 +100,8 @@ def _checked(path: Path, key: str, value):
     """The value in the dataclass's type, or a clear error naming the setting (never a silent surprise:
     "false" as a string would be true, a string where a list belongs would be read letter by letter)."""
     expected = _TYPES[key]
+    if key == "hash_name" and isinstance(value, str) and value not in HASH_NAMES:
+        raise SettingsInvalid(f"{path}: hash_name {value!r}", path=str(path), problem=_HASH, key=key)
     if expected is tuple:
         if isinstance(value, list) and all(isinstance(item, str) for item in value):
             return tuple(value)
