@@ -70,6 +70,18 @@ class AtomicOutput:
             raise output_error(exc, self.target) from exc
 
 
+def ensure_new_target(target: Path) -> None:
+    """Refuse early when `target` exists, or when its folder cannot even be looked into (no permission).
+    A missing folder is fine: `AtomicOutput` creates it."""
+    try:
+        os.lstat(target)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise output_error(exc, target) from exc
+    raise OutputExists(f"{target} exists", path=str(target))
+
+
 def output_error(exc: OSError, target: Path) -> OutputError:
     """The typed error for an OS refusal while writing `target`: exists, or folder + reason."""
     if isinstance(exc, FileExistsError):
