@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+import os
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -1177,6 +1178,15 @@ def _dispatch(args: argparse.Namespace) -> int:
         return 130
     except BrokenPipeError:
         raise
+    except OSError as exc:
+        if exc.filename is None:
+            return _crashed(args, exc)
+        # the OS refused a path the user gave (no permission, not a folder …): not a bug, say which and why
+        from .core.errors import PathUnusable, os_reason
+
+        err = PathUnusable(str(exc), path=os.fsdecode(exc.filename), reason=os_reason(exc))
+        _report_error(args, err)
+        return err.exit_code
     except Exception as exc:  # noqa: BLE001 - a bug: report it, never a bare traceback
         return _crashed(args, exc)
 

@@ -349,6 +349,12 @@ class OutputFolderError(OutputError):
     message = QT_TRANSLATE_NOOP("errors", "The signed file could not be written to the folder {folder}: {reason}")
 
 
+class PathUnusable(DocumentError):
+    """The operating system refused a path the command needed, somewhere no specific error covers it."""
+
+    message = QT_TRANSLATE_NOOP("errors", "SealDesk cannot use {path}: {reason}.")
+
+
 class OutputIsInput(OutputError):
     message = QT_TRANSLATE_NOOP("errors", "The signed file must not replace the original document.")
 

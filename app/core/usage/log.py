@@ -427,7 +427,10 @@ class UsageLog:
         readable: list[UsageRecord] = []
         for row in rows:
             try:
-                readable.append(_record_from_row(row))
+                record = _record_from_row(row)
+                if not isinstance(record.seq, int) or isinstance(record.seq, bool):
+                    raise RecordFormatError(f"seq {record.seq!r} is not an integer")  # the chain check needs one
+                readable.append(record)
             except (RecordFormatError, TypeError, ValueError) as exc:
                 problems.append(f"record {row[0]} (holder {row[4]!r}, seq {row[1]}): unreadable: {exc}")
         checked = len(rows) - len(readable)
