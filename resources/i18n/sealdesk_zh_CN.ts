@@ -928,6 +928,10 @@
         <translation>签章后的文件无法写入文件夹 {folder}：{reason}</translation>
     </message>
     <message>
+        <source>SealDesk cannot use {path}: {reason}.</source>
+        <translation>SealDesk 无法使用 {path}：{reason}。</translation>
+    </message>
+    <message>
         <source>The signed file must not replace the original document.</source>
         <translation>签章后的文件不能覆盖原文档。</translation>
     </message>
