@@ -1104,8 +1104,6 @@ def _report_error(args: argparse.Namespace | None, err: SealDeskError) -> None:
 def _silence_stdout() -> None:
     """After a broken pipe (`sealdesk log | head`): point stdout at /dev/null so that the interpreter's last
     flush cannot raise again and print a traceback."""
-    import os
-
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
@@ -1118,6 +1116,10 @@ def _crashed(args: argparse.Namespace, exc: BaseException) -> int:
     """A bug: write a crash report and say where it is; exit code 1 is kept for this."""
     from .core.crash import write_crash_report
 
+    if os.environ.get("SEALDESK_DEBUG"):  # developers see the whole traceback, message included
+        import traceback
+
+        traceback.print_exception(exc, file=sys.stderr)
     try:
         report = shown(write_crash_report(_command_name(args), exc))
         text = translate(
