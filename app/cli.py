@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+import os
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -24,14 +25,48 @@ EXIT_OK = 0
 EXIT_UNEXPECTED = 1
 EXIT_VERIFY_FAILED = 8
 EXIT_MIXED_FAILURES = 9
+EXIT_BROKEN_PIPE = 141
+"""128 + SIGPIPE: the reader of our output went away (`sealdesk log | head`); we stop quietly."""
+
+
+# --- output ---------------------------------------------------------------------------------------
+_BIDI_AND_SEPARATORS = frozenset(
+    "\u061c\u200e\u200f\u2028\u2029\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
+
+
+def _needs_escape(char: str) -> bool:
+    code = ord(char)
+    return (
+        code < 0x20 or 0x7F <= code < 0xA0 or char in _BIDI_AND_SEPARATORS or 0xD800 <= code < 0xE000
+    )
+
+
+def _escaped(char: str) -> str:
+    code = ord(char)
+    if char in "\n\r\t":
+        return {"\n": "\\n", "\r": "\\r", "\t": "\\t"}[char]
+    if 0xDC80 <= code <= 0xDCFF:  # a file-name byte that is not UTF-8 (surrogateescape): show the byte
+        return f"\\x{code - 0xDC00:02x}"
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def shown(value: object) -> str:
+    """`value` (a path, a file name, a message naming one) safe for a terminal: newlines, ESC and other C0/C1
+    controls, bidi overrides and undecodable file-name bytes appear as backslash escapes, never raw — a file
+    name cannot fake output lines, colour or reorder the terminal, or crash the print."""
+    text = str(value)
+    if not any(_needs_escape(c) for c in text):
+        return text
+    return "".join(_escaped(c) if _needs_escape(c) else c for c in text)
 
 
 def _out(text: str = "") -> None:
-    print(text)
+    print(shown(text))
 
 
 def _err(text: str) -> None:
-    print(text, file=sys.stderr)
+    print(shown(text), file=sys.stderr)
 
 
 def _line(indent: int, *pairs: tuple[str, str]) -> None:
@@ -40,8 +75,23 @@ def _line(indent: int, *pairs: tuple[str, str]) -> None:
     _out(" " * indent + "   ".join(template.format(label=label, value=value) for label, value in pairs))
 
 
+def _json_text(data: Any, indent: int | None = 2) -> str:
+    """JSON with the characters `shown` escapes written as \\u escapes (the same JSON value, safe to print)."""
+    text = json.dumps(data, ensure_ascii=False, indent=indent, default=str)
+    if not any(_needs_escape(c) for c in text):
+        return text
+    return "".join(f"\\u{ord(c):04x}" if _needs_escape(c) and c not in "\n " else c for c in text)
+
+
 def _json_out(data: Any) -> None:
-    print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+    print(_json_text(data))
+
+
+def json_error_payload(err: SealDeskError) -> dict:
+    """What every `--json` command prints on refusal: a stable snake_case code and the translated message."""
+    from .core.errors import error_code
+
+    return {"error": {"code": error_code(err), "message": err.user_message(translate)}}
 
 
 # --- PIN input ------------------------------------------------------------------------------------
@@ -117,19 +167,20 @@ def _watch_tokens(args: argparse.Namespace) -> int:
 
     manager = _manager()
 
-    def inserted(token) -> None:
-        _out(
-            translate("cli", "Key inserted: {label} [{serial}]").format(
-                label=token.label, serial=token.serial
-            )
-        )
+    def event(kind: str, token) -> None:
+        if args.json:  # one JSON object per line and event
+            print(_json_text({"event": kind, "label": token.label, "serial": token.serial}, indent=None))
+        elif kind == "inserted":
+            _out(translate("cli", "Key inserted: {label} [{serial}]").format(label=token.label, serial=token.serial))
+        else:
+            _out(translate("cli", "Key removed: {label} [{serial}]").format(label=token.label, serial=token.serial))
         sys.stdout.flush()
 
+    def inserted(token) -> None:
+        event("inserted", token)
+
     def removed(token) -> None:
-        _out(
-            translate("cli", "Key removed: {label} [{serial}]").format(label=token.label, serial=token.serial)
-        )
-        sys.stdout.flush()
+        event("removed", token)
 
     watcher = TokenWatcher(manager, inserted, removed, interval=args.interval)
     stop = threading.Event()
@@ -297,7 +348,7 @@ def _clock_from_args(args: argparse.Namespace):
         try:
             moment = datetime.fromisoformat(args.at)
         except ValueError as exc:
-            raise InvalidArgument(str(exc), what="--at") from exc
+            raise InvalidArgument(str(exc), what=translate("cli", "--at takes a date like 2021-01-01")) from exc
         return fixed_clock(moment)
     return utc_now
 
@@ -305,10 +356,14 @@ def _clock_from_args(args: argparse.Namespace):
 def _read_file(path: str) -> bytes:
     from pathlib import Path
 
+    from .core.errors import FileNotFound, FileUnreadable, os_reason
+
     try:
         return Path(path).expanduser().read_bytes()
+    except FileNotFoundError as exc:
+        raise FileNotFound(str(exc), path=path) from exc
     except OSError as exc:
-        raise InvalidArgument(str(exc), what=path) from exc
+        raise FileUnreadable(str(exc), path=path, reason=os_reason(exc)) from exc
 
 
 def cmd_seals(args: argparse.Namespace) -> int:
@@ -318,24 +373,29 @@ def cmd_seals(args: argparse.Namespace) -> int:
     clock = _clock_from_args(args)
     rows = []
     if args.file and not args.import_file:
+        data = _read_file(args.file)
         try:
-            seal = parse_seal(_read_file(args.file))
+            seal = parse_seal(data)
         except SealDeskError as exc:
-            raise FileRejected(args.file, exc) from exc
+            signature = _ses_signature_or_none(data)
+            if signature is None:
+                raise FileRejected(args.file, exc) from exc
+            return _show_ses_signature(args, signature, clock)
         cert = seal.certs[0] if seal.certs else None
         rows.append(_seal_row(seal, verify_seal(seal, clock=clock), cert, clock))
     else:
+        import_data = _read_file(args.import_file) if args.import_file else b""  # before the PIN is asked
         manager = _manager()
         try:
             token = _pick_token(manager, args.token)
-            if _is_demo(token):
+            if _is_demo(token) and getattr(args, "demo_hint", False):
                 _err(translate("cli", "Demo key: its PIN is 123456. Change it with `sealdesk pin change`."))
             pin = read_pin(args, translate("cli", "PIN for {label}: ").format(label=token.label))
             with manager.open_session(token, pin) as session:
                 del pin
                 if args.import_file:
                     try:
-                        imported = import_seal_file(session, _read_file(args.import_file), clock=clock)
+                        imported = import_seal_file(session, import_data, clock=clock)
                     except SealDeskError as exc:
                         raise FileRejected(args.import_file, exc) from exc
                     _err(
@@ -361,7 +421,60 @@ def cmd_seals(args: argparse.Namespace) -> int:
     else:
         for row in rows:
             _print_seal_row(row)
+    if args.file and not args.import_file and rows[0]["verification"] != "valid":
+        return EXIT_VERIFY_FAILED  # like `verify`: a script must not take an invalid or expired seal for good
     return EXIT_OK
+
+
+def _ses_signature_or_none(data: bytes):
+    from .core.ses import parse_ses_signature
+
+    try:
+        return parse_ses_signature(data)
+    except SealDeskError:
+        return None
+
+
+def _show_ses_signature(args: argparse.Namespace, signature, clock) -> int:
+    """`seals --file` on a signature made with a seal: say so and show what it signed, with its check."""
+    from .core.certs import summarize
+    from .core.errors import CertificateInvalid
+    from .core.ses import verify_ses_signature
+
+    check = verify_ses_signature(signature, clock=clock)
+    try:
+        signer = summarize(signature.cert).subject
+    except CertificateInvalid:
+        signer = "-"
+    seal = signature.seal
+    info = {
+        "kind": "ses_signature",
+        "version": signature.version,
+        "signed_at": signature.time_info.isoformat(),
+        "signed_item": signature.property_info,
+        "data_hash": signature.data_hash.hex(),
+        "signer": signer,
+        "seal_id": seal.es_id,
+        "seal_name": seal.name,
+        "signature_valid": check.signature_ok,
+        "seal_verification": check.seal_check.status,
+        "problems": [p.user_message(translate) for p in check.problems],
+    }
+    if args.json:
+        _json_out({"signature": info})
+    else:
+        _out(translate("cli", "This file is an electronic signature made with a seal (SES_Signature), not a seal."))
+        _line(2, (translate("cli", "Signed item"), info["signed_item"] or "-"))
+        _line(2, (translate("cli", "Signing time"), _local_time(signature.time_info)))
+        _line(2, (translate("cli", "Digest of the signed data"), info["data_hash"]))
+        _line(2, (translate("cli", "Signer"), signer))
+        _line(2, (translate("cli", "Seal"), f"{seal.name} [{seal.es_id}]"))
+        _line(2, (translate("cli", "Signature valid"), _yes_no(check.signature_ok)))
+        _line(2, (translate("cli", "Seal verification"), _seal_status_text(check.seal_check.status)))
+        for problem in info["problems"]:
+            _out(f"    - {problem}")
+        _out(translate("cli", "To check it against the signed document, verify the document itself."))
+    return EXIT_OK if check.signature_ok and not check.problems else EXIT_VERIFY_FAILED
 
 
 # --- trust store ----------------------------------------------------------------------------------
@@ -373,8 +486,9 @@ def cmd_trust(args: argparse.Namespace) -> int:
     if args.trust_command in ("add", "remove") and not args.target:
         raise InvalidArgument(what=translate("cli", "a certificate file or fingerprint"))
     if args.trust_command == "add":
+        _read_file(args.target)  # a missing or unreadable file is said as such, before anything else
         try:
-            added = truststore.add_root(Path(args.target))
+            added = truststore.add_root(Path(args.target).expanduser())
         except SealDeskError as exc:
             raise FileRejected(args.target, exc) from exc
         for summary in added:
@@ -480,7 +594,19 @@ def cmd_start(args: argparse.Namespace) -> int:
     cmd_tokens(build_parser().parse_args(["tokens"]))
     if sys.stdin.isatty():
         _out()
-        return cmd_seals(build_parser().parse_args(["seals"]))
+        seals_args = build_parser().parse_args(["seals"])
+        seals_args.demo_hint = True  # first run: the holder has not seen the demo PIN yet
+        return cmd_seals(seals_args)
+    _out()
+    _out(
+        translate(
+            "cli",
+            "To list the seals on a key, run `sealdesk seals` in a terminal (it asks for the key's PIN), "
+            "or `sealdesk seals --pin-stdin` to read the PIN from standard input.",
+        )
+    )
+    if demo.demo_key_exists():
+        _out(translate("cli", "The demo key's PIN is {pin}.").format(pin=demo.DEMO_PIN))
     return EXIT_OK
 
 
@@ -758,12 +884,13 @@ def cmd_log(args: argparse.Namespace) -> int:
             holders = _log_holder_checks(log, args.trust or [])
             unverified = [h for h in holders if not h.trusted]
             if args.json:
+                problems = [p.text(translate) if hasattr(p, "text") else str(p) for p in result.problems]
                 _json_out(
                     {
                         "ok": result.ok and not unverified,
                         "chain_ok": result.ok,
                         "checked": result.checked,
-                        "problems": list(result.problems),
+                        "problems": problems,
                         "unverified_holders": [_holder_json(h) for h in unverified],
                     }
                 )
@@ -776,7 +903,7 @@ def cmd_log(args: argparse.Namespace) -> int:
                     ).format(n=result.checked)
                 )
                 for problem in result.problems:
-                    _out(f"  - {problem}")
+                    _out("  - " + (problem.text(translate) if hasattr(problem, "text") else str(problem)))
                 _print_unverified_holders(unverified)
             return EXIT_OK if result.ok and not unverified else EXIT_VERIFY_FAILED
         records = log.records()
@@ -870,7 +997,7 @@ def _add_json_argument(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="sealdesk",
         description=translate("cli", "SealDesk: stamp documents with the electronic seals on your USB key."),
         epilog=translate(
@@ -1028,19 +1155,126 @@ def _quiet_libraries() -> None:
         logging.getLogger("app").setLevel(logging.ERROR)  # what matters reaches the user as a message
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse that answers usage errors in JSON when the command line asks for --json."""
+
+    json_errors = False
+
+    def error(self, message: str):  # type: ignore[override]
+        if _Parser.json_errors:
+            err = InvalidArgument(message, what=message)
+            _json_out(json_error_payload(err))
+            sys.exit(2)
+        super().error(message)
+
+
+def _command_name(args: argparse.Namespace) -> str:
+    """The sub-command (and its sub-command) only: never an argument value (it could be a PIN or a file)."""
+    parts = [str(getattr(args, "command", "") or "")]
+    for attr in ("pin_command", "trust_command", "log_command"):
+        value = getattr(args, attr, None)
+        if value:
+            parts.append(str(value))
+    return " ".join(p for p in parts if p)
+
+
+def _report_error(args: argparse.Namespace | None, err: SealDeskError) -> None:
+    if args is not None and getattr(args, "json", False):
+        _json_out(json_error_payload(err))
+    else:
+        _err(translate("cli", "Error: {message}").format(message=err.user_message(translate)))
+
+
+def _silence_stdout() -> None:
+    """After a broken pipe (`sealdesk log | head`): point stdout at /dev/null so that the interpreter's last
+    flush cannot raise again and print a traceback."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
+
+
+def _crashed(args: argparse.Namespace, exc: BaseException) -> int:
+    """A bug: write a crash report and say where it is; exit code 1 is kept for this."""
+    from .core.crash import write_crash_report
+
+    if os.environ.get("SEALDESK_DEBUG"):  # developers see the whole traceback, message included
+        import traceback
+
+        traceback.print_exception(exc, file=sys.stderr)
+    try:
+        report = shown(write_crash_report(_command_name(args), exc))
+        text = translate(
+            "cli", "An unexpected error occurred (a bug in SealDesk). A crash report was written to {path}."
+        ).format(path=report)
+    except OSError:
+        text = translate(
+            "cli", "An unexpected error occurred (a bug in SealDesk). No crash report could be written."
+        )
+    if getattr(args, "json", False):
+        _json_out({"error": {"code": "unexpected", "message": text}})
+    else:
+        _err(translate("cli", "Error: {message}").format(message=text))
+    return EXIT_UNEXPECTED
+
+
+def _warn_unknown_settings() -> None:
+    """Settings keys this version does not know are kept but named once, so a typo does not go unnoticed."""
+    from .core.settings import load_settings
+
+    try:
+        settings = load_settings()
+    except SealDeskError:
+        return  # the command that needs the settings reports it
+    for key in sorted(settings.extra):
+        _err(translate("cli", "Warning: the setting “{key}” in settings.json is unknown and ignored.").format(key=key))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     _quiet_libraries()
     _translate_argparse()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    _Parser.json_errors = "--json" in argv
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        return _dispatch(args)
+    except BrokenPipeError:
+        _silence_stdout()
+        return EXIT_BROKEN_PIPE
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    """Run the command; every way it can end becomes a message and an exit code (never a traceback)."""
+    try:
+        _warn_unknown_settings()
         return int(args.func(args) or 0)
     except SealDeskError as exc:
-        _err(translate("cli", "Error: {message}").format(message=exc.user_message(translate)))
+        _report_error(args, exc)
         return exc.exit_code
     except KeyboardInterrupt:
-        _err(translate("cli", "Cancelled."))
+        from .core.errors import Cancelled
+
+        if getattr(args, "json", False):
+            _report_error(args, Cancelled())
+        else:
+            _err(translate("cli", "Cancelled."))
         return 130
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        if exc.filename is None:
+            return _crashed(args, exc)
+        # the OS refused a path the user gave (no permission, not a folder …): not a bug, say which and why
+        from .core.errors import PathUnusable, os_reason
+
+        err = PathUnusable(str(exc), path=os.fsdecode(exc.filename), reason=os_reason(exc))
+        _report_error(args, err)
+        return err.exit_code
+    except Exception as exc:  # noqa: BLE001 - a bug: report it, never a bare traceback
+        return _crashed(args, exc)
 
 
 def run() -> None:
@@ -1051,11 +1285,16 @@ def run() -> None:
     tear-down of pyHanko, PyMuPDF and the PKCS#11 module saves ~50–100 ms per run (docs/performance.md).
     An unexpected exception still propagates normally with its traceback.
     """
+    import contextlib
     import os
 
     code = main()
-    sys.stdout.flush()
-    sys.stderr.flush()
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:  # the reader left before the last buffered line
+        code = code or EXIT_BROKEN_PIPE
+    with contextlib.suppress(OSError):
+        sys.stderr.flush()
     os._exit(code)
 
 

@@ -20,7 +20,7 @@ from verifiers import pdfsig
 
 from app.core import demo, softhsm
 from app.core.atomic_output import AtomicOutput
-from app.core.errors import DocumentError, SealDeskError, TokenRemoved
+from app.core.errors import DocumentError, OutputExists, SealDeskError, TokenRemoved
 from app.core.keys import TokenManager
 from app.core.ses import kinds
 from app.core.stamping import SpotPlacement, Stamper, StampRequest
@@ -43,7 +43,7 @@ def test_atomic_output_leaves_nothing_without_commit(tmp_path: Path):
         out.file.write(b"whole")
         out.commit()
     assert target.read_bytes() == b"whole"
-    with pytest.raises(FileExistsError), AtomicOutput(target) as out:
+    with pytest.raises(OutputExists), AtomicOutput(target) as out:
         out.file.write(b"other")
         out.commit()
     assert target.read_bytes() == b"whole" and list(tmp_path.iterdir()) == [target]

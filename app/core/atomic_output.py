@@ -13,6 +13,8 @@ import tempfile
 from pathlib import Path
 from typing import BinaryIO
 
+from .errors import OutputError, OutputExists, OutputFolderError, os_reason
+
 
 class AtomicOutput:
     """`with AtomicOutput(target) as out: out.file.write(...); out.commit()` — no commit, no file."""
@@ -25,14 +27,17 @@ class AtomicOutput:
 
     def __enter__(self) -> AtomicOutput:
         folder = self.target.parent
-        folder.mkdir(parents=True, exist_ok=True)
-        fd = -1
-        if hasattr(os, "O_TMPFILE"):
-            with contextlib.suppress(OSError):
-                fd = os.open(folder, os.O_TMPFILE | os.O_RDWR, 0o644)
-        if fd < 0:
-            fd, name = tempfile.mkstemp(prefix=f".{self.target.name}.", suffix=".part", dir=folder)
-            self._tmp_path = Path(name)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            fd = -1
+            if hasattr(os, "O_TMPFILE"):
+                with contextlib.suppress(OSError):
+                    fd = os.open(folder, os.O_TMPFILE | os.O_RDWR, 0o644)
+            if fd < 0:
+                fd, name = tempfile.mkstemp(prefix=f".{self.target.name}.", suffix=".part", dir=folder)
+                self._tmp_path = Path(name)
+        except OSError as exc:
+            raise output_error(exc, self.target) from exc
         self.file = os.fdopen(fd, "w+b")
         return self
 
@@ -53,11 +58,35 @@ class AtomicOutput:
         self._committed = True
         _fsync_dir(self.target.parent)
 
-    def __exit__(self, *exc_info) -> None:
-        self.file.close()
-        if self._tmp_path is not None:
-            with contextlib.suppress(FileNotFoundError):
-                self._tmp_path.unlink()
+    def __exit__(self, exc_type, exc, traceback) -> None:
+        try:
+            with contextlib.suppress(OSError):  # committed data was fsynced; uncommitted data is dropped
+                self.file.close()
+        finally:
+            if self._tmp_path is not None:
+                with contextlib.suppress(FileNotFoundError):
+                    self._tmp_path.unlink()
+        if isinstance(exc, OSError):  # a write or link the OS refused (ENOSPC while pyHanko writes, EIO …)
+            raise output_error(exc, self.target) from exc
+
+
+def ensure_new_target(target: Path) -> None:
+    """Refuse early when `target` exists, or when its folder cannot even be looked into (no permission).
+    A missing folder is fine: `AtomicOutput` creates it."""
+    try:
+        os.lstat(target)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise output_error(exc, target) from exc
+    raise OutputExists(f"{target} exists", path=str(target))
+
+
+def output_error(exc: OSError, target: Path) -> OutputError:
+    """The typed error for an OS refusal while writing `target`: exists, or folder + reason."""
+    if isinstance(exc, FileExistsError):
+        return OutputExists(str(exc), path=str(target))
+    return OutputFolderError(f"{target}: {exc}", folder=str(Path(target).parent), reason=os_reason(exc))
 
 
 def _link_or_rename(tmp: Path, target: Path) -> None:

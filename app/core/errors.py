@@ -77,6 +77,30 @@ class FileRejected(SealDeskError):
         return template.format(path=self.params.get("path", ""), problem=self.inner.user_message(translate))
 
 
+class FileNotFound(InvalidArgument):
+    """A file the user named does not exist (not "invalid input": the name is fine, the file is missing)."""
+
+    message = QT_TRANSLATE_NOOP("errors", "The file {path} was not found.")
+
+
+class FileUnreadable(InvalidArgument):
+    message = QT_TRANSLATE_NOOP("errors", "The file {path} cannot be read: {reason}")
+
+
+class SettingsInvalid(InvalidArgument):
+    """`problem` is itself a marked message whose placeholders ({line}, {column}, {key}) come from params."""
+
+    message = QT_TRANSLATE_NOOP("errors", "The settings file {path} cannot be used: {problem}.")
+
+    def user_message(self, translate: Translate = _identity) -> str:
+        problem = translate(CONTEXT, str(self.params.get("problem", "")))
+        try:
+            problem = problem.format(**self.params)
+        except (KeyError, IndexError, ValueError):
+            pass
+        return translate(CONTEXT, self.message).format(path=self.params.get("path", ""), problem=problem)
+
+
 class Cancelled(SealDeskError):
     message = QT_TRANSLATE_NOOP("errors", "The operation was cancelled.")
     exit_code = 130
@@ -143,6 +167,24 @@ class PinNotInitialised(PinError):
 class PinInvalid(PinError):
     message = QT_TRANSLATE_NOOP("errors", "The PIN does not meet the key's rules ({rule}).")
 
+    _RULES = (
+        (r"(\d+)–(\d+) characters", QT_TRANSLATE_NOOP("errors", "{0}–{1} characters")),
+        (r"at least (\d+) characters", QT_TRANSLATE_NOOP("errors", "at least {0} characters")),
+        (r"text", QT_TRANSLATE_NOOP("errors", "text")),
+    )
+    """The rules the token layer states (tokens._length_rule) → translatable wording."""
+
+    def user_message(self, translate: Translate = _identity) -> str:
+        import re
+
+        rule = str(self.params.get("rule", ""))
+        for pattern, template in self._RULES:
+            found = re.fullmatch(pattern, rule)
+            if found:
+                rule = translate(CONTEXT, template).format(*found.groups())
+                break
+        return translate(CONTEXT, self.message).format(rule=rule)
+
 
 class PinMismatch(PinError):
     message = QT_TRANSLATE_NOOP("errors", "The two new PINs do not match.")
@@ -195,6 +237,16 @@ class SealNotBound(SealError):
 
 class SealNotFound(SealError):
     message = QT_TRANSLATE_NOOP("errors", "The seal {seal} was not found.")
+
+
+class SealNotOnKey(SealNotFound):
+    message = QT_TRANSLATE_NOOP("errors", "No seal on the key matches “{seal}”. The seals on the key: {seals}.")
+
+
+class SealAmbiguous(SealNotFound):
+    message = QT_TRANSLATE_NOOP(
+        "errors", "Several seals match “{seal}”: {seals}. Give more of the seal's ID or its full name."
+    )
 
 
 class SealRevoked(SealError):
@@ -328,6 +380,18 @@ class OutputExists(OutputError):
     )
 
 
+class OutputFolderError(OutputError):
+    """The output folder refused the file (full disk, read-only, no permission…): name it and say why."""
+
+    message = QT_TRANSLATE_NOOP("errors", "The signed file could not be written to the folder {folder}: {reason}")
+
+
+class PathUnusable(DocumentError):
+    """The operating system refused a path the command needed, somewhere no specific error covers it."""
+
+    message = QT_TRANSLATE_NOOP("errors", "SealDesk cannot use {path}: {reason}.")
+
+
 class OutputIsInput(OutputError):
     message = QT_TRANSLATE_NOOP("errors", "The signed file must not replace the original document.")
 
@@ -342,6 +406,18 @@ class UsageLogCorrupt(UsageLogError):
     message = QT_TRANSLATE_NOOP("errors", "The usage log has been altered or damaged: {problem}")
 
 
+class UsageLogUnreadable(UsageLogError):
+    message = QT_TRANSLATE_NOOP(
+        "errors", "The usage log {path} cannot be read: it does not have the layout this SealDesk expects."
+    )
+
+
+class UsageRecordUnreadable(UsageLogCorrupt):
+    message = QT_TRANSLATE_NOOP(
+        "errors", "The usage log has been altered or damaged: record {record} (number {seq}) cannot be read."
+    )
+
+
 # --- network / city system ------------------------------------------------------------------------
 class NetworkError(SealDeskError):
     message = QT_TRANSLATE_NOOP("errors", "The server {server} could not be reached.")
@@ -350,3 +426,44 @@ class NetworkError(SealDeskError):
 
 class ServerAnswerInvalid(NetworkError):
     message = QT_TRANSLATE_NOOP("errors", "The server {server} sent an answer SealDesk does not understand.")
+
+
+def error_code(err: SealDeskError) -> str:
+    """A stable snake_case name of the error's kind for machine-readable output (PinIncorrect →
+    "pin_incorrect"); a file-named error reports the kind of the problem underneath."""
+    import re
+
+    if isinstance(err, FileRejected):
+        return error_code(err.inner)
+    name = type(err).__name__
+    if name == "SealDeskError":
+        return "unexpected"
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
+
+
+# --- what the operating system said ---------------------------------------------------------------
+_OS_REASONS = {
+    "ENOSPC": QT_TRANSLATE_NOOP("errors", "the disk is full"),
+    "EDQUOT": QT_TRANSLATE_NOOP("errors", "the disk quota is exhausted"),
+    "EROFS": QT_TRANSLATE_NOOP("errors", "the folder is on a read-only file system"),
+    "EACCES": QT_TRANSLATE_NOOP("errors", "permission denied"),
+    "EPERM": QT_TRANSLATE_NOOP("errors", "the operation is not permitted"),
+    "ENOENT": QT_TRANSLATE_NOOP("errors", "the folder does not exist"),
+    "ENOTDIR": QT_TRANSLATE_NOOP("errors", "a part of the path is not a folder"),
+    "EISDIR": QT_TRANSLATE_NOOP("errors", "it is a folder"),
+    "ENAMETOOLONG": QT_TRANSLATE_NOOP("errors", "the file name is too long"),
+    "EIO": QT_TRANSLATE_NOOP("errors", "input/output error (is the disk or USB stick still connected?)"),
+    "EMFILE": QT_TRANSLATE_NOOP("errors", "too many open files"),
+}
+
+
+def os_reason(exc: OSError) -> str:
+    """The operating system's reason for `exc`: a marked message (translated when the error is shown, see
+    `user_message`) where we know the errno, else the system's own strerror."""
+    import errno
+    import os
+
+    name = errno.errorcode.get(exc.errno or 0, "")
+    if name in _OS_REASONS:
+        return _OS_REASONS[name]
+    return exc.strerror or (os.strerror(exc.errno) if exc.errno else type(exc).__name__)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .clock import Clock, utc_now
-from .errors import SealDeskError, SealNotBound, SealNotFound
+from .errors import SealAmbiguous, SealDeskError, SealNotBound, SealNotOnKey
 
 
 @dataclass(frozen=True)
@@ -45,17 +45,48 @@ def key_seals(session, *, clock: Clock = utc_now, verify: bool = True) -> list[K
     return result
 
 
+_BRACKETS = "()[]{}<>《》【】〔〕「」『』〈〉﹝﹞"
+
+
+def folded(text: str) -> str:
+    """`text` as users type it and seals spell it alike: NFKC (full-width → half-width), case-folded, without
+    spaces and brackets — so 张三(法定代表人), 张三（法定代表人） and 张三 法定代表人 are the same."""
+    import unicodedata
+
+    normal = unicodedata.normalize("NFKC", text).casefold()
+    return "".join(c for c in normal if not c.isspace() and c not in _BRACKETS)
+
+
 def find_key_seal(session, seal_ref: str, *, clock: Clock = utc_now) -> KeySeal:
-    """The seal whose ID (or, failing that, name/label) is `seal_ref`; not verified here — the policy
-    check verifies the chosen seal before every use."""
+    """The seal `seal_ref` names: its ID (any case), its name or label (compared `folded`), or a unique
+    prefix of either. Not verified here — the policy check verifies the chosen seal before every use.
+    Nothing or several matching is an error that lists the seals on the key (ID and name)."""
     seals = [s for s in key_seals(session, clock=clock, verify=False) if s.seal is not None]
-    for match in (
-        [s for s in seals if s.seal.es_id == seal_ref],
-        [s for s in seals if seal_ref in (s.label, s.seal.name)],
-    ):
-        if match:
+    wanted = folded(seal_ref)
+    by_id = [s for s in seals if s.seal.es_id == seal_ref] or [s for s in seals if folded(s.seal.es_id) == wanted]
+    stages = (
+        by_id,
+        [s for s in seals if wanted and wanted in (folded(s.label), folded(s.seal.name))],
+        [
+            s
+            for s in seals
+            if wanted and any(folded(t).startswith(wanted) for t in (s.seal.es_id, s.seal.name, s.label))
+        ],
+    )
+    for match in stages:
+        if len(match) == 1:
             return match[0]
-    raise SealNotFound(f"no seal {seal_ref!r} on key {session.token.serial}", seal=seal_ref)
+        if len(match) > 1:
+            raise SealAmbiguous(
+                f"{len(match)} seals match {seal_ref!r} on key {session.token.serial}",
+                seal=seal_ref,
+                seals=_listed(match),
+            )
+    raise SealNotOnKey(f"no seal {seal_ref!r} on key {session.token.serial}", seal=seal_ref, seals=_listed(seals) or "-")
+
+
+def _listed(seals: list[KeySeal]) -> str:
+    return "; ".join(f"{s.seal.es_id} {s.seal.name}" for s in seals)
 
 
 def import_seal_file(session, der: bytes, *, clock: Clock = utc_now) -> KeySeal:

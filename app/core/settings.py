@@ -10,7 +10,8 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import InvalidArgument
+from .errors import SettingsInvalid, os_reason
+from .i18n_marks import QT_TRANSLATE_NOOP
 from .paths import data_dir, write_private
 
 SETTINGS_FILE = "settings.json"
@@ -42,20 +43,45 @@ def settings_path() -> Path:
 
 
 def load_settings(path: Path | None = None) -> Settings:
-    """Read the settings file; a missing file gives defaults, a damaged one a clear error."""
+    """Read the settings file; a missing file gives defaults, a damaged one a clear error (SettingsInvalid
+    naming the file and, for bad JSON, the line and column). Unknown keys are kept in `extra`; the CLI names
+    them in a warning."""
     path = path or settings_path()
-    if not path.exists():
-        return Settings()
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-        if not isinstance(raw, dict):
-            raise ValueError("top level is not an object")
-    except (OSError, ValueError) as exc:
-        raise InvalidArgument(f"{path}: {exc}", what=str(path)) from exc
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return Settings()
+    except UnicodeDecodeError as exc:
+        raise SettingsInvalid(f"{path}: {exc}", path=str(path), problem=_NOT_UTF8) from exc
+    except OSError as exc:
+        raise SettingsInvalid(f"{path}: {exc}", path=str(path), problem=os_reason(exc)) from exc
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise SettingsInvalid(
+            f"{path}: {exc}", path=str(path), problem=_BAD_JSON, line=exc.lineno, column=exc.colno
+        ) from exc
+    except RecursionError as exc:  # thousands of nested brackets
+        raise SettingsInvalid(f"{path}: nested too deeply", path=str(path), problem=_TOO_DEEP) from exc
+    if not isinstance(raw, dict):
+        raise SettingsInvalid(f"{path}: top level is {type(raw).__name__}", path=str(path), problem=_NOT_OBJECT)
     known = {f.name for f in dataclasses.fields(Settings)} - {"extra"}
     values = {key: _checked(path, key, raw[key]) for key in known & raw.keys()}
     return Settings(**values, extra={k: v for k, v in raw.items() if k not in known})
 
+
+_NOT_UTF8 = QT_TRANSLATE_NOOP("errors", "it is not UTF-8 text")
+_BAD_JSON = QT_TRANSLATE_NOOP("errors", "it is not valid JSON (line {line}, column {column})")
+_TOO_DEEP = QT_TRANSLATE_NOOP("errors", "it is nested too deeply")
+_NOT_OBJECT = QT_TRANSLATE_NOOP("errors", "its top level must be a JSON object (settings in curly brackets)")
+_EXPECTED = {
+    str: QT_TRANSLATE_NOOP("errors", "the setting “{key}” must be a text in quotes"),
+    bool: QT_TRANSLATE_NOOP("errors", "the setting “{key}” must be true or false (without quotes)"),
+    tuple: QT_TRANSLATE_NOOP("errors", "the setting “{key}” must be a list of texts, like [\"a\", \"b\"]"),
+}
+
+HASH_NAMES = ("sha256", "sha384", "sha512")
+_HASH = QT_TRANSLATE_NOOP("errors", "the setting “{key}” (the digest of PDF signatures) must be sha256, sha384 or sha512")
 
 _TYPES = {
     "language": str,
@@ -73,12 +99,14 @@ def _checked(path: Path, key: str, value):
     """The value in the dataclass's type, or a clear error naming the setting (never a silent surprise:
     "false" as a string would be true, a string where a list belongs would be read letter by letter)."""
     expected = _TYPES[key]
+    if key == "hash_name" and isinstance(value, str) and value not in HASH_NAMES:
+        raise SettingsInvalid(f"{path}: hash_name {value!r}", path=str(path), problem=_HASH, key=key)
     if expected is tuple:
         if isinstance(value, list) and all(isinstance(item, str) for item in value):
             return tuple(value)
     elif isinstance(value, expected):
         return value
-    raise InvalidArgument(f"{path}: {key} = {value!r}", what=f"settings.json: {key}")
+    raise SettingsInvalid(f"{path}: {key} has a {type(value).__name__}", path=str(path), problem=_EXPECTED[expected], key=key)
 
 
 def save_settings(settings: Settings, path: Path | None = None) -> None:

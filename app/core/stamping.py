@@ -20,13 +20,11 @@ from pathlib import Path
 from typing import BinaryIO
 
 from . import placement as geo
-from .atomic_output import AtomicOutput
+from .atomic_output import AtomicOutput, ensure_new_target, output_error
 from .clock import Clock, utc_now
 from .errors import (
     Cancelled,
     InvalidArgument,
-    OutputError,
-    OutputExists,
     OutputIsInput,
     SealDeskError,
     SealNotFound,
@@ -322,8 +320,7 @@ class Stamper:
         target = Path(request.output_path) if request.output_path else default_output_path(source)
         if _same_file(source, target):
             raise OutputIsInput(str(target))
-        if target.exists():
-            raise OutputExists(f"{target} exists", path=str(target))
+        ensure_new_target(target)
 
         data = read_document(source)
         input_digests = _InputDigests(data)  # runs beside parsing, the checks and the signing below
@@ -375,8 +372,7 @@ class Stamper:
                 output.commit()
             except OSError as exc:
                 self._log.void(record, f"output not written: {type(exc).__name__}", self._signer, clock=self._clock)
-                error = OutputExists if isinstance(exc, FileExistsError) else OutputError
-                raise error(str(exc), path=str(target)) from exc
+                raise output_error(exc, target) from exc
         return StampResult(
             input_path=source,
             output_path=target,

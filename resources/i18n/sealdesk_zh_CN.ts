@@ -205,6 +205,10 @@
         <translation>警告：证书将在 90 天内到期。</translation>
     </message>
     <message>
+        <source>--at takes a date like 2021-01-01</source>
+        <translation>--at 需要日期，如 2021-01-01</translation>
+    </message>
+    <message>
         <source>Demo key: its PIN is 123456. Change it with `sealdesk pin change`.</source>
         <translation>演示钥匙：口令为 123456。请用 `sealdesk pin change` 修改。</translation>
     </message>
@@ -223,6 +227,22 @@
     <message>
         <source>No seals on this key.</source>
         <translation>该钥匙中没有印章。</translation>
+    </message>
+    <message>
+        <source>This file is an electronic signature made with a seal (SES_Signature), not a seal.</source>
+        <translation>此文件是用印章做的电子签章数据（SES_Signature），不是印章。</translation>
+    </message>
+    <message>
+        <source>Signed item</source>
+        <translation>签署对象</translation>
+    </message>
+    <message>
+        <source>Digest of the signed data</source>
+        <translation>所签数据的摘要</translation>
+    </message>
+    <message>
+        <source>To check it against the signed document, verify the document itself.</source>
+        <translation>如需对照所签文件核验，请验证文件本身。</translation>
     </message>
     <message>
         <source>a certificate file or fingerprint</source>
@@ -283,6 +303,14 @@
     <message>
         <source>No USB key found: creating the demo key (SoftHSM) with three seals…</source>
         <translation>未找到智能密码钥匙：正在创建内含三枚印章的演示钥匙（SoftHSM）……</translation>
+    </message>
+    <message>
+        <source>To list the seals on a key, run `sealdesk seals` in a terminal (it asks for the key&apos;s PIN), or `sealdesk seals --pin-stdin` to read the PIN from standard input.</source>
+        <translation>要列出钥匙中的印章，请在终端中运行 `sealdesk seals`（会询问钥匙口令），或用 `sealdesk seals --pin-stdin` 从标准输入读取口令。</translation>
+    </message>
+    <message>
+        <source>The demo key&apos;s PIN is {pin}.</source>
+        <translation>演示钥匙的口令是 {pin}。</translation>
     </message>
     <message>
         <source>{option} X,Y in millimetres, e.g. {option} 120,200</source>
@@ -673,6 +701,18 @@
         <translation>错误：{message}</translation>
     </message>
     <message>
+        <source>An unexpected error occurred (a bug in SealDesk). A crash report was written to {path}.</source>
+        <translation>发生意外错误（SealDesk 的缺陷）。崩溃报告已写入 {path}。</translation>
+    </message>
+    <message>
+        <source>An unexpected error occurred (a bug in SealDesk). No crash report could be written.</source>
+        <translation>发生意外错误（SealDesk 的缺陷）。无法写入崩溃报告。</translation>
+    </message>
+    <message>
+        <source>Warning: the setting “{key}” in settings.json is unknown and ignored.</source>
+        <translation>警告：settings.json 中的设置项“{key}”无法识别，已忽略。</translation>
+    </message>
+    <message>
         <source>Cancelled.</source>
         <translation>已取消。</translation>
     </message>
@@ -694,6 +734,18 @@
     <message>
         <source>{path}: {problem}</source>
         <translation>{path}：{problem}</translation>
+    </message>
+    <message>
+        <source>The file {path} was not found.</source>
+        <translation>找不到文件 {path}。</translation>
+    </message>
+    <message>
+        <source>The file {path} cannot be read: {reason}</source>
+        <translation>无法读取文件 {path}：{reason}</translation>
+    </message>
+    <message>
+        <source>The settings file {path} cannot be used: {problem}.</source>
+        <translation>设置文件 {path} 无法使用：{problem}。</translation>
     </message>
     <message>
         <source>The operation was cancelled.</source>
@@ -744,6 +796,18 @@
         <translation>口令不符合钥匙的要求（{rule}）。</translation>
     </message>
     <message>
+        <source>{0}–{1} characters</source>
+        <translation>{0}–{1} 个字符</translation>
+    </message>
+    <message>
+        <source>at least {0} characters</source>
+        <translation>至少 {0} 个字符</translation>
+    </message>
+    <message>
+        <source>text</source>
+        <translation>文本</translation>
+    </message>
+    <message>
         <source>The two new PINs do not match.</source>
         <translation>两次输入的新口令不一致。</translation>
     </message>
@@ -790,6 +854,14 @@
     <message>
         <source>The seal {seal} was not found.</source>
         <translation>未找到印章 {seal}。</translation>
+    </message>
+    <message>
+        <source>No seal on the key matches “{seal}”. The seals on the key: {seals}.</source>
+        <translation>钥匙中没有与“{seal}”匹配的印章。钥匙中的印章：{seals}。</translation>
+    </message>
+    <message>
+        <source>Several seals match “{seal}”: {seals}. Give more of the seal&apos;s ID or its full name.</source>
+        <translation>有多枚印章与“{seal}”匹配：{seals}。请给出更长的印章编码或完整名称。</translation>
     </message>
     <message>
         <source>The seal has been {status} by the seal authority.</source>
@@ -884,6 +956,14 @@
         <translation>{path} 已存在。请用 --out 指定其他文件名，或先移走该文件。</translation>
     </message>
     <message>
+        <source>The signed file could not be written to the folder {folder}: {reason}</source>
+        <translation>签章后的文件无法写入文件夹 {folder}：{reason}</translation>
+    </message>
+    <message>
+        <source>SealDesk cannot use {path}: {reason}.</source>
+        <translation>SealDesk 无法使用 {path}：{reason}。</translation>
+    </message>
+    <message>
         <source>The signed file must not replace the original document.</source>
         <translation>签章后的文件不能覆盖原文档。</translation>
     </message>
@@ -896,12 +976,64 @@
         <translation>用印记录已被篡改或损坏：{problem}</translation>
     </message>
     <message>
+        <source>The usage log {path} cannot be read: it does not have the layout this SealDesk expects.</source>
+        <translation>无法读取用印记录 {path}：其结构与本版 SealDesk 预期的不同。</translation>
+    </message>
+    <message>
+        <source>The usage log has been altered or damaged: record {record} (number {seq}) cannot be read.</source>
+        <translation>用印记录已被篡改或损坏：记录 {record}（序号 {seq}）无法读取。</translation>
+    </message>
+    <message>
         <source>The server {server} could not be reached.</source>
         <translation>无法连接服务器 {server}。</translation>
     </message>
     <message>
         <source>The server {server} sent an answer SealDesk does not understand.</source>
         <translation>服务器 {server} 的应答无法识别。</translation>
+    </message>
+    <message>
+        <source>the disk is full</source>
+        <translation>磁盘已满</translation>
+    </message>
+    <message>
+        <source>the disk quota is exhausted</source>
+        <translation>磁盘配额已用完</translation>
+    </message>
+    <message>
+        <source>the folder is on a read-only file system</source>
+        <translation>该文件夹位于只读文件系统上</translation>
+    </message>
+    <message>
+        <source>permission denied</source>
+        <translation>权限不足</translation>
+    </message>
+    <message>
+        <source>the operation is not permitted</source>
+        <translation>不允许此操作</translation>
+    </message>
+    <message>
+        <source>the folder does not exist</source>
+        <translation>文件夹不存在</translation>
+    </message>
+    <message>
+        <source>a part of the path is not a folder</source>
+        <translation>路径中有一部分不是文件夹</translation>
+    </message>
+    <message>
+        <source>it is a folder</source>
+        <translation>这是一个文件夹</translation>
+    </message>
+    <message>
+        <source>the file name is too long</source>
+        <translation>文件名过长</translation>
+    </message>
+    <message>
+        <source>input/output error (is the disk or USB stick still connected?)</source>
+        <translation>输入/输出错误（磁盘或U盘是否仍然连接？）</translation>
+    </message>
+    <message>
+        <source>too many open files</source>
+        <translation>打开的文件过多</translation>
     </message>
     <message>
         <source>Few tries left before the PIN locks.</source>
@@ -1003,6 +1135,38 @@
         <source>a fingerprint that matches exactly one trusted root (see `sealdesk trust list`)</source>
         <translation>只与一个受信任根证书匹配的指纹（见 `sealdesk trust list`）</translation>
     </message>
+    <message>
+        <source>it is not UTF-8 text</source>
+        <translation>它不是 UTF-8 文本</translation>
+    </message>
+    <message>
+        <source>it is not valid JSON (line {line}, column {column})</source>
+        <translation>它不是有效的 JSON（第 {line} 行，第 {column} 列）</translation>
+    </message>
+    <message>
+        <source>it is nested too deeply</source>
+        <translation>嵌套层数过深</translation>
+    </message>
+    <message>
+        <source>its top level must be a JSON object (settings in curly brackets)</source>
+        <translation>其顶层必须是 JSON 对象（用花括号括起的设置）</translation>
+    </message>
+    <message>
+        <source>the setting “{key}” must be a text in quotes</source>
+        <translation>设置项“{key}”必须是带引号的文本</translation>
+    </message>
+    <message>
+        <source>the setting “{key}” must be true or false (without quotes)</source>
+        <translation>设置项“{key}”必须是 true 或 false（不带引号）</translation>
+    </message>
+    <message>
+        <source>the setting “{key}” must be a list of texts, like [&quot;a&quot;, &quot;b&quot;]</source>
+        <translation>设置项“{key}”必须是文本列表，如 [&quot;a&quot;, &quot;b&quot;]</translation>
+    </message>
+    <message>
+        <source>the setting “{key}” (the digest of PDF signatures) must be sha256, sha384 or sha512</source>
+        <translation>设置项“{key}”（PDF 签名的摘要算法）必须是 sha256、sha384 或 sha512</translation>
+    </message>
 </context>
 <context>
     <name>policy</name>
@@ -1042,14 +1206,6 @@
         <translation>发票专用章</translation>
     </message>
     <message>
-        <source>Internal department seal</source>
-        <translation>内设机构章</translation>
-    </message>
-    <message>
-        <source>Branch seal</source>
-        <translation>分支机构章</translation>
-    </message>
-    <message>
         <source>Customs declaration seal</source>
         <translation>报关专用章</translation>
     </message>
@@ -1068,6 +1224,69 @@
     <message>
         <source>Other seal</source>
         <translation>其他印章</translation>
+    </message>
+</context>
+<context>
+    <name>usage-log</name>
+    <message>
+        <source>Record {record_id} (holder {holder}, number {seq}): {problem}.</source>
+        <translation>记录 {record_id}（持有者 {holder}，序号 {seq}）：{problem}。</translation>
+    </message>
+    <message>
+        <source>its fields are damaged or not in the record format</source>
+        <translation>其字段已损坏或不符合记录格式</translation>
+    </message>
+    <message>
+        <source>it cannot be read (a field is damaged)</source>
+        <translation>无法读取（有字段已损坏）</translation>
+    </message>
+    <message>
+        <source>record number {missing} is missing before it (deleted records?)</source>
+        <translation>在它之前缺少序号 {missing} 的记录（记录被删除？）</translation>
+    </message>
+    <message>
+        <source>the number {number} appears twice</source>
+        <translation>序号 {number} 出现了两次</translation>
+    </message>
+    <message>
+        <source>it does not link to the previous record (the chain is broken)</source>
+        <translation>它与上一条记录衔接不上（哈希链断裂）</translation>
+    </message>
+    <message>
+        <source>its content cannot be encoded canonically</source>
+        <translation>其内容无法规范编码</translation>
+    </message>
+    <message>
+        <source>its content does not match its hash (the record was edited)</source>
+        <translation>其内容与哈希值不符（记录被修改过）</translation>
+    </message>
+    <message>
+        <source>it was signed with certificate {cert}, not with the holder&apos;s certificate {holder_cert}</source>
+        <translation>它由证书 {cert} 签名，而不是持有者的证书 {holder_cert}</translation>
+    </message>
+    <message>
+        <source>its signer certificate {cert} is not in the log</source>
+        <translation>其签名证书 {cert} 不在用印记录中</translation>
+    </message>
+    <message>
+        <source>its signature could not be checked (this key type is not supported yet)</source>
+        <translation>无法检查其签名（暂不支持此类密钥）</translation>
+    </message>
+    <message>
+        <source>its signature is not valid</source>
+        <translation>其签名无效</translation>
+    </message>
+    <message>
+        <source>it voids record {target}, which is not an earlier record of this holder</source>
+        <translation>它作废了记录 {target}，但该记录不是此持有者之前的记录</translation>
+    </message>
+    <message>
+        <source>it voids record {target}, which is not a signed record</source>
+        <translation>它作废了记录 {target}，但该记录不是已签章记录</translation>
+    </message>
+    <message>
+        <source>it voids record {target} a second time</source>
+        <translation>它再次作废了记录 {target}</translation>
     </message>
 </context>
 </TS>

@@ -65,7 +65,7 @@ class Seal:
 
     @property
     def kind(self) -> SealKind:
-        return kind_of(self.type)
+        return kind_of(self.type, self.name)
 
 
 @dataclass(frozen=True)

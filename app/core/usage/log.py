@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 import socket
 import sqlite3
 import threading
@@ -21,7 +22,15 @@ from pathlib import Path
 from typing import Any
 
 from ..clock import Clock, utc_now
-from ..errors import InvalidArgument, SealDeskError, UsageLogCorrupt, UsageLogError
+from ..errors import (
+    InvalidArgument,
+    SealDeskError,
+    UsageLogCorrupt,
+    UsageLogError,
+    UsageLogUnreadable,
+    UsageRecordUnreadable,
+)
+from ..i18n_marks import QT_TRANSLATE_NOOP
 from ..paths import create_private_file
 from ..signer import DigestSigner
 from .records import (
@@ -99,6 +108,75 @@ BEGIN SELECT RAISE(ABORT, 'usage log certificates are append-only'); END;
 """
 
 
+class LogProblem(str):
+    """One problem `verify` found: reads as its English description (it is a str, as before), and
+    `text(translate)` says it in the user's language. Every detail the chain check reports has a template
+    here; one without (a future check) is shown as it is."""
+
+    template: str
+    params: dict[str, str]
+
+    def __new__(cls, english: str) -> LogProblem:
+        problem = super().__new__(cls, english)
+        problem.template, problem.params = _problem_template(english)
+        return problem
+
+    def text(self, translate) -> str:
+        """The problem translated by `translate(context, source_text)`."""
+        if not self.template:
+            return str(self)
+        params = dict(self.params)
+        inner = translate(PROBLEM_CONTEXT, self.template)
+        try:
+            params["problem"] = inner.format(**params)
+            return translate(PROBLEM_CONTEXT, _RECORD_PROBLEM).format(**params)
+        except (KeyError, IndexError, ValueError):
+            return str(self)
+
+
+PROBLEM_CONTEXT = "usage-log"
+_RECORD_PROBLEM = QT_TRANSLATE_NOOP("usage-log", "Record {record_id} (holder {holder}, number {seq}): {problem}.")
+_RECORD_PREFIX = re.compile(r"^record (?P<record_id>\S+) \(holder (?P<holder>.*), seq (?P<seq>[^()]*?)\): (?P<rest>.*)$", re.S)
+_PROBLEM_TEMPLATES = [
+    (r"malformed: .*", QT_TRANSLATE_NOOP("usage-log", "its fields are damaged or not in the record format")),
+    (r"unreadable: .*", QT_TRANSLATE_NOOP("usage-log", "it cannot be read (a field is damaged)")),
+    (r"seq (?P<missing>\S+) missing before it \(deleted records\?\)",
+     QT_TRANSLATE_NOOP("usage-log", "record number {missing} is missing before it (deleted records?)")),
+    (r"duplicate seq (?P<number>\S+)", QT_TRANSLATE_NOOP("usage-log", "the number {number} appears twice")),
+    (r"prev_hash does not match .*",
+     QT_TRANSLATE_NOOP("usage-log", "it does not link to the previous record (the chain is broken)")),
+    (r"cannot be encoded canonically: .*", QT_TRANSLATE_NOOP("usage-log", "its content cannot be encoded canonically")),
+    (r"record_hash does not match its content.*",
+     QT_TRANSLATE_NOOP("usage-log", "its content does not match its hash (the record was edited)")),
+    (r"signed with certificate (?P<cert>\S+), not the holder's (?P<holder_cert>\S+)",
+     QT_TRANSLATE_NOOP("usage-log", "it was signed with certificate {cert}, not with the holder's certificate {holder_cert}")),
+    (r"signer certificate (?P<cert>\S+) is not known",
+     QT_TRANSLATE_NOOP("usage-log", "its signer certificate {cert} is not in the log")),
+    (r"signature not checked: .*",
+     QT_TRANSLATE_NOOP("usage-log", "its signature could not be checked (this key type is not supported yet)")),
+    (r"bad signature: .*", QT_TRANSLATE_NOOP("usage-log", "its signature is not valid")),
+    (r"voids record (?P<target>\S+), which is not an earlier record of this holder",
+     QT_TRANSLATE_NOOP("usage-log", "it voids record {target}, which is not an earlier record of this holder")),
+    (r"voids record (?P<target>\S+), which is not a signed record",
+     QT_TRANSLATE_NOOP("usage-log", "it voids record {target}, which is not a signed record")),
+    (r"voids record (?P<target>\S+) a second time", QT_TRANSLATE_NOOP("usage-log", "it voids record {target} a second time")),
+]  # fmt: skip
+"""The chain check's English details (records.check_chain, `verify`) → translatable templates."""
+
+
+def _problem_template(english: str) -> tuple[str, dict[str, str]]:
+    head = _RECORD_PREFIX.match(english)
+    if head is None:
+        return "", {}
+    rest = head.group("rest")
+    for pattern, template in _PROBLEM_TEMPLATES:
+        found = re.fullmatch(pattern, rest, re.S)
+        if found:
+            params = {k: head.group(k) for k in ("record_id", "holder", "seq")}
+            return template, {**params, **found.groupdict()}
+    return "", {}
+
+
 @dataclass(frozen=True)
 class LogVerification:
     """Result of checking the whole log; problems are reported here, never raised."""
@@ -107,8 +185,8 @@ class LogVerification:
     """True when every record was checked and no problem was found."""
     checked: int
     """Number of records examined."""
-    problems: tuple[str, ...]
-    """Human-readable English descriptions, each naming the record_id and seq concerned."""
+    problems: tuple[LogProblem, ...]
+    """Descriptions naming the record_id and seq concerned: English as str, translated by `.text(translate)`."""
 
 
 @dataclass(frozen=True)
@@ -326,11 +404,11 @@ class UsageLog:
         result = []
         for row in rows:
             try:
-                result.append(_record_from_row(row))
+                record = _record_from_row(row)
+                validate(record)  # a non-integer seq or a damaged field is said here, not shown as garbage
+                result.append(record)
             except (RecordFormatError, TypeError, ValueError) as exc:
-                raise UsageLogCorrupt(
-                    f"record {row[0]} (seq {row[1]}): {exc}", problem=f"record {row[0]} cannot be read"
-                ) from exc
+                raise UsageRecordUnreadable(f"record {row[0]} (seq {row[1]}): {exc}", record=row[0], seq=row[1]) from exc
         return result
 
     def holders(self) -> list[str]:
@@ -352,6 +430,8 @@ class UsageLog:
     def _error(self, exc: sqlite3.Error, action: str) -> UsageLogError:
         """Damaged files (SQLITE_CORRUPT, SQLITE_NOTADB) become UsageLogCorrupt, the rest UsageLogError."""
         detail = f"{self.path}: {action}: {exc}"
+        if isinstance(exc, sqlite3.OperationalError) and ("no such column" in str(exc) or "no such table" in str(exc)):
+            return UsageLogUnreadable(detail, path=str(self.path))
         if isinstance(exc, sqlite3.DatabaseError) and not isinstance(exc, sqlite3.OperationalError):
             if "malformed" in str(exc) or "not a database" in str(exc):
                 return UsageLogCorrupt(detail, problem=f"the file {self.path} is damaged")
@@ -369,7 +449,10 @@ class UsageLog:
         readable: list[UsageRecord] = []
         for row in rows:
             try:
-                readable.append(_record_from_row(row))
+                record = _record_from_row(row)
+                if not isinstance(record.seq, int) or isinstance(record.seq, bool):
+                    raise RecordFormatError(f"seq {record.seq!r} is not an integer")  # the chain check needs one
+                readable.append(record)
             except (RecordFormatError, TypeError, ValueError) as exc:
                 problems.append(f"record {row[0]} (holder {row[4]!r}, seq {row[1]}): unreadable: {exc}")
         checked = len(rows) - len(readable)
@@ -377,7 +460,7 @@ class UsageLog:
             count, found = check_chain(group, certificates.get)
             checked += count
             problems.extend(found)
-        return LogVerification(ok=not problems, checked=checked, problems=tuple(problems))
+        return LogVerification(ok=not problems, checked=checked, problems=tuple(LogProblem(p) for p in problems))
 
     def verify_holders(self, trust_roots: Sequence[bytes]) -> tuple[HolderCheck, ...]:
         """Check each holder certificate stored in the log against `trust_roots` (DER), one result per
