@@ -408,15 +408,22 @@ def _add_extra_widgets(writer, field_name: str, sig_field, extras) -> None:
     """Append widget annotations showing the extra pictures to the new signature field's /Kids.
 
     Runs after pyHanko set up the field (one kid, its appearance applied) and before the revision is
-    written and hashed, so the widgets are covered by the signature. Like pyHanko's own kid, the widgets
-    carry no /Parent: poppler before 23.x reads a kid with /Parent as a field of its own, and then
-    reports the new signature as "not signed" once per widget (see docs/decisions.md).
+    written and hashed, so the widgets are covered by the signature. Every kid gets /Parent (ISO 32000
+    requires it for a field with several widgets; MuPDF draws a widget only when it inherits /FT and /T)
+    and a copy of the field's /V reference: poppler before 23.x reads a kid with /Parent as a field of
+    its own and would otherwise report the signature as "not signed" (see docs/decisions.md).
     """
     from pyhanko.pdf_utils import generic
     from pyhanko.pdf_utils.generic import pdf_name
 
-    del field_name  # the widgets are found through the field's /Kids
+    field_ref = next(
+        ref for ref in writer.root["/AcroForm"]["/Fields"] if ref.get_object().get("/T") == field_name
+    )
+    value = sig_field.raw_get("/V")
     kids = sig_field["/Kids"]
+    for kid in kids:
+        kid.get_object()[pdf_name("/Parent")] = field_ref
+        kid.get_object()[pdf_name("/V")] = value
     for spot, image, rotation in extras:
         x0, y0, x1, y1 = spot.rect
         page_ref, _ = writer.find_page_for_modification(spot.page_index)
@@ -429,6 +436,8 @@ def _add_extra_widgets(writer, field_name: str, sig_field, extras) -> None:
                 ),
                 pdf_name("/F"): generic.NumberObject(WIDGET_FLAGS),
                 pdf_name("/P"): page_ref,
+                pdf_name("/Parent"): field_ref,
+                pdf_name("/V"): value,
             }
         )
         _seal_appearance(writer, x1 - x0, y1 - y0, image, rotation).apply_appearance(widget)
@@ -588,7 +597,7 @@ async def _sign_in_steps(pdf_signer, writer, settings: SignSettings, extras, out
     validation_info = await session.perform_presign_validation(writer)
     bytes_reserved = await session.estimate_signature_container_size(validation_info, tight=False)
     tbs = session.prepare_tbs_document(validation_info=validation_info, bytes_reserved=bytes_reserved)
-    if extras:
+    if extras:  # after prepare_tbs_document: the field's /V (the signature dictionary) exists
         _add_extra_widgets(writer, settings.field_name, session.sig_field, extras)
     _restore_acroform(writer, acroform)
     prepared, res_output = tbs.digest_tbs_document(output=out)
