@@ -52,7 +52,7 @@ def poppler_red_pixels(path: Path, page_index: int, box_mm: tuple[float, float, 
 
     prefix = path.with_suffix(f".p{page_index + 1}")
     subprocess.run(
-        ["pdftoppm", "-r", "72", "-png", "-singlefile", "-f", str(page_index + 1), "-l", str(page_index + 1),
+        ["pdftoppm", "-r", "72", "-cropbox", "-png", "-singlefile", "-f", str(page_index + 1), "-l", str(page_index + 1),
          str(path), str(prefix)],
         check=True, capture_output=True, timeout=60,
     )  # fmt: skip

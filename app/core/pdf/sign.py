@@ -558,7 +558,7 @@ def _inner_box(reader, spots, settings: SignSettings) -> tuple[float, float, flo
 _ACROFORM_KEYS_PYHANKO_SETS = frozenset({"/Fields", "/SigFlags"})
 
 
-def _restore_acroform(writer, original) -> None:
+def _restore_acroform(writer, original: dict | None) -> None:
     """Put back the AcroForm entries pyHanko dropped or changed while preparing the field.
 
     pyHanko deletes /NeedAppearances (and sets /SigFlags 3): forms whose fields have values but no
@@ -572,14 +572,14 @@ def _restore_acroform(writer, original) -> None:
         return
     form = writer.root["/AcroForm"]
     changed = False
-    for key in original:
+    for key, raw in original.items():
         if key in _ACROFORM_KEYS_PYHANKO_SETS:
             continue
-        raw = original.raw_get(key)
         if key not in form or form.raw_get(key) != raw:
             form[key] = raw
             changed = True
-    old_flags = original["/SigFlags"] if "/SigFlags" in original else None
+    old_flags = original.get("/SigFlags")
+    old_flags = old_flags.get_object() if old_flags is not None else None
     new_flags = form["/SigFlags"] if "/SigFlags" in form else 0
     if isinstance(old_flags, int) and int(new_flags) != (int(old_flags) | 3):
         form[generic.pdf_name("/SigFlags")] = generic.NumberObject(int(old_flags) | 3)
@@ -615,7 +615,11 @@ def _sign_bytes(reader, pdf_signer_obj, spots, images, rotations, inner, setting
     from pyhanko.sign.timestamps.common_utils import TimestampRequestError
 
     field_name = settings.field_name
-    acroform = reader.root["/AcroForm"] if "/AcroForm" in reader.root else None
+    # a snapshot: the writer edits the reader's cached AcroForm object in place
+    acroform = None
+    if "/AcroForm" in reader.root:
+        form = reader.root["/AcroForm"]
+        acroform = {key: form.raw_get(key) for key in form}
     as_widgets = settings.extra_pictures == "widgets" and len(spots) > 1
     writer = IncrementalPdfFileWriter.from_reader(reader)
     extras = list(zip(spots, images, rotations, strict=True))[1:]
