@@ -131,9 +131,12 @@ def assert_pdfsig_and_qpdf(path: Path, count: int) -> None:
 
 
 # --- DocMDP P=1 -----------------------------------------------------------------------------------
-@pytest.mark.parametrize("placement", [SpotPlacement((100.0, 100.0)), FieldPlacement("Approver")])
-def test_p1_refuses_with_the_certification_as_reason(tmp_path, issued, stamper, placement):
-    source = certified(tmp_path, issued, 1, field=FIELD_BOX)
+@pytest.mark.parametrize(
+    ("placement", "with_field"),
+    [(SpotPlacement((100.0, 100.0)), False), (SpotPlacement((100.0, 100.0)), True), (FieldPlacement("Approver"), True)],
+)
+def test_p1_refuses_with_the_certification_as_reason(tmp_path, issued, stamper, placement, with_field):
+    source = certified(tmp_path, issued, 1, field=FIELD_BOX if with_field else None)
     out = tmp_path / "out.pdf"
     with pytest.raises(DocumentLocked) as err:
         stamper.stamp(StampRequest(source, placement, output_path=out))
@@ -246,3 +249,28 @@ def test_a_field_smaller_than_the_seal_is_refused(tmp_path, issued, stamper):
         stamper.stamp(StampRequest(source, FieldPlacement("Approver"), output_path=tmp_path / "o.pdf"))
     assert "does not fit" in err.value.user_message()
     assert not (tmp_path / "o.pdf").exists()
+
+
+@pytest.mark.parametrize("rotation", [0, 90, 180, 270])
+def test_the_seal_is_centred_upright_in_a_field_on_a_rotated_page(tmp_path, stamper, rotation):
+    """An uncertified form with an empty signature field on a rotated page: the seal at its true size,
+    centred in the field's box as displayed, upright (red ring: its box is square in visible mm)."""
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import fields
+
+    src = make_pdf(tmp_path / "rot.pdf", pages=2, rotations={1: rotation})
+    source = tmp_path / "rot-field.pdf"
+    with open(src, "rb") as inf, open(source, "wb") as outf:
+        writer = IncrementalPdfFileWriter(inf, strict=False)
+        fields.append_signature_field(writer, fields.SigFieldSpec("Sign here", on_page=1, box=(200, 300, 400, 460)))
+        writer.write(outf)
+    (field,) = empty_signature_fields(source)
+    result = stamper.stamp(StampRequest(source, FieldPlacement("Sign here"), output_path=tmp_path / "o.pdf"))
+    box = red_box_mm(result.output_path, 1)
+    assert box is not None
+    centre = ((field.box_mm[0] + field.box_mm[2]) / 2, (field.box_mm[1] + field.box_mm[3]) / 2)
+    assert (box[0] + box[2]) / 2 == pytest.approx(centre[0], abs=0.6)
+    assert (box[1] + box[3]) / 2 == pytest.approx(centre[1], abs=0.6)
+    size = result.spots[0].size_mm
+    assert box[2] - box[0] == pytest.approx(size[0], abs=1.0) and box[3] - box[1] == pytest.approx(size[1], abs=1.0)
+    assert_pdfsig_and_qpdf(result.output_path, 1)
