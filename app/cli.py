@@ -645,7 +645,12 @@ def _collect_inputs(paths: Sequence[str]) -> list:
 
 
 def _placement_from_args(args: argparse.Namespace):
-    from .core.stamping import CrossPagePlacement, KeywordPlacement, SpotPlacement
+    from .core.stamping import CrossPagePlacement, FieldPlacement, KeywordPlacement, SpotPlacement
+
+    if args.field is not None:
+        if args.cross_page or args.keyword or args.at or args.page is not None or args.pages:
+            raise InvalidArgument(what=translate("cli", "--field places the seal by itself: no other placement"))
+        return FieldPlacement(args.field)
 
     if args.page is not None and args.pages:
         raise InvalidArgument(what=translate("cli", "either --page or --pages, not both"))
@@ -1075,6 +1080,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--y", type=float, help=translate("cli", "vertical centre of the cross-page seal in mm from the top")
+    )
+    p.add_argument(
+        "--field", help=translate("cli", "sign into this existing empty signature field (seal centred in it)")
     )
     p.add_argument("--out", help=translate("cli", "output file (or folder for several inputs)"))
     p.add_argument("--approval", help=translate("cli", "approval reference (用印审批号)"))

@@ -1,5 +1,7 @@
-"""Difference analysis of later seal stampings (app/core/pdf/diff_rules.py): a SealDesk stamping with
-extra pictures after an earlier signature is an "annotations" change; anything else that looks like it
+"""Difference analysis of OLD SealDesk files (app/core/pdf/diff_rules.py): SealDesk's first releases wrote
+extra pictures as /Stamp annotations (made here with the legacy extra_pictures="stamp_annotations"; new
+stampings write widgets of the signature field). Such a stamping after an earlier signature is an
+"annotations" change; anything else that looks like it
 but is not exactly what SealDesk writes stays "other". Real PDFs, checked with verify_pdf, pyHanko's
 own policies and poppler's pdfsig."""
 
@@ -28,6 +30,7 @@ WIDGET = (100.0, 100.0, 220.0, 220.0)
 
 
 def _sign(src: Path, dst: Path, signer, spots, field: str, **settings) -> Path:
+    settings.setdefault("extra_pictures", "stamp_annotations")  # the legacy layout under test
     images = [seal_png(60, 60) if s.slice_count is None else seal_png(20, 60) for s in spots]
     with open(dst, "wb") as fh:
         sign_pdf(src, fh, signer=signer, spots=spots, spot_images=images, seal_der=b"\x04\x00",

@@ -11,11 +11,11 @@ from pdf_helpers import SoftwareCA, SoftwareDigestSigner, certify_pdf, make_pdf,
 
 from app.core.clock import fixed_clock
 from app.core.errors import (
+    DocumentCertified,
     DocumentDamaged,
     DocumentEncrypted,
     DocumentLocked,
     DocumentNotFound,
-    PlacementInvalid,
 )
 from app.core.pdf.inspect import check_can_sign, inspect_pdf
 from app.core.pdf.sign import SignSettings, sign_pdf
@@ -108,30 +108,24 @@ def test_certification_p1_locks_the_document(tmp_path, issued, signer):
     assert out.getvalue() == b""
 
 
-def test_certification_p2_allows_an_approval_signature(tmp_path, ca, issued, signer):
+def test_certification_p2_refuses_a_new_signature_field(tmp_path, issued, signer):
+    """P=2 allows form filling and signing the author's empty signature fields only (tests/test_certified.py
+    covers signing into such a field)."""
     src = make_pdf(tmp_path / "in.pdf")
     certified = tmp_path / "certified-p2.pdf"
     certify_pdf(src, certified, issued, permission=2)
-    assert inspect_pdf(certified).docmdp_permission == 2
-    out = tmp_path / "out.pdf"
-    _sign(certified, out, signer)
-    cert_sig, approval = verify_pdf(out, trust_roots=[ca.root_der]).signatures
-    assert cert_sig.docmdp == 2 and approval.docmdp is None
-    assert cert_sig.modification_level == "form_filling" and cert_sig.docmdp_ok
-    assert cert_sig.seal_der is None and approval.seal_der == b"\x04\x00"
-
-    # Extra pictures as stamp annotations would break a P=2 certification: refused before writing.
-    two = [spot(0, (100, 100, 220, 220)), spot(0, (300, 300, 420, 420))]
-    buf = io.BytesIO()
-    with pytest.raises(PlacementInvalid):
-        sign_pdf(certified, buf, signer=signer, spots=two, spot_images=[seal_png()] * 2, seal_der=None,
-                 settings=SignSettings())  # fmt: skip
-    assert buf.getvalue() == b""
-    # As widgets of the signature field they are form filling, which P=2 allows.
-    widgets = tmp_path / "widgets.pdf"
-    _sign(certified, widgets, signer, two, extra_pictures="widgets")
-    cert_sig, approval = verify_pdf(widgets, trust_roots=[ca.root_der]).signatures
-    assert cert_sig.modification_level == "form_filling" and cert_sig.docmdp_ok and approval.trusted
+    facts = inspect_pdf(certified)
+    assert facts.docmdp_permission == 2
+    with pytest.raises(DocumentCertified) as err:
+        check_can_sign(facts)
+    assert "certified" in err.value.user_message() and "encrypted" not in err.value.user_message()
+    check_can_sign(facts, new_field=False)
+    for spots in ([spot(0, (100, 100, 220, 220))], [spot(0, (100, 100, 220, 220)), spot(0, (300, 300, 420, 420))]):
+        buf = io.BytesIO()
+        with pytest.raises(DocumentCertified):
+            sign_pdf(certified, buf, signer=signer, spots=spots, spot_images=[seal_png()] * len(spots),
+                     seal_der=None, settings=SignSettings())  # fmt: skip
+        assert buf.getvalue() == b""
 
 
 # --- verification reports -------------------------------------------------------------------------

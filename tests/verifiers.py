@@ -11,6 +11,7 @@ from pathlib import Path
 @dataclass(frozen=True)
 class PdfsigSignature:
     number: int
+    field: str
     valid: bool
     total_document: bool
     text: str
@@ -26,12 +27,22 @@ def pdfsig(path: Path) -> list[PdfsigSignature]:
         result.append(
             PdfsigSignature(
                 number=int(number),
+                field=(re.search(r"Signature Field Name: (.*)", text) or re.search("()", "")).group(1).strip(),
                 valid="Signature Validation: Signature is Valid." in text,
                 total_document="Total document signed" in text,
                 text=text,
             )
         )
     return result
+
+
+def pdfsig_fields(path: Path) -> dict[str, list[PdfsigSignature]]:
+    """pdfsig's entries grouped by field name. poppler before 23.x lists a signature field once per
+    widget (SealDesk's multi-page and cross-page stampings), each entry checking the same signature."""
+    grouped: dict[str, list[PdfsigSignature]] = {}
+    for entry in pdfsig(path):
+        grouped.setdefault(entry.field, []).append(entry)
+    return grouped
 
 
 def qpdf_check(path: Path) -> tuple[bool, str]:

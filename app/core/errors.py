@@ -350,6 +350,34 @@ class DocumentLocked(DocumentError):
     )
 
 
+class DocumentCertified(DocumentLocked):
+    """Certified with DocMDP P=2: a new signature field would break the certification."""
+
+    message = QT_TRANSLATE_NOOP(
+        "errors",
+        "The document {name} is certified and its certification allows signing only its empty signature "
+        "fields ({fields}). Choose one with --field.",
+    )
+
+
+class FieldNotFound(DocumentError):
+    message = QT_TRANSLATE_NOOP(
+        "errors", "The document has no field “{field}”. Its empty signature fields: {fields}."
+    )
+
+
+class FieldAlreadySigned(DocumentError):
+    message = QT_TRANSLATE_NOOP(
+        "errors", "The signature field “{field}” is already signed. The empty signature fields: {fields}."
+    )
+
+
+class NotASignatureField(DocumentError):
+    message = QT_TRANSLATE_NOOP(
+        "errors", "The field “{field}” is not a signature field. The empty signature fields: {fields}."
+    )
+
+
 class PageOutOfRange(DocumentError):
     message = QT_TRANSLATE_NOOP("errors", "Page {page} does not exist (the document has {count} pages).")
 

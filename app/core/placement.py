@@ -388,6 +388,20 @@ def spot_at(page: PageGeometry, center_mm: Sequence[float], size_mm: Sequence[fl
     )
 
 
+def user_box_to_visible_mm(page: PageGeometry, box: Sequence[float]) -> Box:
+    """A user-space box (e.g. a field's /Rect) → left, top, right, bottom in visible-page mm."""
+    x0, y0, x1, y1 = _normalise_box(box)
+    xa, ya = user_to_visible_mm(page, x0, y0)
+    xb, yb = user_to_visible_mm(page, x1, y1)
+    return (min(xa, xb), min(ya, yb), max(xa, xb), max(ya, yb))
+
+
+def spot_in_box(page: PageGeometry, box: Sequence[float], size_mm: Sequence[float]) -> StampSpot:
+    """The seal at its true size centred in a user-space box (an existing signature field's /Rect)."""
+    left, top, right, bottom = user_box_to_visible_mm(page, box)
+    return spot_at(page, ((left + right) / 2, (top + bottom) / 2), size_mm)
+
+
 # --- page lists ------------------------------------------------------------------------------------
 _SINGLE = re.compile(r"^([+-]?\d+)$")
 _RANGE = re.compile(r"^([+-]?\d+)\s*(?:[~～]|-(?=\s*[+-]?\d+$))\s*([+-]?\d+)$")

@@ -65,7 +65,40 @@ class CrossPagePlacement:
     """Vertical centre from the top in mm; None centres it."""
 
 
-PlacementRequest = SpotPlacement | KeywordPlacement | CrossPagePlacement
+@dataclass(frozen=True)
+class FieldPlacement:
+    """The seal at its true size centred in the existing empty signature field `name`, which the
+    signature fills (how a document certified "form filling and signing", DocMDP P=2, is signed)."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class EmptyField:
+    """An empty signature field a FieldPlacement may name (for choosers in the GUI)."""
+
+    name: str
+    page: int
+    """1-based page of the field's box."""
+    box_mm: geo.Box
+    """left, top, right, bottom in visible-page mm from the page's top-left."""
+
+
+def empty_signature_fields(document) -> list[EmptyField]:
+    """The empty, visible signature fields of a document (a path or a pdf.inspect.OpenedPdf)."""
+    from .pdf.fields import empty_signature_fields as fields_of
+    from .pdf.inspect import OpenedPdf, open_pdf
+
+    opened = document if isinstance(document, OpenedPdf) else open_pdf(document)
+    pages = geo.page_geometries_from_reader(opened.reader)
+    return [
+        EmptyField(f.name, f.page_index + 1, geo.user_box_to_visible_mm(pages[f.page_index], f.rect))
+        for f in fields_of(opened.reader)
+        if f.visible and f.widget_count == 1 and f.page_index < len(pages)
+    ]
+
+
+PlacementRequest = SpotPlacement | KeywordPlacement | CrossPagePlacement | FieldPlacement
 
 
 @dataclass(frozen=True)
@@ -251,6 +284,11 @@ def resolve_spots(document, placement: PlacementRequest, size_mm: tuple[float, f
     if isinstance(placement, CrossPagePlacement):
         indexes = geo.parse_page_list(placement.pages, len(pages))
         return geo.cross_page_spots(pages, indexes, size_mm, edge=placement.edge, y_mm=placement.y_mm)
+    if isinstance(placement, FieldPlacement):
+        from .pdf.fields import find_empty_field
+
+        field = find_empty_field(document.reader, placement.name)
+        return [geo.spot_in_box(pages[field.page_index], field.rect, size_mm)]
     raise InvalidArgument(what="placement")
 
 
@@ -326,7 +364,8 @@ class Stamper:
         input_digests = _InputDigests(data)  # runs beside parsing, the checks and the signing below
         document = open_pdf_bytes(data, source.name)
         facts = document.facts
-        check_can_sign(facts)
+        in_field = isinstance(request.placement, FieldPlacement)
+        check_can_sign(facts, new_field=not in_field, reader=document.reader)
         decision = self.check(request.approval_ref)
         size = (self._image.width_mm, self._image.height_mm)
         spots = resolve_spots(document, request.placement, size)
@@ -342,6 +381,8 @@ class Stamper:
                 spot_images=images,
                 seal_der=self.seal.der,
                 settings=SignSettings(
+                    field_name=request.placement.name if in_field else None,
+                    existing_field=in_field,
                     reason=request.purpose or self._options.reason,
                     location=self._options.location,
                     hash_name=self._options.hash_name,

@@ -321,6 +321,10 @@
         <translation>未指定 PDF 文件</translation>
     </message>
     <message>
+        <source>--field places the seal by itself: no other placement</source>
+        <translation>--field 自行确定印章位置，不能再指定其他位置选项</translation>
+    </message>
+    <message>
         <source>either --page or --pages, not both</source>
         <translation>--page 与 --pages 只能用一个</translation>
     </message>
@@ -657,6 +661,10 @@
         <translation>骑缝章中心距页面顶端的距离（毫米）</translation>
     </message>
     <message>
+        <source>sign into this existing empty signature field (seal centred in it)</source>
+        <translation>签入文档中已有的这个空签名域（印章居中于其中）</translation>
+    </message>
+    <message>
         <source>output file (or folder for several inputs)</source>
         <translation>输出文件（多个输入时为文件夹）</translation>
     </message>
@@ -932,6 +940,22 @@
         <translation>文档 {name} 已被认证签名，其认证不允许再添加签名。</translation>
     </message>
     <message>
+        <source>The document {name} is certified and its certification allows signing only its empty signature fields ({fields}). Choose one with --field.</source>
+        <translation>文档 {name} 已被认证签名，其认证只允许在已有的空签名域中签名（{fields}）。请用 --field 选择其中一个。</translation>
+    </message>
+    <message>
+        <source>The document has no field “{field}”. Its empty signature fields: {fields}.</source>
+        <translation>文档中没有名为“{field}”的域。文档中的空签名域：{fields}。</translation>
+    </message>
+    <message>
+        <source>The signature field “{field}” is already signed. The empty signature fields: {fields}.</source>
+        <translation>签名域“{field}”已经签过名。空签名域：{fields}。</translation>
+    </message>
+    <message>
+        <source>The field “{field}” is not a signature field. The empty signature fields: {fields}.</source>
+        <translation>域“{field}”不是签名域。空签名域：{fields}。</translation>
+    </message>
+    <message>
         <source>Page {page} does not exist (the document has {count} pages).</source>
         <translation>第 {page} 页不存在（文档共 {count} 页）。</translation>
     </message>
@@ -1064,10 +1088,6 @@
         <translation>暂停使用</translation>
     </message>
     <message>
-        <source>the document&apos;s certification allows no extra seal pictures (copies or cross-page slices)</source>
-        <translation>文档的认证签名不允许再加盖额外的印章图像（多页副本或骑缝章切片）</translation>
-    </message>
-    <message>
         <source>the seal size must be positive</source>
         <translation>印章尺寸必须大于零</translation>
     </message>
@@ -1166,6 +1186,14 @@
     <message>
         <source>the setting “{key}” (the digest of PDF signatures) must be sha256, sha384 or sha512</source>
         <translation>设置项“{key}”（PDF 签名的摘要算法）必须是 sha256、sha384 或 sha512</translation>
+    </message>
+    <message>
+        <source>the signature field has no single visible box on a page to draw the seal in</source>
+        <translation>该签名域在页面上没有唯一的可见区域可放置印章</translation>
+    </message>
+    <message>
+        <source>the seal at its true size does not fit in the signature field</source>
+        <translation>按实际尺寸，印章放不进该签名域</translation>
     </message>
 </context>
 <context>

@@ -1,10 +1,11 @@
 """pyHanko difference-analysis rules that recognise SealDesk's own seal stamping.
 
-Why: a stamping with several pictures writes, in the revision its new signature covers, /Stamp
-annotations for the pictures after the first (multi-page copies, cross-page 骑缝章 slices; see
-sign.py). pyHanko's default policy explains a new signature field and its widget, but any other
-new annotation makes it raise SuspiciousModification, so every *earlier* signature would be reported
-as followed by "other" (unsafe) changes. The two rules here explain exactly the objects such a
+Why: SealDesk's first releases wrote, in the revision a new signature covers, /Stamp annotations for
+the pictures after the first (multi-page copies, cross-page 骑缝章 slices). New stampings write widgets
+of the signature field instead, which pyHanko's default policy accepts by itself (sign.py); these rules
+remain only so that such OLD files keep verifying (docs/decisions.md). pyHanko's default policy
+explains a new signature field and its widgets, but any other new annotation makes it raise
+SuspiciousModification, so every *earlier* signature would be reported as followed by "other" changes. The two rules here explain exactly the objects such a
 stamping adds, at ModificationLevel.ANNOTATIONS, and nothing else:
 
 - `SealStampRule` (a global rule) explains, per page, the /Annots update that appends SealDesk stamp

@@ -12,7 +12,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import DocumentDamaged, DocumentEncrypted, DocumentLocked, DocumentNotFound
+from ..errors import (
+    DocumentCertified,
+    DocumentDamaged,
+    DocumentEncrypted,
+    DocumentLocked,
+    DocumentNotFound,
+)
 
 
 @dataclass(frozen=True)
@@ -126,14 +132,22 @@ def _facts(reader, name: str) -> PdfFacts:
     )
 
 
-def check_can_sign(facts: PdfFacts) -> None:
-    """Raise DocumentLocked when a certification signature with DocMDP P=1 forbids any change.
+def check_can_sign(facts: PdfFacts, *, new_field: bool = True, reader: Any = None) -> None:
+    """Refuse what a certification signature (DocMDP) forbids, as ISO 32000 and Acrobat read it.
 
-    P=2 (form filling and signing) and P=3 (plus annotations) allow a new approval signature; under
-    P=2, sign_pdf additionally refuses extra pictures written as stamp annotations (they would break
-    the certification; see docs/signature-format.md).
+    P=1: no change at all → DocumentLocked. P=2 (form filling and signing): only the empty signature
+    fields the author prepared may be signed; a *new* field (`new_field`) → DocumentCertified, whose
+    message lists the empty fields (read through `reader` when given). P=3 also allows annotations:
+    new fields are accepted (see docs/decisions.md on how pyHanko's default validator differs).
     """
     if facts.encrypted:
         raise DocumentEncrypted("the file has an /Encrypt dictionary", name=facts.name)
     if facts.docmdp_permission == 1:
         raise DocumentLocked("certification signature with DocMDP P=1", name=facts.name)
+    if facts.docmdp_permission == 2 and new_field:
+        from .fields import empty_signature_fields, field_names_text
+
+        listing = field_names_text(empty_signature_fields(reader)) if reader is not None else "—"
+        raise DocumentCertified(
+            "certification signature with DocMDP P=2: no new signature field", name=facts.name, fields=listing
+        )

@@ -1,8 +1,12 @@
 """Sign a PDF with a key that only signs digests (a PKCS#11 token), through pyHanko.
 
-One stamping = one incremental update holding: the new signature field whose widget shows the first
-seal picture, stamp annotations for the other pictures (multi-page copies, cross-page slices), and the
-PAdES signature (ETSI.CAdES.detached) covering all of it. The seal (DER GB/T 38540 SESeal) travels
+One stamping = one incremental update holding: the new signature field with one widget annotation per
+seal picture in its /Kids (the first placement, multi-page copies, cross-page slices) — or an existing
+empty signature field of the document, filled — and the PAdES signature (ETSI.CAdES.detached) covering
+all of it. Widgets of the one signature field are what pyHanko's *default* difference analysis accepts
+after an earlier signature ("form filling"), so a later SealDesk stamping never makes someone else's
+signature look tampered with. The document's AcroForm entries (NeedAppearances, DA, DR, XFA…) are kept
+as they were, so forms keep their look. The seal (DER GB/T 38540 SESeal) travels
 inside the CMS SignerInfo as a signed attribute, `SEAL_ATTRIBUTE_OID`; see docs/signature-format.md.
 
 pyHanko is imported lazily (start-up time of the GUI).
@@ -16,7 +20,7 @@ import io
 import uuid
 import weakref
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
@@ -53,7 +57,10 @@ STAMP_ANNOT_FLAGS = 4 | 64 | 128
 WIDGET_FLAGS = 4 | 128
 """Print | Locked, as pyHanko sets on the signature widget itself."""
 
-EXTRA_PICTURE_MODES = ("stamp_annotations", "widgets")
+EXTRA_PICTURE_MODES = ("widgets", "stamp_annotations")
+""""widgets" is the layout of every stamping; "stamp_annotations" is the layout of SealDesk's first
+releases, kept only so that the verifier of such old files (pdf/diff_rules.py) stays tested against real
+ones (see docs/decisions.md). The Stamper never asks for it."""
 
 _ALLOWED_ROTATIONS = (0, 90, 180, 270)
 
@@ -76,12 +83,13 @@ class SignSettings:
     """Seconds to wait for the time-stamping service."""
     pades: bool = True
     """SubFilter ETSI.CAdES.detached (PAdES); False → adbe.pkcs7.detached."""
-    extra_pictures: str = "stamp_annotations"
-    """How spots after the first are written: "stamp_annotations" (/Stamp annotations) or "widgets"
-    (more widget annotations of the new signature field). Both sit in the signed revision; they differ
-    for *earlier* signatures: pyHanko's default difference analysis accepts extra widgets of a new
-    signature field as form filling, but calls new stamp annotations a suspicious change (see
-    docs/signature-format.md)."""
+    extra_pictures: str = "widgets"
+    """How spots after the first are written: "widgets" (more widget annotations of the new signature
+    field: pyHanko's default difference analysis calls them form filling for earlier signatures) or
+    "stamp_annotations" (legacy layout of old SealDesk files, for tests of their verification only)."""
+    existing_field: bool = False
+    """Sign into the existing empty signature field `field_name` instead of creating a field (the only
+    way to sign a document certified with DocMDP P=2). Exactly one spot, inside the field's box."""
 
 
 @dataclass(frozen=True)
@@ -332,8 +340,10 @@ def _image_ref(writer, image, pil_image):
     return cached[1]
 
 
-def _seal_appearance(writer, width: float, height: float, image, rotation: int):
-    """An AppearanceContent drawing `image` (RGBA, alpha as /SMask) over the whole box, counter-rotated."""
+def _seal_appearance(writer, width: float, height: float, image, rotation: int, inner=None):
+    """An AppearanceContent drawing `image` (RGBA, alpha as /SMask) over the whole box, counter-rotated;
+    with `inner` = (dx, dy, w, h), only over that part of the box (an existing field larger than the seal:
+    the picture keeps its true size). Either way the content is one `cm` and one image XObject."""
     from pyhanko.pdf_utils import generic
     from pyhanko.pdf_utils.content import AppearanceContent, ResourceType
     from pyhanko.pdf_utils.images import pil_image
@@ -343,13 +353,18 @@ def _seal_appearance(writer, width: float, height: float, image, rotation: int):
         def render(self) -> bytes:
             ref = _image_ref(self.writer, image, pil_image)
             self.set_resource(ResourceType.XOBJECT, generic.pdf_name("/Seal"), ref)
-            m = image_matrix(self.box.width, self.box.height, rotation)
+            if inner is None:
+                m = image_matrix(self.box.width, self.box.height, rotation)
+            else:
+                dx, dy, w, h = inner
+                a, b, c, d, e, f = image_matrix(w, h, rotation)
+                m = (a, b, c, d, e + dx, f + dy)
             return b"q %s cm /Seal Do Q" % b" ".join(b"%.4f" % v for v in m)
 
     return SealPicture(writer=writer, box=BoxConstraints(width=width, height=height))
 
 
-def _seal_style(image, rotation: int):
+def _seal_style(image, rotation: int, inner=None):
     """A pyHanko stamp style whose only content is the seal picture: no border, no text, opacity 1."""
     from pyhanko.stamp import BaseStampStyle
 
@@ -359,7 +374,7 @@ def _seal_style(image, rotation: int):
         background_opacity: float = 1.0
 
         def create_stamp(self, writer, box, text_params):
-            return _seal_appearance(writer, box.width, box.height, image, rotation)
+            return _seal_appearance(writer, box.width, box.height, image, rotation, inner)
 
     return SealStyle()
 
@@ -393,7 +408,10 @@ def _add_extra_widgets(writer, field_name: str, sig_field, extras) -> None:
     """Append widget annotations showing the extra pictures to the new signature field's /Kids.
 
     Runs after pyHanko set up the field (one kid, its appearance applied) and before the revision is
-    written and hashed, so the widgets are covered by the signature.
+    written and hashed, so the widgets are covered by the signature. Every kid gets /Parent (ISO 32000
+    requires it for a field with several widgets; MuPDF draws a widget only when it inherits /FT and /T)
+    and a copy of the field's /V reference: poppler before 23.x reads a kid with /Parent as a field of
+    its own and would otherwise report the signature as "not signed" (see docs/decisions.md).
     """
     from pyhanko.pdf_utils import generic
     from pyhanko.pdf_utils.generic import pdf_name
@@ -401,9 +419,11 @@ def _add_extra_widgets(writer, field_name: str, sig_field, extras) -> None:
     field_ref = next(
         ref for ref in writer.root["/AcroForm"]["/Fields"] if ref.get_object().get("/T") == field_name
     )
+    value = sig_field.raw_get("/V")
     kids = sig_field["/Kids"]
     for kid in kids:
         kid.get_object()[pdf_name("/Parent")] = field_ref
+        kid.get_object()[pdf_name("/V")] = value
     for spot, image, rotation in extras:
         x0, y0, x1, y1 = spot.rect
         page_ref, _ = writer.find_page_for_modification(spot.page_index)
@@ -417,6 +437,7 @@ def _add_extra_widgets(writer, field_name: str, sig_field, extras) -> None:
                 pdf_name("/F"): generic.NumberObject(WIDGET_FLAGS),
                 pdf_name("/P"): page_ref,
                 pdf_name("/Parent"): field_ref,
+                pdf_name("/V"): value,
             }
         )
         _seal_appearance(writer, x1 - x0, y1 - y0, image, rotation).apply_appearance(widget)
@@ -471,19 +492,11 @@ def sign_pdf(
 
     document = input_path if isinstance(input_path, OpenedPdf) else open_pdf(input_path)
     name, facts = document.name, document.facts
-    check_can_sign(facts)
+    check_can_sign(facts, new_field=not settings.existing_field, reader=document.reader)
     rotations = _check_spots(spots, spot_images, facts.page_count)
     if settings.extra_pictures not in EXTRA_PICTURE_MODES:
         raise InvalidArgument(f"extra_pictures={settings.extra_pictures!r}", what="signature settings")
-    if facts.docmdp_permission == 2 and len(spots) > 1 and settings.extra_pictures == "stamp_annotations":
-        # P=2 allows form filling and signing only: stamp annotations would break the certification.
-        raise PlacementInvalid(
-            "certified with DocMDP P=2: extra pictures must be widgets (extra_pictures='widgets')",
-            reason=QT_TRANSLATE_NOOP(
-                "errors",
-                "the document's certification allows no extra seal pictures (copies or cross-page slices)",
-            ),
-        )
+    inner = _inner_box(document.reader, spots, settings) if settings.existing_field else None
     decoded: dict[bytes, object] = {}  # identical pictures (copies on many pages) decode and embed once
     images = []
     for index, png in enumerate(spot_images):
@@ -491,10 +504,11 @@ def sign_pdf(
             decoded[png] = _load_png(png, index)
         images.append(decoded[png])
     field_name = settings.field_name or f"Seal-{uuid.uuid4().hex[:8]}"
+    settings = replace(settings, field_name=field_name)
     pdf_signer_obj = token_pdf_signer(signer, hash_name=settings.hash_name, chain=chain, seal_der=seal_der)
 
     try:
-        signed = _sign_bytes(document.reader, pdf_signer_obj, spots, images, rotations, field_name, settings)
+        signed = _sign_bytes(document.reader, pdf_signer_obj, spots, images, rotations, inner, settings)
     except SealDeskError:
         raise
     except SigningError as exc:
@@ -514,15 +528,78 @@ def sign_pdf(
     )
 
 
-async def _sign_with_extra_widgets(pdf_signer, writer, field_name: str, extras, out: BinaryIO) -> None:
-    """pyHanko's PdfSigner.async_sign_pdf, step by step, with the extra widgets added in between."""
+def _inner_box(reader, spots, settings: SignSettings) -> tuple[float, float, float, float]:
+    """Where the one spot lies inside the existing field's box: (dx, dy, width, height) in points.
+
+    The seal keeps its true size; an existing field too small for it is refused (its box cannot grow:
+    that would change the prepared form, which a certification forbids)."""
+    from .fields import find_empty_field
+
+    if not settings.field_name:
+        raise InvalidArgument("existing_field without field_name", what="signature field")
+    if len(spots) != 1:
+        raise InvalidArgument(f"{len(spots)} spots for one existing field", what="seal placement")
+    field = find_empty_field(reader, settings.field_name)
+    (spot,) = spots
+    fx0, fy0, fx1, fy1 = field.rect
+    x0, y0, x1, y1 = spot.rect
+    tolerance = 0.01
+    if spot.page_index != field.page_index or not (
+        x0 >= fx0 - tolerance and y0 >= fy0 - tolerance and x1 <= fx1 + tolerance and y1 <= fy1 + tolerance
+    ):
+        raise PlacementInvalid(
+            f"seal rect {spot.rect} on page {spot.page_index + 1} is not inside field {field.name!r} "
+            f"{field.rect} on page {(field.page_index or 0) + 1}",
+            reason=QT_TRANSLATE_NOOP("errors", "the seal at its true size does not fit in the signature field"),
+        )
+    return (max(x0 - fx0, 0.0), max(y0 - fy0, 0.0), x1 - x0, y1 - y0)
+
+
+_ACROFORM_KEYS_PYHANKO_SETS = frozenset({"/Fields", "/SigFlags"})
+
+
+def _restore_acroform(writer, original: dict | None) -> None:
+    """Put back the AcroForm entries pyHanko dropped or changed while preparing the field.
+
+    pyHanko deletes /NeedAppearances (and sets /SigFlags 3): forms whose fields have values but no
+    appearance streams (LibreOffice's) then show empty fields in poppler and MuPDF. Every original entry
+    is restored, /SigFlags keeps the original bits plus SignaturesExist|AppendOnly. Unchanged entries are
+    what pyHanko's difference analysis expects, so earlier signatures are not affected.
+    """
+    from pyhanko.pdf_utils import generic
+
+    if original is None or "/AcroForm" not in writer.root:
+        return
+    form = writer.root["/AcroForm"]
+    changed = False
+    for key, raw in original.items():
+        if key in _ACROFORM_KEYS_PYHANKO_SETS:
+            continue
+        if key not in form or form.raw_get(key) != raw:
+            form[key] = raw
+            changed = True
+    old_flags = original.get("/SigFlags")
+    old_flags = old_flags.get_object() if old_flags is not None else None
+    new_flags = form["/SigFlags"] if "/SigFlags" in form else 0
+    if isinstance(old_flags, int) and int(new_flags) != (int(old_flags) | 3):
+        form[generic.pdf_name("/SigFlags")] = generic.NumberObject(int(old_flags) | 3)
+        changed = True
+    if changed:
+        writer.update_container(form)
+
+
+async def _sign_in_steps(pdf_signer, writer, settings: SignSettings, extras, out: BinaryIO, acroform) -> None:
+    """pyHanko's PdfSigner.async_sign_pdf, step by step: the extra widgets are added and the AcroForm
+    entries restored after pyHanko prepared the field and before the revision is written and hashed."""
     from pyhanko.sign.signers.pdf_cms import PdfCMSSignedAttributes
 
-    session = pdf_signer.init_signing_session(writer)
+    session = pdf_signer.init_signing_session(writer, existing_fields_only=settings.existing_field)
     validation_info = await session.perform_presign_validation(writer)
     bytes_reserved = await session.estimate_signature_container_size(validation_info, tight=False)
     tbs = session.prepare_tbs_document(validation_info=validation_info, bytes_reserved=bytes_reserved)
-    _add_extra_widgets(writer, field_name, session.sig_field, extras)
+    if extras:  # after prepare_tbs_document: the field's /V (the signature dictionary) exists
+        _add_extra_widgets(writer, settings.field_name, session.sig_field, extras)
+    _restore_acroform(writer, acroform)
     prepared, res_output = tbs.digest_tbs_document(output=out)
     post = await tbs.perform_signature(
         document_digest=prepared.document_digest,
@@ -531,12 +608,18 @@ async def _sign_with_extra_widgets(pdf_signer, writer, field_name: str, extras, 
     await post.post_signature_processing(res_output)
 
 
-def _sign_bytes(reader, pdf_signer_obj, spots, images, rotations, field_name, settings) -> bytes:
+def _sign_bytes(reader, pdf_signer_obj, spots, images, rotations, inner, settings: SignSettings) -> bytes:
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.sign import fields, signers
     from pyhanko.sign.signers.pdf_byterange import BuildProps
     from pyhanko.sign.timestamps.common_utils import TimestampRequestError
 
+    field_name = settings.field_name
+    # a snapshot: the writer edits the reader's cached AcroForm object in place
+    acroform = None
+    if "/AcroForm" in reader.root:
+        form = reader.root["/AcroForm"]
+        acroform = {key: form.raw_get(key) for key in form}
     as_widgets = settings.extra_pictures == "widgets" and len(spots) > 1
     writer = IncrementalPdfFileWriter.from_reader(reader)
     extras = list(zip(spots, images, rotations, strict=True))[1:]
@@ -560,24 +643,24 @@ def _sign_bytes(reader, pdf_signer_obj, spots, images, rotations, field_name, se
         from pyhanko.sign.timestamps.requests_client import RequestsHTTPTimeStamper  # imports requests
 
         timestamper = RequestsHTTPTimeStamper(settings.tsa_url, timeout=settings.tsa_timeout)
-    pdf_signer = signers.PdfSigner(
-        meta,
-        signer=pdf_signer_obj,
-        timestamper=timestamper,
-        stamp_style=_seal_style(images[0], rotations[0]),
-        new_field_spec=fields.SigFieldSpec(
+    new_field_spec = None
+    if not settings.existing_field:
+        new_field_spec = fields.SigFieldSpec(
             sig_field_name=field_name,
             on_page=first.page_index,
             box=tuple(float(v) for v in first.rect),
             combine_annotation=not as_widgets,
-        ),
+        )
+    pdf_signer = signers.PdfSigner(
+        meta,
+        signer=pdf_signer_obj,
+        timestamper=timestamper,
+        stamp_style=_seal_style(images[0], rotations[0], inner),
+        new_field_spec=new_field_spec,
     )
     out = io.BytesIO()
     try:
-        if as_widgets:
-            asyncio.run(_sign_with_extra_widgets(pdf_signer, writer, field_name, extras, out))
-        else:
-            pdf_signer.sign_pdf(writer, output=out)
+        asyncio.run(_sign_in_steps(pdf_signer, writer, settings, extras if as_widgets else [], out, acroform))
     except TimestampRequestError as exc:
         raise NetworkError(f"time-stamping service: {exc}", server=settings.tsa_url) from exc
     return out.getvalue()
