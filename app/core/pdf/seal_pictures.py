@@ -421,19 +421,32 @@ def signature_pictures(
 
 
 # --- comparing pixels -----------------------------------------------------------------------------
-def _premultiplied(image, size: tuple[int, int]) -> list:
-    """[R, G, B, A] bands of `image` resampled to `size`, colour premultiplied by alpha (the colour of
-    transparent pixels is meaningless)."""
-    from PIL import Image, ImageChops
+def _premultiplied(image, size: tuple[int, int]):
+    """`image` resampled to `size` as RGBA whose colour is premultiplied by alpha (the colour of
+    transparent pixels is meaningless): Pillow's "RGBa" bytes relabelled as "RGBA"."""
+    from PIL import Image
 
     shrink = image.width >= size[0] and image.height >= size[1]
     resized = image.convert("RGBA").resize(size, Image.Resampling.BOX if shrink else Image.Resampling.BILINEAR)
-    r, g, b, a = resized.split()
-    return [ImageChops.multiply(c, a) for c in (r, g, b)] + [a]
+    return Image.frombytes("RGBA", size, resized.convert("RGBa").tobytes())
 
 
-def _threshold(band, limit: int):
-    return band.point([255 if v > limit else 0 for v in range(256)])
+def _neighbourhood(image, pick):
+    """3 × 3 maximum (pick=lighter) or minimum (pick=darker) of every pixel, per band — what
+    ImageFilter.MaxFilter(3) computes, separably with shifted copies (20× faster; the border wraps)."""
+    from PIL import ImageChops
+
+    rows = pick(pick(image, ImageChops.offset(image, 1, 0)), ImageChops.offset(image, -1, 0))
+    return pick(pick(rows, ImageChops.offset(rows, 0, 1)), ImageChops.offset(rows, 0, -1))
+
+
+_THRESHOLD_TABLES: dict[int, list[int]] = {}
+
+
+def _over(band_image, limit: int):
+    """255 where a value exceeds `limit`, else 0 (every band)."""
+    table = _THRESHOLD_TABLES.setdefault(limit, [255 if v > limit else 0 for v in range(256)])
+    return band_image.point(table * len(band_image.getbands()))
 
 
 def difference_score(drawn, reference) -> float:
@@ -443,18 +456,20 @@ def difference_score(drawn, reference) -> float:
     channel is more than PIXEL_TOLERANCE away from every pixel of its 3 × 3 neighbourhood in the other
     picture, so resampling and compression (edges move by a pixel) do not count, a changed character
     does — and tiles keep a small local change from being diluted by the rest of the seal."""
-    from PIL import Image, ImageChops, ImageFilter
+    from PIL import Image, ImageChops
 
     side = max(8, min(SAMPLE_LONG_SIDE, max(drawn.size), max(reference.size)))
     scale = side / max(drawn.width, drawn.height)
     size = (max(1, round(drawn.width * scale)), max(1, round(drawn.height * scale)))
-    mask = None
-    for x, y in zip(_premultiplied(drawn, size), _premultiplied(reference, size), strict=True):
-        for p, q in ((x, y), (y, x)):
-            over = ImageChops.subtract(p, q.filter(ImageFilter.MaxFilter(3)))
-            under = ImageChops.subtract(q.filter(ImageFilter.MinFilter(3)), p)
-            band = _threshold(ImageChops.lighter(over, under), PIXEL_TOLERANCE)
-            mask = band if mask is None else ImageChops.lighter(mask, band)
+    a, b = _premultiplied(drawn, size), _premultiplied(reference, size)
+    diff = None
+    for p, q in ((a, b), (b, a)):
+        over = ImageChops.subtract(p, _neighbourhood(q, ImageChops.lighter))
+        under = ImageChops.subtract(_neighbourhood(q, ImageChops.darker), p)
+        found = ImageChops.lighter(over, under)
+        diff = found if diff is None else ImageChops.lighter(diff, found)
+    r, g, b_, alpha = _over(diff, PIXEL_TOLERANCE).split()
+    mask = ImageChops.lighter(ImageChops.lighter(r, g), ImageChops.lighter(b_, alpha))
     tiles = (max(1, round(size[0] / TILE_PX)), max(1, round(size[1] / TILE_PX)))
     worst = mask.resize(tiles, Image.Resampling.BOX).getextrema()[1]
     return worst / 255
