@@ -124,6 +124,7 @@ def _pyhanko_sign(
     box: tuple[float, float, float, float] | None = (100, 500, 157, 557),
     text_appearance: bool = False,
     name: str = "signed.pdf",
+    before_signing=None,
 ) -> Path:
     """Sign a fresh one-page PDF with pyHanko's PdfSigner; the CMS carries `seal_der` in SealDesk's
     signed attribute. The widget draws `image`, pyHanko's default text appearance, or (box=None) nothing."""
@@ -145,7 +146,10 @@ def _pyhanko_sign(
     )
     out = io.BytesIO()
     with source.open("rb") as fh:
-        pdf_signer.sign_pdf(IncrementalPdfFileWriter(fh, strict=False), output=out)
+        writer = IncrementalPdfFileWriter(fh, strict=False)
+        if before_signing is not None:
+            before_signing(writer)  # in the revision the signature covers
+        pdf_signer.sign_pdf(writer, output=out)
     target = tmp_path / name
     target.write_bytes(out.getvalue())
     return target
@@ -261,6 +265,85 @@ def test_a_picture_without_a_seal_is_a_plain_signature(tmp_path, world, capsys):
     code, out, _ = _cli(capsys, ["verify", str(signed), *_trust_args(tmp_path, world.roots)])
     assert "a signature without an electronic seal" in out
     assert "Seal verification" not in out
+
+
+def _annotation_adder(subtype: str, *, image: Image.Image | None = None, text: bytes | None = None, nm=None):
+    """A callback adding one annotation on page 1 whose appearance draws `image` or the `text`."""
+
+    def add(writer) -> None:
+        from pyhanko.pdf_utils import generic
+        from pyhanko.pdf_utils.generic import pdf_name, pdf_string
+        from pyhanko.pdf_utils.images import pil_image
+
+        page_ref, _ = writer.find_page_for_modification(0)
+        resources = generic.DictionaryObject()
+        if image is not None:
+            resources[pdf_name("/XObject")] = generic.DictionaryObject({pdf_name("/Im0"): pil_image(image, writer)})
+            content = b"q 57 0 0 57 0 0 cm /Im0 Do Q"
+        else:
+            font = generic.DictionaryObject(
+                {
+                    pdf_name("/Type"): pdf_name("/Font"),
+                    pdf_name("/Subtype"): pdf_name("/Type1"),
+                    pdf_name("/BaseFont"): pdf_name("/Helvetica"),
+                }
+            )
+            resources[pdf_name("/Font")] = generic.DictionaryObject({pdf_name("/F1"): font})
+            content = b"BT /F1 9 Tf 2 20 Td (" + (text or b"") + b") Tj ET"
+        appearance = generic.StreamObject(
+            {
+                pdf_name("/Type"): pdf_name("/XObject"),
+                pdf_name("/Subtype"): pdf_name("/Form"),
+                pdf_name("/BBox"): generic.ArrayObject(generic.NumberObject(v) for v in (0, 0, 57, 57)),
+                pdf_name("/Resources"): resources,
+            },
+            stream_data=content,
+        )
+        annot = generic.DictionaryObject(
+            {
+                pdf_name("/Type"): pdf_name("/Annot"),
+                pdf_name("/Subtype"): pdf_name(subtype),
+                pdf_name("/Rect"): generic.ArrayObject(generic.NumberObject(v) for v in (300, 500, 357, 557)),
+                pdf_name("/P"): page_ref,
+                pdf_name("/AP"): generic.DictionaryObject({pdf_name("/N"): writer.add_object(appearance)}),
+            }
+        )
+        if nm is not None:
+            annot[pdf_name("/NM")] = pdf_string(nm)
+        writer.register_annotation(page_ref, writer.add_object(annot))
+
+    return add
+
+
+@pytest.mark.parametrize("subtype", ["/Stamp", "/Square"])
+def test_another_seal_in_an_extra_annotation_of_the_signed_revision_is_caught(tmp_path, world, subtype):
+    """The widget shows the right seal, but the same signed revision adds an annotation (not tied to
+    the field) showing the official seal next to it: the signer drew it, so it must be their seal."""
+    signed = _pyhanko_sign(
+        tmp_path,
+        world.holder,
+        world.seal_der,
+        image=_rgba(world.own_png, 20),
+        before_signing=_annotation_adder(subtype, image=_rgba(world.official_png, 42), nm="Other-1"),
+    )
+    sig = verify_document(signed, trust_roots=world.roots).signatures[0]
+    assert {p.origin for p in sig.pictures} == {"widget", "annotation"}
+    assert sig.picture_check == "mismatch" and not sig.all_valid
+
+
+def test_a_comment_added_while_signing_does_not_spoil_the_seal(tmp_path, world):
+    """Text painted by other annotations of the signed revision is not a seal picture: only their
+    images are compared."""
+    signed = _pyhanko_sign(
+        tmp_path,
+        world.holder,
+        world.seal_der,
+        image=_rgba(world.own_png, 20),
+        before_signing=_annotation_adder("/FreeText", text=b"Approved"),
+    )
+    report = verify_document(signed, trust_roots=world.roots)
+    assert [p.origin for p in report.signatures[0].pictures] == ["widget"]
+    assert report.signatures[0].picture_check == "match" and report.all_valid
 
 
 # --- extra pictures of one signature: /Kids widgets and older /Stamp annotations -------------------

@@ -317,8 +317,11 @@ class PictureCollector:
             else:
                 problems.add(PROBLEM_OTHER_CONTENT)
 
-    def annotation(self, annot, page_index: int | None, origin: str) -> list[DrawnPicture]:
-        """Every picture the appearance streams of `annot` draw (normal, rollover and down)."""
+    def annotation(
+        self, annot, page_index: int | None, origin: str, *, images_only: bool = False
+    ) -> list[DrawnPicture]:
+        """Every picture the appearance streams of `annot` draw (normal, rollover and down).
+        `images_only`: what else they paint (text of a comment, a filled-in field) is not a problem."""
         from pyhanko.pdf_utils import generic
 
         try:
@@ -342,6 +345,8 @@ class PictureCollector:
                 self._form(stream, images, problems, 0)
         except Exception:  # noqa: BLE001 - a broken appearance cannot be shown to be the seal
             return [DrawnPicture(page_index, origin, problem=PROBLEM_UNREADABLE)]
+        if images_only:
+            problems.discard(PROBLEM_OTHER_CONTENT)
         drawn = [DrawnPicture(page_index, origin, image=img) for img in images]
         drawn += [DrawnPicture(page_index, origin, problem=p) for p in sorted(problems)]
         return drawn
@@ -361,23 +366,71 @@ def _page_of(annot, pages: dict) -> int | None:
     return None
 
 
-def stamp_annotations(reader) -> dict[str, list[tuple[int, Any]]]:
-    """SealDesk's older extra pictures: field name → [(page index, /Stamp annotation)], by /NM."""
+@dataclass(frozen=True)
+class _Annotation:
+    """One annotation of the document as readers see it (latest revision)."""
+
+    key: tuple[int, int]
+    """(object number, generation) of the annotation dictionary."""
+    annot: Any
+    page_index: int
+    subtype: str
+    stamp_of: str | None
+    """The signature field an older SealDesk stamp annotation belongs to (its /NM), else None."""
+    objects: frozenset
+    """(number, generation) of the annotation and of every object its appearance uses."""
+
+
+def _appearance_objects(annot, limit: int = 512) -> frozenset:
+    """Objects reachable from the annotation's /AP (forms, images, masks, colour spaces, fonts)."""
     from pyhanko.pdf_utils import generic
 
-    out: dict[str, list] = {}
+    found: set[tuple[int, int]] = set()
+    stack = [annot.raw_get("/AP")] if "/AP" in annot else []
+    while stack and len(found) < limit:
+        item = stack.pop()
+        if isinstance(item, generic.IndirectObject):
+            key = (item.idnum, item.generation)
+            if key in found:
+                continue
+            found.add(key)
+            item = item.get_object()
+        if isinstance(item, generic.DictionaryObject):
+            stack.extend(item.raw_get(k) for k in item.keys() if k not in ("/Parent", "/P"))
+        elif isinstance(item, generic.ArrayObject):
+            stack.extend(item)
+    return frozenset(found)
+
+
+def annotation_index(reader) -> list[_Annotation]:
+    """Every annotation on every page, with what a signature's revision may have written of it."""
+    from pyhanko.pdf_utils import generic
+
+    out: list[_Annotation] = []
     for index, (page, _) in enumerate(_pages(reader)):
         annots = _get(page, "/Annots")
         if not isinstance(annots, generic.ArrayObject):
             continue
         for raw in annots:
-            annot = raw.get_object()
-            if not isinstance(annot, generic.DictionaryObject) or annot.get("/Subtype") != "/Stamp":
+            if not isinstance(raw, generic.IndirectObject):
                 continue
+            annot = raw.get_object()
+            if not isinstance(annot, generic.DictionaryObject):
+                continue
+            subtype = str(annot.get("/Subtype", ""))
             name = _get(annot, "/NM")
             match = _STAMP_NAME.fullmatch(str(name)) if isinstance(name, generic.TextStringObject) else None
-            if match:
-                out.setdefault(match.group("field"), []).append((index, annot))
+            key = (raw.idnum, raw.generation)
+            out.append(
+                _Annotation(
+                    key=key,
+                    annot=annot,
+                    page_index=index,
+                    subtype=subtype,
+                    stamp_of=match.group("field") if match and subtype == "/Stamp" else None,
+                    objects=frozenset({key}) | _appearance_objects(annot),
+                )
+            )
     return out
 
 
@@ -400,24 +453,55 @@ def _pages(reader):
 
 
 def signature_pictures(
-    reader, sig_field, field_name: str, collector: PictureCollector, stamps, pages
-) -> tuple:
-    """Every picture the signature field draws: its widgets, then the stamp annotations tied to it."""
+    reader,
+    sig_field,
+    field_name: str,
+    collector: PictureCollector,
+    annotations: list[_Annotation],
+    pages: dict,
+    revision_objects: set | None = None,
+) -> tuple[DrawnPicture, ...]:
+    """Every picture the signature shows: its field's widgets (the field itself or its /Kids), the
+    SealDesk stamp annotations tied to it by /NM and — `revision_objects` being the (number,
+    generation) of every object the signature's own revision wrote — any other annotation that
+    revision added or changed: a /Stamp with everything it paints, other kinds (comments, form
+    fields filled in while signing) with their images only."""
     from pyhanko.pdf_utils import generic
 
     drawn: list[DrawnPicture] = []
-    widgets = []
     kids = _get(sig_field, "/Kids")
     if isinstance(kids, generic.ArrayObject):
         widgets = [k.get_object() for k in kids]
     elif sig_field.get("/Subtype") == "/Widget" or "/AP" in sig_field:
         widgets = [sig_field]
+    else:
+        widgets = []
     for widget in widgets:
         if isinstance(widget, generic.DictionaryObject):
             drawn += collector.annotation(widget, _page_of(widget, pages), "widget")
-    for page_index, annot in stamps.get(field_name, ()):
-        drawn += collector.annotation(annot, page_index, "stamp")
+    own = {id(w) for w in widgets}
+    for entry in annotations:
+        if entry.stamp_of == field_name:
+            drawn += collector.annotation(entry.annot, entry.page_index, "stamp")
+        elif (
+            revision_objects
+            and entry.objects & revision_objects
+            and id(entry.annot) not in own
+            and not _signed_signature_widget(entry.annot)
+        ):
+            strict = entry.subtype == "/Stamp"
+            drawn += collector.annotation(entry.annot, entry.page_index, "annotation", images_only=not strict)
     return tuple(drawn)
+
+
+def _signed_signature_widget(annot) -> bool:
+    """A widget of a signature field that holds a signature (checked with that signature instead)."""
+    from pyhanko.pdf_utils import generic
+
+    if annot.get("/Subtype") != "/Widget":
+        return False
+    field = annot if "/FT" in annot or "/T" in annot else _get(annot, "/Parent")
+    return isinstance(field, generic.DictionaryObject) and field.get("/FT") == "/Sig" and "/V" in field
 
 
 # --- comparing pixels -----------------------------------------------------------------------------

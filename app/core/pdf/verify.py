@@ -16,7 +16,7 @@ from pathlib import Path
 from ..clock import Clock
 from ..errors import DocumentDamaged, DocumentEncrypted
 from .inspect import read_document
-from .seal_pictures import DrawnPicture, PictureCollector, page_indexes, signature_pictures, stamp_annotations
+from .seal_pictures import DrawnPicture, PictureCollector, annotation_index, page_indexes, signature_pictures
 from .sign import SEAL_ATTRIBUTE_OID, register_seal_attribute
 
 COVERAGE_ENTIRE_FILE = "entire_file"
@@ -363,6 +363,21 @@ def _broken_report(embedded, problem: str) -> SignatureReport:
     )
 
 
+def _pictures(reader, sig, report: SignatureReport, collector, annotations, pages) -> tuple[DrawnPicture, ...]:
+    """What the signature shows (seal_pictures.signature_pictures); an unreadable structure is itself
+    a finding (it cannot be shown to be the seal), never an exception."""
+    from .seal_pictures import PROBLEM_UNREADABLE
+
+    try:
+        revision = sig.signed_revision
+        written = None
+        if revision >= 1:  # in a file born signed, every annotation would count: only the field's own
+            written = {(r.idnum, r.generation) for r in reader.xrefs.explicit_refs_in_revision(revision)}
+        return signature_pictures(reader, sig.sig_field, report.field_name, collector, annotations, pages, written)
+    except Exception:  # noqa: BLE001
+        return (DrawnPicture(None, "widget", problem=PROBLEM_UNREADABLE),)
+
+
 def verify_pdf(path: Path | str, *, trust_roots: Sequence[bytes] = (), clock: Clock | None = None) -> VerifyReport:
     """Validate every approval/certification signature of the PDF at `path`, oldest first.
 
@@ -392,9 +407,9 @@ def verify_pdf(path: Path | str, *, trust_roots: Sequence[bytes] = (), clock: Cl
     moment = clock() if clock is not None else None
     collector = PictureCollector()
     try:
-        stamps, pages = stamp_annotations(reader), page_indexes(reader)
+        annotations, pages = annotation_index(reader), page_indexes(reader)
     except Exception:  # noqa: BLE001 - a broken page tree: widgets are still checked
-        stamps, pages = {}, {}
+        annotations, pages = [], {}
     reports = []
     for sig in embedded:
         try:
@@ -402,8 +417,7 @@ def verify_pdf(path: Path | str, *, trust_roots: Sequence[bytes] = (), clock: Cl
         except Exception as exc:  # noqa: BLE001 - one malformed signature must not hide the others
             reports.append(_broken_report(sig, f"malformed: {type(exc).__name__}: {exc}"[:300]))
             continue
-        pictures = signature_pictures(reader, sig.sig_field, report.field_name, collector, stamps, pages)
-        reports.append(replace(report, pictures=pictures))
+        reports.append(replace(report, pictures=_pictures(reader, sig, report, collector, annotations, pages)))
     try:
         hybrid = bool(reader.xrefs.hybrid_xrefs_present)
     except Exception:  # noqa: BLE001
