@@ -650,13 +650,13 @@ def _trust_problem_text(code: str) -> str:
 
 def _picture_text(sig) -> str:
     """What the signature shows on the page, compared with its seal."""
-    from .core.verification import CONTEXT, PICTURE_MISMATCH, PICTURE_NOT_SHOWN
+    from .core.verification import CONTEXT, PICTURE_NOT_SHOWN
 
     if sig.picture_check == "match":
         return translate("cli", "the seal's picture")
     if sig.picture_check == "not_shown":
         return translate(CONTEXT, PICTURE_NOT_SHOWN)
-    return translate(CONTEXT, PICTURE_MISMATCH).upper() if sig.picture_check else "-"
+    return translate("cli", "NOT the seal's picture") if sig.picture_check else "-"
 
 
 def _subject_text(sig) -> str:

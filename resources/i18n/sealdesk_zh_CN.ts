@@ -329,6 +329,10 @@
         <translation>否</translation>
     </message>
     <message>
+        <source>NOT the seal&apos;s picture</source>
+        <translation>不是该印章的印模</translation>
+    </message>
+    <message>
         <source>The document has no signatures.</source>
         <translation>该文档没有签章。</translation>
     </message>
