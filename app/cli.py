@@ -693,16 +693,18 @@ def _print_verify_report(report) -> None:
         _line(2, (translate("cli", "Signer"), _subject_text(sig)))
         if sig.signer_org:
             _line(2, (translate("cli", "Organisation"), f"{sig.signer_org}"))
-        if sig.seal_id:
-            _line(
-                2,
-                (
-                    translate("cli", "Seal"),
-                    f"{sig.seal_name} [{sig.seal_id}] — " + translate("seal-kinds", sig.seal_kind_name),
-                ),
-            )
+        if sig.has_seal:
+            if sig.seal_id:
+                _line(
+                    2,
+                    (
+                        translate("cli", "Seal"),
+                        f"{sig.seal_name} [{sig.seal_id}] — " + translate("seal-kinds", sig.seal_kind_name),
+                    ),
+                )
             _line(2, (translate("cli", "Seal verification"), _seal_status_text(sig.seal_status)))
-            _line(2, (translate("cli", "Picture on the page"), _picture_text(sig)))
+            if sig.picture_check:
+                _line(2, (translate("cli", "Picture on the page"), _picture_text(sig)))
         else:
             note = (
                 translate("cli", "none — a signature without an electronic seal; the picture it shows is not a seal")

@@ -230,3 +230,28 @@ def test_refusal_messages_are_translated(tmp_path, capsys, monkeypatch):
     code, out, _ = _cli(capsys, ["verify", str(tmp_path / "missing.pdf"), "--json"])
     message = json.loads(out)["error"]["message"]
     assert code == 5 and "missing.pdf" in message and message.isascii() is False
+
+
+def test_a_damaged_seal_is_still_reported_as_a_seal(tmp_path, issued, ca, capsys):
+    """A seal attribute that cannot be parsed is an invalid seal, not "a signature without a seal"."""
+    source = make_pdf(tmp_path / "doc.pdf", pages=1)
+    out = io.BytesIO()
+    sign_pdf(
+        source,
+        out,
+        signer=SoftwareDigestSigner.from_issued(issued),
+        spots=[spot(0, (100, 100, 160, 160))],
+        spot_images=[seal_png()],
+        seal_der=b"\x30\x03\x02\x01\x01",
+        settings=SignSettings(),
+    )
+    signed = tmp_path / "doc.signed.pdf"
+    signed.write_bytes(out.getvalue())
+    root = tmp_path / "root.der"
+    root.write_bytes(ca.root_der)
+    code, text, _ = _cli(capsys, ["verify", str(signed), "--trust", str(root)])
+    assert code == cli.EXIT_VERIFY_FAILED
+    assert "Seal verification: INVALID" in text and "without an electronic seal" not in text
+    code, text, _ = _cli(capsys, ["verify", str(signed), "--trust", str(root), "--json"])
+    row = json.loads(text)["signatures"][0]
+    assert row["electronic_seal"] is True and row["seal_status"] == "invalid"
