@@ -209,6 +209,13 @@ def test_the_seals_picture_at_another_resolution_as_jpeg_still_matches(tmp_path,
     assert sig.picture_check == "match" and sig.all_valid
 
 
+def test_the_seals_picture_turned_in_its_pixels_still_matches(tmp_path, world):
+    """Software that pre-rotates the picture's pixels for a rotated page still shows the seal."""
+    turned = _rgba(world.own_png, 20).transpose(Image.Transpose.ROTATE_90)
+    signed = _pyhanko_sign(tmp_path, world.holder, world.seal_der, image=turned)
+    assert verify_document(signed, trust_roots=world.roots).signatures[0].picture_check == "match"
+
+
 def test_another_seal_as_jpeg_does_not_match(tmp_path, world):
     signed = _pyhanko_sign(
         tmp_path, world.holder, world.seal_der, image=_rgba(world.official_png, 42), jpeg_quality=90
@@ -368,8 +375,12 @@ def test_a_wrong_extra_picture_is_caught(tmp_path, world, mode):
         )
         path = tmp_path / f"{label}.pdf"
         path.write_bytes(out.getvalue())
-        sig = verify_document(path, trust_roots=world.roots).signatures[0]
+        report = verify_document(path, trust_roots=world.roots)
+        sig = report.signatures[0]
         results[label] = (len(sig.pictures), {p.origin for p in sig.pictures}, sig.picture_check)
+        pictures = report.to_json()["signatures"][0]["pictures"]
+        # the report says which picture is wrong, and where
+        assert [(p["page"], p["matches_seal"]) for p in pictures] == [(1, True), (2, label == "right")]
     origin = {"widget"} if mode == "widgets" else {"widget", "stamp"}
     assert results["right"] == (2, origin, "match")
     assert results["wrong"] == (2, origin, "mismatch")

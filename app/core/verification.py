@@ -101,6 +101,8 @@ class SignatureVerification:
     picture_check: str | None = None
     """For a seal: "match" (every picture drawn is the seal's picture or a slice of it), "mismatch" or
     "not_shown" (the signature draws nothing); None for a signature without a seal."""
+    picture_matches: tuple[bool, ...] = ()
+    """For a seal: whether each of report.pictures is the seal's picture (same order)."""
     seal_details: tuple[str, ...] = ()
     """Technical details behind seal_problems (validator messages), for the JSON "detail" only."""
 
@@ -169,6 +171,15 @@ class DocumentVerification:
                 electronic_seal=sig.has_seal,
                 draws_picture=sig.draws_picture,
                 picture_check=sig.picture_check,
+                pictures=[
+                    {
+                        "page": None if p.page_index is None else p.page_index + 1,
+                        "origin": p.origin,
+                        "matches_seal": sig.picture_matches[i] if i < len(sig.picture_matches) else None,
+                        "problem": p.problem,
+                    }
+                    for i, p in enumerate(sig.report.pictures)
+                ],
                 all_valid=sig.all_valid,
                 detail={k: v for k, v in detail.items() if v} or None,
             )
@@ -267,26 +278,30 @@ class _PictureCheck:
             self._references[seal_der] = cached
         return cached
 
-    def check(self, report, seal_der: bytes, seal) -> tuple[str, str | None]:
-        """("match" | "mismatch" | "not_shown", the problem text or None)."""
+    def check(self, report, seal_der: bytes, seal) -> tuple[str, str | None, tuple[bool, ...]]:
+        """("match" | "mismatch" | "not_shown", the problem text or None, whether each of
+        report.pictures is the seal's picture). Every picture is judged (the report can point at the
+        wrong one); each distinct image is compared once per seal."""
         from .pdf.seal_pictures import matches_seal
 
         if not report.pictures:
-            return "not_shown", None
-        if any(p.problem for p in report.pictures):
-            return "mismatch", PICTURE_MISMATCH
-        references = self.references(seal_der, seal)
-        if not references:
-            return "mismatch", PICTURE_UNCOMPARABLE
+            return "not_shown", None, ()
+        references = self.references(seal_der, seal) if any(p.image is not None for p in report.pictures) else ()
+        results = []
         for picture in report.pictures:
+            if picture.problem or not references:
+                results.append(False)
+                continue
             key = (id(picture.image), seal_der)
             result = self._results.get(key)
             if result is None:
                 result = any(matches_seal(picture.image, ref) for ref in references)
                 self._results[key] = result
-            if not result:
-                return "mismatch", PICTURE_MISMATCH
-        return "match", None
+            results.append(result)
+        if all(results):
+            return "match", None, tuple(results)
+        uncomparable = not references and not any(p.problem for p in report.pictures)
+        return "mismatch", PICTURE_UNCOMPARABLE if uncomparable else PICTURE_MISMATCH, tuple(results)
 
 
 def _seal_pictures(seal) -> list:
@@ -324,6 +339,7 @@ def _seal_part(report, clock: Clock | None, trust_roots=(), pictures: _PictureCh
         seal_status=None,
         seal_problems=(),
         picture_check=None,
+        picture_matches=(),
         seal_details=(),
     )
     if not report.seal_der:
@@ -345,7 +361,9 @@ def _seal_part(report, clock: Clock | None, trust_roots=(), pictures: _PictureCh
             status = "untrusted_maker"
             problems = (*problems, MAKER_UNTRUSTED)
             details = (*details, f"seal maker not trusted: {problem}")
-    picture_check, picture_problem = (pictures or _PictureCheck()).check(report, report.seal_der, seal)
+    picture_check, picture_problem, picture_matches = (pictures or _PictureCheck()).check(
+        report, report.seal_der, seal
+    )
     if picture_problem is not None:
         # what the reader sees is not this seal: that outranks every other finding about the seal
         status = "picture_mismatch"
@@ -358,6 +376,7 @@ def _seal_part(report, clock: Clock | None, trust_roots=(), pictures: _PictureCh
         seal_status=status,
         seal_problems=problems,
         picture_check=picture_check,
+        picture_matches=picture_matches,
         seal_details=details,
     )
 

@@ -561,7 +561,18 @@ def difference_score(drawn, reference) -> float:
 
 def matches_seal(drawn, seal_rgba) -> bool:
     """Whether `drawn` (RGBA) shows the seal picture `seal_rgba`, or one of its N equal vertical slices
-    (cross-page seal; slices cut as appearance.slice_bounds does). N follows from the aspect ratios."""
+    (cross-page seal; slices cut as appearance.slice_bounds does), upright or turned by a multiple of
+    90° in its pixels (software that pre-rotates pictures for rotated pages; SealDesk turns the
+    drawing matrix instead). N follows from the aspect ratios."""
+    from PIL import Image
+
+    if _matches_upright(drawn, seal_rgba):
+        return True
+    turns = (Image.Transpose.ROTATE_90, Image.Transpose.ROTATE_180, Image.Transpose.ROTATE_270)
+    return any(_matches_upright(drawn.transpose(turn), seal_rgba) for turn in turns)
+
+
+def _matches_upright(drawn, seal_rgba) -> bool:
     from ..appearance import slice_bounds
 
     seal_aspect = seal_rgba.width / seal_rgba.height
