@@ -87,7 +87,7 @@ def _jpeg_xobject(writer, image: Image.Image, quality: int):
     return writer.add_object(stream)
 
 
-def _picture_style(image: Image.Image, *, jpeg_quality: int | None = None):
+def _picture_style(image: Image.Image, *, jpeg_quality: int | None = None, soft_mask: bool = False):
     """A pyHanko stamp style that draws `image` over the whole widget (plain pyHanko API)."""
     from pyhanko.pdf_utils import generic
     from pyhanko.pdf_utils.content import AppearanceContent, ResourceType
@@ -102,7 +102,24 @@ def _picture_style(image: Image.Image, *, jpeg_quality: int | None = None):
             else:
                 ref = _jpeg_xobject(self.writer, image, jpeg_quality)
             self.set_resource(ResourceType.XOBJECT, generic.pdf_name("/Im0"), ref)
-            return b"q %.3f 0 0 %.3f 0 0 cm /Im0 Do Q" % (self.box.width, self.box.height)
+            prefix = b""
+            if soft_mask:  # a luminosity mask whose group (a vector drawing) cuts the picture
+                pdf_name = generic.pdf_name
+                group = generic.StreamObject(
+                    {
+                        pdf_name("/Type"): pdf_name("/XObject"),
+                        pdf_name("/Subtype"): pdf_name("/Form"),
+                        pdf_name("/BBox"): generic.ArrayObject(generic.NumberObject(v) for v in (0, 0, 57, 57)),
+                    },
+                    stream_data=b"1 g 0 0 30 57 re f",
+                )
+                mask = generic.DictionaryObject(
+                    {pdf_name("/S"): pdf_name("/Luminosity"), pdf_name("/G"): self.writer.add_object(group)}
+                )
+                state = generic.DictionaryObject({pdf_name("/SMask"): mask})
+                self.set_resource(ResourceType.EXT_G_STATE, pdf_name("/GS0"), state)
+                prefix = b"/GS0 gs "
+            return b"q " + prefix + b"%.3f 0 0 %.3f 0 0 cm /Im0 Do Q" % (self.box.width, self.box.height)
 
     @dataclass(frozen=True)
     class PictureStyle(BaseStampStyle):
@@ -121,6 +138,7 @@ def _pyhanko_sign(
     *,
     image: Image.Image | None = None,
     jpeg_quality: int | None = None,
+    soft_mask: bool = False,
     box: tuple[float, float, float, float] | None = (100, 500, 157, 557),
     text_appearance: bool = False,
     name: str = "signed.pdf",
@@ -135,7 +153,7 @@ def _pyhanko_sign(
     cms = token_pdf_signer(SoftwareDigestSigner.from_issued(holder), seal_der=seal_der)
     style = None
     if image is not None:
-        style = _picture_style(image, jpeg_quality=jpeg_quality)
+        style = _picture_style(image, jpeg_quality=jpeg_quality, soft_mask=soft_mask)
     elif not text_appearance:
         assert box is None
     pdf_signer = signers.PdfSigner(
@@ -238,6 +256,14 @@ def test_a_seal_that_differs_in_one_character_does_not_match(tmp_path):
     bad = _pyhanko_sign(tmp_path, holder, seal_der, image=_rgba(forged, 42), name="bad.pdf")
     assert verify_document(good, trust_roots=roots).signatures[0].picture_check == "match"
     assert verify_document(bad, trust_roots=roots).signatures[0].picture_check == "mismatch"
+
+
+def test_the_seals_picture_cut_by_a_soft_mask_is_a_mismatch(tmp_path, world):
+    """A graphics-state soft mask can cut the right picture into another shape (hide characters)."""
+    signed = _pyhanko_sign(tmp_path, world.holder, world.seal_der, image=_rgba(world.own_png, 20), soft_mask=True)
+    assert b"/SMask" in signed.read_bytes() and b"/GS0 gs" in signed.read_bytes()
+    sig = verify_document(signed, trust_roots=world.roots).signatures[0]
+    assert sig.picture_check == "mismatch" and not sig.all_valid
 
 
 def test_vector_or_text_drawing_with_a_seal_is_a_mismatch(tmp_path, world):

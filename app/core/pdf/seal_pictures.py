@@ -105,8 +105,9 @@ def _skip_string(data: bytes, pos: int) -> int:
     raise ValueError("unterminated string in content stream")
 
 
-def scan_content(data: bytes) -> tuple[list[bytes], bool]:
-    """(names used with `Do`, in order; whether anything else is painted) for a content stream."""
+def scan_content(data: bytes, graphics_states: list[bytes] | None = None) -> tuple[list[bytes], bool]:
+    """(names used with `Do`, in order; whether anything else is painted) for a content stream.
+    The names used with `gs` are appended to `graphics_states` when given."""
     names: list[bytes] = []
     painted = False
     last_name: bytes | None = None
@@ -136,6 +137,8 @@ def scan_content(data: bytes) -> tuple[list[bytes], bool]:
             if last_name is None:
                 raise ValueError("Do without a name")
             names.append(last_name)
+        elif token == b"gs" and graphics_states is not None and last_name is not None:
+            graphics_states.append(last_name)
         last_name = None
     return names, painted
 
@@ -236,6 +239,23 @@ def decode_image(stream):
     return base if base.mode == "RGBA" else Image.Image.convert(base, "RGBA")
 
 
+def _masks_content(resources, states: list[bytes]) -> bool:
+    """Whether a graphics state used with `gs` sets a soft mask: its mask group (any drawing) would
+    cut the seal's picture into another shape, and it is not an image we could compare."""
+    from pyhanko.pdf_utils import generic
+
+    ext = _get(resources, "/ExtGState") if isinstance(resources, generic.DictionaryObject) else None
+    for name in states:
+        key = "/" + name.decode("latin-1")
+        state = _get(ext, key) if isinstance(ext, generic.DictionaryObject) and key in ext else None
+        if not isinstance(state, generic.DictionaryObject):
+            return True  # a state we cannot read: assume the worst
+        mask = _get(state, "/SMask")
+        if mask is not None and mask != "/None":
+            return True
+    return False
+
+
 def _content_key(stream) -> bytes:
     """Digest of everything that decides an image's pixels: its dictionary, its data, its soft mask."""
     import hashlib
@@ -287,12 +307,15 @@ class PictureCollector:
         if depth > _MAX_FORM_DEPTH:
             problems.add(PROBLEM_UNREADABLE)
             return
-        names, painted = scan_content(stream.data)
+        states: list[bytes] = []
+        names, painted = scan_content(stream.data, states)
         if painted:
+            problems.add(PROBLEM_OTHER_CONTENT)
+        resources = _get(stream, "/Resources")
+        if states and _masks_content(resources, states):
             problems.add(PROBLEM_OTHER_CONTENT)
         if not names:
             return
-        resources = _get(stream, "/Resources")
         xobjects = _get(resources, "/XObject") if isinstance(resources, generic.DictionaryObject) else None
         for name in names:
             if not isinstance(xobjects, generic.DictionaryObject):
