@@ -94,6 +94,7 @@ def json_error_payload(err: SealDeskError) -> dict:
     return {"error": {"code": error_code(err), "message": err.user_message(translate)}}
 
 
+
 # --- PIN input ------------------------------------------------------------------------------------
 def _stdin_secret_line() -> str:
     """One line of stdin as text; bytes that are not UTF-8 give an error that shows none of them."""
@@ -303,6 +304,7 @@ def _seal_status_text(status: str | None) -> str:
         "invalid": translate("cli", "INVALID"),
         "not_bound": translate("cli", "not bound to this certificate"),
         "untrusted_maker": translate("cli", "made by an untrusted seal maker"),
+        "picture_mismatch": translate("cli", "INVALID: the picture does not match the seal"),
     }.get(status or "", status or "-")
 
 
@@ -770,7 +772,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
         roots.extend(truststore.load_certificates(_read_file(path)))
     report = verify_document(args.document, trust_roots=roots)
     if args.json:
-        _json_out(report.to_json())
+        _json_out(report.to_json(translate))
     else:
         _print_verify_report(report)
     return EXIT_OK if report.all_valid else EXIT_VERIFY_FAILED
@@ -782,25 +784,20 @@ def _yes_no(value: bool | None) -> str:
 
 def _trust_problem_text(code: str) -> str:
     """What a trust problem means and what to do, instead of the validator's code."""
-    texts = {
-        "document_altered": translate("cli", "the document was changed after it was signed"),
-        "signature_invalid": translate("cli", "the signature value does not match the certificate"),
-        "revoked": translate("cli", "the certificate has been revoked"),
-        "NO_CERTIFICATE_CHAIN_FOUND": translate(
-            "cli",
-            "the certificate does not lead to a trusted root; if you trust its issuer, add the root "
-            "with `sealdesk trust add ROOT.pem`",
-        ),
-        "no_trusted_path": translate(
-            "cli",
-            "the certificate does not lead to a trusted root; if you trust its issuer, add the root "
-            "with `sealdesk trust add ROOT.pem`",
-        ),
-        "OUT_OF_BOUNDS_NO_POE": translate("cli", "the certificate was not valid at the signing time"),
-        "NOT_YET_VALID": translate("cli", "the certificate was not yet valid at the signing time"),
-        "EXPIRED": translate("cli", "the certificate had expired at the signing time"),
-    }
-    return texts.get(code, code)
+    from .core.verification import CONTEXT, trust_problem_text
+
+    return translate(CONTEXT, trust_problem_text(code) or "")
+
+
+def _picture_text(sig) -> str:
+    """What the signature shows on the page, compared with its seal."""
+    from .core.verification import CONTEXT, PICTURE_NOT_SHOWN
+
+    if sig.picture_check == "match":
+        return translate("cli", "the seal's picture")
+    if sig.picture_check == "not_shown":
+        return translate(CONTEXT, PICTURE_NOT_SHOWN)
+    return translate("cli", "NOT the seal's picture") if sig.picture_check else "-"
 
 
 def _subject_text(sig) -> str:
@@ -819,6 +816,10 @@ def _local_time(moment) -> str:
 
 
 def _print_verify_report(report) -> None:
+    from .core.verification import CONTEXT, WARNING_TEXTS
+
+    for warning in report.warnings:
+        _out(translate("cli", "Warning: {message}").format(message=translate(CONTEXT, WARNING_TEXTS[warning])))
     if not report.signatures:
         _out(translate("cli", "The document has no signatures."))
         return
@@ -833,15 +834,25 @@ def _print_verify_report(report) -> None:
         _line(2, (translate("cli", "Signer"), _subject_text(sig)))
         if sig.signer_org:
             _line(2, (translate("cli", "Organisation"), f"{sig.signer_org}"))
-        if sig.seal_id:
-            _line(
-                2,
-                (
-                    translate("cli", "Seal"),
-                    f"{sig.seal_name} [{sig.seal_id}] — " + translate("seal-kinds", sig.seal_kind_name),
-                ),
-            )
+        if sig.has_seal:
+            if sig.seal_id:
+                _line(
+                    2,
+                    (
+                        translate("cli", "Seal"),
+                        f"{sig.seal_name} [{sig.seal_id}] — " + translate("seal-kinds", sig.seal_kind_name),
+                    ),
+                )
             _line(2, (translate("cli", "Seal verification"), _seal_status_text(sig.seal_status)))
+            if sig.picture_check:
+                _line(2, (translate("cli", "Picture on the page"), _picture_text(sig)))
+        else:
+            note = (
+                translate("cli", "none — a signature without an electronic seal; the picture it shows is not a seal")
+                if sig.draws_picture
+                else translate("cli", "none — a signature without an electronic seal")
+            )
+            _line(2, (translate("cli", "Seal"), note))
         claimed = (
             ""
             if sig.timestamp_time
@@ -850,6 +861,8 @@ def _print_verify_report(report) -> None:
         _line(2, (translate("cli", "Signing time"), _local_time(sig.signing_time) + claimed))
         if sig.timestamp_time:
             _line(2, (translate("cli", "Timestamp"), _local_time(sig.timestamp_time)))
+        if sig.timestamp_problem:
+            _line(2, (translate("cli", "Timestamp problem"), _trust_problem_text(sig.timestamp_problem)))
         _line(
             2,
             (translate("cli", "Intact"), f"{_yes_no(sig.intact)}"),

@@ -23,8 +23,10 @@ def make_seal(
     days: int = 365,
     size_mm: float = 20.0,
     es_id: str | None = None,
+    picture: bytes | None = None,
 ) -> bytes:
-    """DER of a v4 seal binding `certs`, valid from `start` (default yesterday) for `days`."""
+    """DER of a v4 seal binding `certs`, valid from `start` (default yesterday) for `days`; its picture
+    is `picture` (PNG bytes; default pdf_helpers.seal_png())."""
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
     start = start or now - dt.timedelta(days=1)
     return build_seal_v4(
@@ -36,7 +38,7 @@ def make_seal(
         create_date=now,
         valid_start=start,
         valid_end=start + dt.timedelta(days=days),
-        picture=SealPicture("PNG", seal_png(), size_mm, size_mm),
+        picture=SealPicture("PNG", picture or seal_png(), size_mm, size_mm),
         maker_cert=maker.cert_der,
         sign_alg="1.2.840.10045.4.3.2",
         sign=lambda tbs: maker.key.sign(tbs, ec.ECDSA(hashes.SHA256())),

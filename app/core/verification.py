@@ -8,12 +8,82 @@ time), and its binding to the certificate that actually signed.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from .clock import Clock, fixed_clock
+from .i18n_marks import QT_TRANSLATE_NOOP
+
+CONTEXT = "verification"
+
+PICTURE_MISMATCH = QT_TRANSLATE_NOOP("verification", "the picture does not match the seal")
+"""Problem (and, as seal_status "picture_mismatch", the status) of a seal whose signature draws
+another picture, content that is not a picture, or a picture that cannot be decoded."""
+PICTURE_UNCOMPARABLE = QT_TRANSLATE_NOOP(
+    "verification", "the seal's own picture cannot be decoded, so the picture on the page cannot be checked"
+)
+PICTURE_NOT_SHOWN = QT_TRANSLATE_NOOP("verification", "the seal's picture is not shown on the page")
+MAKER_UNTRUSTED = QT_TRANSLATE_NOOP("verification", "the seal maker's certificate does not lead to a trusted root")
+
+TRUST_PROBLEM_TEXTS = {
+    "document_altered": QT_TRANSLATE_NOOP("verification", "the document was changed after it was signed"),
+    "signature_invalid": QT_TRANSLATE_NOOP("verification", "the signature value does not match the certificate"),
+    "revoked": QT_TRANSLATE_NOOP("verification", "the certificate has been revoked"),
+    "no_trusted_path": QT_TRANSLATE_NOOP(
+        "verification",
+        "the certificate does not lead to a trusted root; if you trust its issuer, add the root with "
+        "`sealdesk trust add ROOT.pem`",
+    ),
+    "not_yet_valid": QT_TRANSLATE_NOOP("verification", "the certificate was not yet valid at the signing time"),
+    "expired": QT_TRANSLATE_NOOP("verification", "the certificate had expired at the signing time"),
+    "not_valid_at_signing_time": QT_TRANSLATE_NOOP(
+        "verification", "the certificate was not valid at the signing time"
+    ),
+    "constraints": QT_TRANSLATE_NOOP(
+        "verification",
+        "the certificate or its chain may not be used for signing documents (key usage or path constraints)",
+    ),
+    "weak_algorithm": QT_TRANSLATE_NOOP(
+        "verification", "the signature uses an algorithm or key size that is no longer accepted"
+    ),
+    "revocation_unavailable": QT_TRANSLATE_NOOP(
+        "verification", "whether the certificate was revoked could not be established"
+    ),
+    "timestamp_invalid": QT_TRANSLATE_NOOP("verification", "the timestamp is damaged or does not match"),
+    "timestamp_order": QT_TRANSLATE_NOOP("verification", "the timestamps are in an impossible order"),
+    "malformed": QT_TRANSLATE_NOOP("verification", "the signature is damaged and cannot be checked"),
+    "other": QT_TRANSLATE_NOOP(
+        "verification", "the signature could not be validated (see the technical detail)"
+    ),
+}
+"""What each pdf.verify.TRUST_PROBLEMS code means, for the user (translate with context "verification")."""
+
+
+def trust_problem_text(code: str | None) -> str | None:
+    """English source text of a trust/timestamp problem code (translate it at display time)."""
+    if code is None:
+        return None
+    return TRUST_PROBLEM_TEXTS.get(code, TRUST_PROBLEM_TEXTS["other"])
+
+
+WARNING_HYBRID_XREF = "hybrid_xref"
+"""The file is a hybrid-reference file (xref table plus /XRefStm): validated in non-strict mode only."""
+
+WARNING_TEXTS = {
+    WARNING_HYBRID_XREF: QT_TRANSLATE_NOOP(
+        "verification",
+        "the file uses hybrid cross-reference sections (an old compatibility format); it could only be "
+        "checked in lenient mode, and other PDF readers may show different content than was checked",
+    ),
+}
+
+
+def _untranslated(context: str, text: str) -> str:
+    del context
+    return text
 
 
 @dataclass(frozen=True)
@@ -28,6 +98,13 @@ class SignatureVerification:
     """None when the signature carries no seal; else SealCheck.status ("valid", "expired", …), or
     "untrusted_maker" when the seal is otherwise valid but its maker does not chain to a trusted root."""
     seal_problems: tuple[str, ...]
+    picture_check: str | None = None
+    """For a seal: "match" (every picture drawn is the seal's picture or a slice of it), "mismatch" or
+    "not_shown" (the signature draws nothing); None for a signature without a seal."""
+    picture_matches: tuple[bool, ...] = ()
+    """For a seal: whether each of report.pictures is the seal's picture (same order)."""
+    seal_details: tuple[str, ...] = ()
+    """Technical details behind seal_problems (validator messages), for the JSON "detail" only."""
 
     def __getattr__(self, name: str) -> Any:
         # the PDF report's fields read through: field_name, signer_subject, intact, trusted, …
@@ -46,34 +123,77 @@ class SignatureVerification:
             and self.seal_status in (None, "valid")
         )
 
+    @property
+    def has_seal(self) -> bool:
+        """The signature carries an electronic seal (SealDesk's signed attribute)."""
+        return self.report.seal_der is not None
+
+    @property
+    def draws_picture(self) -> bool:
+        """The signature shows something on a page (a picture, or content that could not be checked)."""
+        return bool(self.report.pictures)
+
 
 @dataclass(frozen=True)
 class DocumentVerification:
     path: Path
     signatures: tuple[SignatureVerification, ...]
+    warnings: tuple[str, ...] = ()
+    """WARNING_* codes about the file as a whole (shown, but they do not change the verdict)."""
 
     @property
     def all_valid(self) -> bool:
         return bool(self.signatures) and all(s.all_valid for s in self.signatures)
 
-    def to_json(self) -> dict:
+    def to_json(self, translate: Callable[[str, str], str] = _untranslated) -> dict:
+        """The report as JSON-ready data. Problems are SealDesk codes with a `*_text` in words
+        (through `translate(context, text)`); the validators' own codes only appear in "detail"."""
         out = []
         for sig in self.signatures:
             row = {
                 k: (v.isoformat() if isinstance(v, datetime) else v)
-                for k, v in dataclasses.asdict(sig.report).items()
-                if not isinstance(v, bytes)
+                for k, v in ((f.name, getattr(sig.report, f.name)) for f in dataclasses.fields(sig.report))
+                if not isinstance(v, bytes) and k not in ("pictures", "trust_detail", "timestamp_detail")
+            }
+            detail = {
+                "trust": sig.report.trust_detail,
+                "timestamp": sig.report.timestamp_detail,
+                "seal": "; ".join(sig.seal_details) or None,
             }
             row.update(
+                trust_problem_text=_text(translate, trust_problem_text(sig.trust_problem)),
+                timestamp_problem_text=_text(translate, trust_problem_text(sig.timestamp_problem)),
                 seal_id=sig.seal_id,
                 seal_name=sig.seal_name,
                 seal_kind=sig.seal_kind,
                 seal_status=sig.seal_status,
-                seal_problems=list(sig.seal_problems),
+                seal_problems=[translate(CONTEXT, p) for p in sig.seal_problems],
+                electronic_seal=sig.has_seal,
+                draws_picture=sig.draws_picture,
+                picture_check=sig.picture_check,
+                pictures=[
+                    {
+                        "page": None if p.page_index is None else p.page_index + 1,
+                        "origin": p.origin,
+                        "matches_seal": sig.picture_matches[i] if i < len(sig.picture_matches) else None,
+                        "problem": p.problem,
+                    }
+                    for i, p in enumerate(sig.report.pictures)
+                ],
                 all_valid=sig.all_valid,
+                detail={k: v for k, v in detail.items() if v} or None,
             )
             out.append(row)
-        return {"path": str(self.path), "all_valid": self.all_valid, "signatures": out}
+        return {
+            "path": str(self.path),
+            "all_valid": self.all_valid,
+            "warnings": [{"code": w, "message": translate(CONTEXT, WARNING_TEXTS[w])} for w in self.warnings],
+            "signatures": out,
+        }
+
+
+def _text(translate: Callable[[str, str], str], text: str | None) -> str | None:
+    return translate(CONTEXT, text) if text is not None else None
 
 
 def maker_trust_problem(maker_der: bytes, trust_roots, moment: datetime | None) -> str | None:
@@ -142,11 +262,86 @@ def _sm2_maker_problem(maker_der: bytes, trust_roots, moment: datetime | None) -
     return "no trusted SM2 root issued the maker certificate"
 
 
-def _seal_part(report, clock: Clock | None, trust_roots=()) -> dict:
+class _PictureCheck:
+    """Compares the pictures signatures draw with their seals' pictures, once per (image, seal)."""
+
+    def __init__(self) -> None:
+        self._references: dict[bytes, tuple] = {}
+        self._results: dict[tuple[int, bytes], bool] = {}
+
+    def references(self, seal_der: bytes, seal) -> tuple:
+        """RGBA versions of the seal's picture a stamping may show: the one SealDesk stamps (paper made
+        transparent, appearance.seal_image) and the picture exactly as stored."""
+        cached = self._references.get(seal_der)
+        if cached is None:
+            cached = tuple(_seal_pictures(seal))
+            self._references[seal_der] = cached
+        return cached
+
+    def check(self, report, seal_der: bytes, seal) -> tuple[str, str | None, tuple[bool, ...]]:
+        """("match" | "mismatch" | "not_shown", the problem text or None, whether each of
+        report.pictures is the seal's picture). Every picture is judged (the report can point at the
+        wrong one); each distinct image is compared once per seal."""
+        from .pdf.seal_pictures import matches_seal
+
+        if not report.pictures:
+            return "not_shown", None, ()
+        references = self.references(seal_der, seal) if any(p.image is not None for p in report.pictures) else ()
+        results = []
+        for picture in report.pictures:
+            if picture.problem or not references:
+                results.append(False)
+                continue
+            key = (id(picture.image), seal_der)
+            result = self._results.get(key)
+            if result is None:
+                result = any(matches_seal(picture.image, ref) for ref in references)
+                self._results[key] = result
+            results.append(result)
+        if all(results):
+            return "match", None, tuple(results)
+        uncomparable = not references and not any(p.problem for p in report.pictures)
+        return "mismatch", PICTURE_UNCOMPARABLE if uncomparable else PICTURE_MISMATCH, tuple(results)
+
+
+def _seal_pictures(seal) -> list:
+    """Decoded RGBA pictures of the seal (none when its format cannot be shown, e.g. OFD vectors)."""
+    import io
+
+    from PIL import Image
+
+    from .appearance import seal_image
+    from .errors import SealDeskError
+
+    out = []
+    try:
+        with Image.open(io.BytesIO(seal_image(seal.picture).png)) as img:
+            out.append(img.convert("RGBA"))
+    except SealDeskError:
+        return out
+    try:
+        with Image.open(io.BytesIO(bytes(seal.picture.data))) as img:
+            out.append(img.convert("RGBA"))
+    except Exception:  # noqa: BLE001 - SVG and other formats: the rendered version above suffices
+        pass
+    return out
+
+
+def _seal_part(report, clock: Clock | None, trust_roots=(), pictures: _PictureCheck | None = None) -> dict:
     from .errors import SealDeskError
     from .ses import parse_seal, verify_seal
 
-    empty = dict(seal_id=None, seal_name=None, seal_kind=None, seal_kind_name=None, seal_status=None, seal_problems=())
+    empty = dict(
+        seal_id=None,
+        seal_name=None,
+        seal_kind=None,
+        seal_kind_name=None,
+        seal_status=None,
+        seal_problems=(),
+        picture_check=None,
+        picture_matches=(),
+        seal_details=(),
+    )
     if not report.seal_der:
         return empty
     try:
@@ -159,11 +354,20 @@ def _seal_part(report, clock: Clock | None, trust_roots=()) -> dict:
     check = verify_seal(seal, signing_cert=report.signer_cert, **kwargs)
     status = check.status
     problems = tuple(p.user_message() for p in check.problems)
+    details: tuple[str, ...] = ()
     if status == "valid":
         problem = maker_trust_problem(seal.maker_cert, trust_roots, seal_clock() if seal_clock else None)
         if problem is not None:
             status = "untrusted_maker"
-            problems = (*problems, f"seal maker not trusted: {problem}")
+            problems = (*problems, MAKER_UNTRUSTED)
+            details = (*details, f"seal maker not trusted: {problem}")
+    picture_check, picture_problem, picture_matches = (pictures or _PictureCheck()).check(
+        report, report.seal_der, seal
+    )
+    if picture_problem is not None:
+        # what the reader sees is not this seal: that outranks every other finding about the seal
+        status = "picture_mismatch"
+        problems = (picture_problem, *problems)
     return dict(
         seal_id=seal.es_id,
         seal_name=seal.name,
@@ -171,6 +375,9 @@ def _seal_part(report, clock: Clock | None, trust_roots=()) -> dict:
         seal_kind_name=seal.kind.name,
         seal_status=status,
         seal_problems=problems,
+        picture_check=picture_check,
+        picture_matches=picture_matches,
+        seal_details=details,
     )
 
 
@@ -180,7 +387,9 @@ def verify_document(path: str | Path, *, trust_roots=(), clock: Clock | None = N
 
     path = Path(path)
     pdf_report = verify_pdf(path, trust_roots=trust_roots, clock=clock)
+    pictures = _PictureCheck()
     signatures = tuple(
-        SignatureVerification(report=r, **_seal_part(r, clock, trust_roots)) for r in pdf_report.signatures
+        SignatureVerification(report=r, **_seal_part(r, clock, trust_roots, pictures)) for r in pdf_report.signatures
     )
-    return DocumentVerification(path, signatures)
+    warnings = (WARNING_HYBRID_XREF,) if pdf_report.hybrid_xref else ()
+    return DocumentVerification(path, signatures, warnings)

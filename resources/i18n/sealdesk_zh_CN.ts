@@ -153,6 +153,10 @@
         <translation>由不受信任的制章者制作</translation>
     </message>
     <message>
+        <source>INVALID: the picture does not match the seal</source>
+        <translation>无效：印模与印章不符</translation>
+    </message>
+    <message>
         <source>Kind</source>
         <translation>类型</translation>
     </message>
@@ -369,34 +373,6 @@
         <translation>否</translation>
     </message>
     <message>
-        <source>the document was changed after it was signed</source>
-        <translation>签章后文档被修改过</translation>
-    </message>
-    <message>
-        <source>the signature value does not match the certificate</source>
-        <translation>签名值与证书不匹配</translation>
-    </message>
-    <message>
-        <source>the certificate has been revoked</source>
-        <translation>证书已被吊销</translation>
-    </message>
-    <message>
-        <source>the certificate does not lead to a trusted root; if you trust its issuer, add the root with `sealdesk trust add ROOT.pem`</source>
-        <translation>证书不能链接到受信任的根证书；如确认其颁发者可信，请用 `sealdesk trust add 根证书.pem` 添加</translation>
-    </message>
-    <message>
-        <source>the certificate was not valid at the signing time</source>
-        <translation>签章时证书不在有效期内</translation>
-    </message>
-    <message>
-        <source>the certificate was not yet valid at the signing time</source>
-        <translation>签章时证书尚未生效</translation>
-    </message>
-    <message>
-        <source>the certificate had expired at the signing time</source>
-        <translation>签章时证书已过期</translation>
-    </message>
-    <message>
         <source>The document has no signatures.</source>
         <translation>该文档没有签章。</translation>
     </message>
@@ -587,6 +563,34 @@
     <message>
         <source>serial number of the key to use</source>
         <translation>要使用的钥匙序列号</translation>
+    </message>
+    <message>
+        <source>the seal&apos;s picture</source>
+        <translation>与印章印模一致</translation>
+    </message>
+    <message>
+        <source>NOT the seal&apos;s picture</source>
+        <translation>不是该印章的印模</translation>
+    </message>
+    <message>
+        <source>Warning: {message}</source>
+        <translation>警告：{message}</translation>
+    </message>
+    <message>
+        <source>Picture on the page</source>
+        <translation>页面上的印模</translation>
+    </message>
+    <message>
+        <source>none — a signature without an electronic seal; the picture it shows is not a seal</source>
+        <translation>无 — 这是不含电子印章的签名；其显示的图片不是印章</translation>
+    </message>
+    <message>
+        <source>none — a signature without an electronic seal</source>
+        <translation>无 — 这是不含电子印章的签名</translation>
+    </message>
+    <message>
+        <source>Timestamp problem</source>
+        <translation>时间戳问题</translation>
     </message>
     <message>
         <source>read the PIN from standard input</source>
@@ -1315,6 +1319,85 @@
     <message>
         <source>it voids record {target} a second time</source>
         <translation>它再次作废了记录 {target}</translation>
+    </message>
+</context>
+<context>
+    <name>verification</name>
+    <message>
+        <source>the picture does not match the seal</source>
+        <translation>页面上的印模与印章不符</translation>
+    </message>
+    <message>
+        <source>the seal&apos;s own picture cannot be decoded, so the picture on the page cannot be checked</source>
+        <translation>印章自带的印模无法解码，因此无法核对页面上的印模</translation>
+    </message>
+    <message>
+        <source>the seal&apos;s picture is not shown on the page</source>
+        <translation>页面上未显示该印章的印模</translation>
+    </message>
+    <message>
+        <source>the seal maker&apos;s certificate does not lead to a trusted root</source>
+        <translation>制章者证书不能链接到受信任的根证书</translation>
+    </message>
+    <message>
+        <source>the document was changed after it was signed</source>
+        <translation>签章后文档被修改过</translation>
+    </message>
+    <message>
+        <source>the signature value does not match the certificate</source>
+        <translation>签名值与证书不匹配</translation>
+    </message>
+    <message>
+        <source>the certificate has been revoked</source>
+        <translation>证书已被吊销</translation>
+    </message>
+    <message>
+        <source>the certificate does not lead to a trusted root; if you trust its issuer, add the root with `sealdesk trust add ROOT.pem`</source>
+        <translation>证书不能链接到受信任的根证书；如确认其颁发者可信，请用 `sealdesk trust add 根证书.pem` 添加</translation>
+    </message>
+    <message>
+        <source>the certificate was not yet valid at the signing time</source>
+        <translation>签章时证书尚未生效</translation>
+    </message>
+    <message>
+        <source>the certificate had expired at the signing time</source>
+        <translation>签章时证书已过期</translation>
+    </message>
+    <message>
+        <source>the certificate was not valid at the signing time</source>
+        <translation>签章时证书不在有效期内</translation>
+    </message>
+    <message>
+        <source>the certificate or its chain may not be used for signing documents (key usage or path constraints)</source>
+        <translation>该证书或其证书链不允许用于文档签名（密钥用途或路径约束）</translation>
+    </message>
+    <message>
+        <source>the signature uses an algorithm or key size that is no longer accepted</source>
+        <translation>签名使用的算法或密钥长度已不再被接受</translation>
+    </message>
+    <message>
+        <source>whether the certificate was revoked could not be established</source>
+        <translation>无法确定证书是否已被吊销</translation>
+    </message>
+    <message>
+        <source>the timestamp is damaged or does not match</source>
+        <translation>时间戳已损坏或不匹配</translation>
+    </message>
+    <message>
+        <source>the timestamps are in an impossible order</source>
+        <translation>时间戳的先后顺序不可能成立</translation>
+    </message>
+    <message>
+        <source>the signature is damaged and cannot be checked</source>
+        <translation>签名已损坏，无法检查</translation>
+    </message>
+    <message>
+        <source>the signature could not be validated (see the technical detail)</source>
+        <translation>无法验证该签名（见技术详情）</translation>
+    </message>
+    <message>
+        <source>the file uses hybrid cross-reference sections (an old compatibility format); it could only be checked in lenient mode, and other PDF readers may show different content than was checked</source>
+        <translation>该文件使用混合交叉引用表（一种旧的兼容格式），只能以宽松模式检查；其他 PDF 阅读器显示的内容可能与所检查的内容不同</translation>
     </message>
 </context>
 </TS>

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
 from ..clock import Clock
 from ..errors import DocumentDamaged, DocumentEncrypted
 from .inspect import read_document
+from .seal_pictures import DrawnPicture, PictureCollector, annotation_index, page_indexes, signature_pictures
 from .sign import SEAL_ATTRIBUTE_OID, register_seal_attribute
 
 COVERAGE_ENTIRE_FILE = "entire_file"
@@ -48,7 +49,7 @@ class SignatureReport:
     trusted: bool
     """A certificate path to one of the given trust roots exists, key usage fits, not revoked."""
     trust_problem: str | None
-    """Why not trusted (an AdES sub-indication name or a short phrase), None when trusted."""
+    """Why not trusted: one of TRUST_PROBLEMS (the validator's code is in trust_detail), None when trusted."""
     coverage: str
     """"entire_file", "entire_revision" or "partial"."""
     modification_level: str
@@ -65,8 +66,15 @@ class SignatureReport:
     """The signature timestamp's TSA certificate chains to a given trust root."""
     timestamp_problem: str | None = None
     """Why the timestamp is not usable (invalid or untrusted), None when fine or absent."""
+    trust_detail: str | None = None
+    """The validator's own code (or error) behind trust_problem, for the technical detail only."""
+    timestamp_detail: str | None = None
+    """The validator's own code behind timestamp_problem."""
     signer_cert: bytes | None = None
     """DER of the certificate that signed (to check the seal is bound to it)."""
+    pictures: tuple[DrawnPicture, ...] = ()
+    """What the signature draws on the pages (its widgets and SealDesk stamp annotations), decoded;
+    compared with the seal's picture by the caller (seal_pictures.py)."""
 
 
 @dataclass(frozen=True)
@@ -75,6 +83,9 @@ class VerifyReport:
 
     path: Path
     signatures: tuple[SignatureReport, ...]
+    hybrid_xref: bool = False
+    """The file mixes an xref table with /XRefStm streams (hybrid-reference file): pyHanko validates
+    such files only in non-strict mode, and readers may see different objects than the validator."""
 
     @property
     def all_valid(self) -> bool:
@@ -196,6 +207,66 @@ def _valid_between(cert, moment: datetime) -> bool:
     return validity["not_before"].native <= moment <= validity["not_after"].native
 
 
+TRUST_PROBLEMS = (
+    "document_altered",
+    "signature_invalid",
+    "revoked",
+    "no_trusted_path",
+    "not_yet_valid",
+    "expired",
+    "not_valid_at_signing_time",
+    "constraints",
+    "weak_algorithm",
+    "revocation_unavailable",
+    "timestamp_invalid",
+    "timestamp_order",
+    "malformed",
+    "other",
+)
+"""Every value of SignatureReport.trust_problem / timestamp_problem: SealDesk's own codes, so that the
+user interfaces can say each one in words (the validator's own code goes to the `*_detail` field)."""
+
+_ADES_PROBLEMS = {
+    "FORMAT_FAILURE": "malformed",
+    "HASH_FAILURE": "document_altered",
+    "SIG_CRYPTO_FAILURE": "signature_invalid",
+    "REVOKED": "revoked",
+    "REVOKED_NO_POE": "revoked",
+    "REVOKED_CA_NO_POE": "revoked",
+    "NOT_YET_VALID": "not_yet_valid",
+    "EXPIRED": "expired",
+    "OUT_OF_BOUNDS_NO_POE": "not_valid_at_signing_time",
+    "OUT_OF_BOUNDS_NOT_REVOKED": "not_valid_at_signing_time",
+    "NO_CERTIFICATE_CHAIN_FOUND": "no_trusted_path",
+    "CERTIFICATE_CHAIN_GENERAL_FAILURE": "no_trusted_path",
+    "NO_SIGNING_CERTIFICATE_FOUND": "no_trusted_path",
+    "CHAIN_CONSTRAINTS_FAILURE": "constraints",
+    "SIG_CONSTRAINTS_FAILURE": "constraints",
+    "CRYPTO_CONSTRAINTS_FAILURE": "weak_algorithm",
+    "CRYPTO_CONSTRAINTS_FAILURE_NO_POE": "weak_algorithm",
+    "REVOCATION_OUT_OF_BOUNDS_NO_POE": "revocation_unavailable",
+    "TRY_LATER": "revocation_unavailable",
+    "TIMESTAMP_ORDER_FAILURE": "timestamp_order",
+}
+"""AdES sub-indications (pyHanko's AdESFailure / AdESIndeterminate names) → SealDesk codes; the rest
+(policy processing, missing POE, GENERIC, …) are "other"."""
+
+
+def problem_code(raw: str | None) -> tuple[str | None, str | None]:
+    """(SealDesk code from TRUST_PROBLEMS, the validator's raw code when it says more) for a raw
+    validator problem name; (None, None) for no problem."""
+    if raw is None:
+        return None, None
+    if raw in TRUST_PROBLEMS:
+        return raw, None
+    code = _ADES_PROBLEMS.get(raw)
+    if code is not None:
+        return code, raw
+    if raw.startswith("malformed"):
+        return "malformed", raw
+    return "other", raw
+
+
 def _trust_problem(status) -> str | None:
     if status.trusted:
         return None
@@ -234,6 +305,8 @@ def _report_one(embedded, trust_roots, moment) -> SignatureReport:
                 timestamp_problem = tst.trust_problem_indic.name if tst.trust_problem_indic else "no_trusted_path"
         else:
             timestamp_problem = "timestamp_invalid"
+    timestamp_problem, timestamp_detail = problem_code(timestamp_problem)
+    trust_problem, trust_detail = problem_code(_trust_problem(status))
     claimed = status.signer_reported_dt
     reference = timestamp_time or claimed
     cert_ok = _valid_between(cert, reference) if reference is not None else False
@@ -248,7 +321,8 @@ def _report_one(embedded, trust_roots, moment) -> SignatureReport:
         intact=bool(status.intact),
         valid=bool(status.valid),
         trusted=bool(status.trusted),
-        trust_problem=_trust_problem(status),
+        trust_problem=trust_problem,
+        trust_detail=trust_detail,
         coverage=_coverage(status.coverage),
         modification_level=_modification(status.modification_level),
         cert_valid_at_signing=cert_ok,
@@ -257,6 +331,7 @@ def _report_one(embedded, trust_roots, moment) -> SignatureReport:
         docmdp_ok=status.docmdp_ok is not False,
         timestamp_trusted=timestamp_trusted,
         timestamp_problem=timestamp_problem,
+        timestamp_detail=timestamp_detail,
         signer_cert=cert.dump(),
     )
 
@@ -277,7 +352,8 @@ def _broken_report(embedded, problem: str) -> SignatureReport:
         intact=False,
         valid=False,
         trusted=False,
-        trust_problem=problem,
+        trust_problem="malformed",
+        trust_detail=problem,
         coverage=COVERAGE_PARTIAL,
         modification_level="other",
         cert_valid_at_signing=False,
@@ -285,6 +361,21 @@ def _broken_report(embedded, problem: str) -> SignatureReport:
         docmdp=None,
         docmdp_ok=False,
     )
+
+
+def _pictures(reader, sig, report: SignatureReport, collector, annotations, pages) -> tuple[DrawnPicture, ...]:
+    """What the signature shows (seal_pictures.signature_pictures); an unreadable structure is itself
+    a finding (it cannot be shown to be the seal), never an exception."""
+    from .seal_pictures import PROBLEM_UNREADABLE
+
+    try:
+        revision = sig.signed_revision
+        written = None
+        if revision >= 1:  # in a file born signed, every annotation would count: only the field's own
+            written = {(r.idnum, r.generation) for r in reader.xrefs.explicit_refs_in_revision(revision)}
+        return signature_pictures(reader, sig.sig_field, report.field_name, collector, annotations, pages, written)
+    except Exception:  # noqa: BLE001
+        return (DrawnPicture(None, "widget", problem=PROBLEM_UNREADABLE),)
 
 
 def verify_pdf(path: Path | str, *, trust_roots: Sequence[bytes] = (), clock: Clock | None = None) -> VerifyReport:
@@ -314,10 +405,21 @@ def verify_pdf(path: Path | str, *, trust_roots: Sequence[bytes] = (), clock: Cl
 
     roots = _load_certs(trust_roots)
     moment = clock() if clock is not None else None
+    collector = PictureCollector()
+    try:
+        annotations, pages = annotation_index(reader), page_indexes(reader)
+    except Exception:  # noqa: BLE001 - a broken page tree: widgets are still checked
+        annotations, pages = [], {}
     reports = []
     for sig in embedded:
         try:
-            reports.append(_report_one(sig, roots, moment))
+            report = _report_one(sig, roots, moment)
         except Exception as exc:  # noqa: BLE001 - one malformed signature must not hide the others
             reports.append(_broken_report(sig, f"malformed: {type(exc).__name__}: {exc}"[:300]))
-    return VerifyReport(path=path, signatures=tuple(reports))
+            continue
+        reports.append(replace(report, pictures=_pictures(reader, sig, report, collector, annotations, pages)))
+    try:
+        hybrid = bool(reader.xrefs.hybrid_xrefs_present)
+    except Exception:  # noqa: BLE001
+        hybrid = False
+    return VerifyReport(path=path, signatures=tuple(reports), hybrid_xref=hybrid)
