@@ -438,9 +438,8 @@ def test_a_cross_page_slice_of_another_seal_is_caught(tmp_path, world):
 # --- SealDesk's own stampings on the demo key stay valid -------------------------------------------
 @pytest.fixture(scope="module")
 def demo_session(demo_key, softhsm_module):
-    from app.core.keys import TokenManager
-
     from app.core import demo
+    from app.core.keys import TokenManager
 
     manager = TokenManager(extra_modules=[softhsm_module], use_catalog=False)
     token = manager.find_token(label=demo.DEMO_LABEL)
