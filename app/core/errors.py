@@ -252,7 +252,9 @@ class DocumentNotFound(DocumentError):
 
 
 class DocumentEncrypted(DocumentError):
-    message = QT_TRANSLATE_NOOP("errors", "The document {name} is encrypted. Remove the password first.")
+    message = QT_TRANSLATE_NOOP(
+        "errors", "The document {name} needs a password to open. Remove the password first, then stamp the copy."
+    )
 
 
 class DocumentLocked(DocumentError):
@@ -279,6 +281,14 @@ class CrossPageTooManyPages(PlacementInvalid):
         "A {width} mm seal cannot be cut into {count} slices: each would be narrower than {minimum} mm. "
         "Stamp at most {most} pages at a time with --pages.",
     )
+
+
+class AlreadyStamped(DocumentError):
+    """Not a failure: a batch skips a document whose output already holds an intact stamping by the
+    same seal (`detail` is the output's path). `--again` stamps it anyway."""
+
+    message = QT_TRANSLATE_NOOP("errors", "already stamped ({output})")
+    exit_code = 0
 
 
 class OutputError(DocumentError):

@@ -22,7 +22,8 @@ class PdfFacts:
     page_count: int
     """Number of pages (from the page tree, checked to be reachable)."""
     encrypted: bool
-    """The file has an /Encrypt dictionary (SealDesk refuses those; see `inspect_pdf`)."""
+    """The file has an /Encrypt dictionary but opens without a password (owner password only); files
+    that need a password to open never get this far (DocumentEncrypted)."""
     signature_count: int
     """Filled signature fields already in the file (approval, certification and document timestamps)."""
     docmdp_permission: int | None
@@ -31,16 +32,50 @@ class PdfFacts:
     """The file name, for user messages."""
 
 
-def _read(data: bytes, name: str):
-    """Open `data` with pyHanko's reader (lenient mode) or raise DocumentDamaged."""
+def _read(data, name: str, stream=None):
+    """Open the PDF with pyHanko's reader (lenient mode) or raise DocumentDamaged / DocumentEncrypted.
+
+    `data` is the file's bytes (or a read-only mmap of them); `stream`, when given, is the open file the
+    reader parses from, so that a large file is not copied into memory. A file encrypted with an empty
+    user password ("no editing" files: only an owner password) is opened as every viewer opens it; one
+    that needs a password to open raises DocumentEncrypted.
+    """
     from pyhanko.pdf_utils.reader import PdfFileReader
 
     if b"%PDF-" not in data[:1024]:
         raise DocumentDamaged("no %PDF- header in the first 1024 bytes", name=name)
     try:
-        return PdfFileReader(io.BytesIO(data), strict=False)
+        reader = PdfFileReader(stream if stream is not None else io.BytesIO(data), strict=False)
     except Exception as exc:  # noqa: BLE001 - any parser failure means the file is unusable
         raise DocumentDamaged(f"{type(exc).__name__}: {exc}", name=name) from exc
+    open_without_password(reader, name)
+    return reader
+
+
+def open_without_password(reader, name: str) -> bool:
+    """Decrypt `reader` with the empty user password when the file is encrypted; True if it was.
+
+    PDF viewers open owner-password-only files without asking, and pyHanko signs them as an
+    incremental update encrypted like the original. Anything else (a user password, a certificate
+    security handler) raises DocumentEncrypted ("needs a password to open").
+    """
+    from pyhanko.pdf_utils.crypt import AuthStatus, StandardSecurityHandler
+
+    try:
+        if not reader.encrypted:
+            return False
+        handler = reader.security_handler
+    except Exception as exc:  # noqa: BLE001 - a broken /Encrypt dictionary
+        raise DocumentDamaged(f"{type(exc).__name__}: {exc}", name=name) from exc
+    if not isinstance(handler, StandardSecurityHandler):
+        raise DocumentEncrypted(f"security handler {type(handler).__name__}", name=name)
+    try:
+        result = reader.decrypt(b"")
+    except Exception as exc:  # noqa: BLE001 - unsupported or broken encryption: cannot open it
+        raise DocumentEncrypted(f"{type(exc).__name__}: {exc}", name=name) from exc
+    if result.status == AuthStatus.FAILED:
+        raise DocumentEncrypted("a user password is needed to open the file", name=name)
+    return True
 
 
 @dataclass(frozen=True)
@@ -53,9 +88,24 @@ class OpenedPdf:
 
     name: str
     data: bytes
+    """The file's bytes: a read-only mmap for `open_pdf` (pages load on access), bytes otherwise."""
     facts: PdfFacts
     reader: Any
-    """pyhanko.pdf_utils.reader.PdfFileReader over `data` (lenient mode)."""
+    """pyhanko.pdf_utils.reader.PdfFileReader over the file (lenient mode)."""
+    path: Path | None = None
+    """The file it was opened from (`open_pdf`); None for `open_pdf_bytes`."""
+
+    def close(self) -> None:
+        """Release the open file and its mapping (`open_pdf`); the reader is unusable afterwards."""
+        if self.path is None:
+            return
+        close = getattr(self.data, "close", None)
+        if close is not None:
+            try:
+                close()
+            except BufferError:  # a view on the mapping is still alive; the GC unmaps it later
+                pass
+        self.reader.stream.close()
 
 
 def read_document(path: Path | str) -> bytes:
@@ -70,12 +120,36 @@ def read_document(path: Path | str) -> bytes:
 
 
 def open_pdf(path: Path | str) -> OpenedPdf:
-    """Read and check the PDF at `path` (same errors as `inspect_pdf`)."""
+    """Open and check the PDF at `path` (same errors as `inspect_pdf`) without reading it into memory.
+
+    pyHanko parses from the open file and `data` is a read-only mmap, so a large document costs
+    memory only for the objects actually parsed (docs/performance.md, peak memory). The file must not
+    be changed while the document is in use; stamping writes to a new file and never to the input.
+    """
+    import mmap
+
     path = Path(path)
-    return open_pdf_bytes(read_document(path), path.name)
+    try:
+        stream = path.open("rb")
+    except FileNotFoundError as exc:
+        raise DocumentNotFound(str(path), name=path.name) from exc
+    except OSError as exc:
+        raise DocumentDamaged(f"cannot read: {exc.strerror or exc}", name=path.name) from exc
+    try:
+        try:
+            data: Any = mmap.mmap(stream.fileno(), 0, access=mmap.ACCESS_READ)
+        except (ValueError, OSError):  # empty file, or a file system without mmap
+            data = stream.read()
+        reader = _read(data, path.name, stream)
+        facts = _facts(reader, path.name)
+    except BaseException:
+        stream.close()
+        raise
+    return OpenedPdf(name=path.name, data=data, facts=facts, reader=reader, path=path)
 
 
 def open_pdf_bytes(data: bytes, name: str) -> OpenedPdf:
+    """`open_pdf` for a document already in memory."""
     reader = _read(data, name)
     return OpenedPdf(name=name, data=data, facts=_facts(reader, name), reader=reader)
 
@@ -83,8 +157,8 @@ def open_pdf_bytes(data: bytes, name: str) -> OpenedPdf:
 def inspect_pdf(path: Path | str) -> PdfFacts:
     """Read the facts of the PDF at `path`.
 
-    Raises DocumentDamaged (unreadable, not a PDF, broken page tree), DocumentEncrypted (any /Encrypt:
-    SealDesk does not sign password-protected files, the holder removes the password first).
+    Raises DocumentDamaged (unreadable, not a PDF, broken page tree), DocumentEncrypted (the file needs a
+    password to open; files with only an owner password are opened like viewers do).
     """
     return open_pdf(path).facts
 
@@ -95,13 +169,9 @@ def facts_from_bytes(data: bytes, name: str) -> PdfFacts:
 
 
 def _facts(reader, name: str) -> PdfFacts:
+    """Facts of a reader `_read` opened (already decrypted when it has an empty user password)."""
     try:
         encrypted = bool(reader.encrypted)
-    except Exception as exc:  # noqa: BLE001
-        raise DocumentDamaged(f"{type(exc).__name__}: {exc}", name=name) from exc
-    if encrypted:
-        raise DocumentEncrypted("the file has an /Encrypt dictionary", name=name)
-    try:
         from pyhanko.sign.validation.pdf_embedded import read_certification_data
 
         page_count = int(reader.root["/Pages"]["/Count"])
@@ -119,7 +189,7 @@ def _facts(reader, name: str) -> PdfFacts:
         raise DocumentDamaged(f"{type(exc).__name__}: {exc}", name=name) from exc
     return PdfFacts(
         page_count=page_count,
-        encrypted=False,
+        encrypted=encrypted,
         signature_count=signature_count,
         docmdp_permission=docmdp,
         name=name,
@@ -133,7 +203,5 @@ def check_can_sign(facts: PdfFacts) -> None:
     P=2, sign_pdf additionally refuses extra pictures written as stamp annotations (they would break
     the certification; see docs/signature-format.md).
     """
-    if facts.encrypted:
-        raise DocumentEncrypted("the file has an /Encrypt dictionary", name=facts.name)
     if facts.docmdp_permission == 1:
         raise DocumentLocked("certification signature with DocMDP P=1", name=facts.name)

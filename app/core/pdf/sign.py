@@ -457,6 +457,7 @@ def sign_pdf(
     seal_der: bytes | None,
     settings: SignSettings,
     chain: Sequence[bytes] = (),
+    direct: bool = False,
 ) -> SignOutcome:
     """Sign `input_path` (a path, or a document already opened with `open_pdf`) as an incremental
     update and write the whole signed file to `output`.
@@ -464,7 +465,9 @@ def sign_pdf(
     `spot_images[i]` (RGBA PNG) is shown at `spots[i]`; the first spot is the signature widget, the
     others become stamp annotations in the same revision. Nothing is written to `output` unless
     signing succeeded (the signed file is built in memory first). `chain`: DER CA certificates to
-    embed next to the signing certificate.
+    embed next to the signing certificate. `direct`: pyHanko writes straight into `output` (readable
+    and seekable) instead of an in-memory copy of the whole signed file; on failure `output` holds a
+    partial file, so only pass a file the caller discards then (stamping's O_TMPFILE output).
     """
     from pyhanko.pdf_utils.misc import PdfError
     from pyhanko.sign.general import SigningError
@@ -494,7 +497,10 @@ def sign_pdf(
     pdf_signer_obj = token_pdf_signer(signer, hash_name=settings.hash_name, chain=chain, seal_der=seal_der)
 
     try:
-        signed = _sign_bytes(document.reader, pdf_signer_obj, spots, images, rotations, field_name, settings)
+        signed = _sign_bytes(
+            document.reader, pdf_signer_obj, spots, images, rotations, field_name, settings,
+            out=output if direct else None,
+        )  # fmt: skip
     except SealDeskError:
         raise
     except SigningError as exc:
@@ -505,7 +511,8 @@ def sign_pdf(
     except PdfError as exc:
         raise DocumentDamaged(f"pyHanko: {exc}", name=name) from exc
 
-    output.write(signed)
+    if signed is not None:
+        output.write(signed)
     return SignOutcome(
         field_name=field_name,
         pages_stamped=tuple(sorted({s.page_index for s in spots})),
@@ -531,7 +538,10 @@ async def _sign_with_extra_widgets(pdf_signer, writer, field_name: str, extras, 
     await post.post_signature_processing(res_output)
 
 
-def _sign_bytes(reader, pdf_signer_obj, spots, images, rotations, field_name, settings) -> bytes:
+def _sign_bytes(
+    reader, pdf_signer_obj, spots, images, rotations, field_name, settings, out: BinaryIO | None = None
+) -> bytes | None:
+    """The signed file as bytes, or None after writing it into `out` (readable and seekable)."""
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.sign import fields, signers
     from pyhanko.sign.signers.pdf_byterange import BuildProps
@@ -572,12 +582,12 @@ def _sign_bytes(reader, pdf_signer_obj, spots, images, rotations, field_name, se
             combine_annotation=not as_widgets,
         ),
     )
-    out = io.BytesIO()
+    buffer = out if out is not None else io.BytesIO()
     try:
         if as_widgets:
-            asyncio.run(_sign_with_extra_widgets(pdf_signer, writer, field_name, extras, out))
+            asyncio.run(_sign_with_extra_widgets(pdf_signer, writer, field_name, extras, buffer))
         else:
-            pdf_signer.sign_pdf(writer, output=out)
+            pdf_signer.sign_pdf(writer, output=buffer)
     except TimestampRequestError as exc:
         raise NetworkError(f"time-stamping service: {exc}", server=settings.tsa_url) from exc
-    return out.getvalue()
+    return None if out is not None else buffer.getvalue()

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from ..clock import Clock
 from ..errors import DocumentDamaged, DocumentEncrypted
-from .inspect import read_document
+from .inspect import open_without_password, read_document
 from .sign import SEAL_ATTRIBUTE_OID, register_seal_attribute
 
 COVERAGE_ENTIRE_FILE = "entire_file"
@@ -304,8 +304,7 @@ def verify_pdf(path: Path | str, *, trust_roots: Sequence[bytes] = (), clock: Cl
         raise DocumentDamaged("no %PDF- header in the first 1024 bytes", name=name)
     try:
         reader = PdfFileReader(io.BytesIO(data), strict=False)
-        if reader.encrypted:
-            raise DocumentEncrypted("the file has an /Encrypt dictionary", name=name)
+        open_without_password(reader, name)  # owner-password-only files open as in any viewer
         embedded = list(reader.embedded_regular_signatures)
     except DocumentEncrypted:
         raise
