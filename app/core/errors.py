@@ -275,6 +275,14 @@ class PlacementInvalid(DocumentError):
     message = QT_TRANSLATE_NOOP("errors", "The seal cannot be placed there: {reason}")
 
 
+class SealOffPage(PlacementInvalid):
+    message = QT_TRANSLATE_NOOP(
+        "errors",
+        "A {seal_width}×{seal_height} mm seal centred at {x},{y} mm would lie partly off page {page}, which "
+        "is {width}×{height} mm (width × height as displayed). Move it so that the whole seal is on the page.",
+    )
+
+
 class CrossPageTooManyPages(PlacementInvalid):
     message = QT_TRANSLATE_NOOP(
         "errors",
