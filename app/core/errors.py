@@ -283,6 +283,14 @@ class SealOffPage(PlacementInvalid):
     )
 
 
+class SpotOffPage(PlacementInvalid):
+    message = QT_TRANSLATE_NOOP(
+        "errors",
+        "The position {x},{y} mm is not on page {page}, which is {width}×{height} mm (width × height as "
+        "displayed, measured from the top-left corner).",
+    )
+
+
 class CrossPageTooManyPages(PlacementInvalid):
     message = QT_TRANSLATE_NOOP(
         "errors",

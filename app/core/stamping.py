@@ -28,11 +28,13 @@ from .errors import (
     Cancelled,
     DocumentDamaged,
     InvalidArgument,
+    KeywordNotFound,
     OutputError,
     OutputExists,
     OutputIsInput,
     SealDeskError,
     SealNotFound,
+    SpotOffPage,
 )
 from .policy import PolicyDecision, PolicySettings, RevocationLookup, check_before_stamping
 
@@ -276,6 +278,70 @@ def _record_placement(spot: geo.StampSpot):
     )
 
 
+# --- checks before the PIN ---------------------------------------------------------------------------
+def check_options(options: StampOptions) -> None:
+    """The settings of a stamping that can be wrong before any document or key is touched."""
+    from .pdf.sign import SUPPORTED_HASHES
+
+    if options.hash_name not in SUPPORTED_HASHES:
+        raise InvalidArgument(
+            f"hash_name={options.hash_name!r}; allowed: {', '.join(SUPPORTED_HASHES)}",
+            what="settings.json: hash_name (sha256, sha384 or sha512)",
+        )
+    if options.tsa_url is not None and not options.tsa_url.lower().startswith(("http://", "https://")):
+        raise InvalidArgument(options.tsa_url, what="--tsa / tsa_url (an http:// or https:// address)")
+
+
+def preflight(request: StampRequest) -> None:
+    """Every check of `request` that needs neither the key nor the seal, so that a mistake costs no PIN.
+
+    The file is a readable PDF that may be signed, the pages exist, the keyword is there, a spot's
+    centre is on its page. What depends on the seal (its size: whether it fits on the page) is checked
+    again when stamping. Raises the same typed errors as `Stamper.stamp`.
+    """
+    from .pdf.inspect import check_can_sign, open_pdf
+
+    source = Path(request.input_path)
+    if request.output_path is not None and _same_file(source, Path(request.output_path)):
+        raise OutputIsInput(str(request.output_path))
+    document = open_pdf(source)
+    try:
+        check_can_sign(document.facts)
+        with _damage_is_document_damaged(source.name):
+            pages = geo.page_geometries_from_reader(document.reader)
+            placement = request.placement
+            if isinstance(placement, SpotPlacement):
+                for index in geo.parse_page_list(placement.pages, len(pages)):
+                    _check_centre_on_page(pages[index], placement.center_mm)
+            elif isinstance(placement, KeywordPlacement):
+                indexes = geo.parse_page_list(placement.pages, len(pages)) if placement.pages else None
+                if not geo.find_keyword(source, placement.keyword, pages=indexes):
+                    raise KeywordNotFound(keyword=placement.keyword)
+            elif isinstance(placement, CrossPagePlacement):
+                indexes = geo.parse_page_list(placement.pages, len(pages))
+                # any seal wide enough for the slices: only pages, edge and height are checked here
+                geo.cross_page_spots(
+                    pages, indexes, (max(len(indexes), 2) * geo.MIN_SLICE_MM, 1.0),
+                    edge=placement.edge, y_mm=placement.y_mm,
+                )  # fmt: skip
+    finally:
+        document.close()
+
+
+def _check_centre_on_page(page: geo.PageGeometry, center_mm: tuple[float, float]) -> None:
+    x, y = center_mm
+    width, height = page.visible_size_mm
+    if not (0 <= x <= width and 0 <= y <= height):
+        raise SpotOffPage(
+            f"centre ({x}, {y}) mm",
+            x=f"{x:g}",
+            y=f"{y:g}",
+            page=page.index + 1,
+            width=f"{width:.0f}",
+            height=f"{height:.0f}",
+        )
+
+
 # --- the path -------------------------------------------------------------------------------------
 class Stamper:
     """Stamps documents with one seal through one open key session (one PIN entry for a whole batch)."""
@@ -462,7 +528,7 @@ class Stamper:
         return items
 
 
-_DAMAGE_ERRORS = (AttributeError, TypeError, KeyError, ValueError, IndexError, RecursionError)
+_DAMAGE_ERRORS = (AttributeError, TypeError, KeyError, ValueError, IndexError, AssertionError, RecursionError)
 """What pyHanko raises on malformed structures it does not check (junk /AcroForm references, an /Annots
 that is a page dictionary, /Kids loops…)."""
 
