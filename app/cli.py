@@ -540,13 +540,11 @@ def cmd_stamp(args: argparse.Namespace) -> int:
     if out is not None and len(inputs) > 1 and not out.is_dir():
         raise InvalidArgument(what=translate("cli", "--out must be a folder when stamping several files"))
 
-    def output_for(path: Path):
-        if out is None:
-            return None
-        return out / f"{path.stem}.signed{path.suffix}" if out.is_dir() else out
-
+    folder = out if out is not None and out.is_dir() else None  # name.signed.pdf (numbered) in there
     requests = [
-        StampRequest(p, placement, output_for(p), approval_ref=args.approval, purpose=args.purpose)
+        StampRequest(
+            p, placement, None if folder else out, approval_ref=args.approval, purpose=args.purpose, output_dir=folder
+        )
         for p in inputs
     ]
     options = StampOptions(

@@ -80,9 +80,11 @@ class StampRequest:
     input_path: Path
     placement: PlacementRequest
     output_path: Path | None = None
-    """None: `<name>.signed.pdf` beside the input (numbered if that exists)."""
+    """None: `<name>.signed.pdf` beside the input or in `output_dir` (numbered if that exists)."""
     approval_ref: str | None = None
     purpose: str | None = None
+    output_dir: Path | None = None
+    """Folder for the default output name (None: beside the input); ignored when `output_path` is set."""
 
 
 @dataclass(frozen=True)
@@ -128,8 +130,10 @@ Progress = Callable[[int, int, StampRequest, StampResult | None, SealDeskError |
 
 
 # --- helpers --------------------------------------------------------------------------------------
-def default_output_path(input_path: Path) -> Path:
-    """`name.signed.pdf` beside the input; `name.signed-2.pdf`… when taken."""
+def default_output_path(input_path: Path, folder: Path | None = None) -> Path:
+    """`name.signed.pdf` beside the input (or in `folder`); `name.signed-2.pdf`… when taken."""
+    if folder is not None:
+        input_path = Path(folder) / input_path.name
     candidate = input_path.with_name(f"{input_path.stem}{SIGNED_SUFFIX}{input_path.suffix or '.pdf'}")
     number = 2
     while candidate.exists():
@@ -390,7 +394,10 @@ class Stamper:
         from .pdf.inspect import check_can_sign, open_pdf
 
         source = Path(request.input_path)
-        target = Path(request.output_path) if request.output_path else default_output_path(source)
+        if request.output_path:
+            target = Path(request.output_path)
+        else:
+            target = default_output_path(source, Path(request.output_dir) if request.output_dir else None)
         if _same_file(source, target):
             raise OutputIsInput(str(target))
         if target.exists():
@@ -488,7 +495,8 @@ class Stamper:
 
         A document whose output already exists and holds an intact stamping by this seal is skipped
         (its item's error is `AlreadyStamped`, which is not a failure) so that running a batch again
-        resumes it; `again=True` stamps such documents anyway, to the next free numbered name.
+        resumes it; `again=True` stamps such documents anyway, to the next free numbered name (an
+        explicit `output_path` that exists is refused as always).
         """
         from .errors import TokenRemoved
 
@@ -506,8 +514,6 @@ class Stamper:
                     if progress:
                         progress(number, len(requests), request, None, skipped)
                     continue
-                if again and request.output_path is not None and Path(request.output_path).exists():
-                    request = _with_next_free_output(request)
                 result = self.stamp(request)
                 items.append(BatchItem(request, result, None))
                 if progress:
@@ -546,30 +552,13 @@ def _damage_is_document_damaged(name: str) -> Iterator[None]:
         raise DocumentDamaged(f"{type(exc).__name__}: {exc}", name=name) from exc
 
 
-def _with_next_free_output(request: StampRequest) -> StampRequest:
-    """`--again` with an output folder: the next free numbered name there (`name.signed-2.pdf`…)."""
-    from dataclasses import replace
-
-    explicit = Path(request.output_path)  # type: ignore[arg-type]
-    stem = explicit.name.removesuffix(explicit.suffix)
-    base = stem.removesuffix(SIGNED_SUFFIX) if stem.endswith(SIGNED_SUFFIX) else None
-    if base is None:
-        return request  # an explicit file name: never renamed; stamp() refuses to replace it
-    candidate = default_output_path(explicit.with_name(f"{base}{explicit.suffix or '.pdf'}"))
-    return replace(request, output_path=candidate)
-
-
 def _output_candidates(request: StampRequest) -> list[Path]:
-    """Where earlier stampings of this request's input are: the explicit output (and its numbered
-    siblings when it is a `.signed` name in a folder), else the default numbered names."""
+    """Where earlier stampings of this request's input are: the explicit output, else the default
+    numbered names (`name.signed.pdf`, `name.signed-2.pdf`…) beside the input or in the output folder."""
     if request.output_path is not None:
-        explicit = Path(request.output_path)
-        stem = explicit.name.removesuffix(explicit.suffix)
-        if not stem.endswith(SIGNED_SUFFIX):
-            return [explicit]
-        base = explicit.with_name(f"{stem.removesuffix(SIGNED_SUFFIX)}{explicit.suffix or '.pdf'}")
-    else:
-        base = Path(request.input_path)
+        return [Path(request.output_path)]
+    source = Path(request.input_path)
+    base = Path(request.output_dir) / source.name if request.output_dir else source
     suffix = base.suffix or ".pdf"
     found = []
     candidate = base.with_name(f"{base.stem}{SIGNED_SUFFIX}{suffix}")

@@ -205,3 +205,42 @@ def check_can_sign(facts: PdfFacts) -> None:
     """
     if facts.docmdp_permission == 1:
         raise DocumentLocked("certification signature with DocMDP P=1", name=facts.name)
+
+
+def incremental_writer(reader):
+    """pyHanko's IncrementalPdfFileWriter over `reader`, also for files whose /Encrypt dictionary is a
+    direct object in the trailer (PyMuPDF writes it that way).
+
+    pyHanko 0.x assumes an indirect /Encrypt when it encrypts the new objects (`_encrypt.idnum`, to
+    leave the /Encrypt object itself unencrypted) and fails with AttributeError on a direct one. A
+    direct dictionary has no object to leave out, so it gets an `idnum` that matches no object.
+    """
+    from pyhanko.pdf_utils import generic
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+
+    writer = IncrementalPdfFileWriter.from_reader(reader)
+    encrypt = getattr(writer, "_encrypt", None)
+    if isinstance(encrypt, generic.DictionaryObject) and not hasattr(encrypt, "idnum"):
+        writer._encrypt = _DirectEncryptDictionary(encrypt)
+    return writer
+
+
+def _direct_encrypt_class():
+    from pyhanko.pdf_utils import generic
+
+    class DirectEncryptDictionary(generic.DictionaryObject):
+        """A direct /Encrypt dictionary, written in the trailer as it was; matches no object number."""
+
+        idnum = -1
+
+    return DirectEncryptDictionary
+
+
+def _DirectEncryptDictionary(value):  # noqa: N802 - a class made on first use (pyHanko is imported lazily)
+    global _DIRECT_ENCRYPT
+    if _DIRECT_ENCRYPT is None:
+        _DIRECT_ENCRYPT = _direct_encrypt_class()
+    return _DIRECT_ENCRYPT(value)
+
+
+_DIRECT_ENCRYPT = None

@@ -33,7 +33,7 @@ from ..errors import (
 )
 from ..i18n_marks import QT_TRANSLATE_NOOP
 from ..signer import DigestSigner
-from .inspect import OpenedPdf, check_can_sign, open_pdf
+from .inspect import OpenedPdf, check_can_sign, incremental_writer, open_pdf
 
 if TYPE_CHECKING:  # pragma: no cover
     from app.core.placement import StampSpot
@@ -542,13 +542,12 @@ def _sign_bytes(
     reader, pdf_signer_obj, spots, images, rotations, field_name, settings, out: BinaryIO | None = None
 ) -> bytes | None:
     """The signed file as bytes, or None after writing it into `out` (readable and seekable)."""
-    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.sign import fields, signers
     from pyhanko.sign.signers.pdf_byterange import BuildProps
     from pyhanko.sign.timestamps.common_utils import TimestampRequestError
 
     as_widgets = settings.extra_pictures == "widgets" and len(spots) > 1
-    writer = IncrementalPdfFileWriter.from_reader(reader)
+    writer = incremental_writer(reader)  # IncrementalPdfFileWriter, also for a direct /Encrypt
     extras = list(zip(spots, images, rotations, strict=True))[1:]
     if not as_widgets:
         for index, (spot, image, rotation) in enumerate(extras, start=1):

@@ -239,7 +239,7 @@ def _report_one(embedded, trust_roots, moment) -> SignatureReport:
     cert_ok = _valid_between(cert, reference) if reference is not None else False
     docmdp_level = embedded.docmdp_level
     return SignatureReport(
-        field_name=embedded.field_name,
+        field_name=str(embedded.field_name),  # a plain str: encrypted files give decrypting proxies
         signer_subject=cert.subject.human_friendly,
         signer_org=_name_field(cert, "organization_name"),
         signer_serial=format(cert.serial_number, "X"),
