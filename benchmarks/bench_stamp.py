@@ -537,23 +537,31 @@ class PeakMemory:
 
 
 def _child_peak_mib(args: list[str], *, env: dict[str, str], stdin: str | None, cwd: Path) -> float:
-    """Run `args` and return its peak RSS in MiB (os.wait4 gives the rusage of that child alone)."""
-    import os
-    import subprocess
+    """Run `args` and return its peak RSS in MiB.
 
-    proc = subprocess.Popen(
-        args, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, cwd=cwd
-    )
-    assert proc.stdin is not None and proc.stderr is not None
-    if stdin:
-        proc.stdin.write(stdin.encode())
-    proc.stdin.close()
-    error = proc.stderr.read()  # the child may block on a full pipe: drain before waiting
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode != 0:
-        raise RuntimeError(f"{Path(args[0]).name} exited {proc.returncode}: {error.decode(errors='replace')[-2000:]}")
-    return usage.ru_maxrss / 1024  # KiB on Linux
+    Measured by a small launcher (GNU time's %M, or a bare Python that waits for the command with
+    os.wait4), never by this process: a child's ru_maxrss starts with the RSS of the process that
+    forked it, and this benchmark process holds hundreds of MiB by now.
+    """
+    import shutil
+    import subprocess
+    import tempfile
+
+    with tempfile.NamedTemporaryFile("r", suffix=".rss", dir=cwd) as report:
+        if shutil.which("time", path="/usr/bin"):
+            launcher = ["/usr/bin/time", "-f", "%M", "-o", report.name]
+        else:
+            code = (
+                "import os, subprocess, sys; p = subprocess.Popen(sys.argv[2:]); _, s, u = os.wait4(p.pid, 0); "
+                "open(sys.argv[1], 'w').write(str(u.ru_maxrss)); sys.exit(os.waitstatus_to_exitcode(s))"
+            )
+            launcher = [sys.executable, "-c", code, report.name]
+        proc = subprocess.run(
+            [*launcher, *args], input=stdin, capture_output=True, text=True, env=env, cwd=cwd, check=False
+        )
+        if proc.returncode != 0:
+            raise RuntimeError(f"{Path(args[0]).name} exited {proc.returncode}: {proc.stderr.strip()[-2000:]}")
+        return int(report.read().split()[-1]) / 1024  # KiB
 
 
 def peak_memory(token: BenchToken, big: Path, small: Path, work: Path) -> PeakMemory:

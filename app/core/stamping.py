@@ -36,6 +36,7 @@ from .errors import (
     SealNotFound,
     SpotOffPage,
 )
+from .i18n_marks import QT_TRANSLATE_NOOP
 from .policy import PolicyDecision, PolicySettings, RevocationLookup, check_before_stamping
 
 SIGNED_SUFFIX = ".signed"
@@ -290,10 +291,12 @@ def check_options(options: StampOptions) -> None:
     if options.hash_name not in SUPPORTED_HASHES:
         raise InvalidArgument(
             f"hash_name={options.hash_name!r}; allowed: {', '.join(SUPPORTED_HASHES)}",
-            what="settings.json: hash_name (sha256, sha384 or sha512)",
+            what=QT_TRANSLATE_NOOP("errors", "settings.json: hash_name (sha256, sha384 or sha512)"),
         )
     if options.tsa_url is not None and not options.tsa_url.lower().startswith(("http://", "https://")):
-        raise InvalidArgument(options.tsa_url, what="--tsa / tsa_url (an http:// or https:// address)")
+        raise InvalidArgument(
+            options.tsa_url, what=QT_TRANSLATE_NOOP("errors", "--tsa / tsa_url (an http:// or https:// address)")
+        )
 
 
 def preflight(request: StampRequest) -> None:
