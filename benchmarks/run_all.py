@@ -358,7 +358,7 @@ def _memory_section(memory) -> list[str]:
     return [
         "## Peak memory",
         "",
-        "Peak resident set (`ru_maxrss` of the child process alone, from `os.wait4`) of one CLI stamping, "
+        "Peak resident set of one CLI stamping (GNU `time`'s maximum RSS of that process alone; its parent's memory does not count), "
         "the same command lines as the CLI timings. Baseline: `sealdesk stamp` of the small document (Python, "
         "the imports, the key session).",
         "",
