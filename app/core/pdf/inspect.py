@@ -160,7 +160,9 @@ def inspect_pdf(path: Path | str) -> PdfFacts:
     Raises DocumentDamaged (unreadable, not a PDF, broken page tree), DocumentEncrypted (the file needs a
     password to open; files with only an owner password are opened like viewers do).
     """
-    return open_pdf(path).facts
+    document = open_pdf(path)
+    document.close()
+    return document.facts
 
 
 def facts_from_bytes(data: bytes, name: str) -> PdfFacts:
