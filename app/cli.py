@@ -526,9 +526,10 @@ def _placement_from_args(args: argparse.Namespace):
 def cmd_stamp(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from .core.errors import AlreadyStamped
     from .core.policy import PolicySettings
     from .core.settings import load_settings
-    from .core.stamping import StampOptions, StampRequest, check_options, preflight
+    from .core.stamping import StampOptions, StampRequest, check_options, find_existing_stamping, preflight
 
     settings = load_settings()
     inputs = _collect_inputs(args.inputs)
@@ -557,11 +558,24 @@ def cmd_stamp(args: argparse.Namespace) -> int:
     for number, request in enumerate(requests, start=1):
         try:
             preflight(request)
+            # --seal given as the seal's id: an output already stamped with it is skipped before the PIN
+            # (with a seal name, the Stamper decides after the PIN, knowing the seal's id)
+            done = None if args.again else find_existing_stamping(request, args.seal)
+            if done is not None:
+                raise AlreadyStamped(str(done), output=done.name)
         except SealDeskError as exc:
-            if len(requests) == 1:
+            if len(requests) == 1 and not isinstance(exc, AlreadyStamped):
                 raise
             refused[number] = exc
-            if not args.json:
+            if args.json:
+                continue
+            if isinstance(exc, AlreadyStamped):
+                _out(
+                    translate("cli", "[{n}/{total}] skipped {src}: {reason}").format(
+                        n=number, total=len(requests), src=request.input_path, reason=exc.user_message(translate)
+                    )
+                )
+            else:
                 _err(
                     translate("cli", "[{n}/{total}] FAILED {src}: {error}").format(
                         n=number, total=len(requests), src=request.input_path, error=exc.user_message(translate)

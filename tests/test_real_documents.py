@@ -242,13 +242,17 @@ def test_batch_runs_again_skip_what_is_already_stamped(tmp_path, demo_key):
     assert all(o.exists() for o in outputs) and "3 signed, 0 already stamped (skipped), 0 failed." in first.stdout
     stamped_bytes = [o.read_bytes() for o in outputs]
 
-    second = stamp_cli(demo_key, str(folder), "--at", "60,60")
+    second = stamp_cli(demo_key, str(folder), "--at", "60,60", stdin="")  # nothing to do: no PIN asked
     assert second.returncode == 0, second.stderr
+    _no_pin_read(second)
     assert "0 signed, 3 already stamped (skipped), 0 failed." in second.stdout
     assert second.stdout.count("[") == 3 and "b.pdf: already stamped (b.signed.pdf)" in second.stdout
     assert [o.read_bytes() for o in outputs] == stamped_bytes
     assert sorted(p.name for p in folder.iterdir()) == ["a.pdf", "a.signed.pdf", "b.pdf", "b.signed.pdf",
                                                         "c.pdf", "c.signed.pdf"]  # fmt: skip
+
+    by_name = stamp_cli(demo_key, str(folder), "--at", "60,60", seal="李四")  # seal by name: decided after the PIN
+    assert by_name.returncode == 0 and "0 signed, 3 already stamped (skipped), 0 failed." in by_name.stdout
 
     outputs[1].unlink()  # one output lost: only that document is stamped again
     third = stamp_cli(demo_key, str(folder), "--at", "60,60", "--json")
