@@ -386,7 +386,13 @@ def cmd_seals(args: argparse.Namespace) -> int:
         cert = seal.certs[0] if seal.certs else None
         rows.append(_seal_row(seal, verify_seal(seal, clock=clock), cert, clock))
     else:
-        import_data = _read_file(args.import_file) if args.import_file else b""  # before the PIN is asked
+        seal_file = None
+        if args.import_file:  # a missing or unreadable seal file must not cost a PIN entry
+            seal_file = _read_file(args.import_file)
+            try:
+                parse_seal(seal_file)
+            except SealDeskError as exc:
+                raise FileRejected(args.import_file, exc) from exc
         manager = _manager()
         try:
             token = _pick_token(manager, args.token)
@@ -397,7 +403,7 @@ def cmd_seals(args: argparse.Namespace) -> int:
                 del pin
                 if args.import_file:
                     try:
-                        imported = import_seal_file(session, import_data, clock=clock)
+                        imported = import_seal_file(session, seal_file, clock=clock)
                     except SealDeskError as exc:
                         raise FileRejected(args.import_file, exc) from exc
                     _err(
@@ -659,6 +665,10 @@ def _placement_from_args(args: argparse.Namespace):
     if args.page is not None and args.page < 1:
         raise InvalidArgument(what=translate("cli", "--page counts from 1"))
     pages = args.pages or (str(args.page) if args.page is not None else None)
+    if args.at and (args.keyword or args.cross_page):
+        raise InvalidArgument(
+            what=translate("cli", "--at cannot be combined with --keyword or --cross-page (choose one placement)")
+        )
     if args.cross_page:
         if args.page is not None:
             raise InvalidArgument(what=translate("cli", "a cross-page seal needs --pages (at least 2 pages)"))
@@ -674,10 +684,10 @@ def _placement_from_args(args: argparse.Namespace):
 def cmd_stamp(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from .core.errors import AlreadyStamped
     from .core.policy import PolicySettings
     from .core.settings import load_settings
-    from .core.stamping import Stamper, StampOptions, StampRequest
-    from .core.usage.log import UsageLog
+    from .core.stamping import StampOptions, StampRequest, check_options, find_existing_stamping, preflight
 
     settings = load_settings()
     inputs = _collect_inputs(args.inputs)
@@ -689,13 +699,11 @@ def cmd_stamp(args: argparse.Namespace) -> int:
     if out is not None and len(inputs) > 1 and not out.is_dir():
         raise InvalidArgument(what=translate("cli", "--out must be a folder when stamping several files"))
 
-    def output_for(path: Path):
-        if out is None:
-            return None
-        return out / f"{path.stem}.signed{path.suffix}" if out.is_dir() else out
-
+    folder = out if out is not None and out.is_dir() else None  # name.signed.pdf (numbered) in there
     requests = [
-        StampRequest(p, placement, output_for(p), approval_ref=args.approval, purpose=args.purpose)
+        StampRequest(
+            p, placement, None if folder else out, approval_ref=args.approval, purpose=args.purpose, output_dir=folder
+        )
         for p in inputs
     ]
     options = StampOptions(
@@ -703,6 +711,76 @@ def cmd_stamp(args: argparse.Namespace) -> int:
         hash_name=settings.hash_name,
         policy=PolicySettings(require_approval_for_official=settings.require_approval_for_official),
     )
+    check_options(options)  # everything that can be wrong before the PIN is checked before it
+    refused = {}
+    for number, request in enumerate(requests, start=1):
+        try:
+            preflight(request)
+            # --seal given as the seal's id: an output already stamped with it is skipped before the PIN
+            # (with a seal name, the Stamper decides after the PIN, knowing the seal's id)
+            done = None if args.again else find_existing_stamping(request, args.seal)
+            if done is not None:
+                raise AlreadyStamped(str(done), output=done.name)
+        except SealDeskError as exc:
+            if len(requests) == 1 and not isinstance(exc, AlreadyStamped):
+                raise
+            refused[number] = exc
+            if args.json:
+                continue
+            if isinstance(exc, AlreadyStamped):
+                _out(
+                    translate("cli", "[{n}/{total}] skipped {src}: {reason}").format(
+                        n=number, total=len(requests), src=request.input_path, reason=exc.user_message(translate)
+                    )
+                )
+            else:
+                _err(
+                    translate("cli", "[{n}/{total}] FAILED {src}: {error}").format(
+                        n=number, total=len(requests), src=request.input_path, error=exc.user_message(translate)
+                    )
+                )
+    to_stamp = [(n, r) for n, r in enumerate(requests, start=1) if n not in refused]
+    results = []
+    if to_stamp:
+        results = _stamp_with_key(args, settings, options, [r for _, r in to_stamp], [n for n, _ in to_stamp],
+                                  len(requests))  # fmt: skip
+    from .core.stamping import BatchItem
+
+    by_number = dict(zip((n for n, _ in to_stamp), results, strict=True))
+    by_number.update({n: BatchItem(requests[n - 1], None, exc) for n, exc in refused.items()})
+    results = [by_number[n] for n in sorted(by_number)]
+    failed = [item for item in results if item.failed]
+    skipped = [item for item in results if item.skipped]
+    if args.json:
+        _json_out(
+            [
+                {
+                    "input": str(item.request.input_path),
+                    "output": str(item.result.output_path) if item.result else None,
+                    "record_id": item.result.record_id if item.result else None,
+                    "skipped": item.error.detail if item.skipped else None,
+                    "error": item.error.user_message(translate) if item.failed else None,
+                }
+                for item in results
+            ]
+        )
+    elif len(results) > 1:
+        _out(
+            translate("cli", "{ok} signed, {skipped} already stamped (skipped), {failed} failed.").format(
+                ok=len(results) - len(failed) - len(skipped), skipped=len(skipped), failed=len(failed)
+            )
+        )
+    if failed:
+        codes = {item.error.exit_code for item in failed}
+        return codes.pop() if len(codes) == 1 else EXIT_MIXED_FAILURES
+    return EXIT_OK
+
+
+def _stamp_with_key(args, settings, options, requests, numbers, total) -> list:
+    """Ask for the PIN once and stamp `requests` (numbered `numbers` of `total` in the lines printed)."""
+    from .core.stamping import Stamper
+    from .core.usage.log import UsageLog
+
     manager = _manager(settings)
     log = UsageLog()
     results = []
@@ -713,7 +791,8 @@ def cmd_stamp(args: argparse.Namespace) -> int:
             del pin
             stamper = Stamper(session, args.seal, usage_log=log, options=options)
 
-            def progress(number, total, request, result, error):
+            def progress(number, _count, request, result, error):
+                number = numbers[number - 1]
                 if result is not None:
                     line = translate("cli", "[{n}/{total}] signed {src} → {dst}").format(
                         n=number, total=total, src=request.input_path, dst=result.output_path
@@ -724,6 +803,12 @@ def cmd_stamp(args: argparse.Namespace) -> int:
                             "  "
                             + translate("cli", "Warning: {text}").format(text=translate("policy", warning))
                         )
+                elif getattr(error, "exit_code", 1) == 0:  # AlreadyStamped: skipped, not a failure
+                    _out(
+                        translate("cli", "[{n}/{total}] skipped {src}: {reason}").format(
+                            n=number, total=total, src=request.input_path, reason=error.user_message(translate)
+                        )
+                    )
                 else:
                     _err(
                         translate("cli", "[{n}/{total}] FAILED {src}: {error}").format(
@@ -731,33 +816,11 @@ def cmd_stamp(args: argparse.Namespace) -> int:
                         )
                     )
 
-            results = stamper.stamp_batch(requests, progress=None if args.json else progress)
+            results = stamper.stamp_batch(requests, progress=None if args.json else progress, again=args.again)
     finally:
         log.close()
         manager.close()
-    failed = [item for item in results if item.error is not None]
-    if args.json:
-        _json_out(
-            [
-                {
-                    "input": str(item.request.input_path),
-                    "output": str(item.result.output_path) if item.result else None,
-                    "record_id": item.result.record_id if item.result else None,
-                    "error": item.error.user_message(translate) if item.error else None,
-                }
-                for item in results
-            ]
-        )
-    elif len(results) > 1:
-        _out(
-            translate("cli", "{ok} signed, {failed} failed.").format(
-                ok=len(results) - len(failed), failed=len(failed)
-            )
-        )
-    if failed:
-        codes = {item.error.exit_code for item in failed}
-        return codes.pop() if len(codes) == 1 else EXIT_MIXED_FAILURES
-    return EXIT_OK
+    return results
 
 
 # --- verify ---------------------------------------------------------------------------------------
@@ -1101,6 +1164,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--approval", help=translate("cli", "approval reference (用印审批号)"))
     p.add_argument("--purpose", help=translate("cli", "purpose of the stamping"))
     p.add_argument("--tsa", help=translate("cli", "timestamp authority URL (PAdES B-T)"))
+    p.add_argument(
+        "--again",
+        action="store_true",
+        help=translate(
+            "cli",
+            "stamp files whose output already holds this seal's stamping anyway (to the next free name); "
+            "without it they are skipped",
+        ),
+    )
     _add_key_arguments(p)
     _add_json_argument(p)
     p.set_defaults(func=cmd_stamp)

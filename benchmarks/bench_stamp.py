@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 if __package__ in (None, ""):
@@ -294,7 +295,7 @@ def digest_ablation(token: BenchToken, pdf: Path, work: Path, *, repeat: int = 5
 
 _STEPS = (
     # (module, attribute, label): wrapped for the breakdown; nested steps are reported inside their parent
-    ("app.core.pdf.inspect", "open_pdf_bytes", "Stamper: open_pdf (parse once: pyHanko reader, page tree)"),
+    ("app.core.pdf.inspect", "open_pdf", "Stamper: open_pdf (parse once from the file: pyHanko reader, page tree)"),
     ("app.core.stamping", "resolve_spots", "Stamper: resolve_spots (page geometry from the reader)"),
     ("app.core.stamping", "check_before_stamping", "Stamper: policy check (seal + certificate)"),
     ("app.core.pdf.sign", "sign_pdf", "sign_pdf (total)"),
@@ -303,7 +304,7 @@ _STEPS = (
     ("app.core.pdf.sign", "_sign_bytes", "  sign_pdf: pyHanko signing (_sign_bytes)"),
     ("app.core.pdf.sign", "_check_signature", "    _sign_bytes: verify token signature"),
     ("app.core.stamping", "_digests", "Stamper: SHA-256 + SM3 of the whole output (re-read)"),
-    ("app.core.stamping._DigestingWriter", "digests", "Stamper: output digests (wait for input hash + tail)"),
+    ("app.core.stamping", "_output_digests", "Stamper: output digests (wait for input hash, compare, hash tail)"),
     ("app.core.atomic_output.AtomicOutput", "commit", "Stamper: AtomicOutput.commit (fsync, link, fsync folder)"),
 )
 
@@ -515,6 +516,84 @@ def cli_breakdown(
                 time.perf_counter() - start
             )
     return [(label, statistics.median(values)) for label, values in rows.items()]
+
+
+# --- peak memory ------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class PeakMemory:
+    """Peak resident memory (MiB, the child's own ru_maxrss) of one stamping, CLI against CLI."""
+
+    input_mib: float
+    sealdesk_mib: float
+    baseline_mib: float
+    """`sealdesk stamp` of a small document: the interpreter, its imports and the key session."""
+    pyhanko_mib: float | None
+    """`pyhanko sign addsig pkcs11` on the same big file; None without pyhanko-cli."""
+
+    @property
+    def target_mib(self) -> float:
+        """The issue's target: 1.5 × the input plus the interpreter baseline."""
+        return 1.5 * self.input_mib + self.baseline_mib
+
+
+def _child_peak_mib(args: list[str], *, env: dict[str, str], stdin: str | None, cwd: Path) -> float:
+    """Run `args` and return its peak RSS in MiB.
+
+    Measured by a small launcher (GNU time's %M, or a bare Python that waits for the command with
+    os.wait4), never by this process: a child's ru_maxrss starts with the RSS of the process that
+    forked it, and this benchmark process holds hundreds of MiB by now.
+    """
+    import shutil
+    import subprocess
+    import tempfile
+
+    with tempfile.NamedTemporaryFile("r", suffix=".rss", dir=cwd) as report:
+        if shutil.which("time", path="/usr/bin"):
+            launcher = ["/usr/bin/time", "-f", "%M", "-o", report.name]
+        else:
+            code = (
+                "import os, subprocess, sys; p = subprocess.Popen(sys.argv[2:]); _, s, u = os.wait4(p.pid, 0); "
+                "open(sys.argv[1], 'w').write(str(u.ru_maxrss)); sys.exit(os.waitstatus_to_exitcode(s))"
+            )
+            launcher = [sys.executable, "-c", code, report.name]
+        proc = subprocess.run(
+            [*launcher, *args], input=stdin, capture_output=True, text=True, env=env, cwd=cwd, check=False
+        )
+        if proc.returncode != 0:
+            raise RuntimeError(f"{Path(args[0]).name} exited {proc.returncode}: {proc.stderr.strip()[-2000:]}")
+        return int(report.read().split()[-1]) / 1024  # KiB
+
+
+def peak_memory(token: BenchToken, big: Path, small: Path, work: Path) -> PeakMemory:
+    """Peak memory of `sealdesk stamp` on `big` (and on `small`, the baseline) and of pyHanko's CLI on `big`."""
+    work.mkdir(parents=True, exist_ok=True)
+    at = f"{CENTER_MM[0]:g},{CENTER_MM[1]:g}"
+    peaks = {}
+    for name, pdf in (("baseline", small), ("sealdesk", big)):
+        out = work / f"peak-{name}.pdf"
+        out.unlink(missing_ok=True)
+        args = [str(VENV_BIN / "sealdesk"), "stamp", str(pdf), "--seal", token.seal_id, "--at", at, "--page", "1"]
+        args += ["--out", str(out), "--token", token.serial, "--pin-stdin"]
+        peaks[name] = _child_peak_mib(args, env=child_env(), stdin=token.pin + "\n", cwd=work)
+        out.unlink(missing_ok=True)
+    pyhanko = None
+    if have_pyhanko_cli():
+        runner = PyHankoCli(token, big, work)
+        out = runner.output(0)
+        out.unlink(missing_ok=True)
+        box = ",".join(str(v) for v in _field_box(_seal_size_mm()))
+        args = [str(VENV_BIN / "pyhanko"), "sign", "addsig", "--field", f"1/{box}/SigPeak", "--use-pades"]
+        args += ["pkcs11", "--lib", token.module, "--token-label", token.label]
+        args += ["--cert-label", token.key_label, "--key-label", token.key_label, "--raw-mechanism"]
+        args += [str(big), str(out)]
+        pyhanko = _child_peak_mib(args, env=child_env(PYHANKO_PKCS11_PIN=token.pin), stdin=None, cwd=work)
+        out.unlink(missing_ok=True)
+    return PeakMemory(
+        input_mib=big.stat().st_size / 2**20,
+        sealdesk_mib=peaks["sealdesk"],
+        baseline_mib=peaks["baseline"],
+        pyhanko_mib=pyhanko,
+    )
 
 
 def main() -> int:

@@ -264,13 +264,18 @@ def test_spot_rect_size(rotation):
 
 def test_spot_outside_page():
     page = PageGeometry(0, A4, None, 90)  # 297 × 210 mm as displayed
-    spot_at(page, (-20, 100), (42, 42))  # partly outside: allowed
-    spot_at(page, (300, 215), (42, 42))
+    spot_at(page, (21, 21), (42, 42))  # touching the corner from inside: on the page
+    spot_at(page, (297 - 21.005, 210 - 21.005), (42, 42))  # 0.005 mm over: rounding, accepted
+    for centre in [(-20, 100), (300, 215), (20, 100), (100, 200)]:  # partly outside: refused with the page size
+        with pytest.raises(errors.SealOffPage) as err:
+            spot_at(page, centre, (42, 42))
+        assert "297×210 mm" in err.value.user_message() and "page 1" in err.value.user_message()
+        spot_at(page, centre, (42, 42), partly_outside=True)  # cross-page slices may be clipped
     for centre in [(-20.99, 100), (317.99, 100), (100, -20.99), (100, 230.99)]:  # 0.01 mm still on the page
-        spot_at(page, centre, (42, 42))
+        spot_at(page, centre, (42, 42), partly_outside=True)
     for centre in [(-21.01, 100), (318.01, 100), (100, -21.01), (100, 231.01), (-100, -100)]:
         with pytest.raises(errors.PlacementInvalid):
-            spot_at(page, centre, (42, 42))
+            spot_at(page, centre, (42, 42), partly_outside=True)
     for bad_size in [(0, 10), (10, -1), (float("nan"), 10), (float("inf"), 10)]:
         with pytest.raises(errors.InvalidArgument):
             spot_at(page, (100, 100), bad_size)
@@ -448,7 +453,7 @@ def test_rendered_spot_lands_where_requested(tmp_path):
     specs = []
     for media, crop, rotate, centre, size in RENDER_CASES:
         geo = PageGeometry(len(specs), media, crop, rotate)
-        spot = spot_at(geo, centre, size)
+        spot = spot_at(geo, centre, size, partly_outside=True)
         specs.append({"media": media, "crop": crop, "rotate": rotate, "content": red_boxes([spot.rect])})
         geos_and_spots.append((geo, spot))
     pdf = make_pdf(specs)

@@ -341,7 +341,9 @@ class DocumentNotFound(DocumentError):
 
 
 class DocumentEncrypted(DocumentError):
-    message = QT_TRANSLATE_NOOP("errors", "The document {name} is encrypted. Remove the password first.")
+    message = QT_TRANSLATE_NOOP(
+        "errors", "The document {name} needs a password to open. Remove the password first, then stamp the copy."
+    )
 
 
 class DocumentLocked(DocumentError):
@@ -390,12 +392,36 @@ class PlacementInvalid(DocumentError):
     message = QT_TRANSLATE_NOOP("errors", "The seal cannot be placed there: {reason}")
 
 
+class SealOffPage(PlacementInvalid):
+    message = QT_TRANSLATE_NOOP(
+        "errors",
+        "A {seal_width}×{seal_height} mm seal centred at {x},{y} mm would lie partly off page {page}, which "
+        "is {width}×{height} mm (width × height as displayed). Move it so that the whole seal is on the page.",
+    )
+
+
+class SpotOffPage(PlacementInvalid):
+    message = QT_TRANSLATE_NOOP(
+        "errors",
+        "The position {x},{y} mm is not on page {page}, which is {width}×{height} mm (width × height as "
+        "displayed, measured from the top-left corner).",
+    )
+
+
 class CrossPageTooManyPages(PlacementInvalid):
     message = QT_TRANSLATE_NOOP(
         "errors",
         "A {width} mm seal cannot be cut into {count} slices: each would be narrower than {minimum} mm. "
         "Stamp at most {most} pages at a time with --pages.",
     )
+
+
+class AlreadyStamped(DocumentError):
+    """Not a failure: a batch skips a document whose output already holds an intact stamping by the
+    same seal (`detail` is the output's path). `--again` stamps it anyway."""
+
+    message = QT_TRANSLATE_NOOP("errors", "already stamped ({output})")
+    exit_code = 0
 
 
 class OutputError(DocumentError):

@@ -358,12 +358,24 @@ def _seal_size(size_mm: Sequence[float]) -> tuple[float, float]:
     return (w, h)
 
 
-def spot_at(page: PageGeometry, center_mm: Sequence[float], size_mm: Sequence[float]) -> StampSpot:
+EDGE_TOLERANCE_MM = 0.01
+"""How far a seal may stick out of the page (rounding of positions typed or computed in mm)."""
+
+
+def spot_at(
+    page: PageGeometry,
+    center_mm: Sequence[float],
+    size_mm: Sequence[float],
+    *,
+    partly_outside: bool = False,
+) -> StampSpot:
     """The spot for a picture of `size_mm` (upright) centred at `center_mm` on the visible page.
 
     The user-space rect covers the upright picture: on 90/270 pages its width and height are swapped.
-    A box partly outside the visible page is allowed (the viewer clips it); one entirely outside, or
-    only touching the page's edge, raises PlacementInvalid.
+    A seal that would lie partly off the visible page raises SealOffPage (with the page size): a
+    clipped seal is not a seal. `partly_outside=True` (cross-page slices, which sit on the edge by
+    design) allows it; a box entirely outside, or only touching the page's edge, always raises
+    PlacementInvalid.
     """
     cx_mm, cy_mm = _finite_pair(center_mm, "the seal position in mm")
     w_mm, h_mm = _seal_size(size_mm)
@@ -374,6 +386,20 @@ def spot_at(page: PageGeometry, center_mm: Sequence[float], size_mm: Sequence[fl
             reason=QT_TRANSLATE_NOOP("errors", "the seal lies entirely outside the page"),
             detail=f"page {page.index + 1} is {vw:.1f}×{vh:.1f} mm; seal box "
             f"({left:.1f}, {top:.1f})–({right:.1f}, {bottom:.1f}) mm",
+        )
+    tolerance = EDGE_TOLERANCE_MM
+    if not partly_outside and (
+        left < -tolerance or top < -tolerance or right > vw + tolerance or bottom > vh + tolerance
+    ):
+        raise errors.SealOffPage(
+            f"seal box ({left:.2f}, {top:.2f})–({right:.2f}, {bottom:.2f}) mm",
+            page=page.index + 1,
+            width=f"{vw:.0f}",
+            height=f"{vh:.0f}",
+            seal_width=f"{w_mm:g}",
+            seal_height=f"{h_mm:g}",
+            x=f"{cx_mm:g}",
+            y=f"{cy_mm:g}",
         )
     x, y = visible_mm_to_user(page, cx_mm, cy_mm)
     w_pt, h_pt = mm_to_pt(w_mm), mm_to_pt(h_mm)
@@ -618,7 +644,7 @@ def cross_page_spots(
         vw, vh = page.visible_size_mm
         cx = vw - slice_w / 2 if edge == "right" else slice_w / 2
         cy = vh / 2 if y_mm is None else float(y_mm)
-        spot = spot_at(page, (cx, cy), (slice_w, h_mm))
+        spot = spot_at(page, (cx, cy), (slice_w, h_mm), partly_outside=True)
         spots.append(replace(spot, slice_index=k if edge == "right" else n - 1 - k, slice_count=n))
     return spots
 

@@ -14,7 +14,8 @@ import hashlib
 import os
 import socket
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -23,12 +24,17 @@ from . import placement as geo
 from .atomic_output import AtomicOutput, ensure_new_target, output_error
 from .clock import Clock, utc_now
 from .errors import (
+    AlreadyStamped,
     Cancelled,
+    DocumentDamaged,
     InvalidArgument,
+    KeywordNotFound,
     OutputIsInput,
     SealDeskError,
     SealNotFound,
+    SpotOffPage,
 )
+from .i18n_marks import QT_TRANSLATE_NOOP
 from .policy import PolicyDecision, PolicySettings, RevocationLookup, check_before_stamping
 
 SIGNED_SUFFIX = ".signed"
@@ -106,9 +112,11 @@ class StampRequest:
     input_path: Path
     placement: PlacementRequest
     output_path: Path | None = None
-    """None: `<name>.signed.pdf` beside the input (numbered if that exists)."""
+    """None: `<name>.signed.pdf` beside the input or in `output_dir` (numbered if that exists)."""
     approval_ref: str | None = None
     purpose: str | None = None
+    output_dir: Path | None = None
+    """Folder for the default output name (None: beside the input); ignored when `output_path` is set."""
 
 
 @dataclass(frozen=True)
@@ -138,14 +146,26 @@ class BatchItem:
     request: StampRequest
     result: StampResult | None
     error: SealDeskError | None
+    """Why the document was not stamped: a failure, or `AlreadyStamped` (skipped, not a failure)."""
+
+    @property
+    def skipped(self) -> bool:
+        """An earlier run already stamped this document with the same seal (see `stamp_batch`)."""
+        return isinstance(self.error, AlreadyStamped)
+
+    @property
+    def failed(self) -> bool:
+        return self.error is not None and not self.skipped
 
 
 Progress = Callable[[int, int, StampRequest, StampResult | None, SealDeskError | None], None]
 
 
 # --- helpers --------------------------------------------------------------------------------------
-def default_output_path(input_path: Path) -> Path:
-    """`name.signed.pdf` beside the input; `name.signed-2.pdf`… when taken."""
+def default_output_path(input_path: Path, folder: Path | None = None) -> Path:
+    """`name.signed.pdf` beside the input (or in `folder`); `name.signed-2.pdf`… when taken."""
+    if folder is not None:
+        input_path = Path(folder) / input_path.name
     candidate = input_path.with_name(f"{input_path.stem}{SIGNED_SUFFIX}{input_path.suffix or '.pdf'}")
     number = 2
     while candidate.exists():
@@ -174,19 +194,25 @@ def _digests(stream: BinaryIO) -> tuple[str, str]:
     return sha.hexdigest(), sm3.finalize().hex()
 
 
+_CHUNK = 1 << 20
+
+
 class _InputDigests:
-    """SHA-256 and SM3 of the input, hashed on two background threads while the document is signed.
+    """SHA-256 and SM3 of the input file, hashed on two background threads while the document is signed.
 
     A signature is an incremental update: the output starts with the input's bytes unchanged, so the
     output's digests are these, continued over the appended revision. Hashing is most of the cost of
     stamping a large file and both hashes release the GIL, so each runs on its own thread beside
-    pyHanko's signing. The threads end by themselves; nothing waits for them when stamping fails earlier.
+    pyHanko's signing. Each thread reads the file in 1 MiB chunks through its own handle: the input is
+    never held in memory as a whole (peak memory, docs/performance.md). The threads end by themselves;
+    nothing waits for them when stamping fails earlier.
     """
 
-    def __init__(self, data: bytes) -> None:
+    def __init__(self, path: Path) -> None:
         from cryptography.hazmat.primitives import hashes
 
-        self._data = data
+        self.path = path
+        self._stat = _file_identity(path)
         self._hashes = [hashlib.sha256(), hashes.Hash(hashes.SM3())]
         self._failed = False
         self._threads = [
@@ -198,71 +224,59 @@ class _InputDigests:
 
     def _run(self, digest) -> None:
         try:
-            digest.update(self._data)  # one whole-buffer update: the GIL is released once
+            with self.path.open("rb") as file:
+                for chunk in iter(lambda: file.read(_CHUNK), b""):
+                    digest.update(chunk)
         except Exception:  # noqa: BLE001 - no shortcut: the caller hashes the whole output instead
             self._failed = True
 
-    def result(self) -> tuple[bytes, object, object] | None:
-        """(input bytes, SHA-256 object, SM3 object) after the input, or None if hashing failed."""
+    def result(self) -> tuple[int, object, object] | None:
+        """(input size, SHA-256 object, SM3 object) after the input, or None if hashing failed or the
+        input changed since it was opened."""
         for thread in self._threads:
             thread.join()
-        if self._failed:
+        if self._failed or self._stat is None or _file_identity(self.path) != self._stat:
             return None
-        return (self._data, *self._hashes)
+        return (self._stat[0], *self._hashes)
 
 
-class _DigestingWriter:
-    """Passes writes to `file` and keeps them, to digest the output without reading it back.
+def _file_identity(path: Path) -> tuple[int, int, int, int] | None:
+    """Size, mtime, inode and device: what changes when a file is rewritten."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (st.st_size, st.st_mtime_ns, st.st_ino, st.st_dev)
 
-    Only plain sequential writes are understood: any other call on the file (seek, truncate…) makes
-    `digests()` return None, and the caller then hashes the file as written (`_digests`).
+
+def _output_digests(output: BinaryIO, prefix: _InputDigests) -> tuple[str, str] | None:
+    """SHA-256 and SM3 hex of the signed file in `output`, continuing the input's digests.
+
+    Checks that the output really starts with the input's bytes (read back in chunks and compared,
+    which is much cheaper than hashing them) and hashes only the appended revision. None when the
+    shortcut does not apply; the caller then hashes the whole output (`_digests`).
     """
-
-    _HARMLESS = frozenset({"flush", "writable", "fileno", "name", "mode", "closed"})
-
-    def __init__(self, file: BinaryIO, prefix: _InputDigests) -> None:
-        self._file = file
-        self._prefix = prefix
-        self._chunks: list[bytes] = []
-        self._sequential = True
-
-    def write(self, data) -> int:
-        chunk = data if isinstance(data, bytes) else bytes(data)  # the caller may reuse a buffer
-        written = self._file.write(chunk)
-        if written != len(chunk):
-            self._sequential = False
-        self._chunks.append(chunk)
-        return written
-
-    def __getattr__(self, name: str):
-        if name not in self._HARMLESS:
-            self._sequential = False
-        return getattr(self._file, name)
-
-    def digests(self) -> tuple[str, str] | None:
-        """SHA-256 and SM3 hex of everything written, or None when the shortcut does not apply."""
-        prefix = self._prefix.result()
-        if not self._sequential or prefix is None:
-            return None
-        data, sha_prefix, sm3_prefix = prefix
-        sha = sha_prefix.copy()
-        sm3 = sm3_prefix.copy()
-        source = memoryview(data)
-        position = 0
-        for chunk in self._chunks:
-            overlap = min(len(data) - position, len(chunk))
-            if overlap > 0:
-                if not chunk.startswith(source[position : position + overlap]):
+    done = prefix.result()
+    if done is None:
+        return None
+    size, sha_prefix, sm3_prefix = done
+    sha = sha_prefix.copy()
+    sm3 = sm3_prefix.copy()
+    output.seek(0)
+    try:
+        with prefix.path.open("rb") as source:
+            remaining = size
+            while remaining:
+                want = min(_CHUNK, remaining)
+                if output.read(want) != source.read(want):
                     return None  # not the input's bytes: not an incremental update of this input
-                position += overlap
-            tail = memoryview(chunk)[max(overlap, 0) :]
-            if tail:
-                sha.update(tail)
-                sm3.update(tail)
-                position += len(tail)
-        if position < len(data):
-            return None
-        return sha.hexdigest(), sm3.finalize().hex()
+                remaining -= want
+    except OSError:
+        return None
+    for chunk in iter(lambda: output.read(_CHUNK), b""):
+        sha.update(chunk)
+        sm3.update(chunk)
+    return sha.hexdigest(), sm3.finalize().hex()
 
 
 def resolve_spots(document, placement: PlacementRequest, size_mm: tuple[float, float]) -> list[geo.StampSpot]:
@@ -278,8 +292,9 @@ def resolve_spots(document, placement: PlacementRequest, size_mm: tuple[float, f
     if isinstance(placement, KeywordPlacement):
         if placement.pages:
             pages = [pages[i] for i in geo.parse_page_list(placement.pages, len(pages))]
+        source = document.path if document.path is not None else document.data
         return geo.keyword_spots(
-            document.data, pages, placement.keyword, size_mm, every=placement.every, offset_mm=placement.offset_mm
+            source, pages, placement.keyword, size_mm, every=placement.every, offset_mm=placement.offset_mm
         )
     if isinstance(placement, CrossPagePlacement):
         indexes = geo.parse_page_list(placement.pages, len(pages))
@@ -302,6 +317,77 @@ def _record_placement(spot: geo.StampSpot):
         width_mm=spot.size_mm[0],
         height_mm=spot.size_mm[1],
     )
+
+
+# --- checks before the PIN ---------------------------------------------------------------------------
+def check_options(options: StampOptions) -> None:
+    """The settings of a stamping that can be wrong before any document or key is touched."""
+    from .pdf.sign import SUPPORTED_HASHES
+
+    if options.hash_name not in SUPPORTED_HASHES:
+        raise InvalidArgument(
+            f"hash_name={options.hash_name!r}; allowed: {', '.join(SUPPORTED_HASHES)}",
+            what=QT_TRANSLATE_NOOP("errors", "settings.json: hash_name (sha256, sha384 or sha512)"),
+        )
+    if options.tsa_url is not None and not options.tsa_url.lower().startswith(("http://", "https://")):
+        raise InvalidArgument(
+            options.tsa_url, what=QT_TRANSLATE_NOOP("errors", "--tsa / tsa_url (an http:// or https:// address)")
+        )
+
+
+def preflight(request: StampRequest) -> None:
+    """Every check of `request` that needs neither the key nor the seal, so that a mistake costs no PIN.
+
+    The file is a readable PDF that may be signed, the pages exist, the keyword is there, a spot's
+    centre is on its page. What depends on the seal (its size: whether it fits on the page) is checked
+    again when stamping. Raises the same typed errors as `Stamper.stamp`.
+    """
+    from .pdf.inspect import check_can_sign, open_pdf
+
+    source = Path(request.input_path)
+    if request.output_path is not None and _same_file(source, Path(request.output_path)):
+        raise OutputIsInput(str(request.output_path))
+    document = open_pdf(source)
+    try:
+        placement = request.placement
+        in_field = isinstance(placement, FieldPlacement)
+        check_can_sign(document.facts, new_field=not in_field, reader=document.reader)
+        with _damage_is_document_damaged(source.name):
+            pages = geo.page_geometries_from_reader(document.reader)
+            if in_field:
+                from .pdf.fields import find_empty_field
+
+                find_empty_field(document.reader, placement.name)
+            elif isinstance(placement, SpotPlacement):
+                for index in geo.parse_page_list(placement.pages, len(pages)):
+                    _check_centre_on_page(pages[index], placement.center_mm)
+            elif isinstance(placement, KeywordPlacement):
+                indexes = geo.parse_page_list(placement.pages, len(pages)) if placement.pages else None
+                if not geo.find_keyword(source, placement.keyword, pages=indexes):
+                    raise KeywordNotFound(keyword=placement.keyword)
+            elif isinstance(placement, CrossPagePlacement):
+                indexes = geo.parse_page_list(placement.pages, len(pages))
+                # any seal wide enough for the slices: only pages, edge and height are checked here
+                geo.cross_page_spots(
+                    pages, indexes, (max(len(indexes), 2) * geo.MIN_SLICE_MM, 1.0),
+                    edge=placement.edge, y_mm=placement.y_mm,
+                )  # fmt: skip
+    finally:
+        document.close()
+
+
+def _check_centre_on_page(page: geo.PageGeometry, center_mm: tuple[float, float]) -> None:
+    x, y = center_mm
+    width, height = page.visible_size_mm
+    if not (0 <= x <= width and 0 <= y <= height):
+        raise SpotOffPage(
+            f"centre ({x}, {y}) mm",
+            x=f"{x:g}",
+            y=f"{y:g}",
+            page=page.index + 1,
+            width=f"{width:.0f}",
+            height=f"{height:.0f}",
+        )
 
 
 # --- the path -------------------------------------------------------------------------------------
@@ -349,47 +435,59 @@ class Stamper:
         )
 
     def stamp(self, request: StampRequest) -> StampResult:
-        from .appearance import image_for_spot
-        from .pdf.inspect import check_can_sign, open_pdf_bytes, read_document
-        from .pdf.sign import SignSettings, sign_pdf
-        from .usage.records import NewRecord
+        from .pdf.inspect import check_can_sign, open_pdf
 
         source = Path(request.input_path)
-        target = Path(request.output_path) if request.output_path else default_output_path(source)
+        if request.output_path:
+            target = Path(request.output_path)
+        else:
+            target = default_output_path(source, Path(request.output_dir) if request.output_dir else None)
         if _same_file(source, target):
             raise OutputIsInput(str(target))
         ensure_new_target(target)
 
-        data = read_document(source)
-        input_digests = _InputDigests(data)  # runs beside parsing, the checks and the signing below
-        document = open_pdf_bytes(data, source.name)
+        document = open_pdf(source)  # parses from the file: the input is never copied into memory
+        try:
+            input_digests = _InputDigests(source)  # runs beside the checks and the signing below
+            in_field = isinstance(request.placement, FieldPlacement)
+            check_can_sign(document.facts, new_field=not in_field, reader=document.reader)
+            return self._stamp_opened(document, request, source, target, input_digests)
+        finally:
+            document.close()
+
+    def _stamp_opened(self, document, request: StampRequest, source: Path, target: Path, input_digests):
+        from .appearance import image_for_spot
+        from .pdf.sign import SignSettings, sign_pdf
+        from .usage.records import NewRecord
+
         facts = document.facts
         in_field = isinstance(request.placement, FieldPlacement)
-        check_can_sign(facts, new_field=not in_field, reader=document.reader)
         decision = self.check(request.approval_ref)
         size = (self._image.width_mm, self._image.height_mm)
-        spots = resolve_spots(document, request.placement, size)
+        with _damage_is_document_damaged(source.name):
+            spots = resolve_spots(document, request.placement, size)
         images = [image_for_spot(self._image, s.slice_index, s.slice_count).png for s in spots]
 
         with AtomicOutput(target) as output:
-            writer = _DigestingWriter(output.file, input_digests)
-            sign_pdf(
-                document,
-                writer,
-                signer=self._signer,
-                spots=spots,
-                spot_images=images,
-                seal_der=self.seal.der,
-                settings=SignSettings(
-                    field_name=request.placement.name if in_field else None,
-                    existing_field=in_field,
-                    reason=request.purpose or self._options.reason,
-                    location=self._options.location,
-                    hash_name=self._options.hash_name,
-                    tsa_url=self._options.tsa_url,
-                ),
-            )
-            sha256, sm3 = writer.digests() or _digests(output.file)
+            with _damage_is_document_damaged(source.name):
+                sign_pdf(
+                    document,
+                    output.file,
+                    signer=self._signer,
+                    spots=spots,
+                    spot_images=images,
+                    seal_der=self.seal.der,
+                    settings=SignSettings(
+                        field_name=request.placement.name if in_field else None,
+                        existing_field=in_field,
+                        reason=request.purpose or self._options.reason,
+                        location=self._options.location,
+                        hash_name=self._options.hash_name,
+                        tsa_url=self._options.tsa_url,
+                    ),
+                    direct=True,  # pyHanko writes into the anonymous file: no copy of the output in memory
+                )
+            sha256, sm3 = _output_digests(output.file, input_digests) or _digests(output.file)
             record = self._log.append(
                 NewRecord(
                     holder=self.holder,
@@ -423,14 +521,29 @@ class Stamper:
             warnings=tuple(w.text() for w in decision.warnings),
         )
 
+    def existing_stamping(self, request: StampRequest) -> Path | None:
+        """The output of an earlier stamping of this input with this seal, if one is there and intact.
+
+        Looks at the explicit output path, or at `name.signed.pdf`, `name.signed-2.pdf`… beside the
+        input (or in the output folder); see `stamped_with_seal` for what counts.
+        """
+        return find_existing_stamping(request, self.seal.es_id)
+
     def stamp_batch(
         self,
         requests: Sequence[StampRequest],
         *,
         progress: Progress | None = None,
         cancelled: Callable[[], bool] = lambda: False,
+        again: bool = False,
     ) -> list[BatchItem]:
-        """Stamp each document; one failure never stops or corrupts the others."""
+        """Stamp each document; one failure never stops or corrupts the others.
+
+        A document whose output already exists and holds an intact stamping by this seal is skipped
+        (its item's error is `AlreadyStamped`, which is not a failure) so that running a batch again
+        resumes it; `again=True` stamps such documents anyway, to the next free numbered name (an
+        explicit `output_path` that exists is refused as always).
+        """
         from .errors import TokenRemoved
 
         items: list[BatchItem] = []
@@ -440,6 +553,13 @@ class Stamper:
                 items.extend(BatchItem(r, None, error) for r in requests[number - 1 :])
                 break
             try:
+                done = None if again else self.existing_stamping(request)
+                if done is not None:
+                    skipped = AlreadyStamped(str(done), output=done.name)
+                    items.append(BatchItem(request, None, skipped))
+                    if progress:
+                        progress(number, len(requests), request, None, skipped)
+                    continue
                 result = self.stamp(request)
                 items.append(BatchItem(request, result, None))
                 if progress:
@@ -458,6 +578,84 @@ class Stamper:
                 if progress:
                     progress(number, len(requests), request, None, wrapped)
         return items
+
+
+_DAMAGE_ERRORS = (AttributeError, TypeError, KeyError, ValueError, IndexError, AssertionError, RecursionError)
+"""What pyHanko raises on malformed structures it does not check (junk /AcroForm references, an /Annots
+that is a page dictionary, /Kids loops…)."""
+
+
+@contextmanager
+def _damage_is_document_damaged(name: str) -> Iterator[None]:
+    """Turn pyHanko's untyped failures on a malformed document into DocumentDamaged (never exit 1)."""
+    from pyhanko.pdf_utils.misc import PdfError
+
+    try:
+        yield
+    except SealDeskError:
+        raise
+    except (PdfError, *_DAMAGE_ERRORS) as exc:
+        raise DocumentDamaged(f"{type(exc).__name__}: {exc}", name=name) from exc
+
+
+def _output_candidates(request: StampRequest) -> list[Path]:
+    """Where earlier stampings of this request's input are: the explicit output, else the default
+    numbered names (`name.signed.pdf`, `name.signed-2.pdf`…) beside the input or in the output folder."""
+    if request.output_path is not None:
+        return [Path(request.output_path)]
+    source = Path(request.input_path)
+    base = Path(request.output_dir) / source.name if request.output_dir else source
+    suffix = base.suffix or ".pdf"
+    found = []
+    candidate = base.with_name(f"{base.stem}{SIGNED_SUFFIX}{suffix}")
+    number = 2
+    while candidate.exists():
+        found.append(candidate)
+        candidate = base.with_name(f"{base.stem}{SIGNED_SUFFIX}-{number}{suffix}")
+        number += 1
+    return found
+
+
+def find_existing_stamping(request: StampRequest, seal_id: str) -> Path | None:
+    """The first existing output of `request` that `stamped_with_seal(…, seal_id)`, or None."""
+    source = Path(request.input_path)
+    for candidate in _output_candidates(request):
+        if candidate.is_file() and not _same_file(source, candidate) and stamped_with_seal(candidate, seal_id):
+            return candidate
+    return None
+
+
+def stamped_with_seal(path: Path, seal_id: str) -> bool:
+    """True when the last signature of the PDF at `path` carries the seal `seal_id` and is intact
+    (pyHanko's validator: the signed bytes are unchanged and the signature value matches).
+
+    Anything else — unreadable file, no signature, another seal, a broken signature — is False: the
+    document is then stamped again rather than wrongly reported as done.
+    """
+    from pyhanko.sign.validation import validate_pdf_signature
+
+    from .pdf.inspect import open_pdf
+    from .pdf.verify import seal_from_signed_attrs
+    from .ses.parse import parse_seal
+
+    try:
+        document = open_pdf(path)
+    except SealDeskError:
+        return False
+    try:
+        signatures = document.reader.embedded_regular_signatures
+        if not signatures:
+            return False
+        last = signatures[-1]
+        der = seal_from_signed_attrs(last.signer_info)
+        if der is None or parse_seal(der).es_id != seal_id:
+            return False
+        status = validate_pdf_signature(last)
+        return bool(status.intact and status.valid)
+    except Exception:  # noqa: BLE001 - any doubt means "not done": stamp it again
+        return False
+    finally:
+        document.close()
 
 
 def client_host() -> str:

@@ -337,6 +337,10 @@
         <translation>--page 从 1 开始计数</translation>
     </message>
     <message>
+        <source>--at cannot be combined with --keyword or --cross-page (choose one placement)</source>
+        <translation>--at 不能与 --keyword 或 --cross-page 同时使用（请只选一种盖章方式）</translation>
+    </message>
+    <message>
         <source>a cross-page seal needs --pages (at least 2 pages)</source>
         <translation>骑缝章需要用 --pages 指定至少 2 页</translation>
     </message>
@@ -349,6 +353,14 @@
         <translation>对多个文件盖章时，--out 必须是文件夹</translation>
     </message>
     <message>
+        <source>[{n}/{total}] skipped {src}: {reason}</source>
+        <translation>[{n}/{total}] 跳过 {src}：{reason}</translation>
+    </message>
+    <message>
+        <source>{ok} signed, {skipped} already stamped (skipped), {failed} failed.</source>
+        <translation>已签章 {ok} 个，已盖过章（跳过）{skipped} 个，失败 {failed} 个。</translation>
+    </message>
+    <message>
         <source>[{n}/{total}] signed {src} → {dst}</source>
         <translation>[{n}/{total}] 已签章 {src} → {dst}</translation>
     </message>
@@ -359,10 +371,6 @@
     <message>
         <source>[{n}/{total}] FAILED {src}: {error}</source>
         <translation>[{n}/{total}] 失败 {src}：{error}</translation>
-    </message>
-    <message>
-        <source>{ok} signed, {failed} failed.</source>
-        <translation>成功 {ok} 个，失败 {failed} 个。</translation>
     </message>
     <message>
         <source>yes</source>
@@ -685,6 +693,10 @@
         <translation>时间戳服务地址（PAdES B-T）</translation>
     </message>
     <message>
+        <source>stamp files whose output already holds this seal&apos;s stamping anyway (to the next free name); without it they are skipped</source>
+        <translation>输出文件中已有本印章的签章时仍再盖一次（写入下一个可用的文件名）；不加此项则跳过这些文件</translation>
+    </message>
+    <message>
         <source>verify the signatures and seals in a PDF</source>
         <translation>验证 PDF 中的签名和印章</translation>
     </message>
@@ -936,8 +948,8 @@
         <translation>未找到文档 {name}。</translation>
     </message>
     <message>
-        <source>The document {name} is encrypted. Remove the password first.</source>
-        <translation>文档 {name} 已加密。请先移除密码。</translation>
+        <source>The document {name} needs a password to open. Remove the password first, then stamp the copy.</source>
+        <translation>文档 {name} 需要密码才能打开。请先移除密码，再对移除密码后的副本盖章。</translation>
     </message>
     <message>
         <source>The document {name} is certified and its certification forbids further signatures.</source>
@@ -972,8 +984,20 @@
         <translation>印章不能放在该位置：{reason}</translation>
     </message>
     <message>
+        <source>A {seal_width}×{seal_height} mm seal centred at {x},{y} mm would lie partly off page {page}, which is {width}×{height} mm (width × height as displayed). Move it so that the whole seal is on the page.</source>
+        <translation>以 {x},{y} 毫米为中心的 {seal_width}×{seal_height} 毫米印章会有一部分超出第 {page} 页（该页为 {width}×{height} 毫米，按显示方向的宽×高）。请移动位置，使整个印章都在页面内。</translation>
+    </message>
+    <message>
+        <source>The position {x},{y} mm is not on page {page}, which is {width}×{height} mm (width × height as displayed, measured from the top-left corner).</source>
+        <translation>位置 {x},{y} 毫米不在第 {page} 页内（该页为 {width}×{height} 毫米，按显示方向的宽×高，从左上角起量）。</translation>
+    </message>
+    <message>
         <source>A {width} mm seal cannot be cut into {count} slices: each would be narrower than {minimum} mm. Stamp at most {most} pages at a time with --pages.</source>
         <translation>{width} 毫米的印章不能切成 {count} 份：每份将窄于 {minimum} 毫米。请用 --pages 每次最多加盖 {most} 页。</translation>
+    </message>
+    <message>
+        <source>already stamped ({output})</source>
+        <translation>已盖章（{output}）</translation>
     </message>
     <message>
         <source>The signed file could not be written to {path}.</source>
@@ -1198,6 +1222,14 @@
     <message>
         <source>the seal at its true size does not fit in the signature field</source>
         <translation>按实际尺寸，印章放不进该签名域</translation>
+    </message>
+    <message>
+        <source>settings.json: hash_name (sha256, sha384 or sha512)</source>
+        <translation>settings.json 中的 hash_name（sha256、sha384 或 sha512）</translation>
+    </message>
+    <message>
+        <source>--tsa / tsa_url (an http:// or https:// address)</source>
+        <translation>--tsa / tsa_url（http:// 或 https:// 地址）</translation>
     </message>
 </context>
 <context>

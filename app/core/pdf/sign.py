@@ -37,7 +37,7 @@ from ..errors import (
 )
 from ..i18n_marks import QT_TRANSLATE_NOOP
 from ..signer import DigestSigner
-from .inspect import OpenedPdf, check_can_sign, open_pdf
+from .inspect import OpenedPdf, check_can_sign, incremental_writer, open_pdf
 
 if TYPE_CHECKING:  # pragma: no cover
     from app.core.placement import StampSpot
@@ -478,6 +478,7 @@ def sign_pdf(
     seal_der: bytes | None,
     settings: SignSettings,
     chain: Sequence[bytes] = (),
+    direct: bool = False,
 ) -> SignOutcome:
     """Sign `input_path` (a path, or a document already opened with `open_pdf`) as an incremental
     update and write the whole signed file to `output`.
@@ -485,7 +486,9 @@ def sign_pdf(
     `spot_images[i]` (RGBA PNG) is shown at `spots[i]`; the first spot is the signature widget, the
     others become stamp annotations in the same revision. Nothing is written to `output` unless
     signing succeeded (the signed file is built in memory first). `chain`: DER CA certificates to
-    embed next to the signing certificate.
+    embed next to the signing certificate. `direct`: pyHanko writes straight into `output` (readable
+    and seekable) instead of an in-memory copy of the whole signed file; on failure `output` holds a
+    partial file, so only pass a file the caller discards then (stamping's O_TMPFILE output).
     """
     from pyhanko.pdf_utils.misc import PdfError
     from pyhanko.sign.general import SigningError
@@ -508,7 +511,10 @@ def sign_pdf(
     pdf_signer_obj = token_pdf_signer(signer, hash_name=settings.hash_name, chain=chain, seal_der=seal_der)
 
     try:
-        signed = _sign_bytes(document.reader, pdf_signer_obj, spots, images, rotations, inner, settings)
+        signed = _sign_bytes(
+            document.reader, pdf_signer_obj, spots, images, rotations, inner, settings,
+            out=output if direct else None,
+        )  # fmt: skip
     except SealDeskError:
         raise
     except SigningError as exc:
@@ -519,7 +525,8 @@ def sign_pdf(
     except PdfError as exc:
         raise DocumentDamaged(f"pyHanko: {exc}", name=name) from exc
 
-    output.write(signed)
+    if signed is not None:
+        output.write(signed)
     return SignOutcome(
         field_name=field_name,
         pages_stamped=tuple(sorted({s.page_index for s in spots})),
@@ -608,8 +615,10 @@ async def _sign_in_steps(pdf_signer, writer, settings: SignSettings, extras, out
     await post.post_signature_processing(res_output)
 
 
-def _sign_bytes(reader, pdf_signer_obj, spots, images, rotations, inner, settings: SignSettings) -> bytes:
-    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+def _sign_bytes(
+    reader, pdf_signer_obj, spots, images, rotations, inner, settings: SignSettings, out: BinaryIO | None = None
+) -> bytes | None:
+    """The signed file as bytes, or None after writing it into `out` (readable and seekable)."""
     from pyhanko.sign import fields, signers
     from pyhanko.sign.signers.pdf_byterange import BuildProps
     from pyhanko.sign.timestamps.common_utils import TimestampRequestError
@@ -621,7 +630,7 @@ def _sign_bytes(reader, pdf_signer_obj, spots, images, rotations, inner, setting
         form = reader.root["/AcroForm"]
         acroform = {key: form.raw_get(key) for key in form}
     as_widgets = settings.extra_pictures == "widgets" and len(spots) > 1
-    writer = IncrementalPdfFileWriter.from_reader(reader)
+    writer = incremental_writer(reader)  # IncrementalPdfFileWriter, also for a direct /Encrypt
     extras = list(zip(spots, images, rotations, strict=True))[1:]
     if not as_widgets:
         for index, (spot, image, rotation) in enumerate(extras, start=1):
@@ -658,9 +667,9 @@ def _sign_bytes(reader, pdf_signer_obj, spots, images, rotations, inner, setting
         stamp_style=_seal_style(images[0], rotations[0], inner),
         new_field_spec=new_field_spec,
     )
-    out = io.BytesIO()
+    buffer = out if out is not None else io.BytesIO()
     try:
-        asyncio.run(_sign_in_steps(pdf_signer, writer, settings, extras if as_widgets else [], out, acroform))
+        asyncio.run(_sign_in_steps(pdf_signer, writer, settings, extras if as_widgets else [], buffer, acroform))
     except TimestampRequestError as exc:
         raise NetworkError(f"time-stamping service: {exc}", server=settings.tsa_url) from exc
-    return out.getvalue()
+    return None if out is not None else buffer.getvalue()

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from ..clock import Clock
 from ..errors import DocumentDamaged, DocumentEncrypted
-from .inspect import read_document
+from .inspect import open_without_password, read_document
 from .seal_pictures import DrawnPicture, PictureCollector, annotation_index, page_indexes, signature_pictures
 from .sign import SEAL_ATTRIBUTE_OID, register_seal_attribute
 
@@ -312,7 +312,7 @@ def _report_one(embedded, trust_roots, moment) -> SignatureReport:
     cert_ok = _valid_between(cert, reference) if reference is not None else False
     docmdp_level = embedded.docmdp_level
     return SignatureReport(
-        field_name=embedded.field_name,
+        field_name=str(embedded.field_name),  # a plain str: encrypted files give decrypting proxies
         signer_subject=cert.subject.human_friendly,
         signer_org=_name_field(cert, "organization_name"),
         signer_serial=format(cert.serial_number, "X"),
@@ -395,8 +395,7 @@ def verify_pdf(path: Path | str, *, trust_roots: Sequence[bytes] = (), clock: Cl
         raise DocumentDamaged("no %PDF- header in the first 1024 bytes", name=name)
     try:
         reader = PdfFileReader(io.BytesIO(data), strict=False)
-        if reader.encrypted:
-            raise DocumentEncrypted("the file has an /Encrypt dictionary", name=name)
+        open_without_password(reader, name)  # owner-password-only files open as in any viewer
         embedded = list(reader.embedded_regular_signatures)
     except DocumentEncrypted:
         raise
