@@ -115,10 +115,13 @@ class PdfDocument:
         w_pt, h_pt = geometry.visible_size_pt
         if not dpi > 0 or w_pt * h_pt * (dpi / 72) ** 2 > MAX_RENDER_PIXELS:
             raise errors.InvalidArgument(what=QT_TRANSLATE_NOOP("errors", "the page cannot be shown this large"), detail=f"{dpi} dpi")
+        import pymupdf
+
         with self._lock:
             self._require_open()
             try:
-                pix = self._doc[index].get_pixmap(dpi=dpi, alpha=False)
+                scale = pymupdf.Matrix(dpi / 72, dpi / 72)  # get_pixmap(dpi=) only takes whole numbers
+                pix = self._doc[index].get_pixmap(matrix=scale, alpha=False)
             except Exception as exc:  # MuPDF reports broken content streams as RuntimeError and the like
                 raise errors.DocumentDamaged(detail=f"page {index + 1}: {exc}", name=self.path.name) from exc
             return RenderedPage(pix.width, pix.height, pix.stride, bytes(pix.samples))
