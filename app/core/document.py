@@ -120,7 +120,11 @@ class PdfDocument:
         with self._lock:
             self._require_open()
             try:
-                scale = pymupdf.Matrix(dpi / 72, dpi / 72)  # get_pixmap(dpi=) only takes whole numbers
+                # whole pixels exactly: MuPDF rounds a fractional page size outwards, on the left for
+                # /Rotate 180, which would shift the picture by up to a pixel against the mm grid
+                sx = max(1, round(w_pt * dpi / 72)) / w_pt
+                sy = max(1, round(h_pt * dpi / 72)) / h_pt
+                scale = pymupdf.Matrix(sx, sy)
                 pix = self._doc[index].get_pixmap(matrix=scale, alpha=False)
             except Exception as exc:  # MuPDF reports broken content streams as RuntimeError and the like
                 raise errors.DocumentDamaged(detail=f"page {index + 1}: {exc}", name=self.path.name) from exc

@@ -61,6 +61,8 @@ class _Area(QAbstractScrollArea):
         super().__init__(view)
         self._view = view
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        # always there: a scroll bar appearing would shift the pages sideways under the seal
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
         self.viewport().setMouseTracking(True)
         self.viewport().setAutoFillBackground(False)
 
@@ -376,8 +378,7 @@ class PageView(QWidget):
             return
         vp = self._area.viewport().size()
         per_mm = LOGICAL_DPI / MM_PER_INCH / 100
-        scrollbar = self._area.verticalScrollBar().sizeHint().width()
-        avail_w = vp.width() - 2 * MARGIN - (scrollbar if self._area.verticalScrollBar().isHidden() else 0)
+        avail_w = vp.width() - 2 * MARGIN
         if self._fit == "width":
             widest = max(w for w, _ in self._sizes_mm)
             percent = avail_w / (widest * per_mm)
