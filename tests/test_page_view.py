@@ -423,9 +423,9 @@ def test_thumbnails_follow_and_drive_the_view(qtbot, view: PageView, tmp_path: P
 
 # --- responsiveness -----------------------------------------------------------------------------------
 def test_scrolling_500_pages_never_blocks_the_gui_thread(qtbot, view: PageView, tmp_path: Path):
-    from benchmarks.common import make_text_pdf
+    from benchmarks.bench_gui import make_many_pages_pdf
 
-    pdf = make_text_pdf(tmp_path / "500.pdf", 500)
+    pdf = make_many_pages_pdf(tmp_path / "500.pdf", 500)
     opened = time.perf_counter()
     view.set_document(open_document(pdf))
     assert time.perf_counter() - opened < 2.0
@@ -446,9 +446,9 @@ def test_scrolling_500_pages_never_blocks_the_gui_thread(qtbot, view: PageView, 
     rendered: set[int] = set()
     view.pageRendered.connect(rendered.add)
     started = time.perf_counter()
-    while bar.value() < bar.maximum():
-        bar.setValue(bar.value() + bar.pageStep() // 3)
-        qtbot.wait(15)
+    while bar.value() < bar.maximum():  # a page per step, 50 pages a second: a fast flick through the file
+        bar.setValue(bar.value() + bar.pageStep())
+        qtbot.wait(20)
     qtbot.wait(300)
     probe.stop()
     assert time.perf_counter() - started < 120
@@ -457,3 +457,13 @@ def test_scrolling_500_pages_never_blocks_the_gui_thread(qtbot, view: PageView, 
     assert max(lateness) < 0.100, f"GUI thread blocked {max(lateness) * 1000:.0f} ms"
     assert 499 in rendered  # the end of the document was rendered
     assert view.renderer.cache.pixels <= view.renderer.cache.budget_pixels
+
+
+def test_long_sessions_do_not_exhaust_none():
+    """PySide6 6.12 drops a reference to None per void call on Python 3.11 (see qt_workarounds)."""
+    import sys
+
+    import app.gui.page_view  # noqa: F401 - applies the work-around
+
+    if sys.version_info < (3, 12):
+        assert sys.getrefcount(None) > 2**59 and sys.getrefcount(True) > 2**59

@@ -27,6 +27,25 @@ def dpi_key(dpi: float) -> int:
     return round(dpi * 10)
 
 
+def to_qimage(width: int, height: int, stride: int, samples: bytes) -> QImage:
+    """RGB888 samples → a QImage that owns its pixels.
+
+    Not QImage(buffer, …): PySide6 releases the borrowed buffer from the image's destructor, which on a
+    worker thread corrupts reference counts (seen as "deallocating None" aborts while scrolling).
+    """
+    image = QImage(width, height, QImage.Format.Format_RGB888)
+    line = image.bytesPerLine()
+    bits = image.bits()
+    if line == stride:
+        bits[: stride * height] = samples[: stride * height]
+    else:
+        row = width * 3
+        source = memoryview(samples)
+        for y in range(height):
+            bits[y * line : y * line + row] = source[y * stride : y * stride + row]
+    return image
+
+
 class PageCache:
     """Least-recently-used QImages, evicted when their pixels exceed `budget_pixels`."""
 
@@ -136,8 +155,7 @@ class Renderer(QObject):
 
             self.failed.emit(serial, page, exc.user_message(translate))
             return None
-        image = QImage(result.samples, result.width, result.height, result.stride, QImage.Format.Format_RGB888)
-        image = image.copy()  # own the pixels: `result.samples` goes away
+        image = to_qimage(result.width, result.height, result.stride, result.samples)
         if serial == self._serial:
             self.cache.put(key, image)
         return image
