@@ -2,6 +2,17 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="zh_CN">
 <context>
+    <name>PageView</name>
+    <message>
+        <source>Page %1</source>
+        <translation>第 %1 页</translation>
+    </message>
+    <message>
+        <source>Click to stamp here</source>
+        <translation>点击在此盖章</translation>
+    </message>
+</context>
+<context>
     <name>argparse</name>
     <message>
         <source>usage: </source>
@@ -938,6 +949,14 @@
     <message>
         <source>a fingerprint that matches exactly one trusted root (see `sealdesk trust list`)</source>
         <translation>只与一个受信任根证书匹配的指纹（见 `sealdesk trust list`）</translation>
+    </message>
+    <message>
+        <source>the page cannot be shown this large</source>
+        <translation>页面无法放大到这个程度</translation>
+    </message>
+    <message>
+        <source>the document is closed</source>
+        <translation>文档已关闭</translation>
     </message>
 </context>
 <context>
