@@ -10,7 +10,7 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, QSize, Qt
 from PySide6.QtGui import QColor, QPainter, QPixmap
-from PySide6.QtWidgets import QAbstractItemView, QListView, QWidget
+from PySide6.QtWidgets import QAbstractItemView, QListView, QSizePolicy, QWidget
 
 from app.core.document import Document
 
@@ -69,6 +69,10 @@ class ThumbnailModel(QAbstractListModel):
         image = self.renderer.cache.get((self.renderer.serial, page, dpi_key(self.dpi(page))))
         if image is not None:
             pixmap = QPixmap.fromImage(image)
+            painter = QPainter(pixmap)  # a thin frame: white pages on a white list need an edge
+            painter.setPen(QColor("#9aa0a6"))
+            painter.drawRect(0, 0, pixmap.width() - 1, pixmap.height() - 1)
+            painter.end()
             pixmap.setDevicePixelRatio(self._dpr)
             return pixmap
         if page not in self._asked:
@@ -106,8 +110,11 @@ class ThumbnailList(QListView):
         self._model = ThumbnailModel(self)
         self.setModel(self._model)
         self._view: PageView | None = None
-        self.setViewMode(QListView.ViewMode.ListMode)
+        self.setViewMode(QListView.ViewMode.IconMode)  # the page number under its picture
         self.setFlow(QListView.Flow.TopToBottom)
+        self.setWrapping(False)
+        self.setMovement(QListView.Movement.Static)
+        self.setResizeMode(QListView.ResizeMode.Adjust)
         self.setIconSize(QSize(THUMB_WIDTH, round(THUMB_WIDTH * 1.5)))
         self.setSpacing(4)
         self.setUniformItemSizes(False)
@@ -115,8 +122,12 @@ class ThumbnailList(QListView):
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setMinimumWidth(THUMB_WIDTH + 40)
+        self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Expanding)
         self.destroyed.connect(self._model.renderer.shutdown)
         self.clicked.connect(self._on_clicked)
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt override
+        return QSize(THUMB_WIDTH + 48, 400)
 
     def thumbnail_model(self) -> ThumbnailModel:
         return self._model
