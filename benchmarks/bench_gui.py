@@ -90,6 +90,9 @@ def bench_open(pdf: Path, *, repeat: int = 5, warmup: int = 1) -> Timing:
         view.set_document(None)
         document.close()
         view.deleteLater()
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)  # gone before the next benchmark
     return timing
 
 

@@ -179,3 +179,36 @@ def _zh(context: str, text: str) -> str:
     from app.i18n import _catalog
 
     return _catalog("zh_CN").get((context, text), text)
+
+
+def test_large_renders_come_in_bands_that_leave_the_gui_thread_running(tmp_path: Path):
+    """A page at 400 %+ is rasterised in bands: byte for byte what one MuPDF call gives, yet another
+    thread (the GUI's) gets the GIL between bands instead of waiting for the whole page."""
+    import time
+
+    pdf = make_pdf(tmp_path / "big.pdf", pages=3, rotations={1: 180}, cropboxes={2: (30, 50, 500, 800)})
+    with open_document(pdf) as doc:
+        for index in range(3):
+            rendered = doc.render(index, 300)
+            w_pt, h_pt = doc.geometry(index).visible_size_pt
+            matrix = pymupdf.Matrix(rendered.width / w_pt, rendered.height / h_pt)
+            whole = doc._doc[index].get_pixmap(matrix=matrix, alpha=False)  # one call, for comparison
+            assert (whole.width, whole.height) == (rendered.width, rendered.height)
+            assert bytes(whole.samples) == rendered.samples
+
+        done = threading.Event()
+
+        def work() -> None:
+            for index in range(3):
+                doc.render(index, 700)
+            done.set()
+
+        worker = threading.Thread(target=work)
+        last, worst = time.perf_counter(), 0.0
+        worker.start()
+        while not done.is_set():
+            now = time.perf_counter()
+            worst, last = max(worst, now - last), now
+            time.sleep(0.001)
+        worker.join()
+        assert worst < 0.100, f"the other thread waited {worst * 1000:.0f} ms"

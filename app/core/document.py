@@ -80,6 +80,8 @@ class Document(Protocol):
         ...
 
 
+BAND_PIXELS = 600_000
+"""Pixels rendered per MuPDF call (a few milliseconds each): see PdfDocument._render_bands."""
 MAX_RENDER_PIXELS = 60_000_000
 """Refuse renders bigger than this (about 180 MB of RGB): a huge zoom on a huge page would exhaust memory."""
 
@@ -115,20 +117,50 @@ class PdfDocument:
         w_pt, h_pt = geometry.visible_size_pt
         if not dpi > 0 or w_pt * h_pt * (dpi / 72) ** 2 > MAX_RENDER_PIXELS:
             raise errors.InvalidArgument(what=QT_TRANSLATE_NOOP("errors", "the page cannot be shown this large"), detail=f"{dpi} dpi")
-        import pymupdf
-
         with self._lock:
             self._require_open()
             try:
-                # whole pixels exactly: MuPDF rounds a fractional page size outwards, on the left for
-                # /Rotate 180, which would shift the picture by up to a pixel against the mm grid
-                sx = max(1, round(w_pt * dpi / 72)) / w_pt
-                sy = max(1, round(h_pt * dpi / 72)) / h_pt
-                scale = pymupdf.Matrix(sx, sy)
-                pix = self._doc[index].get_pixmap(matrix=scale, alpha=False)
+                return self._render_bands(index, w_pt, h_pt, dpi)
+            except errors.SealDeskError:
+                raise
             except Exception as exc:  # MuPDF reports broken content streams as RuntimeError and the like
                 raise errors.DocumentDamaged(detail=f"page {index + 1}: {exc}", name=self.path.name) from exc
+
+    def _render_bands(self, index: int, w_pt: float, h_pt: float, dpi: float) -> RenderedPage:
+        """Render in horizontal bands of about BAND_PIXELS.
+
+        PyMuPDF keeps the GIL while MuPDF rasterises; one call for a page at 400 % would stop the GUI
+        thread for a quarter of a second. Between bands the GIL is handed over, so the GUI stays fluid.
+        """
+        import pymupdf
+
+        # whole pixels exactly: MuPDF rounds a fractional page size outwards (on the left for /Rotate 180),
+        # which would shift the picture by up to a pixel against the mm grid
+        width, height = max(1, round(w_pt * dpi / 72)), max(1, round(h_pt * dpi / 72))
+        sx, sy = width / w_pt, height / h_pt
+        matrix = pymupdf.Matrix(sx, sy)
+        page = self._doc[index]
+        rows = max(16, BAND_PIXELS // width)
+        if rows >= height:
+            pix = page.get_pixmap(matrix=matrix, alpha=False)
             return RenderedPage(pix.width, pix.height, pix.stride, bytes(pix.samples))
+        display = page.get_displaylist()  # the page's content parsed once, rasterised band by band
+        x0, y0 = display.rect.x0, display.rect.y0
+        parts: list[bytes] = []
+        stride = width * 3
+        for top in range(0, height, rows):
+            bottom = min(height, top + rows)
+            clip = pymupdf.Rect(x0, y0 + top / sy, x0 + w_pt, y0 + bottom / sy)
+            pix = display.get_pixmap(matrix=matrix, alpha=False, clip=clip)
+            if pix.width != width or pix.height != bottom - top:  # rounding disagreed: crop or pad
+                band = bytearray(b"\xff" * (stride * (bottom - top)))
+                for y in range(min(pix.height, bottom - top)):
+                    line = pix.samples_mv[y * pix.stride : y * pix.stride + min(pix.width, width) * 3]
+                    band[y * stride : y * stride + len(line)] = line
+                parts.append(bytes(band))
+            else:
+                parts.append(bytes(pix.samples))
+        return RenderedPage(width, height, stride, b"".join(parts))
 
     def search(self, text: str, pages: Sequence[int] | None = None) -> list[TextHit]:
         with self._lock:
