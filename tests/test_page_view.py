@@ -467,3 +467,39 @@ def test_long_sessions_do_not_exhaust_none():
 
     if sys.version_info < (3, 12):
         assert sys.getrefcount(None) > 2**59 and sys.getrefcount(True) > 2**59
+
+
+def test_high_dpi_screens_get_sharp_pages(tmp_path: Path):
+    """With a device pixel ratio of 2 the pages are rendered at twice the dpi and drawn at the same
+    logical size (so 100 % stays true size). Qt fixes the ratio at start-up: a fresh process."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    pdf = make_pdf(tmp_path / "hidpi.pdf", pages=2)
+    script = f"""
+import json, time
+from PySide6.QtWidgets import QApplication
+app = QApplication([])
+from app.core.document import open_document
+from app.gui.page_view import PageView
+from app.gui.render import dpi_key
+view = PageView(); view.resize(900, 1000); view.show()
+view.set_document(open_document({str(pdf)!r}))
+key = (view.renderer.serial, 0, dpi_key(view._dpi()))
+deadline = time.time() + 20
+while view.renderer.cache.get(key) is None and time.time() < deadline:
+    app.processEvents(); time.sleep(0.01)
+image = view.renderer.cache.get(key)
+shot = view.viewport().grab()
+print(json.dumps({{"dpr": view.devicePixelRatioF(), "image_w": image.width(), "rect_w": view.page_rect(0).width(),
+                   "shot_w": shot.width(), "viewport_w": view.viewport().width()}}))
+"""
+    env = dict(os.environ, QT_SCALE_FACTOR="2", QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(Path(__file__).parent.parent))
+    out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60, check=True)
+    facts = json.loads(out.stdout.strip().splitlines()[-1])
+    assert facts["dpr"] == 2
+    assert facts["rect_w"] == pytest.approx(595.28 * 96 / 72, abs=0.5)  # logical size: still true size
+    assert facts["image_w"] == pytest.approx(2 * facts["rect_w"], abs=1.5)  # device pixels: twice as many
+    assert facts["shot_w"] == 2 * facts["viewport_w"]
