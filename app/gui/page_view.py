@@ -130,7 +130,8 @@ class PageView(QWidget):
         self.setFocusProxy(self._area)
         self.renderer = Renderer(parent=self)
         self.renderer.rendered.connect(self._on_rendered)
-        self.destroyed.connect(self.renderer.shutdown)
+        renderer = self.renderer  # a lambda, not the bound slot: the renderer (a child) may be gone first
+        self.destroyed.connect(lambda *_: renderer.shutdown())
         self._document: Document | None = None
         self._sizes_mm: list[tuple[float, float]] = []
         self._tops: list[float] = []

@@ -123,7 +123,8 @@ class ThumbnailList(QListView):
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setMinimumWidth(THUMB_WIDTH + 40)
         self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Expanding)
-        self.destroyed.connect(self._model.renderer.shutdown)
+        renderer = self._model.renderer  # see PageView: the lambda outlives the child objects
+        self.destroyed.connect(lambda *_: renderer.shutdown())
         self.clicked.connect(self._on_clicked)
 
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt override
