@@ -10,7 +10,7 @@ import pymupdf
 import pytest
 from documents import make_pdf
 from pdf_helpers import seal_png
-from PySide6.QtCore import QPoint, QPointF, Qt, QTimer
+from PySide6.QtCore import QEvent, QPoint, QPointF, Qt, QTimer
 from PySide6.QtGui import QImage, QWheelEvent
 from PySide6.QtWidgets import QApplication
 
@@ -503,3 +503,39 @@ print(json.dumps({{"dpr": view.devicePixelRatioF(), "image_w": image.width(), "r
     assert facts["rect_w"] == pytest.approx(595.28 * 96 / 72, abs=0.5)  # logical size: still true size
     assert facts["image_w"] == pytest.approx(2 * facts["rect_w"], abs=1.5)  # device pixels: twice as many
     assert facts["shot_w"] == 2 * facts["viewport_w"]
+
+
+def test_home_end_and_a_following_seal_leaves_with_the_mouse(qtbot, view: PageView, tmp_path: Path):
+    view.set_document(open_document(make_pdf(tmp_path / "he.pdf", pages=6)))
+    view.setFocus()
+    with qtbot.waitSignal(view.pageChanged) as changed:
+        qtbot.keyClick(view.viewport(), Qt.Key.Key_End)
+    assert changed.args == [5]
+    with qtbot.waitSignal(view.pageChanged) as changed:
+        qtbot.keyClick(view.viewport(), Qt.Key.Key_Home)
+    assert changed.args == [0]
+    view.begin_placement(seal_png(), SEAL_MM)
+    qtbot.mouseMove(view.viewport(), point(view.mm_to_viewport(0, 100, 100)))
+    qtbot.waitUntil(lambda: view.placement() is not None)
+    QApplication.sendEvent(view.viewport(), QEvent(QEvent.Type.Leave))
+    assert view.placement() is None and view.seal_rect() is None
+    view.set_placement(0, (100.0, 100.0))  # once dropped, it stays when the mouse leaves
+    QApplication.sendEvent(view.viewport(), QEvent(QEvent.Type.Leave))
+    assert view.placement() == (0, (100.0, 100.0))
+
+
+def test_thumbnails_evicted_from_the_cache_come_back(qtbot, view: PageView, tmp_path: Path):
+    thumbs = ThumbnailList()
+    qtbot.addWidget(thumbs)
+    thumbs.resize(180, 400)
+    thumbs.show()
+    thumbs.bind(view)
+    model = thumbs.thumbnail_model()
+    model.renderer.cache.budget_pixels = 3 * 120 * 170  # room for three thumbnails
+    view.set_document(open_document(make_pdf(tmp_path / "ev.pdf", pages=30)))
+    qtbot.waitUntil(lambda: model.is_rendered(0), timeout=10_000)
+    thumbs.scrollTo(model.index(29))
+    qtbot.waitUntil(lambda: model.is_rendered(29), timeout=10_000)
+    assert not model.is_rendered(0)  # evicted
+    thumbs.scrollTo(model.index(0))
+    qtbot.waitUntil(lambda: model.is_rendered(0), timeout=10_000)  # asked for again when shown again

@@ -88,6 +88,7 @@ class _Area(QAbstractScrollArea):
         if event.modifiers() & Qt.KeyboardModifier.ControlModifier:
             steps = event.angleDelta().y() / 120
             if steps:
+                self._view._fit = None
                 self._view._zoom_at(self._view.zoom() * (1.1**steps), event.position())
             event.accept()
             return
@@ -106,6 +107,11 @@ class _Area(QAbstractScrollArea):
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
         if not self._view._key_press(event):
             super().keyPressEvent(event)
+
+    def viewportEvent(self, event: QEvent) -> bool:  # noqa: N802
+        if event.type() == QEvent.Type.Leave:
+            self._view._mouse_left()
+        return super().viewportEvent(event)
 
 
 class PageView(QWidget):
@@ -580,6 +586,12 @@ class PageView(QWidget):
         else:
             self._area.viewport().unsetCursor()
 
+    def _mouse_left(self) -> None:
+        """The mouse left the view: a seal that only follows the mouse leaves with it."""
+        if self._placing == "following" and self._place is not None:
+            self._place = None
+            self._area.viewport().update()
+
     def _move_to(self, page: int, centre: tuple[float, float]) -> None:
         self._place = (page, self._clamp(page, centre))
         self._area.viewport().update()
@@ -619,6 +631,9 @@ class PageView(QWidget):
     def _key_press(self, event: QKeyEvent) -> bool:
         """Placement keys; False lets the scroll area handle the key (arrows scroll then)."""
         key = event.key()
+        if key in (Qt.Key.Key_Home, Qt.Key.Key_End) and self._placing != "placed":
+            self.go_to_page(0 if key == Qt.Key.Key_Home else len(self._sizes_mm) - 1)
+            return True
         if self._placing is None:
             return False
         if key == Qt.Key.Key_Escape:

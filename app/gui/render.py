@@ -62,6 +62,11 @@ class PageCache:
                 self._images.move_to_end(key)
             return image
 
+    def peek(self, key: CacheKey) -> bool:
+        """Whether the rendering is cached, without counting as a use (LRU order unchanged)."""
+        with self._lock:
+            return key in self._images
+
     def best(self, serial: int, page: int) -> QImage | None:
         """Any rendering of the page (the sharpest), to show scaled while the right one is made."""
         with self._lock:

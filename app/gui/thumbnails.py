@@ -21,6 +21,8 @@ THUMB_WIDTH = 120
 """Logical pixels: the width of every thumbnail (heights follow the pages' proportions)."""
 
 ModelIndex = QModelIndex | QPersistentModelIndex
+WANTED = 16
+"""At most this many thumbnails wait for rendering (a long list scrolled fast asks for many)."""
 
 
 class ThumbnailModel(QAbstractListModel):
@@ -33,11 +35,12 @@ class ThumbnailModel(QAbstractListModel):
         self._document: Document | None = None
         self._sizes: list[tuple[float, float]] = []
         self._dpr = 1.0
-        self._asked: set[int] = set()
+        self._wanted: list[int] = []
+        """Pages Qt asked pictures for that are not rendered yet, most recent first."""
 
     def set_document(self, document: Document | None, dpr: float = 1.0) -> None:
         self.beginResetModel()
-        self._document, self._dpr, self._asked = document, dpr, set()
+        self._document, self._dpr, self._wanted = document, dpr, []
         self.renderer.set_document(document)
         self._sizes = [document.page_size_mm(i) for i in range(document.page_count)] if document else []
         self.endResetModel()
@@ -75,11 +78,9 @@ class ThumbnailModel(QAbstractListModel):
             painter.end()
             pixmap.setDevicePixelRatio(self._dpr)
             return pixmap
-        if page not in self._asked:
-            self._asked.add(page)
-            # newest wishes first: the rows being painted now are the ones in sight
-            wanted = sorted(self._asked - self._done(), reverse=True)[:12]
-            self.renderer.request([(p, self.dpi(p)) for p in wanted])
+        # the rows Qt paints now are the ones in sight: they go first; older wishes drop off the end
+        self._wanted = [page] + [p for p in self._wanted if p != page and not self.is_rendered(p)][:WANTED - 1]
+        self.renderer.request([(p, self.dpi(p)) for p in self._wanted])
         size = self.thumb_size(page)
         placeholder = QPixmap(size)
         placeholder.fill(QColor("#f1f3f4"))
@@ -89,17 +90,13 @@ class ThumbnailModel(QAbstractListModel):
         painter.end()
         return placeholder
 
-    def _done(self) -> set[int]:
-        serial = self.renderer.serial
-        return {p for p in self._asked if self.renderer.cache.get((serial, p, dpi_key(self.dpi(p)))) is not None}
-
     def _on_rendered(self, serial: int, page: int, dpi: float) -> None:
         if serial == self.renderer.serial and 0 <= page < len(self._sizes):
             index = self.index(page)
             self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole])
 
     def is_rendered(self, page: int) -> bool:
-        return self.renderer.cache.get((self.renderer.serial, page, dpi_key(self.dpi(page)))) is not None
+        return self.renderer.cache.peek((self.renderer.serial, page, dpi_key(self.dpi(page))))
 
 
 class ThumbnailList(QListView):
