@@ -539,3 +539,22 @@ def test_thumbnails_evicted_from_the_cache_come_back(qtbot, view: PageView, tmp_
     assert not model.is_rendered(0)  # evicted
     thumbs.scrollTo(model.index(0))
     qtbot.waitUntil(lambda: model.is_rendered(0), timeout=10_000)  # asked for again when shown again
+
+
+def test_a_page_too_large_to_render_says_so_instead_of_retrying(qtbot, view: PageView, tmp_path: Path):
+    """A 5 m × 5 m page (PDF's largest) cannot be rendered at 100 %: the page shows the reason."""
+    doc = pymupdf.open()
+    doc.new_page(width=14400, height=14400)
+    doc.new_page()
+    doc.save(tmp_path / "huge.pdf")
+    doc.close()
+    view.set_document(open_document(tmp_path / "huge.pdf"))
+    QApplication.processEvents()
+    reasons = list(view._failed.values())
+    assert len(reasons) == 1 and "cannot be shown this large" in reasons[0]
+    view.viewport().repaint()
+    QApplication.processEvents()
+    with view.renderer._cond:
+        assert all(page != 0 for _, page, _ in view.renderer._wanted)  # not asked for again
+    view.set_zoom(5)  # small enough now
+    wait_rendered(qtbot, view, [0])

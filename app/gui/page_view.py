@@ -136,6 +136,9 @@ class PageView(QWidget):
         self.setFocusProxy(self._area)
         self.renderer = Renderer(parent=self)
         self.renderer.rendered.connect(self._on_rendered)
+        self.renderer.failed.connect(self._on_failed)
+        self._failed: dict[tuple[int, int], str] = {}
+        """(page, dpi key) → why it cannot be rendered: shown on the page, not asked for again."""
         renderer = self.renderer  # a lambda, not the bound slot: the renderer (a child) may be gone first
         self.destroyed.connect(lambda *_: renderer.shutdown())
         self._document: Document | None = None
@@ -165,6 +168,7 @@ class PageView(QWidget):
         """Show `document` (None: empty view). The caller keeps ownership (closes it)."""
         self.end_placement()
         self._highlights, self._slices, self._fields, self._marks = [], [], [], []
+        self._failed = {}
         self._document = document
         self.renderer.set_document(document)
         self._sizes_mm = [document.page_size_mm(i) for i in range(document.page_count)] if document else []
@@ -421,7 +425,8 @@ class PageView(QWidget):
         dpi = self._dpi()
         pages = list(visible)
         pages += [p for p in (visible.stop, visible.start - 1) if 0 <= p < len(self._sizes_mm)]
-        self.renderer.request([(p, dpi) for p in pages])
+        key = dpi_key(dpi)
+        self.renderer.request([(p, dpi) for p in pages if (p, key) not in self._failed])
 
     def _on_rendered(self, serial: int, page: int, dpi: float) -> None:
         if serial != self.renderer.serial:
@@ -429,6 +434,11 @@ class PageView(QWidget):
         if page in self._visible_range():
             self._area.viewport().update(self.page_rect(page).toAlignedRect().adjusted(-2, -2, 2, 2))
         self.pageRendered.emit(page)
+
+    def _on_failed(self, serial: int, page: int, message: str, dpi: float) -> None:
+        if serial == self.renderer.serial:
+            self._failed[(page, dpi_key(dpi))] = message
+            self._area.viewport().update()
 
     def _on_scroll(self) -> None:
         self._schedule()
@@ -461,7 +471,10 @@ class PageView(QWidget):
             else:
                 painter.fillRect(rect, Qt.GlobalColor.white)
                 painter.setPen(QColor("#9aa0a6"))
-                painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, self.tr("Page %1").replace("%1", str(index + 1)))
+                failure = self._failed.get((index, key))
+                text = failure or self.tr("Page %1").replace("%1", str(index + 1))
+                flags = Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap
+                painter.drawText(rect.adjusted(12, 12, -12, -12), flags, text)
         visible = set(self._visible_range())
         self._paint_highlights(painter, visible)
         self._paint_fields(painter, visible)

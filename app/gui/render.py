@@ -102,8 +102,8 @@ class Renderer(QObject):
 
     rendered = Signal(int, int, float)
     """document serial, page, dpi: the image is in `cache` now."""
-    failed = Signal(int, int, str)
-    """document serial, page, the user message of the error."""
+    failed = Signal(int, int, str, float)
+    """document serial, page, the user message of the error, dpi."""
 
     def __init__(self, cache: PageCache | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -158,7 +158,7 @@ class Renderer(QObject):
         except errors.SealDeskError as exc:
             from app.i18n import translate
 
-            self.failed.emit(serial, page, exc.user_message(translate))
+            self.failed.emit(serial, page, exc.user_message(translate), dpi)
             return None
         image = to_qimage(result.width, result.height, result.stride, result.samples)
         if serial == self._serial:
