@@ -50,6 +50,9 @@ class Sizes:
     verify_repeat: int = 5
     breakdown_repeat: int = 3
     cli: bool = True
+    gui_pages: int = 500
+    """Pages of the document the GUI view benchmark opens and scrolls (bench_gui.py)."""
+    gui_repeat: int = 5
 
     @classmethod
     def quick(cls) -> Sizes:
@@ -66,6 +69,8 @@ class Sizes:
             signatures=2,
             verify_repeat=1,
             breakdown_repeat=1,
+            gui_pages=20,
+            gui_repeat=1,
         )
 
 
@@ -85,6 +90,8 @@ class Results:
     verify: object = None
     memory: object = None
     """bench_stamp.PeakMemory of the big document (CLI against CLI)."""
+    gui: object = None
+    """bench_gui.GuiResult: the document view."""
     seconds: float = 0.0
 
 
@@ -133,6 +140,10 @@ def collect(token: BenchToken, work: Path, sizes: Sizes = Sizes(), *, log=print)
     log(f"verify {sizes.signatures} signatures…")
     multi = bench_verify.make_multi_signed(token, work / "verify", sizes.signatures)
     results.verify = bench_verify.bench_verify(token, multi, repeat=sizes.verify_repeat, warmup=sizes.warmup)
+    log(f"GUI view: open and scroll {sizes.gui_pages} pages…")
+    from benchmarks import bench_gui
+
+    results.gui = bench_gui.bench_gui(work / "gui", pages=sizes.gui_pages, repeat=sizes.gui_repeat)
     results.seconds = time.perf_counter() - started
     return results
 
@@ -207,6 +218,24 @@ def verdicts(results: Results) -> list[Verdict]:
                 memory.sealdesk_mib <= memory.target_mib,
             )
         )
+    gui = results.gui
+    if gui is not None:
+        from benchmarks import bench_gui
+
+        out += [
+            Verdict(
+                f"open a {gui.pages}-page PDF in the GUI view → first page painted",
+                f"{gui.open_first_paint.median * 1000:.0f} ms",
+                f"≤ {bench_gui.OPEN_TARGET_S * 1000:.0f} ms",
+                gui.open_first_paint.median <= bench_gui.OPEN_TARGET_S,
+            ),
+            Verdict(
+                "re-render one page at 150 dpi",
+                f"{gui.render_150.median * 1000:.0f} ms",
+                f"≤ {bench_gui.RENDER_TARGET_S * 1000:.0f} ms",
+                gui.render_150.median <= bench_gui.RENDER_TARGET_S,
+            ),
+        ]
     return out
 
 
@@ -326,6 +355,10 @@ def render(results: Results, info: dict[str, str]) -> str:
         "",
     ]
     lines += _analysis(results)
+    if results.gui is not None:
+        from benchmarks import bench_gui
+
+        lines += bench_gui.report_lines(results.gui)
     lines += [
         "## Method",
         "",

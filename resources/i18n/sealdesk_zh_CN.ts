@@ -2,6 +2,17 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="zh_CN">
 <context>
+    <name>PageView</name>
+    <message>
+        <source>Page %1</source>
+        <translation>第 %1 页</translation>
+    </message>
+    <message>
+        <source>Click to stamp here</source>
+        <translation>点击在此盖章</translation>
+    </message>
+</context>
+<context>
     <name>argparse</name>
     <message>
         <source>usage: </source>
@@ -1230,6 +1241,14 @@
     <message>
         <source>--tsa / tsa_url (an http:// or https:// address)</source>
         <translation>--tsa / tsa_url（http:// 或 https:// 地址）</translation>
+    </message>
+    <message>
+        <source>the page cannot be shown this large</source>
+        <translation>页面无法放大到这个程度</translation>
+    </message>
+    <message>
+        <source>the document is closed</source>
+        <translation>文档已关闭</translation>
     </message>
 </context>
 <context>
