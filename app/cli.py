@@ -563,7 +563,7 @@ def cmd_stamp(args: argparse.Namespace) -> int:
                     for warning in result.warnings:
                         _out(
                             "  "
-                            + translate("cli", "Warning: {text}").format(text=translate("policy", warning))
+                            + translate("cli", "Warning: {text}").format(text=warning.text(translate))
                         )
                 else:
                     _err(

@@ -16,6 +16,7 @@ import socket
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import BinaryIO
 
@@ -28,10 +29,12 @@ from .errors import (
     OutputError,
     OutputExists,
     OutputIsInput,
+    PlacementInvalid,
     SealDeskError,
     SealNotFound,
 )
-from .policy import PolicyDecision, PolicySettings, RevocationLookup, check_before_stamping
+from .i18n_marks import QT_TRANSLATE_NOOP
+from .policy import PolicyDecision, PolicySettings, PolicyWarning, RevocationLookup, check_before_stamping
 
 SIGNED_SUFFIX = ".signed"
 
@@ -67,7 +70,53 @@ class CrossPagePlacement:
     """Vertical centre from the top in mm; None centres it."""
 
 
-PlacementRequest = SpotPlacement | KeywordPlacement | CrossPagePlacement
+@dataclass(frozen=True)
+class FieldPlacement:
+    """The seal in an existing empty signature field, centred on the field's widget, signing that field.
+
+    Minimal version for the GUI branch; the "pdfsign" engineer's `--field` work owns the full semantics.
+    """
+
+    name: str
+
+
+PlacementRequest = SpotPlacement | KeywordPlacement | CrossPagePlacement | FieldPlacement
+
+
+class StampPhase(StrEnum):
+    """Where one document's stamping is, reported to a progress callback (GUI progress bar, CLI)."""
+
+    OPEN = "open"
+    CHECKS = "checks"
+    SIGN = "sign"
+    TIMESTAMP = "timestamp"
+    WRITE = "write"
+    RECORD = "record"
+
+
+PhaseCallback = Callable[[StampPhase], None]
+
+
+class CancelToken:
+    """Set from any thread; stamping checks it at safe points (never between the record and the output)."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+
+    def cancel(self) -> None:
+        self._event.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._event.is_set()
+
+    def raise_if_cancelled(self) -> None:
+        if self._event.is_set():
+            raise Cancelled()
+
+    def wait(self, timeout: float) -> bool:
+        """Sleep up to `timeout` s; True as soon as cancelled."""
+        return self._event.wait(timeout)
 
 
 @dataclass(frozen=True)
@@ -98,8 +147,8 @@ class StampResult:
     record_id: str
     seq: int
     spots: tuple[geo.StampSpot, ...]
-    warnings: tuple[str, ...]
-    """Translated-ready warning texts (English source; translate in context "policy")."""
+    warnings: tuple[PolicyWarning, ...]
+    """Warnings as objects: show `w.text(translate)` at display time (so they reach the user's language)."""
 
 
 @dataclass(frozen=True)
@@ -253,7 +302,29 @@ def resolve_spots(document, placement: PlacementRequest, size_mm: tuple[float, f
     if isinstance(placement, CrossPagePlacement):
         indexes = geo.parse_page_list(placement.pages, len(pages))
         return geo.cross_page_spots(pages, indexes, size_mm, edge=placement.edge, y_mm=placement.y_mm)
+    if isinstance(placement, FieldPlacement):
+        return [_field_spot(document, placement.name, size_mm)]
     raise InvalidArgument(what="placement")
+
+
+def _field_spot(document, name: str, size_mm: tuple[float, float]) -> geo.StampSpot:
+    """The seal centred on the widget of the empty signature field `name` (PlacementInvalid otherwise)."""
+    import pymupdf
+    from pyhanko.sign.fields import enumerate_sig_fields
+
+    filled = {field_name: value is not None for field_name, value, _ref in enumerate_sig_fields(document.reader)}
+    if name not in filled:
+        raise PlacementInvalid(name, reason=QT_TRANSLATE_NOOP("errors", "there is no signature field of that name"))
+    if filled[name]:
+        raise PlacementInvalid(name, reason=QT_TRANSLATE_NOOP("errors", "that signature field is already signed"))
+    pages = geo.page_geometries_from_reader(document.reader)
+    with pymupdf.open(stream=document.data, filetype="pdf") as doc:
+        for page in doc:
+            for widget in page.widgets(types=[pymupdf.PDF_WIDGET_TYPE_SIGNATURE]):
+                if widget.field_name == name:
+                    left, top, right, bottom = geo._unrotated_rect_to_visible_mm(pages[page.number], tuple(widget.rect))
+                    return geo.spot_at(pages[page.number], ((left + right) / 2, (top + bottom) / 2), size_mm)
+    raise PlacementInvalid(name, reason=QT_TRANSLATE_NOOP("errors", "the signature field has no place on a page"))
 
 
 def _record_placement(spot: geo.StampSpot):
@@ -312,12 +383,22 @@ class Stamper:
             clock=self._clock,
         )
 
-    def stamp(self, request: StampRequest) -> StampResult:
+    def stamp(
+        self,
+        request: StampRequest,
+        *,
+        on_phase: PhaseCallback | None = None,
+        cancel: CancelToken | None = None,
+    ) -> StampResult:
+        """Stamp one document. `cancel` is honoured before opening, before signing, while waiting for the
+        key or the TSA, and before writing; once the usage record exists the output is committed (or the
+        record voided), so a cancellation never leaves a partial file or an unexplained record."""
         from .appearance import image_for_spot
         from .pdf.inspect import check_can_sign, open_pdf_bytes, read_document
-        from .pdf.sign import SignSettings, sign_pdf
         from .usage.records import NewRecord
 
+        phase = on_phase or (lambda _p: None)
+        stop = cancel or CancelToken()
         source = Path(request.input_path)
         target = Path(request.output_path) if request.output_path else default_output_path(source)
         if _same_file(source, target):
@@ -325,33 +406,31 @@ class Stamper:
         if target.exists():
             raise OutputExists(f"{target} exists", path=str(target))
 
+        stop.raise_if_cancelled()
+        phase(StampPhase.OPEN)
         data = read_document(source)
         input_digests = _InputDigests(data)  # runs beside parsing, the checks and the signing below
         document = open_pdf_bytes(data, source.name)
         facts = document.facts
+        phase(StampPhase.CHECKS)
         check_can_sign(facts)
         decision = self.check(request.approval_ref)
         size = (self._image.width_mm, self._image.height_mm)
         spots = resolve_spots(document, request.placement, size)
         images = [image_for_spot(self._image, s.slice_index, s.slice_count).png for s in spots]
+        field_name = request.placement.name if isinstance(request.placement, FieldPlacement) else None
 
+        stop.raise_if_cancelled()
+        phase(StampPhase.SIGN)
+        signed = self._sign_cancellable(document, spots, images, field_name, request, phase, stop)
+        stop.raise_if_cancelled()  # last safe point: nothing written yet
+
+        phase(StampPhase.WRITE)
         with AtomicOutput(target) as output:
             writer = _DigestingWriter(output.file, input_digests)
-            sign_pdf(
-                document,
-                writer,
-                signer=self._signer,
-                spots=spots,
-                spot_images=images,
-                seal_der=self.seal.der,
-                settings=SignSettings(
-                    reason=request.purpose or self._options.reason,
-                    location=self._options.location,
-                    hash_name=self._options.hash_name,
-                    tsa_url=self._options.tsa_url,
-                ),
-            )
+            writer.write(signed)
             sha256, sm3 = writer.digests() or _digests(output.file)
+            phase(StampPhase.RECORD)
             record = self._log.append(
                 NewRecord(
                     holder=self.holder,
@@ -383,8 +462,64 @@ class Stamper:
             record_id=record.record_id,
             seq=record.seq,
             spots=tuple(spots),
-            warnings=tuple(w.text() for w in decision.warnings),
+            warnings=decision.warnings,
         )
+
+    def _sign_cancellable(self, document, spots, images, field_name, request, phase, stop: CancelToken) -> bytes:
+        """The signed file's bytes, built on a helper thread so that a wait for the key or the TSA can be
+        abandoned: on cancel the result is dropped (nothing has been written) and Cancelled raised."""
+        import io
+
+        from .pdf.sign import SignSettings, sign_pdf
+
+        tsa = self._options.tsa_url
+        signer = self._signer
+
+        class _PhaseSigner:
+            """The key's signer; once the key has signed, the remaining wait is the TSA's."""
+
+            def sign_digest(self, digest: bytes, hash_name: str) -> bytes:
+                signature = signer.sign_digest(digest, hash_name)
+                if tsa:
+                    phase(StampPhase.TIMESTAMP)
+                return signature
+
+            def __getattr__(self, name: str):
+                return getattr(signer, name)
+
+        buffer = io.BytesIO()
+        outcome: dict[str, BaseException] = {}
+        done = threading.Event()
+
+        def run() -> None:
+            try:
+                sign_pdf(
+                    document,
+                    buffer,
+                    signer=_PhaseSigner(),
+                    spots=spots,
+                    spot_images=images,
+                    seal_der=self.seal.der,
+                    settings=SignSettings(
+                        field_name=field_name,
+                        reason=request.purpose or self._options.reason,
+                        location=self._options.location,
+                        hash_name=self._options.hash_name,
+                        tsa_url=tsa,
+                    ),
+                )
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
+                outcome["error"] = exc
+            finally:
+                done.set()
+
+        threading.Thread(target=run, name="stamp-sign", daemon=True).start()
+        while not done.wait(0.05):
+            if stop.cancelled:
+                raise Cancelled("cancelled while signing or waiting for the time-stamping service")
+        if "error" in outcome:
+            raise outcome["error"]
+        return buffer.getvalue()
 
     def stamp_batch(
         self,
@@ -392,18 +527,20 @@ class Stamper:
         *,
         progress: Progress | None = None,
         cancelled: Callable[[], bool] = lambda: False,
+        on_phase: PhaseCallback | None = None,
+        cancel: CancelToken | None = None,
     ) -> list[BatchItem]:
         """Stamp each document; one failure never stops or corrupts the others."""
         from .errors import TokenRemoved
 
         items: list[BatchItem] = []
         for number, request in enumerate(requests, start=1):
-            if cancelled():
+            if cancelled() or (cancel is not None and cancel.cancelled):
                 error: SealDeskError = Cancelled()
                 items.extend(BatchItem(r, None, error) for r in requests[number - 1 :])
                 break
             try:
-                result = self.stamp(request)
+                result = self.stamp(request, on_phase=on_phase, cancel=cancel)
                 items.append(BatchItem(request, result, None))
                 if progress:
                     progress(number, len(requests), request, result, None)

@@ -1183,3 +1183,55 @@ class TokenWatcher:
         if self._thread is not None:
             self._thread.join(timeout=max(5.0, self._interval * 3))
             self._thread = None
+
+
+# --- public objects without login -----------------------------------------------------------------
+# MINIMAL VERSION for the GUI branch: the "keys" engineer adds `TokenManager.public_objects(token)` in the
+# split key layer; the integrator keeps theirs and points app/core/application.py at it.
+@dataclass(frozen=True)
+class PublicObjects:
+    """What a key shows before any PIN: its certificates and its seals (both CKA_PRIVATE false)."""
+
+    certificates: tuple[tuple[bytes, bytes], ...]
+    """(CKA_ID, DER) of each X.509 certificate."""
+    seals: tuple[StoredSeal, ...]
+
+
+def public_objects(manager: TokenManager, token: TokenInfo) -> PublicObjects:
+    """Read certificates and seals in a session that never logs in (a seal is a public object)."""
+    from pkcs11 import Attribute, CertificateType, ObjectClass
+
+    module = manager._module(token.module_path)
+
+    def run() -> PublicObjects:
+        slot_id, _raw = manager._locate(module, token)
+        try:
+            session = _slot(module, slot_id).get_token().open(attribute_mapper=_make_mapper())
+        except _pkcs11_exc().PKCS11Error as err:
+            raise (TokenRemoved if _is_removal(err) else TokenError)(f"C_OpenSession: {_name(err)}") from None
+        try:
+            certs = tuple(
+                (bytes(obj[Attribute.ID]), bytes(obj[Attribute.VALUE]))
+                for obj in session.get_objects(
+                    {Attribute.CLASS: ObjectClass.CERTIFICATE, Attribute.CERTIFICATE_TYPE: CertificateType.X_509}
+                )
+            )
+            seals = tuple(
+                sorted(
+                    (
+                        StoredSeal(KeySession._seal_key_id(obj), obj[Attribute.LABEL], bytes(obj[Attribute.VALUE]))
+                        for obj in session.get_objects(
+                            {Attribute.CLASS: ObjectClass.DATA, Attribute.APPLICATION: SEAL_APPLICATION}
+                        )
+                    ),
+                    key=lambda s: (s.label, s.key_id),
+                )
+            )
+        except _pkcs11_exc().PKCS11Error as err:
+            error = TokenRemoved if _is_removal(err) else TokenError
+            raise error(f"reading public objects: {_name(err)}") from None
+        finally:
+            _close_quietly(session)
+        return PublicObjects(certs, seals)
+
+    return module.worker.call(run)
