@@ -253,3 +253,37 @@ def test_screenshots_are_generated(qtbot, demo_key, tmp_path: Path):
     assert {p.name for p in paths} == {"main-window.png", "pin-dialog.png"}
     for path in paths:
         assert path.stat().st_size > 3_000
+
+
+def test_empty_signature_field_mode(qtbot, window: MainWindow, tmp_path: Path):
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import fields
+
+    plain = make_pdf(tmp_path / "plain.pdf", pages=1)
+    source = tmp_path / "form.pdf"
+    with plain.open("rb") as infile, source.open("wb") as outfile:
+        writer = IncrementalPdfFileWriter(infile)
+        fields.append_signature_field(writer, fields.SigFieldSpec("Party A", box=(100, 200, 250, 300), on_page=0))
+        writer.write(outfile)
+    window.open_path(source)
+    _select_demo_key(window)
+    seal = _click_seal(qtbot, window, "personal")
+    window.set_mode(Mode.FIELD)
+    (field,) = window.document.empty_signature_fields()
+    assert field.name == "Party A"
+    typer = PinTyper(qtbot, USER_PIN)
+    with qtbot.waitSignal(window.stampFinished, timeout=60000) as finished:
+        window.page_view.fieldClicked.emit("Party A")  # what the view emits when the dashed frame is clicked
+    typer.stop()
+    outcome = finished.args[0]
+    assert outcome.status is StampStatus.SIGNED, outcome.error
+    assert window.last_verification.status is VerificationStatus.VALID
+    (signature,) = window.last_verification.signatures
+    assert signature.field_name == "Party A"  # the existing field was signed, no new one added
+    x, y, w, h = field.rect_mm
+    assert outcome.result.spots[0].center_mm == pytest.approx((x + w / 2, y + h / 2), abs=0.01)
+    assert "Signature is Valid" in pdfsig(outcome.result.output_path)
+    # the field is larger than the seal: the seal keeps its true size, centred in the field
+    box = red_box_mm(outcome.result.output_path, 0)
+    assert ((box[0] + box[2]) / 2, (box[1] + box[3]) / 2) == pytest.approx((x + w / 2, y + h / 2), abs=0.5)
+    assert box[2] - box[0] == pytest.approx(seal.size_mm[0], abs=1.0) and w > seal.size_mm[0] + 20
