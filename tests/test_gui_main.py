@@ -287,3 +287,65 @@ def test_empty_signature_field_mode(qtbot, window: MainWindow, tmp_path: Path):
     box = red_box_mm(outcome.result.output_path, 0)
     assert ((box[0] + box[2]) / 2, (box[1] + box[3]) / 2) == pytest.approx((x + w / 2, y + h / 2), abs=0.5)
     assert box[2] - box[0] == pytest.approx(seal.size_mm[0], abs=1.0) and w > seal.size_mm[0] + 20
+
+
+def test_cancel_from_the_progress_dialog_writes_nothing(qtbot, window: MainWindow, tmp_path: Path):
+    source = make_pdf(tmp_path / "a.pdf", pages=1)
+    window.open_path(source)
+    _select_demo_key(window)
+    _click_seal(qtbot, window, "personal")
+    from PySide6.QtWidgets import QPushButton
+
+    # the user presses 取消 (Cancel) at once
+    window.workerStarted.connect(lambda: window._progress.findChild(QPushButton).click())
+    typer = PinTyper(qtbot, USER_PIN)
+    with qtbot.waitSignal(window.stampFinished, timeout=60000) as finished:
+        _place_and_confirm(qtbot, window, 0, (100.0, 120.0))
+    typer.stop()
+    assert finished.args[0].status is StampStatus.CANCELLED
+    assert sorted(p.name for p in tmp_path.glob("*.pdf")) == ["a.pdf"]
+    assert window.app.usage_log.records() == [] and not window.app.session_open
+    assert "nothing was written" in window.statusBar().currentMessage()
+
+
+def test_pin_dialog_explains_the_pin_state_before_typing(qtbot, application):
+    import dataclasses
+
+    from PySide6.QtWidgets import QLabel
+
+    from app.core.tokens import PinState
+
+    key = next(k for k in application.keys() if k.is_demo)
+    locked = PinDialog(dataclasses.replace(key, pin_state=PinState.LOCKED))
+    qtbot.addWidget(locked)
+    assert "locked" in locked.findChild(QLabel, "pinState").text()
+    assert not locked.findChild(QLineEdit, "pinEdit").isEnabled()
+    assert not locked.findChild(QDialogButtonBox).button(QDialogButtonBox.Ok).isEnabled()
+
+    final = PinDialog(dataclasses.replace(key, pin_state=PinState.FINAL_TRY))
+    qtbot.addWidget(final)
+    final.show()
+    assert "Final try" in final.findChild(QLabel, "pinState").text()
+    edit = final.findChild(QLineEdit, "pinEdit")
+    ok = final.findChild(QDialogButtonBox).button(QDialogButtonBox.Ok)
+    assert edit.isEnabled() and not ok.isEnabled() and edit.text() == ""
+    caps = final.findChild(QLabel, "capsHint")
+    qtbot.keyClick(edit, "A")  # an upper-case letter without Shift: Caps Lock is on
+    assert not caps.isHidden() and ok.isEnabled()
+    qtbot.keyClick(edit, "b")
+    assert caps.isHidden()
+    assert final.take_pin() == "Ab" and edit.text() == ""
+
+
+def test_without_a_display_the_cli_first_run_flow_runs(demo_key):
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[1])
+    run = subprocess.run(
+        [sys.executable, "-m", "app"], env=env, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL
+    )
+    assert run.returncode == 0, run.stderr
+    assert "No display found" in run.stdout and demo.DEMO_LABEL in run.stdout
