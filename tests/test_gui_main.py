@@ -347,7 +347,8 @@ def test_without_a_display_the_cli_first_run_flow_runs(demo_key):
         [sys.executable, "-m", "app"], env=env, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL
     )
     assert run.returncode == 0, run.stderr
-    assert "No display found" in run.stdout and demo.DEMO_LABEL in run.stdout
+    message = i18n.translate("gui", "No display found: starting the command-line first-run flow instead.")
+    assert message in run.stdout and demo.DEMO_LABEL in run.stdout
 
 
 class DialogAnswerer:
@@ -434,6 +435,34 @@ def test_pin_change_from_the_key_panel(qtbot, application, tmp_path: Path, softh
         assert win.message_box.text() == "The PIN was changed."
         with TokenManager() as manager, manager.open_session(manager.find_token(serial=info.serial), "246810"):
             pass
+    finally:
+        win.close()
+        softhsm.delete_token(label)
+
+
+def test_an_expired_seal_is_shown_disabled_with_the_reason(qtbot, application, tmp_path: Path, softhsm_module):
+    from app.core.application import SealUsability
+    from app.core.errors import SealExpired
+    from app.core.stamping import SpotPlacement
+
+    label = f"Old{uuid.uuid4().hex[:8]}"
+    info = demo.provision_token(label, USER_PIN, SO_PIN, (demo.DEMO_SEALS[2],), seal_days=0)
+    win = MainWindow(application, None, watch=False)
+    qtbot.addWidget(win)
+    try:
+        win._show_key(next(k for k in application.keys() if k.serial == info.serial))
+        (seal,) = win.key_panel.contents().seals
+        assert seal.usability is SealUsability.EXPIRED and isinstance(seal.problem, SealExpired)
+        item = win.key_panel.seal_item(seal.ref)
+        assert not item.flags() & Qt.ItemIsEnabled
+        reason = seal.problem.user_message(i18n.translate)
+        assert win.key_panel.tr("Cannot be used: {reason}").format(reason=reason) in item.text()
+        seal_list = win.key_panel.seal_list
+        qtbot.mouseClick(seal_list.viewport(), Qt.LeftButton, pos=seal_list.visualItemRect(item).center())
+        assert win.seal is None  # a disabled seal cannot be chosen
+        plan = application.plan(make_pdf(tmp_path / "a.pdf", pages=1), seal.ref, SpotPlacement((90, 90)), key=win.key)
+        assert isinstance(plan.problems[0], SealExpired)
+        assert application.stamp(plan, "not the PIN").status is StampStatus.FAILED  # refused before any login
     finally:
         win.close()
         softhsm.delete_token(label)

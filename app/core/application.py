@@ -756,6 +756,8 @@ class Application:
 
             raise InvalidArgument(what="one key and one seal per batch")
         outcomes: list[StampOutcome] = []
+        if all(p.problems for p in plans):  # nothing can be stamped: do not even log in
+            return [StampOutcome(p, StampStatus.FAILED, None, p.problems[0]) for p in plans]
         try:
             stop.raise_if_cancelled()
             session = self._open_session(first.key, pin)
