@@ -466,3 +466,26 @@ def test_an_expired_seal_is_shown_disabled_with_the_reason(qtbot, application, t
     finally:
         win.close()
         softhsm.delete_token(label)
+
+
+def test_open_by_drop_and_from_recent_files(qtbot, window: MainWindow, tmp_path: Path):
+    from PySide6.QtCore import QMimeData, QPointF, QUrl
+    from PySide6.QtGui import QDropEvent
+
+    first = make_pdf(tmp_path / "first.pdf", pages=1)
+    second = make_pdf(tmp_path / "second.pdf", pages=2)
+    data = QMimeData()
+    data.setUrls([QUrl.fromLocalFile(str(first))])
+    drop = QDropEvent(QPointF(200, 200), Qt.CopyAction, data, Qt.LeftButton, Qt.NoModifier)
+    window.dropEvent(drop)
+    assert window.document_path == first and window.document.page_count == 1
+    assert window.windowTitle().startswith("first.pdf")
+    window.open_path(second)
+    recent = [a.text() for a in window.recent_menu.actions()]
+    assert recent[:2] == [str(second.resolve()), str(first.resolve())]
+    window.recent_menu.actions()[1].trigger()
+    assert window.document_path == Path(str(first.resolve()))
+    damaged = tmp_path / "damaged.pdf"
+    damaged.write_bytes(b"%PDF-1.7 not really")
+    assert not window.open_path(damaged)
+    assert window.message_box.isVisible() and window.document_path == Path(str(first.resolve()))
