@@ -801,7 +801,7 @@ def _stamp_with_key(args, settings, options, requests, numbers, total) -> list:
                     for warning in result.warnings:
                         _out(
                             "  "
-                            + translate("cli", "Warning: {text}").format(text=translate("policy", warning))
+                            + translate("cli", "Warning: {text}").format(text=warning.text(translate))
                         )
                 elif getattr(error, "exit_code", 1) == 0:  # AlreadyStamped: skipped, not a failure
                     _out(
@@ -1325,8 +1325,21 @@ def _warn_unknown_settings() -> None:
         _err(translate("cli", "Warning: the setting “{key}” in settings.json is unknown and ignored.").format(key=key))
 
 
+
+def _settings_language() -> None:
+    """settings.json's `language` wins over SEALDESK_LANG (a damaged file is reported by the command)."""
+    from .core.settings import load_settings
+    from .i18n import set_language
+
+    try:
+        set_language(load_settings().language)
+    except SealDeskError:
+        pass
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     _quiet_libraries()
+    _settings_language()
     _translate_argparse()
     argv = list(sys.argv[1:] if argv is None else argv)
     _Parser.json_errors = "--json" in argv

@@ -2,7 +2,8 @@
 
 The Qt Linguist `.ts` files in resources/i18n are the single source of truth. The GUI loads them through
 QTranslator; the CLI reads the same XML here so it can speak Chinese without starting Qt.
-Language: `SEALDESK_LANG` (e.g. "en", "zh_CN"), else zh_CN — SealDesk's default UI language.
+Language: the settings' `language` (set with `set_language`), else `SEALDESK_LANG` (e.g. "en", "zh_CN"),
+else zh_CN — SealDesk's default UI language.
 """
 
 from __future__ import annotations
@@ -17,8 +18,18 @@ DEFAULT_LANGUAGE = "zh_CN"
 SOURCE_LANGUAGE = "en"
 
 
+_chosen_language = ""
+"""The language from the settings (or a switch in the GUI); "" = not chosen."""
+
+
+def set_language(language: str | None) -> None:
+    """Choose the language explicitly (settings.json / the GUI); "" or None falls back to SEALDESK_LANG."""
+    global _chosen_language
+    _chosen_language = (language or "").strip()
+
+
 def current_language() -> str:
-    lang = os.environ.get("SEALDESK_LANG", "").strip()
+    lang = _chosen_language or os.environ.get("SEALDESK_LANG", "").strip()
     return lang or DEFAULT_LANGUAGE
 
 

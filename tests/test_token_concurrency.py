@@ -102,7 +102,7 @@ def test_logins_in_another_process_never_hide_the_key(softhsm_module: str, fresh
 
 def test_eight_processes_at_once_on_the_demo_key(demo_key):
     env = dict(os.environ, SEALDESK_LANG="en", PYTHONPATH=str(ROOT))
-    command = [sys.executable, "-m", "app", "seals", "--token", demo_key.serial, "--pin-stdin", "--json"]
+    command = [sys.executable, "-m", "app.cli", "seals", "--token", demo_key.serial, "--pin-stdin", "--json"]
     expected = sorted(s.es_id for s in demo_key.seals)
     for _round in range(3):
         procs = [

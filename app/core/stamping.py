@@ -17,6 +17,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import BinaryIO
 
@@ -35,7 +36,7 @@ from .errors import (
     SpotOffPage,
 )
 from .i18n_marks import QT_TRANSLATE_NOOP
-from .policy import PolicyDecision, PolicySettings, RevocationLookup, check_before_stamping
+from .policy import PolicyDecision, PolicySettings, PolicyWarning, RevocationLookup, check_before_stamping
 
 SIGNED_SUFFIX = ".signed"
 
@@ -107,6 +108,38 @@ def empty_signature_fields(document) -> list[EmptyField]:
 PlacementRequest = SpotPlacement | KeywordPlacement | CrossPagePlacement | FieldPlacement
 
 
+class StampPhase(StrEnum):
+    """Where one document's stamping is, reported to a progress callback (GUI progress bar, CLI)."""
+
+    OPEN = "open"
+    CHECKS = "checks"
+    SIGN = "sign"
+    TIMESTAMP = "timestamp"
+    WRITE = "write"
+    RECORD = "record"
+
+
+PhaseCallback = Callable[[StampPhase], None]
+
+
+class CancelToken:
+    """Set from any thread; stamping checks it at safe points (never between the record and the output)."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+
+    def cancel(self) -> None:
+        self._event.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._event.is_set()
+
+    def raise_if_cancelled(self) -> None:
+        if self._event.is_set():
+            raise Cancelled()
+
+
 @dataclass(frozen=True)
 class StampRequest:
     input_path: Path
@@ -137,8 +170,8 @@ class StampResult:
     record_id: str
     seq: int
     spots: tuple[geo.StampSpot, ...]
-    warnings: tuple[str, ...]
-    """Translated-ready warning texts (English source; translate in context "policy")."""
+    warnings: tuple[PolicyWarning, ...]
+    """Warnings as objects: show `w.text(translate)` at display time (so they reach the user's language)."""
 
 
 @dataclass(frozen=True)
@@ -434,8 +467,20 @@ class Stamper:
             clock=self._clock,
         )
 
-    def stamp(self, request: StampRequest) -> StampResult:
+    def stamp(
+        self,
+        request: StampRequest,
+        *,
+        on_phase: PhaseCallback | None = None,
+        cancel: CancelToken | None = None,
+    ) -> StampResult:
+        """Stamp one document. `cancel` is honoured before opening, before signing, while waiting for the
+        key or the TSA, and before the usage record; once the record exists the output is committed (or the
+        record voided), so a cancellation never leaves a partial file or an unexplained record."""
         from .pdf.inspect import check_can_sign, open_pdf
+
+        phase = on_phase or (lambda _p: None)
+        stop = cancel or CancelToken()
 
         source = Path(request.input_path)
         if request.output_path:
@@ -446,48 +491,39 @@ class Stamper:
             raise OutputIsInput(str(target))
         ensure_new_target(target)
 
+        stop.raise_if_cancelled()
+        phase(StampPhase.OPEN)
         document = open_pdf(source)  # parses from the file: the input is never copied into memory
         try:
             input_digests = _InputDigests(source)  # runs beside the checks and the signing below
+            phase(StampPhase.CHECKS)
             in_field = isinstance(request.placement, FieldPlacement)
             check_can_sign(document.facts, new_field=not in_field, reader=document.reader)
-            return self._stamp_opened(document, request, source, target, input_digests)
+            return self._stamp_opened(document, request, source, target, input_digests, phase, stop)
         finally:
             document.close()
 
-    def _stamp_opened(self, document, request: StampRequest, source: Path, target: Path, input_digests):
+    def _stamp_opened(
+        self, document, request: StampRequest, source: Path, target: Path, input_digests, phase, stop: CancelToken
+    ) -> StampResult:
         from .appearance import image_for_spot
-        from .pdf.sign import SignSettings, sign_pdf
         from .usage.records import NewRecord
 
         facts = document.facts
-        in_field = isinstance(request.placement, FieldPlacement)
         decision = self.check(request.approval_ref)
         size = (self._image.width_mm, self._image.height_mm)
         with _damage_is_document_damaged(source.name):
             spots = resolve_spots(document, request.placement, size)
         images = [image_for_spot(self._image, s.slice_index, s.slice_count).png for s in spots]
 
+        stop.raise_if_cancelled()
         with AtomicOutput(target) as output:
-            with _damage_is_document_damaged(source.name):
-                sign_pdf(
-                    document,
-                    output.file,
-                    signer=self._signer,
-                    spots=spots,
-                    spot_images=images,
-                    seal_der=self.seal.der,
-                    settings=SignSettings(
-                        field_name=request.placement.name if in_field else None,
-                        existing_field=in_field,
-                        reason=request.purpose or self._options.reason,
-                        location=self._options.location,
-                        hash_name=self._options.hash_name,
-                        tsa_url=self._options.tsa_url,
-                    ),
-                    direct=True,  # pyHanko writes into the anonymous file: no copy of the output in memory
-                )
+            phase(StampPhase.SIGN)
+            self._sign_cancellable(document, output.file, spots, images, request, source.name, phase, stop)
+            stop.raise_if_cancelled()  # last safe point: the anonymous output vanishes, no record exists
+            phase(StampPhase.WRITE)
             sha256, sm3 = _output_digests(output.file, input_digests) or _digests(output.file)
+            phase(StampPhase.RECORD)
             record = self._log.append(
                 NewRecord(
                     holder=self.holder,
@@ -518,8 +554,73 @@ class Stamper:
             record_id=record.record_id,
             seq=record.seq,
             spots=tuple(spots),
-            warnings=tuple(w.text() for w in decision.warnings),
+            warnings=decision.warnings,
         )
+
+    def _sign_cancellable(
+        self, document, out: BinaryIO, spots, images, request: StampRequest, name: str, phase, stop: CancelToken
+    ) -> None:
+        """Sign straight into `out` (the anonymous output file: no copy of the document in memory) on a
+        helper thread, so that a wait for the key or the TSA can be abandoned: on cancel the output is
+        dropped unlinked, no record exists, and Cancelled is raised."""
+        from .pdf.sign import SignSettings, sign_pdf
+
+        tsa = self._options.tsa_url
+        signer = self._signer
+        in_field = isinstance(request.placement, FieldPlacement)
+
+        class _PhaseSigner:
+            """The key's signer. With a TSA, pyHanko asks for a token before the key signs (to size the
+            signature) and again after; the phases say which wait is going on."""
+
+            def sign_digest(self, digest: bytes, hash_name: str) -> bytes:
+                if tsa:
+                    phase(StampPhase.SIGN)
+                signature = signer.sign_digest(digest, hash_name)
+                if tsa:
+                    phase(StampPhase.TIMESTAMP)
+                return signature
+
+            def __getattr__(self, attr: str):
+                return getattr(signer, attr)
+
+        outcome: dict[str, BaseException] = {}
+        done = threading.Event()
+
+        def run() -> None:
+            try:
+                with _damage_is_document_damaged(name):
+                    sign_pdf(
+                        document,
+                        out,
+                        signer=_PhaseSigner(),
+                        spots=spots,
+                        spot_images=images,
+                        seal_der=self.seal.der,
+                        settings=SignSettings(
+                            field_name=request.placement.name if in_field else None,
+                            existing_field=in_field,
+                            reason=request.purpose or self._options.reason,
+                            location=self._options.location,
+                            hash_name=self._options.hash_name,
+                            tsa_url=tsa,
+                        ),
+                        direct=True,
+                    )
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
+                outcome["error"] = exc
+            finally:
+                done.set()
+
+        if tsa:
+            phase(StampPhase.TIMESTAMP)
+        worker = threading.Thread(target=run, name="stamp-sign", daemon=True)
+        worker.start()
+        while not done.wait(0.05):
+            if stop.cancelled:
+                raise Cancelled("cancelled while signing or waiting for the time-stamping service")
+        if "error" in outcome:
+            raise outcome["error"]
 
     def existing_stamping(self, request: StampRequest) -> Path | None:
         """The output of an earlier stamping of this input with this seal, if one is there and intact.
@@ -536,6 +637,8 @@ class Stamper:
         progress: Progress | None = None,
         cancelled: Callable[[], bool] = lambda: False,
         again: bool = False,
+        on_phase: PhaseCallback | None = None,
+        cancel: CancelToken | None = None,
     ) -> list[BatchItem]:
         """Stamp each document; one failure never stops or corrupts the others.
 
@@ -548,7 +651,7 @@ class Stamper:
 
         items: list[BatchItem] = []
         for number, request in enumerate(requests, start=1):
-            if cancelled():
+            if cancelled() or (cancel is not None and cancel.cancelled):
                 error: SealDeskError = Cancelled()
                 items.extend(BatchItem(r, None, error) for r in requests[number - 1 :])
                 break
@@ -560,7 +663,7 @@ class Stamper:
                     if progress:
                         progress(number, len(requests), request, None, skipped)
                     continue
-                result = self.stamp(request)
+                result = self.stamp(request, on_phase=on_phase, cancel=cancel)
                 items.append(BatchItem(request, result, None))
                 if progress:
                     progress(number, len(requests), request, result, None)

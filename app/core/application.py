@@ -1,0 +1,861 @@
+"""The application layer: what a front end (GUI or CLI) drives, with no Qt and no printing.
+
+It owns the settings, the key manager, the open key session, the usage log and the trust roots, and
+offers keys and seals as typed summaries (readable without the PIN), a stamping *plan* made before the
+PIN is asked, stamping with progress phases and a cancel token, and verification reports — all as data.
+Warnings and errors stay objects (`PlanWarning`, `SealDeskError`) and are translated at display time.
+
+Threads: `stamp` and `verify` block, so a GUI calls them from a worker thread; `watch` calls its callback
+on the watcher's thread (the GUI marshals it to its own thread with a queued signal).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+
+from .certs import EXPIRY_WARNING_DAYS, summarize
+from .clock import Clock, utc_now
+from .errors import (
+    ApprovalRequired,
+    Cancelled,
+    CertificateExpired,
+    CertificateNotYetValid,
+    DocumentNotFound,
+    SealDeskError,
+    SealExpired,
+    SealFormatError,
+    SealNotBound,
+    SealNotFound,
+    SealNotYetValid,
+    TokenError,
+    TokenRemoved,
+)
+from .i18n_marks import QT_TRANSLATE_NOOP
+from .keys import PinState, TokenInfo, TokenManager, TokenWatcher
+from .policy import PolicySettings, PolicyWarning, check_before_stamping
+from .settings import Settings, load_settings
+from .stamping import (
+    CancelToken,
+    CrossPagePlacement,
+    PlacementRequest,
+    Stamper,
+    StampOptions,
+    StampPhase,
+    StampRequest,
+    StampResult,
+    default_output_path,
+    resolve_spots,
+)
+
+CONTEXT = "app"
+EDGE_MARGIN_MM = 5.0
+"""A seal closer than this to the page edge (or crossing it) gets a warning — it may be cut by printers."""
+
+
+# --- keys and seals ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class KeySummary:
+    """A key as the holder sees it, before any PIN."""
+
+    label: str
+    serial: str
+    manufacturer: str
+    model: str
+    pin_state: PinState
+    is_demo: bool
+    token: TokenInfo = field(repr=False, compare=False)
+
+    @property
+    def ref(self) -> str:
+        """Stable identity of the key across polls (module + serial)."""
+        return f"{self.token.module_path}#{self.serial}"
+
+
+@dataclass(frozen=True)
+class CertificateInfo:
+    key_id: bytes
+    subject: str
+    subject_cn: str
+    issuer: str
+    serial_hex: str
+    algorithm: str
+    not_before: datetime
+    not_after: datetime
+    days_to_expiry: int
+    expiring_soon: bool
+    """Inside the 90-day warning window (and not yet expired)."""
+    expired: bool
+
+
+class SealUsability(StrEnum):
+    USABLE = "usable"
+    EXPIRED = "expired"
+    NOT_YET_VALID = "not_yet_valid"
+    CERT_EXPIRED = "cert_expired"
+    CERT_NOT_YET_VALID = "cert_not_yet_valid"
+    NOT_BOUND = "not_bound"
+    NO_CERTIFICATE = "no_certificate"
+    INVALID = "invalid"
+    DAMAGED = "damaged"
+
+
+@dataclass(frozen=True)
+class SealSummary:
+    """A seal on a key: what the key panel shows and what `plan` needs to name it."""
+
+    ref: str
+    """The seal ID (esID), or the label when the seal object cannot be parsed."""
+    name: str
+    kind: str
+    """SealCategory value: official, duty, personal, other."""
+    kind_name: str
+    """English source of the kind's name, context "seal-kinds"."""
+    is_official: bool
+    size_mm: tuple[float, float]
+    picture_png: bytes = field(repr=False)
+    """Transparent RGBA PNG (empty when the seal is damaged)."""
+    valid_from: datetime | None
+    valid_to: datetime | None
+    days_to_expiry: int | None
+    expiring_soon: bool
+    usability: SealUsability
+    problem: SealDeskError | None
+    """Why the seal may not be used (None when usable): show `problem.user_message(translate)`."""
+    certificate: CertificateInfo | None
+    key_id: bytes = field(repr=False)
+    seal: object = field(repr=False, compare=False, default=None)
+    cert_der: bytes | None = field(repr=False, compare=False, default=None)
+
+    @property
+    def usable(self) -> bool:
+        return self.usability is SealUsability.USABLE
+
+
+@dataclass(frozen=True)
+class KeyContents:
+    key: KeySummary
+    certificates: tuple[CertificateInfo, ...]
+    seals: tuple[SealSummary, ...]
+
+
+class KeyEventKind(StrEnum):
+    INSERTED = "inserted"
+    REMOVED = "removed"
+
+
+@dataclass(frozen=True)
+class KeyEvent:
+    kind: KeyEventKind
+    key: KeySummary
+    session_closed: bool = False
+    """True when the removed key had the open session, which is now invalid."""
+
+
+# --- plans ----------------------------------------------------------------------------------------
+class WarningKind(StrEnum):
+    CERT_EXPIRES = "cert_expires"
+    SEAL_EXPIRES = "seal_expires"
+    NEAR_EDGE = "near_edge"
+    OFFICIAL_SEAL = "official_seal"
+    ALREADY_SIGNED = "already_signed"
+
+
+@dataclass(frozen=True)
+class PlanWarning:
+    """A warning shown before the PIN; `message` is an English source text with {placeholders}."""
+
+    kind: WarningKind
+    message: str
+    context: str = CONTEXT
+    params: tuple[tuple[str, str], ...] = ()
+
+    def text(self, translate: Callable[[str, str], str] = lambda c, t: t) -> str:
+        return translate(self.context, self.message).format(**dict(self.params))
+
+    @classmethod
+    def from_policy(cls, warning: PolicyWarning) -> PlanWarning:
+        kind = WarningKind.SEAL_EXPIRES if "seal" in warning.message else WarningKind.CERT_EXPIRES
+        return cls(kind, warning.message, "policy", warning.params)
+
+
+@dataclass(frozen=True)
+class PlannedSpot:
+    page: int
+    """0-based page index."""
+    rect_mm: tuple[float, float, float, float]
+    """x, y, w, h from the visible page's top-left, mm."""
+    slice_index: int | None = None
+    slice_count: int | None = None
+    picture_png: bytes = field(default=b"", repr=False)
+    """The picture (or slice) shown there, for a preview."""
+
+    @property
+    def center_mm(self) -> tuple[float, float]:
+        x, y, w, h = self.rect_mm
+        return (x + w / 2, y + h / 2)
+
+
+@dataclass(frozen=True)
+class StampPlan:
+    """Everything decided before the PIN: where the seal lands, what is worth a warning, what blocks."""
+
+    document: Path
+    output: Path
+    key: KeySummary
+    seal: SealSummary
+    placement: PlacementRequest
+    approval_ref: str | None
+    purpose: str | None
+    spots: tuple[PlannedSpot, ...]
+    warnings: tuple[PlanWarning, ...]
+    problems: tuple[SealDeskError, ...]
+    """Blocking: stamping refuses while any is present."""
+    needs_approval: bool
+    """The seal is official and the settings require an approval reference."""
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+class StampStatus(StrEnum):
+    SIGNED = "signed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True)
+class StampOutcome:
+    plan: StampPlan
+    status: StampStatus
+    result: StampResult | None
+    error: SealDeskError | None
+
+    @property
+    def warnings(self) -> tuple[PlanWarning, ...]:
+        if self.result is None:
+            return ()
+        return tuple(PlanWarning.from_policy(w) for w in self.result.warnings)
+
+
+@dataclass(frozen=True)
+class ProgressEvent:
+    document_number: int
+    """1-based number of the document in the batch."""
+    document_count: int
+    document: Path
+    phase: StampPhase
+
+
+ProgressCallback = Callable[[ProgressEvent], None]
+
+
+# --- verification ---------------------------------------------------------------------------------
+class VerificationStatus(StrEnum):
+    VALID = "valid"
+    """Intact, valid, trusted, seal valid."""
+    WARNING = "warning"
+    """Cryptographically intact but not trusted (unknown root, untrusted seal maker)."""
+    INVALID = "invalid"
+    """Modified after signing, broken signature, invalid seal …"""
+    UNSIGNED = "unsigned"
+
+
+VERIFICATION_STATUS_TEXT = {
+    VerificationStatus.VALID: QT_TRANSLATE_NOOP("app", "valid"),
+    VerificationStatus.WARNING: QT_TRANSLATE_NOOP("app", "intact, but not trusted"),
+    VerificationStatus.INVALID: QT_TRANSLATE_NOOP("app", "INVALID"),
+    VerificationStatus.UNSIGNED: QT_TRANSLATE_NOOP("app", "no signatures"),
+}
+
+
+@dataclass(frozen=True)
+class SignatureSummary:
+    field_name: str
+    signer: str
+    seal_name: str | None
+    seal_status: str | None
+    signing_time: datetime | None
+    status: VerificationStatus
+
+
+@dataclass(frozen=True)
+class VerificationSummary:
+    path: Path
+    status: VerificationStatus
+    signatures: tuple[SignatureSummary, ...]
+    report: object = field(repr=False, compare=False)
+    """The full app.core.verification.DocumentVerification."""
+
+
+def _signature_status(sig) -> VerificationStatus:
+    if sig.all_valid:
+        return VerificationStatus.VALID
+    r = sig.report
+    broken = (
+        not r.intact
+        or not r.valid
+        or not r.docmdp_ok
+        or r.modification_level == "other"
+        or sig.seal_status not in (None, "valid", "untrusted_maker")
+    )
+    return VerificationStatus.INVALID if broken else VerificationStatus.WARNING
+
+
+def summarize_verification(report) -> VerificationSummary:
+    """Statuses as enums over app.core.verification's report (the panel and the CLI read these)."""
+    rows = []
+    for sig in report.signatures:
+        r = sig.report
+        rows.append(
+            SignatureSummary(
+                field_name=str(getattr(r, "field_name", "")),
+                signer=str(getattr(r, "signer_subject", "") or ""),
+                seal_name=sig.seal_name,
+                seal_status=sig.seal_status,
+                signing_time=getattr(r, "timestamp_time", None) or getattr(r, "signing_time", None),
+                status=_signature_status(sig),
+            )
+        )
+    statuses = {row.status for row in rows}
+    if not rows:
+        overall = VerificationStatus.UNSIGNED
+    elif VerificationStatus.INVALID in statuses:
+        overall = VerificationStatus.INVALID
+    elif VerificationStatus.WARNING in statuses:
+        overall = VerificationStatus.WARNING
+    else:
+        overall = VerificationStatus.VALID
+    return VerificationSummary(Path(report.path), overall, tuple(rows), report)
+
+
+# --- helpers --------------------------------------------------------------------------------------
+def _certificate_info(key_id: bytes, der: bytes, clock: Clock) -> CertificateInfo:
+    cert = summarize(der)
+    days = cert.days_to_expiry(clock)
+    return CertificateInfo(
+        key_id=key_id,
+        subject=cert.subject,
+        subject_cn=cert.subject_cn,
+        issuer=cert.issuer,
+        serial_hex=cert.serial_hex,
+        algorithm=cert.algorithm,
+        not_before=cert.not_before,
+        not_after=cert.not_after,
+        days_to_expiry=days,
+        expiring_soon=0 <= days < EXPIRY_WARNING_DAYS,
+        expired=days < 0 or cert.not_after < clock(),
+    )
+
+
+def _usability(problems: Sequence[SealDeskError], bound: bool | None) -> SealUsability:
+    """The most telling reason among a seal check's problems."""
+    for problem in problems:
+        if isinstance(problem, SealNotBound):
+            return SealUsability.NOT_BOUND
+    for problem in problems:
+        if isinstance(problem, CertificateExpired):
+            return SealUsability.CERT_EXPIRED
+        if isinstance(problem, CertificateNotYetValid):
+            return SealUsability.CERT_NOT_YET_VALID
+        if isinstance(problem, SealExpired):
+            return SealUsability.EXPIRED
+        if isinstance(problem, SealNotYetValid):
+            return SealUsability.NOT_YET_VALID
+    if problems:
+        return SealUsability.INVALID
+    if bound is False:
+        return SealUsability.NOT_BOUND
+    return SealUsability.USABLE
+
+
+def _is_demo(token: TokenInfo) -> bool:
+    from .demo import DEMO_LABEL
+
+    return token.label == DEMO_LABEL
+
+
+def key_summary(token: TokenInfo) -> KeySummary:
+    return KeySummary(
+        label=token.label,
+        serial=token.serial,
+        manufacturer=token.manufacturer,
+        model=token.model,
+        pin_state=token.pin_state,
+        is_demo=_is_demo(token),
+        token=token,
+    )
+
+
+def resolve_language(settings: Settings) -> str:
+    """settings.language → SEALDESK_LANG → zh_CN."""
+    import os
+
+    return settings.language.strip() or os.environ.get("SEALDESK_LANG", "").strip() or "zh_CN"
+
+
+# --- the application ------------------------------------------------------------------------------
+class Application:
+    """One per process: the front end's single entry to keys, seals, stamping and verification."""
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        clock: Clock = utc_now,
+        manager: TokenManager | None = None,
+        usage_log=None,
+    ) -> None:
+        self.settings = settings if settings is not None else load_settings()
+        self.clock = clock
+        self.language = resolve_language(self.settings)
+        self._apply_language()
+        self._manager = manager or TokenManager(extra_modules=self.settings.extra_modules)
+        self._own_manager = manager is None
+        self._usage_log = usage_log
+        self._own_log = usage_log is None
+        self._lock = threading.RLock()
+        self._session = None
+        self._watcher: TokenWatcher | None = None
+
+    # -- settings and language
+    def _apply_language(self) -> None:
+        from app.i18n import set_language  # the translation catalogue of the front ends (no Qt)
+
+        set_language(self.language)
+
+    def set_language(self, language: str) -> None:
+        """Switch the language of core messages now (the GUI also swaps its QTranslator)."""
+        self.language = language or resolve_language(self.settings)
+        self._apply_language()
+
+    def policy_settings(self) -> PolicySettings:
+        return PolicySettings(require_approval_for_official=self.settings.require_approval_for_official)
+
+    def stamp_options(self) -> StampOptions:
+        return StampOptions(
+            tsa_url=self.settings.tsa_url or None,
+            hash_name=self.settings.hash_name,
+            policy=self.policy_settings(),
+        )
+
+    def trust_roots(self) -> list[bytes]:
+        from . import truststore
+
+        return truststore.trusted_roots(self.settings.trust_roots)
+
+    @property
+    def usage_log(self):
+        if self._usage_log is None:
+            from .usage.log import UsageLog
+
+            self._usage_log = UsageLog()
+        return self._usage_log
+
+    # -- keys and seals (no PIN)
+    def modules(self):
+        """Every PKCS#11 module tried (tokens.ModuleInfo: path, name, loaded, error) — `sealdesk tokens`."""
+        return self._manager.modules()
+
+    def keys(self) -> list[KeySummary]:
+        """Present keys, real keys first (the demo key last)."""
+        summaries = [key_summary(t) for t in self._manager.tokens()]
+        return sorted(summaries, key=lambda k: (k.is_demo, k.label, k.serial))
+
+    def default_key(self) -> KeySummary | None:
+        keys = self.keys()
+        return keys[0] if keys else None
+
+    def find_key(self, serial: str) -> KeySummary:
+        return key_summary(self._manager.find_token(serial=serial))
+
+    def refresh_key(self, key: KeySummary) -> KeySummary:
+        """The key with its PIN state read now (TokenRemoved when gone)."""
+        return key_summary(self._manager.refresh_token(key.token))
+
+    def key_contents(self, key: KeySummary) -> KeyContents:
+        """Certificates and seals of a key, read without the PIN (they are public objects)."""
+        from .appearance import seal_image
+        from .ses import parse_seal, verify_seal
+
+        objects = self._manager.public_objects(key.token)
+        certs = {cert.key_id: cert.der for cert in objects.certificates}
+        infos = {key_id: _certificate_info(key_id, der, self.clock) for key_id, der in certs.items()}
+        seals = []
+        for stored in objects.seals:
+            cert_der = certs.get(stored.key_id)
+            cert_info = infos.get(stored.key_id)
+            try:
+                seal = parse_seal(stored.der)
+                image = seal_image(seal.picture)
+            except SealDeskError as exc:
+                seals.append(
+                    SealSummary(
+                        ref=stored.label,
+                        name=stored.label,
+                        kind="other",
+                        kind_name="",
+                        is_official=False,
+                        size_mm=(0.0, 0.0),
+                        picture_png=b"",
+                        valid_from=None,
+                        valid_to=None,
+                        days_to_expiry=None,
+                        expiring_soon=False,
+                        usability=SealUsability.DAMAGED,
+                        problem=exc if isinstance(exc, SealFormatError) else SealFormatError(str(exc)),
+                        certificate=cert_info,
+                        key_id=stored.key_id,
+                    )
+                )
+                continue
+            if cert_der is None:
+                usability, problem = (
+                    SealUsability.NO_CERTIFICATE,
+                    SealNotBound("no certificate with the seal's key"),
+                )
+            else:
+                check = verify_seal(seal, clock=self.clock, signing_cert=cert_der)
+                usability = _usability(check.problems, check.bound)
+                problem = check.problems[0] if check.problems else None
+                if usability is SealUsability.NOT_BOUND:
+                    problem = (
+                        next((p for p in check.problems if isinstance(p, SealNotBound)), None)
+                        or SealNotBound()
+                    )
+                if usability is SealUsability.USABLE and cert_info is not None and cert_info.expired:
+                    usability = SealUsability.CERT_EXPIRED
+                    problem = CertificateExpired(date=cert_info.not_after.date().isoformat())
+            days = (seal.valid_end - self.clock()).days
+            seals.append(
+                SealSummary(
+                    ref=seal.es_id,
+                    name=seal.name,
+                    kind=seal.kind.category.value,
+                    kind_name=seal.kind.name,
+                    is_official=seal.kind.is_official,
+                    size_mm=(image.width_mm, image.height_mm),
+                    picture_png=image.png,
+                    valid_from=seal.valid_start,
+                    valid_to=seal.valid_end,
+                    days_to_expiry=days,
+                    expiring_soon=0 <= days < EXPIRY_WARNING_DAYS,
+                    usability=usability,
+                    problem=problem,
+                    certificate=cert_info,
+                    key_id=stored.key_id,
+                    seal=seal,
+                    cert_der=cert_der,
+                )
+            )
+        return KeyContents(key, tuple(infos[k] for k in sorted(infos)), tuple(seals))
+
+    def find_seal(self, key: KeySummary, seal_ref: str) -> SealSummary:
+        for seal in self.key_contents(key).seals:
+            if seal_ref in (seal.ref, seal.name):
+                return seal
+        raise SealNotFound(f"no seal {seal_ref!r} on key {key.serial}", seal=seal_ref)
+
+    # -- hot-plug
+    def watch(self, on_event: Callable[[KeyEvent], None], interval: float = 1.0) -> None:
+        """Report inserted/removed keys to `on_event` (called on the watcher's thread). A removed key's open
+        session is closed at once, before the callback runs."""
+        self.stop_watching()
+
+        def inserted(token: TokenInfo) -> None:
+            on_event(KeyEvent(KeyEventKind.INSERTED, key_summary(token)))
+
+        def removed(token: TokenInfo) -> None:
+            closed = self.invalidate_session(token)
+            on_event(KeyEvent(KeyEventKind.REMOVED, key_summary(token), session_closed=closed))
+
+        self._watcher = TokenWatcher(self._manager, inserted, removed, interval=interval)
+        self._watcher.start()
+
+    def poll_keys(self) -> None:
+        """One watcher poll now (tests and a "refresh" action)."""
+        if self._watcher is not None:
+            self._watcher.poll_once()
+
+    def stop_watching(self) -> None:
+        if self._watcher is not None:
+            self._watcher.stop()
+            self._watcher = None
+
+    def invalidate_session(self, token: TokenInfo) -> bool:
+        """Close the open session if it belongs to `token` (the key was removed). True when one was closed."""
+        with self._lock:
+            session = self._session
+            if session is None or session.token.key != token.key:
+                return False
+            self._session = None
+        try:
+            session.close()
+        except SealDeskError:
+            pass
+        return True
+
+    @property
+    def session_open(self) -> bool:
+        with self._lock:
+            return self._session is not None and not self._session.closed
+
+    # -- PIN
+    def change_pin(self, key: KeySummary, old_pin: str, new_pin: str) -> None:
+        self._manager.change_pin(key.token, old_pin, new_pin)
+
+    # -- planning (before the PIN)
+    def plan(
+        self,
+        document_path: str | Path,
+        seal_ref: str,
+        placement: PlacementRequest,
+        approval_ref: str | None = None,
+        purpose: str | None = None,
+        *,
+        key: KeySummary | None = None,
+        output_path: str | Path | None = None,
+        contents: KeyContents | None = None,
+    ) -> StampPlan:
+        """Where the seal will land and what stands in the way, without the PIN. Never raises for problems
+        of the document, the placement or the policy: they are the plan's `problems`."""
+        from .appearance import image_for_spot, seal_image
+        from .pdf.inspect import check_can_sign, open_pdf_bytes, read_document
+        from .placement import page_geometries_from_reader
+
+        source = Path(document_path)
+        if not source.is_file():
+            raise DocumentNotFound(str(source), name=str(source))
+        key = key or self.default_key()
+        if key is None:
+            from .errors import NoTokenPresent
+
+            raise NoTokenPresent()
+        contents = contents or self.key_contents(key)
+        seal = next((s for s in contents.seals if seal_ref in (s.ref, s.name)), None)
+        if seal is None:
+            raise SealNotFound(f"no seal {seal_ref!r} on key {key.serial}", seal=seal_ref)
+        output = Path(output_path) if output_path else default_output_path(source)
+        warnings: list[PlanWarning] = []
+        problems: list[SealDeskError] = []
+        spots: list[PlannedSpot] = []
+        needs_approval = seal.is_official and self.settings.require_approval_for_official
+        if seal.problem is not None:
+            problems.append(seal.problem)
+        elif seal.seal is not None and seal.cert_der is not None:
+            try:
+                decision = check_before_stamping(
+                    seal.seal,
+                    seal.cert_der,
+                    approval_ref=approval_ref,
+                    settings=self.policy_settings(),
+                    clock=self.clock,
+                )
+                warnings.extend(PlanWarning.from_policy(w) for w in decision.warnings)
+            except SealDeskError as exc:
+                problems.append(exc)
+        if needs_approval and (approval_ref or "").strip():
+            warnings.append(
+                PlanWarning(
+                    WarningKind.OFFICIAL_SEAL,
+                    QT_TRANSLATE_NOOP("app", "Official seal: approval {ref} is recorded in the usage log."),
+                    params=(("ref", approval_ref.strip()),),
+                )
+            )
+        elif needs_approval and not any(isinstance(p, ApprovalRequired) for p in problems):
+            problems.append(ApprovalRequired())
+        try:
+            document = open_pdf_bytes(read_document(source), source.name)
+            check_can_sign(document.facts)
+            if document.facts.signature_count:
+                warnings.append(
+                    PlanWarning(
+                        WarningKind.ALREADY_SIGNED,
+                        QT_TRANSLATE_NOOP(
+                            "app", "The document is already signed; the new seal is added after it."
+                        ),
+                    )
+                )
+            if seal.seal is not None:
+                image = seal_image(seal.seal.picture)
+                found = resolve_spots(document, placement, (image.width_mm, image.height_mm))
+                pages = page_geometries_from_reader(document.reader)
+                for spot in found:
+                    left, top, right, bottom = spot.box_mm
+                    png = image_for_spot(image, spot.slice_index, spot.slice_count).png
+                    spots.append(
+                        PlannedSpot(
+                            spot.page_index,
+                            (left, top, right - left, bottom - top),
+                            spot.slice_index,
+                            spot.slice_count,
+                            png,
+                        )
+                    )
+                    width, height = pages[spot.page_index].visible_size_mm
+                    near = min(left, top, width - right, height - bottom) < EDGE_MARGIN_MM
+                    if near and not isinstance(placement, CrossPagePlacement):
+                        warnings.append(
+                            PlanWarning(
+                                WarningKind.NEAR_EDGE,
+                                QT_TRANSLATE_NOOP(
+                                    "app", "On page {page} the seal lies within {margin} mm of the page edge."
+                                ),
+                                params=(
+                                    ("page", str(spot.page_index + 1)),
+                                    ("margin", f"{EDGE_MARGIN_MM:g}"),
+                                ),
+                            )
+                        )
+        except SealDeskError as exc:
+            problems.append(exc)
+        return StampPlan(
+            document=source,
+            output=output,
+            key=key,
+            seal=seal,
+            placement=placement,
+            approval_ref=(approval_ref or "").strip() or None,
+            purpose=(purpose or "").strip() or None,
+            spots=tuple(spots),
+            warnings=tuple(warnings),
+            problems=tuple(problems),
+            needs_approval=needs_approval,
+        )
+
+    # -- stamping (PIN)
+    def stamp(
+        self,
+        plan: StampPlan,
+        pin: str,
+        progress: ProgressCallback | None = None,
+        cancel: CancelToken | None = None,
+    ) -> StampOutcome:
+        """Log in once (never retried), stamp, log out. Failures are the outcome's `error`."""
+        return self.stamp_batch([plan], pin, progress, cancel)[0]
+
+    def stamp_batch(
+        self,
+        plans: Sequence[StampPlan],
+        pin: str,
+        progress: ProgressCallback | None = None,
+        cancel: CancelToken | None = None,
+    ) -> list[StampOutcome]:
+        """One PIN entry for every plan (same key and seal); cancelling stops before the next document."""
+        if not plans:
+            return []
+        stop = cancel or CancelToken()
+        first = plans[0]
+        if any(p.key.ref != first.key.ref or p.seal.ref != first.seal.ref for p in plans):
+            from .errors import InvalidArgument
+
+            raise InvalidArgument(what="one key and one seal per batch")
+        outcomes: list[StampOutcome] = []
+        if all(p.problems for p in plans):  # nothing can be stamped: do not even log in
+            return [StampOutcome(p, StampStatus.FAILED, None, p.problems[0]) for p in plans]
+        try:
+            stop.raise_if_cancelled()
+            session = self._open_session(first.key, pin)
+        except SealDeskError as exc:
+            status = StampStatus.CANCELLED if isinstance(exc, Cancelled) else StampStatus.FAILED
+            return [StampOutcome(p, status, None, exc) for p in plans]
+        finally:
+            del pin
+        try:
+            stamper = Stamper(
+                session,
+                first.seal.ref,
+                usage_log=self.usage_log,
+                options=self.stamp_options(),
+                clock=self.clock,
+            )
+            for number, plan in enumerate(plans, start=1):
+                if stop.cancelled:
+                    outcomes.append(StampOutcome(plan, StampStatus.CANCELLED, None, Cancelled()))
+                    continue
+                if plan.problems:
+                    outcomes.append(StampOutcome(plan, StampStatus.FAILED, None, plan.problems[0]))
+                    continue
+
+                def on_phase(phase: StampPhase, number: int = number, plan: StampPlan = plan) -> None:
+                    if progress is not None:
+                        progress(ProgressEvent(number, len(plans), plan.document, phase))
+
+                request = StampRequest(
+                    plan.document, plan.placement, plan.output, plan.approval_ref, plan.purpose
+                )
+                try:
+                    result = stamper.stamp(request, on_phase=on_phase, cancel=stop)
+                    outcomes.append(StampOutcome(plan, StampStatus.SIGNED, result, None))
+                except Cancelled as exc:
+                    outcomes.append(StampOutcome(plan, StampStatus.CANCELLED, None, exc))
+                except SealDeskError as exc:
+                    if not self._session_alive(session):
+                        exc = exc if isinstance(exc, TokenRemoved) else TokenRemoved(str(exc))
+                    outcomes.append(StampOutcome(plan, StampStatus.FAILED, None, exc))
+                    if isinstance(exc, TokenRemoved):
+                        stop.cancel()
+        except SealDeskError as exc:  # the Stamper could not start (seal gone, key removed …)
+            done = len(outcomes)
+            outcomes.extend(StampOutcome(p, StampStatus.FAILED, None, exc) for p in plans[done:])
+        finally:
+            self._close_session(session)
+        return outcomes
+
+    def _open_session(self, key: KeySummary, pin: str):
+        with self._lock:
+            if self._session is not None:
+                raise TokenError("another stamping holds the key")
+        session = self._manager.open_session(key.token, pin)
+        with self._lock:
+            self._session = session
+        return session
+
+    def _session_alive(self, session) -> bool:
+        with self._lock:
+            return self._session is session and not session.closed
+
+    def _close_session(self, session) -> None:
+        """Log out when the stamping ends (SealDesk never keeps a key unlocked by default)."""
+        with self._lock:
+            if self._session is session:
+                self._session = None
+        try:
+            session.close()
+        except SealDeskError:
+            pass
+
+    # -- verification
+    def verify(self, path: str | Path, extra_roots: Sequence[bytes] = ()) -> VerificationSummary:
+        """验章 with the user's trust roots (plus `extra_roots`, DER, e.g. `verify --trust`)."""
+        from .verification import verify_document
+
+        roots = [*self.trust_roots(), *extra_roots]
+        return summarize_verification(verify_document(path, trust_roots=roots))
+
+    # -- shutdown
+    def close(self) -> None:
+        self.stop_watching()
+        with self._lock:
+            session, self._session = self._session, None
+        if session is not None:
+            try:
+                session.close()
+            except SealDeskError:
+                pass
+        if self._own_log and self._usage_log is not None:
+            self._usage_log.close()
+            self._usage_log = None
+        if self._own_manager:
+            self._manager.close()
+
+    def __enter__(self) -> Application:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
