@@ -140,7 +140,6 @@ def test_unreadable_file_is_a_message(qtbot, app, tmp_path: Path):
 def test_screenshot_in_chinese(qtbot, qapp, app, tmp_path: Path):
     register_cjk_font(qapp)
     language = Language(qapp, tmp_path)
-    language.apply("zh_CN")
     try:
         first = stamped_pdf(app, tmp_path, name="合同.pdf", center=(60.0, 250.0))
         with Application(app.settings, usage_log=app.usage_log) as again:
@@ -153,6 +152,7 @@ def test_screenshot_in_chinese(qtbot, qapp, app, tmp_path: Path):
             plan = again.plan(first, official.ref, SpotPlacement((140.0, 250.0)), "审批-2026-18",
                               key=demo_key_summary(again))
             signed = again.stamp(plan, USER_PIN).result.output_path
+        language.apply("zh_CN")  # after the Applications above (they apply their own language setting)
         panel = VerifyPanel(app)
         qtbot.addWidget(panel)
         panel.resize(460, 640)

@@ -87,6 +87,22 @@ MODIFICATION_TEXT = {
     "annotations": QT_TRANSLATE_NOOP("report", "annotations, seal stamps and later signatures only"),
     "other": QT_TRANSLATE_NOOP("report", "other changes after signing (not allowed)"),
 }
+TRUST_TEXT = {
+    "no_trusted_path": QT_TRANSLATE_NOOP("report", "the certificate does not lead to a trusted root"),
+    "document_altered": QT_TRANSLATE_NOOP("report", "the document was changed after it was signed"),
+    "signature_invalid": QT_TRANSLATE_NOOP("report", "the signature value does not match the certificate"),
+    "revoked": QT_TRANSLATE_NOOP("report", "the certificate has been revoked"),
+}
+"""Words for the common pdf.verify trust problem codes (others are shown as their code)."""
+SEAL_STATUS_TEXT = {
+    "valid": QT_TRANSLATE_NOOP("report", "valid"),
+    "expired": QT_TRANSLATE_NOOP("report", "expired at the signing time"),
+    "not_yet_valid": QT_TRANSLATE_NOOP("report", "not yet valid at the signing time"),
+    "invalid": QT_TRANSLATE_NOOP("report", "invalid (damaged, or the maker's signature does not verify)"),
+    "not_bound": QT_TRANSLATE_NOOP("report", "not bound to the signer's certificate"),
+    "untrusted_maker": QT_TRANSLATE_NOOP("report", "valid, but the seal maker is not trusted"),
+    "picture_mismatch": QT_TRANSLATE_NOOP("report", "the picture on the page does not match the seal"),
+}
 EXPIRY_WARNING_DAYS = 90
 
 
@@ -347,41 +363,55 @@ def row_details(row: SignatureRow, translate: Translate = _untranslated) -> list
     def t(text: str) -> str:
         return translate(CONTEXT, text)
 
-    yes, no = t("yes"), t("no")
+    yes, no = t(QT_TRANSLATE_NOOP("report", "yes")), t(QT_TRANSLATE_NOOP("report", "no"))
     kind = translate("seal-kinds", row.seal_kind_name) if row.seal_kind_name else ""
     if row.timestamp_time is not None:
-        time_note = t("timestamped (trusted)") if row.timestamp_trusted else t("timestamped (not trusted)")
+        time_note = t(QT_TRANSLATE_NOOP("report", "timestamped (trusted)")) if row.timestamp_trusted else t(QT_TRANSLATE_NOOP("report", "timestamped (not trusted)"))
         signing = f"{local_time(row.timestamp_time)} — {time_note}"
     else:
-        signing = f"{local_time(row.signing_time)} — {t('claimed by the signer, no timestamp')}"
-    trust = yes if row.trusted else f"{no} ({row.trust_problem})" if row.trust_problem else no
+        claimed = t(QT_TRANSLATE_NOOP("report", "claimed by the signer, no timestamp"))
+        signing = f"{local_time(row.signing_time)} — {claimed}"
+    problem = t(TRUST_TEXT[row.trust_problem]) if row.trust_problem in TRUST_TEXT else row.trust_problem
+    trust = yes if row.trusted else f"{no} ({problem})" if problem else no
     pairs = [
-        (t("Result"), t(FINDING_TEXT[row.finding])),
-        (t("Signature field"), row.field_name),
-        (t("Signer"), row.signer or "—"),
-        (t("Organisation"), row.signer_org or "—"),
-        (t("Certificate serial"), row.signer_serial or "—"),
-        (t("Seal"), f"{row.seal_name} ({kind})" if row.seal_name else t("none")),
+        (t(QT_TRANSLATE_NOOP("report", "Result")), t(FINDING_TEXT[row.finding])),
+        (t(QT_TRANSLATE_NOOP("report", "Signature field")), row.field_name),
+        (t(QT_TRANSLATE_NOOP("report", "Signer")), row.signer or "—"),
+        (t(QT_TRANSLATE_NOOP("report", "Organisation")), row.signer_org or "—"),
+        (t(QT_TRANSLATE_NOOP("report", "Certificate serial")), row.signer_serial or "—"),
+        (t(QT_TRANSLATE_NOOP("report", "Seal")), f"{row.seal_name} ({kind})" if row.seal_name else t(QT_TRANSLATE_NOOP("report", "none"))),
     ]
+    seal_status = t(SEAL_STATUS_TEXT[row.seal_status]) if row.seal_status in SEAL_STATUS_TEXT else row.seal_status
     if row.seal_name:
         pairs += [
-            (t("Seal ID"), row.seal_id or "—"),
-            (t("Seal maker"), row.seal_maker or "—"),
-            (t("Seal check"), row.seal_status + ("; " + "; ".join(row.seal_problems) if row.seal_problems else "")),
+            (t(QT_TRANSLATE_NOOP("report", "Seal ID")), row.seal_id or "—"),
+            (t(QT_TRANSLATE_NOOP("report", "Seal maker")), row.seal_maker or "—"),
+            (t(QT_TRANSLATE_NOOP("report", "Seal check")), "; ".join([seal_status, *row.seal_problems])),
         ]
     pairs += [
-        (t("Signing time"), signing),
-        (t("Time claimed by the signer"), local_time(row.signing_time)),
-        (t("Certificate chain trusted"), trust),
-        (t("Certificate valid at signing"), yes if row.cert_valid_at_signing else no),
-        (t("Certificate valid until"), local_time(row.cert_not_after)),
-        (t("Changes after signing"), t(MODIFICATION_TEXT.get(row.modification_level, row.modification_level))),
+        (t(QT_TRANSLATE_NOOP("report", "Signing time")), signing),
+        (t(QT_TRANSLATE_NOOP("report", "Time claimed by the signer")), local_time(row.signing_time)),
+        (t(QT_TRANSLATE_NOOP("report", "Certificate chain trusted")), trust),
+        (t(QT_TRANSLATE_NOOP("report", "Certificate valid at signing")), yes if row.cert_valid_at_signing else no),
+        (t(QT_TRANSLATE_NOOP("report", "Certificate valid until")), local_time(row.cert_not_after)),
+        (t(QT_TRANSLATE_NOOP("report", "Changes after signing")), t(MODIFICATION_TEXT.get(row.modification_level, row.modification_level))),
         (
-            t("Seal on page(s)"),
+            t(QT_TRANSLATE_NOOP("report", "Seal on page(s)")),
             ", ".join(str(loc.page + 1) for loc in row.locations) or "—",
         ),
     ]
     return pairs
+
+
+LABEL_TITLE = QT_TRANSLATE_NOOP("report", "Verification report")
+LABEL_FILE = QT_TRANSLATE_NOOP("report", "File")
+LABEL_FOLDER = QT_TRANSLATE_NOOP("report", "Folder")
+LABEL_VERIFIED_AT = QT_TRANSLATE_NOOP("report", "Verified at")
+LABEL_OVERALL = QT_TRANSLATE_NOOP("report", "Overall result")
+LABEL_SIGNATURES = QT_TRANSLATE_NOOP("report", "Signatures")
+LABEL_SIGNATURE = QT_TRANSLATE_NOOP("report", "Signature {number}: {title}")
+TEXT_NO_SIGNATURES = QT_TRANSLATE_NOOP("report", "The document has no signatures.")
+TEXT_FOOTER = QT_TRANSLATE_NOOP("report", "Made by SealDesk.")
 
 
 def report_html(report: VerificationReport, translate: Translate = _untranslated) -> str:
@@ -393,37 +423,40 @@ def report_html(report: VerificationReport, translate: Translate = _untranslated
     def e(text: str) -> str:
         return html.escape(str(text))
 
+    def line(label: str, value: str, style: str = "") -> str:
+        return f"<tr><td style='padding-right: 8px;'><b>{label}</b></td><td{style}>{value}</td></tr>"
+
     colour = STATUS_COLOUR[report.status]
+    overall = f"<b>{e(STATUS_SYMBOL[report.status])} {t(STATUS_TEXT[report.status])}</b>"
     out = [
         "<!DOCTYPE html>",
         '<html><head><meta charset="utf-8">',
-        f"<title>{t('Verification report')} — {e(report.path.name)}</title></head>",
+        f"<title>{t(LABEL_TITLE)} — {e(report.path.name)}</title></head>",
         '<body style="font-family: sans-serif; font-size: 10pt;">',
-        f"<h1 style='font-size: 16pt;'>{t('Verification report')}</h1>",
+        f"<h1 style='font-size: 16pt;'>{t(LABEL_TITLE)}</h1>",
         "<table style='border-collapse: collapse;'>",
-        f"<tr><td><b>{t('File')}</b></td><td>{e(report.path.name)}</td></tr>",
-        f"<tr><td><b>{t('Folder')}</b></td><td>{e(report.path.parent)}</td></tr>",
-        f"<tr><td><b>SHA-256</b></td><td style='font-family: monospace;'>{e(report.sha256)}</td></tr>",
-        f"<tr><td><b>{t('Verified at')}</b></td><td>{e(local_time(report.verified_at))}</td></tr>",
-        f"<tr><td><b>{t('Overall result')}</b></td><td style='color: {colour};'><b>"
-        f"{e(STATUS_SYMBOL[report.status])} {t(STATUS_TEXT[report.status])}</b></td></tr>",
-        f"<tr><td><b>{t('Signatures')}</b></td><td>{len(report.rows)}</td></tr>",
+        line(t(LABEL_FILE), e(report.path.name)),
+        line(t(LABEL_FOLDER), e(report.path.parent)),
+        line("SHA-256", e(report.sha256), " style='font-family: monospace;'"),
+        line(t(LABEL_VERIFIED_AT), e(local_time(report.verified_at))),
+        line(t(LABEL_OVERALL), overall, f" style='color: {colour};'"),
+        line(t(LABEL_SIGNATURES), str(len(report.rows))),
         "</table>",
     ]
     for row in report.rows:
-        c = STATUS_COLOUR[row.status]
-        title = row.seal_name or row.signer or row.field_name
+        title = translate(CONTEXT, LABEL_SIGNATURE).format(
+            number=row.index + 1, title=row.seal_name or row.signer or row.field_name
+        )
         out.append(
-            f"<h2 style='font-size: 12pt; color: {c};'>{e(STATUS_SYMBOL[row.status])} "
-            f"{t('Signature')} {row.index + 1}: {e(title)}</h2>"
+            f"<h2 style='font-size: 12pt; color: {STATUS_COLOUR[row.status]};'>"
+            f"{e(STATUS_SYMBOL[row.status])} {e(title)}</h2>"
         )
         out.append("<table style='border-collapse: collapse;'>")
-        for label, value in row_details(row, translate):
-            out.append(f"<tr><td style='padding-right: 8px;'><b>{e(label)}</b></td><td>{e(value)}</td></tr>")
+        out.extend(line(e(label), e(value)) for label, value in row_details(row, translate))
         out.append("</table>")
     if not report.rows:
-        out.append(f"<p>{t('The document has no signatures.')}</p>")
-    out.append(f"<p style='color: #555555;'>{t('Made by SealDesk.')}</p>")
+        out.append(f"<p>{t(TEXT_NO_SIGNATURES)}</p>")
+    out.append(f"<p style='color: #555555;'>{t(TEXT_FOOTER)}</p>")
     out.append("</body></html>")
     return "\n".join(out)
 

@@ -115,6 +115,10 @@ class VerifyPanel(QWidget):
         self._pending: Path | None = None
         self._mark_rows: list[int] = []
 
+        self.file_label = QLabel()
+        self.file_label.setObjectName("verifyFile")
+        self.file_label.setTextFormat(Qt.PlainText)
+        self.file_label.setStyleSheet("font-weight: bold;")
         self.header = QLabel()
         self.header.setObjectName("verifyHeader")
         self.header.setWordWrap(True)
@@ -142,6 +146,7 @@ class VerifyPanel(QWidget):
         buttons.addWidget(self.export_button)
         buttons.addStretch(1)
         layout = QVBoxLayout(self)
+        layout.addWidget(self.file_label)
         layout.addWidget(self.header)
         layout.addWidget(self._list_label)
         layout.addWidget(self.list, 2)
@@ -174,6 +179,7 @@ class VerifyPanel(QWidget):
         self.list.clear()
         self.details.clear()
         self.marksChanged.emit([])
+        self.file_label.setText(path.name)
         self.header.setText(self.tr("Verifying “{name}”…").format(name=_escape(path.name)))
         self._worker = VerifyWorker(self.app, path)
         self._thread = QThread()
@@ -252,9 +258,9 @@ class VerifyPanel(QWidget):
             self.retranslate_header()
             return
         colour = STATUS_COLOUR[report.status]
+        self.file_label.setText(report.path.name)
         self.header.setText(
-            "<b>{}</b><br><span style='color: {};'><b>{} {}</b></span> — {}".format(
-                _escape(report.path.name),
+            "<span style='color: {};'><b>{} {}</b></span> — {}".format(
                 colour,
                 STATUS_SYMBOL[report.status],
                 _escape(translate("report", STATUS_TEXT[report.status])),
@@ -347,6 +353,7 @@ class VerifyPanel(QWidget):
         if self._worker is not None and self.path is not None:
             self.header.setText(self.tr("Verifying “{name}”…").format(name=_escape(self.path.name)))
         elif self._report is None and self.error is None:
+            self.file_label.setText("")
             self.header.setText(self.tr("Open a PDF to see its signatures and seals."))
 
     def retranslate(self) -> None:

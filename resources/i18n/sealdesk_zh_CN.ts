@@ -2,6 +2,98 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="zh_CN">
 <context>
+    <name>VerifyPanel</name>
+    <message>
+        <source>Verifying “{name}”…</source>
+        <translation>正在验证“{name}”…</translation>
+    </message>
+    <message>
+        <source>“{name}” could not be verified.</source>
+        <translation>无法验证“{name}”。</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n signature(s)</source>
+        <translation>
+            <numerusform>%n 个签章</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>This document has no signatures.</source>
+        <translation>此文档没有签章。</translation>
+    </message>
+    <message>
+        <source>PDF report (*.pdf)</source>
+        <translation>PDF 报告 (*.pdf)</translation>
+    </message>
+    <message>
+        <source>HTML report (*.html)</source>
+        <translation>HTML 报告 (*.html)</translation>
+    </message>
+    <message>
+        <source>{stem} verification report</source>
+        <translation>{stem} 验章报告</translation>
+    </message>
+    <message>
+        <source>Export the verification report</source>
+        <translation>导出验章报告</translation>
+    </message>
+    <message>
+        <source>The report could not be written: {reason}</source>
+        <translation>无法写入报告：{reason}</translation>
+    </message>
+    <message>
+        <source>Open a PDF to see its signatures and seals.</source>
+        <translation>打开 PDF 文件即可查看其中的签章和印章。</translation>
+    </message>
+    <message>
+        <source>Verification</source>
+        <translation>验章</translation>
+    </message>
+    <message>
+        <source>&amp;Signatures:</source>
+        <translation>签章列表(&amp;S)：</translation>
+    </message>
+    <message>
+        <source>&amp;Verify again</source>
+        <translation>重新验证(&amp;V)</translation>
+    </message>
+    <message>
+        <source>&amp;Export report…</source>
+        <translation>导出报告(&amp;E)…</translation>
+    </message>
+</context>
+<context>
+    <name>app</name>
+    <message>
+        <source>valid</source>
+        <translation type="unfinished">有效</translation>
+    </message>
+    <message>
+        <source>intact, but not trusted</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>INVALID</source>
+        <translation type="unfinished">无效</translation>
+    </message>
+    <message>
+        <source>no signatures</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Official seal: approval {ref} is recorded in the usage log.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The document is already signed; the new seal is added after it.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>On page {page} the seal lies within {margin} mm of the page edge.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>argparse</name>
     <message>
         <source>usage: </source>
@@ -939,6 +1031,18 @@
         <source>a fingerprint that matches exactly one trusted root (see `sealdesk trust list`)</source>
         <translation>只与一个受信任根证书匹配的指纹（见 `sealdesk trust list`）</translation>
     </message>
+    <message>
+        <source>there is no signature field of that name</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>that signature field is already signed</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>the signature field has no place on a page</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 <context>
     <name>policy</name>
@@ -949,6 +1053,245 @@
     <message>
         <source>The seal expires in {days} days ({date}).</source>
         <translation>印章将在 {days} 天后（{date}）到期。</translation>
+    </message>
+</context>
+<context>
+    <name>report</name>
+    <message>
+        <source>Invalid: the signature is broken or the signed content was changed</source>
+        <translation>无效：签名已损坏或签署内容已被更改</translation>
+    </message>
+    <message>
+        <source>Invalid: the document was modified after signing</source>
+        <translation>无效：文档在签署后已被修改</translation>
+    </message>
+    <message>
+        <source>Invalid: the electronic seal is not valid</source>
+        <translation>无效：电子印章无效</translation>
+    </message>
+    <message>
+        <source>Invalid: the picture on the page does not match the seal</source>
+        <translation>无效：页面上的图片与印章不符</translation>
+    </message>
+    <message>
+        <source>Intact, but the signer&apos;s certificate is not trusted</source>
+        <translation>文档完整，但签署人证书不受信任</translation>
+    </message>
+    <message>
+        <source>Intact, but the seal maker is not trusted</source>
+        <translation>文档完整，但制章者不受信任</translation>
+    </message>
+    <message>
+        <source>Intact, but the certificate was not valid at the signing time</source>
+        <translation>文档完整，但签署时证书不在有效期内</translation>
+    </message>
+    <message>
+        <source>Valid signature without an electronic seal</source>
+        <translation>有效签名（不含电子印章）</translation>
+    </message>
+    <message>
+        <source>Valid; the signer&apos;s certificate expires within 90 days</source>
+        <translation>有效；签署人证书将在 90 天内到期</translation>
+    </message>
+    <message>
+        <source>Valid</source>
+        <translation>有效</translation>
+    </message>
+    <message>
+        <source>Not trusted</source>
+        <translation>不受信任</translation>
+    </message>
+    <message>
+        <source>Invalid / modified</source>
+        <translation>无效 / 已被修改</translation>
+    </message>
+    <message>
+        <source>No signatures</source>
+        <translation>无签章</translation>
+    </message>
+    <message>
+        <source>no changes after signing</source>
+        <translation>签署后无修改</translation>
+    </message>
+    <message>
+        <source>form filling and later signatures only</source>
+        <translation>仅有表单填写和后续签章</translation>
+    </message>
+    <message>
+        <source>annotations, seal stamps and later signatures only</source>
+        <translation>仅有批注、印章图片和后续签章</translation>
+    </message>
+    <message>
+        <source>other changes after signing (not allowed)</source>
+        <translation>签署后有其他修改（不允许）</translation>
+    </message>
+    <message>
+        <source>the certificate does not lead to a trusted root</source>
+        <translation>证书无法追溯到受信任的根证书</translation>
+    </message>
+    <message>
+        <source>the document was changed after it was signed</source>
+        <translation>文档在签署后被更改</translation>
+    </message>
+    <message>
+        <source>the signature value does not match the certificate</source>
+        <translation>签名值与证书不匹配</translation>
+    </message>
+    <message>
+        <source>the certificate has been revoked</source>
+        <translation>证书已被吊销</translation>
+    </message>
+    <message>
+        <source>valid</source>
+        <translation>有效</translation>
+    </message>
+    <message>
+        <source>expired at the signing time</source>
+        <translation>签署时已过期</translation>
+    </message>
+    <message>
+        <source>not yet valid at the signing time</source>
+        <translation>签署时尚未生效</translation>
+    </message>
+    <message>
+        <source>invalid (damaged, or the maker&apos;s signature does not verify)</source>
+        <translation>无效（已损坏，或制章者签名验证失败）</translation>
+    </message>
+    <message>
+        <source>not bound to the signer&apos;s certificate</source>
+        <translation>未绑定签署人的证书</translation>
+    </message>
+    <message>
+        <source>valid, but the seal maker is not trusted</source>
+        <translation>有效，但制章者不受信任</translation>
+    </message>
+    <message>
+        <source>the picture on the page does not match the seal</source>
+        <translation>页面上的图片与印章不符</translation>
+    </message>
+    <message>
+        <source>yes</source>
+        <translation>是</translation>
+    </message>
+    <message>
+        <source>no</source>
+        <translation>否</translation>
+    </message>
+    <message>
+        <source>timestamped (trusted)</source>
+        <translation>时间戳（受信任）</translation>
+    </message>
+    <message>
+        <source>timestamped (not trusted)</source>
+        <translation>时间戳（不受信任）</translation>
+    </message>
+    <message>
+        <source>claimed by the signer, no timestamp</source>
+        <translation>签署人电脑声明的时间，无时间戳</translation>
+    </message>
+    <message>
+        <source>Result</source>
+        <translation>结果</translation>
+    </message>
+    <message>
+        <source>Signature field</source>
+        <translation>签名域</translation>
+    </message>
+    <message>
+        <source>Signer</source>
+        <translation>签署人</translation>
+    </message>
+    <message>
+        <source>Organisation</source>
+        <translation>单位</translation>
+    </message>
+    <message>
+        <source>Certificate serial</source>
+        <translation>证书序列号</translation>
+    </message>
+    <message>
+        <source>Seal</source>
+        <translation>印章</translation>
+    </message>
+    <message>
+        <source>none</source>
+        <translation>无</translation>
+    </message>
+    <message>
+        <source>Seal ID</source>
+        <translation>印章编码</translation>
+    </message>
+    <message>
+        <source>Seal maker</source>
+        <translation>制章者</translation>
+    </message>
+    <message>
+        <source>Seal check</source>
+        <translation>印章检查</translation>
+    </message>
+    <message>
+        <source>Signing time</source>
+        <translation>签署时间</translation>
+    </message>
+    <message>
+        <source>Time claimed by the signer</source>
+        <translation>签署人声明的时间</translation>
+    </message>
+    <message>
+        <source>Certificate chain trusted</source>
+        <translation>证书链受信任</translation>
+    </message>
+    <message>
+        <source>Certificate valid at signing</source>
+        <translation>签署时证书有效</translation>
+    </message>
+    <message>
+        <source>Certificate valid until</source>
+        <translation>证书有效期至</translation>
+    </message>
+    <message>
+        <source>Changes after signing</source>
+        <translation>签署后的修改</translation>
+    </message>
+    <message>
+        <source>Seal on page(s)</source>
+        <translation>印章所在页</translation>
+    </message>
+    <message>
+        <source>Verification report</source>
+        <translation>验章报告</translation>
+    </message>
+    <message>
+        <source>File</source>
+        <translation>文件</translation>
+    </message>
+    <message>
+        <source>Folder</source>
+        <translation>文件夹</translation>
+    </message>
+    <message>
+        <source>Verified at</source>
+        <translation>验证时间</translation>
+    </message>
+    <message>
+        <source>Overall result</source>
+        <translation>总体结果</translation>
+    </message>
+    <message>
+        <source>Signatures</source>
+        <translation>签章数</translation>
+    </message>
+    <message>
+        <source>Signature {number}: {title}</source>
+        <translation>签章 {number}：{title}</translation>
+    </message>
+    <message>
+        <source>The document has no signatures.</source>
+        <translation>此文档没有签章。</translation>
+    </message>
+    <message>
+        <source>Made by SealDesk.</source>
+        <translation>由 SealDesk 生成。</translation>
     </message>
 </context>
 <context>
