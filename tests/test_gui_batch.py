@@ -111,7 +111,7 @@ def test_cancel_after_the_first_document(qtbot, app, tmp_path: Path):
     assert sorted(p.name for p in tmp_path.iterdir() if p.suffix == ".pdf") == ["a.pdf", "a.signed.pdf", "b.pdf",
                                                                                  "c.pdf"]
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp files
-    assert [r.document_name for r in app.usage_log.records()] == ["a.pdf"]  # one record, no void needed
+    assert [r.document_name for r in app.usage_log.records()] == ["a.signed.pdf"]  # one record, no void
     assert window.state_text(1) == "cancelled: nothing written"
 
 
