@@ -738,8 +738,8 @@ class BatchWindow(QWidget):
         self.folder_button.setText(self.tr("&Browse…"))
         self.start_button.setText(self.tr("&Start"))
         self.cancel_button.setText(self.tr("&Cancel"))
-        self.open_folder_button.setText(self.tr("&Open folder"))
-        self.close_button.setText(self.tr("C&lose"))
+        self.open_folder_button.setText(self.tr("Ope&n folder"))
+        self.close_button.setText(self.tr("Close"))
         for row in range(len(self.files)):
             self._show_state(row)
         self._show_summary()

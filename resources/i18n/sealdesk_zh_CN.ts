@@ -2,6 +2,201 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="zh_CN">
 <context>
+    <name>BatchWindow</name>
+    <message>
+        <source>{name} — cannot be used: {reason}</source>
+        <translation>{name} — 不可使用：{reason}</translation>
+    </message>
+    <message>
+        <source>Add PDF files</source>
+        <translation>添加 PDF 文件</translation>
+    </message>
+    <message>
+        <source>PDF files (*.pdf)</source>
+        <translation>PDF 文件 (*.pdf)</translation>
+    </message>
+    <message>
+        <source>Add the PDFs of a folder</source>
+        <translation>添加文件夹中的 PDF</translation>
+    </message>
+    <message>
+        <source>Folder for the signed copies</source>
+        <translation>签章文件的保存文件夹</translation>
+    </message>
+    <message>
+        <source>Checking the documents…</source>
+        <translation>正在检查文档…</translation>
+    </message>
+    <message>
+        <source>Stamping…</source>
+        <translation>正在盖章…</translation>
+    </message>
+    <message>
+        <source>Cancelling…</source>
+        <translation>正在取消…</translation>
+    </message>
+    <message>
+        <source>Finished: {stamped} stamped, {skipped} skipped, {failed} failed, {cancelled} cancelled.</source>
+        <translation>完成：已盖章 {stamped} 份，跳过 {skipped} 份，失败 {failed} 份，取消 {cancelled} 份。</translation>
+    </message>
+    <message>
+        <source>waiting</source>
+        <translation>等待中</translation>
+    </message>
+    <message>
+        <source>checking…</source>
+        <translation>检查中…</translation>
+    </message>
+    <message>
+        <source>stamping…</source>
+        <translation>盖章中…</translation>
+    </message>
+    <message>
+        <source>done → {name}</source>
+        <translation>完成 → {name}</translation>
+    </message>
+    <message>
+        <source>skipped: already stamped</source>
+        <translation>已跳过：文档已盖章</translation>
+    </message>
+    <message>
+        <source>failed: {reason}</source>
+        <translation>失败：{reason}</translation>
+    </message>
+    <message>
+        <source>cancelled: nothing written</source>
+        <translation>已取消：未写入任何文件</translation>
+    </message>
+    <message>
+        <source>Batch stamping</source>
+        <translation>批量盖章</translation>
+    </message>
+    <message>
+        <source>File</source>
+        <translation>文件</translation>
+    </message>
+    <message>
+        <source>Status</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>Add &amp;files…</source>
+        <translation>添加文件(&amp;F)…</translation>
+    </message>
+    <message>
+        <source>Add f&amp;older…</source>
+        <translation>添加文件夹(&amp;O)…</translation>
+    </message>
+    <message>
+        <source>&amp;Remove</source>
+        <translation>移除(&amp;R)</translation>
+    </message>
+    <message>
+        <source>You can also drop PDF files or folders here.</source>
+        <translation>也可以把 PDF 文件或文件夹拖放到这里。</translation>
+    </message>
+    <message>
+        <source>Seal and position</source>
+        <translation>印章与位置</translation>
+    </message>
+    <message>
+        <source>&amp;Key:</source>
+        <translation>钥匙(&amp;K)：</translation>
+    </message>
+    <message>
+        <source>S&amp;eal:</source>
+        <translation>印章(&amp;E)：</translation>
+    </message>
+    <message>
+        <source>A&amp;pproval reference:</source>
+        <translation>审批单号(&amp;P)：</translation>
+    </message>
+    <message>
+        <source>P&amp;urpose:</source>
+        <translation>用途(&amp;U)：</translation>
+    </message>
+    <message>
+        <source>&amp;Mode:</source>
+        <translation>方式(&amp;M)：</translation>
+    </message>
+    <message>
+        <source>Output fol&amp;der:</source>
+        <translation>输出文件夹(&amp;D)：</translation>
+    </message>
+    <message>
+        <source>Same spot on chosen pages</source>
+        <translation>指定页面的同一位置</translation>
+    </message>
+    <message>
+        <source>At a keyword</source>
+        <translation>关键字处</translation>
+    </message>
+    <message>
+        <source>Cross-page seal</source>
+        <translation>骑缝章</translation>
+    </message>
+    <message>
+        <source>Pa&amp;ges:</source>
+        <translation>页码(&amp;G)：</translation>
+    </message>
+    <message>
+        <source>Centre &amp;X (from left):</source>
+        <translation>中心 &amp;X（距左边）：</translation>
+    </message>
+    <message>
+        <source>Centre &amp;Y (from top):</source>
+        <translation>中心 &amp;Y（距上边）：</translation>
+    </message>
+    <message>
+        <source>e.g. 1-3,5,-1 (-1 = last page)</source>
+        <translation>例如 1-3,5,-1（-1 = 最后一页）</translation>
+    </message>
+    <message>
+        <source>&amp;Text:</source>
+        <translation>文字(&amp;T)：</translation>
+    </message>
+    <message>
+        <source>Every match (else the first)</source>
+        <translation>每处匹配（否则只盖第一处）</translation>
+    </message>
+    <message>
+        <source>S&amp;ide:</source>
+        <translation>边(&amp;I)：</translation>
+    </message>
+    <message>
+        <source>right edge</source>
+        <translation>右边</translation>
+    </message>
+    <message>
+        <source>left edge</source>
+        <translation>左边</translation>
+    </message>
+    <message>
+        <source>beside each document</source>
+        <translation>与原文档放在同一文件夹</translation>
+    </message>
+    <message>
+        <source>&amp;Browse…</source>
+        <translation>浏览(&amp;B)…</translation>
+    </message>
+    <message>
+        <source>&amp;Start</source>
+        <translation>开始(&amp;S)</translation>
+    </message>
+    <message>
+        <source>&amp;Cancel</source>
+        <translation>取消(&amp;C)</translation>
+    </message>
+    <message>
+        <source>Ope&amp;n folder</source>
+        <translation>打开文件夹(&amp;N)</translation>
+    </message>
+    <message>
+        <source>Close</source>
+        <translation>关闭</translation>
+    </message>
+</context>
+<context>
     <name>VerifyPanel</name>
     <message>
         <source>Verifying “{name}”…</source>
@@ -91,6 +286,18 @@
     <message>
         <source>On page {page} the seal lies within {margin} mm of the page edge.</source>
         <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>local only</source>
+        <translation>仅本地</translation>
+    </message>
+    <message>
+        <source>sent to the city system</source>
+        <translation>已上报市级系统</translation>
+    </message>
+    <message>
+        <source>sending failed</source>
+        <translation>上报失败</translation>
     </message>
 </context>
 <context>
