@@ -11,7 +11,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 .PHONY: run test setup system-deps venv lint clean benchmark i18n
 
 run: setup
-	$(VENV)/bin/sealdesk start
+	$(VENV)/bin/sealdesk-gui
 
 test: setup
 	$(VENV)/bin/ruff check app tests benchmarks

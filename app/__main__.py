@@ -1,15 +1,15 @@
-"""`python -m app` and the `sealdesk-gui` script: start SealDesk.
+"""`python -m app [file]` and the `sealdesk-gui [file]` script: start the SealDesk window.
 
-Until the GUI lands this runs the CLI's first-run flow (demo key when no key is present, keys and seals).
+Without a display it says so and runs the CLI's first-run flow (app/gui/app.py).
 """
 
 import sys
 
 
 def main() -> int:
-    from .cli import main as cli_main
+    from .gui.app import main as gui_main
 
-    return cli_main(sys.argv[1:] or ["start"])
+    return gui_main(sys.argv[1:])
 
 
 if __name__ == "__main__":

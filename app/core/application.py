@@ -80,6 +80,7 @@ class KeySummary:
 class CertificateInfo:
     key_id: bytes
     subject: str
+    subject_cn: str
     issuer: str
     serial_hex: str
     algorithm: str
@@ -340,6 +341,7 @@ def _certificate_info(key_id: bytes, der: bytes, clock: Clock) -> CertificateInf
     return CertificateInfo(
         key_id=key_id,
         subject=cert.subject,
+        subject_cn=cert.subject_cn,
         issuer=cert.issuer,
         serial_hex=cert.serial_hex,
         algorithm=cert.algorithm,

@@ -1,0 +1,80 @@
+"""Start the GUI: `make run`, `sealdesk-gui [file]`, `python -m app [file]`.
+
+Without a display (a server, an SSH session) it says so and runs the CLI's first-run flow instead.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+
+
+def has_display() -> bool:
+    """Whether a Qt window can be shown: Windows/macOS always; X11/Wayland when their variables are set,
+    or when the user chose a platform plugin (offscreen, vnc …) with QT_QPA_PLATFORM."""
+    if sys.platform in ("win32", "darwin"):
+        return True
+    return any(os.environ.get(name) for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"))
+
+
+def ensure_a_key() -> bool:
+    """The first-run rule of `sealdesk start`: no key at all → create the demo key. True when created."""
+    from app.core import demo
+    from app.core.settings import load_settings
+    from app.core.tokens import TokenManager
+
+    settings = load_settings()
+    with TokenManager(extra_modules=settings.extra_modules) as manager:
+        real = [t for t in manager.tokens() if t.label != demo.DEMO_LABEL]
+    if real or demo.demo_key_exists():
+        return False
+    try:
+        demo.create_demo_key()
+    except Exception:  # noqa: BLE001 - no SoftHSM: the window still opens and says "no key"
+        return False
+    return True
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not has_display():
+        from app.cli import main as cli_main
+        from app.i18n import translate
+
+        print(translate("gui", "No display found: starting the command-line first-run flow instead."))
+        return cli_main(["start"])
+
+    from PySide6.QtWidgets import QApplication
+
+    from app.core.application import Application
+    from app.core.errors import SealDeskError
+
+    from .main_window import MainWindow
+    from .resources import Languages, register_cjk_font
+
+    qt_app = QApplication.instance() or QApplication([sys.argv[0], *[a for a in args if a.startswith("-")]])
+    qt_app.setApplicationName("SealDesk")
+    qt_app.setOrganizationName("SealDesk")
+    register_cjk_font(qt_app)
+    ensure_a_key()
+    try:
+        application = Application()
+    except SealDeskError as exc:
+        from PySide6.QtWidgets import QMessageBox
+
+        from app.i18n import translate
+
+        QMessageBox.critical(None, "SealDesk", exc.user_message(translate))
+        return exc.exit_code
+    languages = Languages(qt_app)
+    languages.apply(application.language)
+    window = MainWindow(application, languages)
+    window.show()
+    files = [a for a in args if not a.startswith("-")]
+    if files:
+        window.open_path(files[0])
+    try:
+        return qt_app.exec()
+    finally:
+        application.close()

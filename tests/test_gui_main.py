@@ -1,0 +1,253 @@
+"""The main window driven like a user (pytest-qt, offscreen) against SoftHSM keys: choose a seal, place it,
+type the PIN into the dialog, sign in the worker, check the signed copy with independent verifiers."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("pytestqt")
+
+from documents import make_pdf, red_box_mm  # noqa: E402
+from pdf_helpers import pdfsig, qpdf_check  # noqa: E402
+from PySide6.QtCore import Qt, QTimer  # noqa: E402
+from PySide6.QtGui import QInputMethodEvent  # noqa: E402
+from PySide6.QtWidgets import QApplication, QDialogButtonBox, QLineEdit  # noqa: E402
+from testdata import SO_PIN, USER_PIN  # noqa: E402
+
+from app import i18n  # noqa: E402
+from app.core import demo, softhsm  # noqa: E402
+from app.core.application import Application, StampStatus, VerificationStatus  # noqa: E402
+from app.core.errors import PinIncorrect  # noqa: E402
+from app.core.settings import Settings  # noqa: E402
+from app.core.usage.log import UsageLog  # noqa: E402
+from app.gui.dialogs import PinDialog  # noqa: E402
+from app.gui.main_window import MainWindow, Mode  # noqa: E402
+from app.gui.resources import Languages, register_cjk_font  # noqa: E402
+
+
+@pytest.fixture
+def application(demo_key, tmp_path: Path):
+    log = UsageLog(tmp_path / "usage.sqlite3")
+    app = Application(Settings(trust_roots=(str(demo_key.root_cert_path),)), usage_log=log)
+    yield app
+    app.close()
+    log.close()
+    i18n.set_language("")
+
+
+@pytest.fixture
+def window(qtbot, application):
+    register_cjk_font(QApplication.instance())
+    languages = Languages(QApplication.instance())
+    languages.apply("en")
+    win = MainWindow(application, languages, watch=False)
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitExposed(win)
+    yield win
+    languages.clear()
+
+
+def _select_demo_key(window: MainWindow) -> None:
+    keys = window.app.keys()
+    window._show_key(next(k for k in keys if k.label == demo.DEMO_LABEL))
+
+
+def _click_seal(qtbot, window: MainWindow, kind: str):
+    seal = next(s for s in window.key_panel.contents().seals if s.kind == kind)
+    item = window.key_panel.seal_item(seal.ref)
+    seal_list = window.key_panel.seal_list
+    qtbot.mouseClick(seal_list.viewport(), Qt.LeftButton, pos=seal_list.visualItemRect(item).center())
+    assert window.seal is not None and window.seal.ref == seal.ref
+    return seal
+
+
+class PinTyper:
+    """Answers the PIN dialog(s) when they open: types into the masked field, presses OK."""
+
+    def __init__(self, qtbot, pin: str) -> None:
+        self.qtbot = qtbot
+        self.pin = pin
+        self.seen: list[str] = []
+        self.timer = QTimer()
+        self.timer.setInterval(50)
+        self.timer.timeout.connect(self._poll)
+        self.timer.start()
+
+    def _poll(self) -> None:
+        dialog = QApplication.activeModalWidget()
+        if not isinstance(dialog, PinDialog) or dialog.property("answered"):
+            return
+        dialog.setProperty("answered", True)
+        edit = dialog.findChild(QLineEdit, "pinEdit")
+        assert edit.echoMode() == QLineEdit.Password and edit.text() == ""  # masked, never pre-filled
+        self.seen.append(dialog.findChild(type(dialog._title)).text())
+        self.qtbot.keyClicks(edit, self.pin)
+        dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.Ok).click()
+
+    def stop(self) -> None:
+        self.timer.stop()
+
+
+class Probe:
+    """A QTimer on the GUI thread; records how late each tick is."""
+
+    def __init__(self, interval_ms: int = 20) -> None:
+        self.interval = interval_ms / 1000
+        self.ticks: list[float] = []
+        self.timer = QTimer()
+        self.timer.setInterval(interval_ms)
+        self.timer.timeout.connect(lambda: self.ticks.append(time.perf_counter()))
+
+    def start(self) -> None:
+        self.ticks = [time.perf_counter()]
+        self.timer.start()
+
+    def worst_lateness(self, until: float) -> float:
+        self.timer.stop()
+        ticks = [t for t in self.ticks if t <= until] + [until]
+        return max(b - a for a, b in zip(ticks, ticks[1:], strict=False)) - self.interval
+
+
+def _place_and_confirm(qtbot, window: MainWindow, page: int, center: tuple[float, float]) -> None:
+    """Drop the seal 0.5 mm left of `center`, nudge it right with the arrow key, confirm with Enter."""
+    window.page_view.set_placement(page, (center[0] - 0.5, center[1]))
+    target = QApplication.focusWidget() or window.page_view
+    qtbot.keyClick(target, Qt.Key_Right)
+    assert window.page_view.placement() == (page, pytest.approx(center))
+    qtbot.keyClick(target, Qt.Key_Return)
+
+
+def test_spot_stamping_end_to_end(qtbot, window: MainWindow, tmp_path: Path):
+    source = make_pdf(tmp_path / "contract.pdf", pages=2)
+    assert window.open_path(source)
+    _select_demo_key(window)
+    seal = _click_seal(qtbot, window, "personal")
+    typer = PinTyper(qtbot, USER_PIN)
+    probe = Probe()
+    done_at: list[float] = []
+    window.workerStarted.connect(probe.start)
+    window.workerFinished.connect(lambda: done_at.append(time.perf_counter()))
+    with qtbot.waitSignal(window.stampFinished, timeout=60000) as finished:
+        _place_and_confirm(qtbot, window, 1, (120.0, 200.0))
+    typer.stop()
+    outcome = finished.args[0]
+    assert outcome.status is StampStatus.SIGNED, outcome.error
+    assert len(typer.seen) == 1 and demo.DEMO_LABEL in typer.seen[0]
+    assert probe.worst_lateness(done_at[0]) < 0.100  # the GUI thread never blocked while signing
+
+    output = outcome.result.output_path
+    assert output == tmp_path / "contract.signed.pdf" and window.document_path == output
+    assert window.last_verification.status is VerificationStatus.VALID
+    assert "valid" in window.findChild(type(window._status), "verificationStatus").text()
+    assert "Signature is Valid" in pdfsig(output) and qpdf_check(output).returncode == 0
+    # the seal lies where it was dropped: on page 2, centred at 120 × 200 mm
+    assert outcome.result.spots[0].page_index == 1
+    box = red_box_mm(output, 1)
+    assert box is not None
+    assert ((box[0] + box[2]) / 2, (box[1] + box[3]) / 2) == pytest.approx((120.0, 200.0), abs=0.5)
+    assert box[2] - box[0] == pytest.approx(seal.size_mm[0], abs=1.0)
+    assert red_box_mm(output, 0) is None
+
+
+def test_wrong_pin_shows_a_message_and_writes_nothing(qtbot, window: MainWindow, tmp_path: Path):
+    source = make_pdf(tmp_path / "a.pdf", pages=1)
+    window.open_path(source)
+    _select_demo_key(window)
+    _click_seal(qtbot, window, "personal")
+    typer = PinTyper(qtbot, "999999")
+    with qtbot.waitSignal(window.stampFinished, timeout=60000) as finished:
+        _place_and_confirm(qtbot, window, 0, (100.0, 120.0))
+    qtbot.wait(300)  # a retry would open a second PIN dialog here
+    typer.stop()
+    outcome = finished.args[0]
+    assert outcome.status is StampStatus.FAILED and isinstance(outcome.error, PinIncorrect)
+    assert len(typer.seen) == 1  # asked once, never retried
+    assert window.message_box is not None and window.message_box.isVisible()
+    assert "PIN" in window.message_box.text() and "Nothing was written" in window.message_box.text()
+    assert "999999" not in window.message_box.text()
+    assert sorted(p.name for p in tmp_path.glob("*.pdf")) == ["a.pdf"]
+    assert window.document_path == source
+
+
+def test_keyword_mode_highlights_and_stamps_on_the_text(qtbot, window: MainWindow, tmp_path: Path):
+    source = make_pdf(tmp_path / "k.pdf", pages=2, keyword_at={1: (300, 600)})
+    window.open_path(source)
+    _select_demo_key(window)
+    _click_seal(qtbot, window, "personal")
+    window.set_mode(Mode.KEYWORD)
+    window.keyword_edit.setFocus()
+    commit = QInputMethodEvent()  # Chinese arrives from the input method, not as key presses
+    commit.setCommitString("（盖章）")
+    QApplication.sendEvent(window.keyword_edit, commit)
+    assert window.keyword_edit.text() == "（盖章）"
+    assert len(window._hits) == 1 and window._hits[0].page == 1 and window.keyword_stamp.isEnabled()
+    hit = window._hits[0]
+    typer = PinTyper(qtbot, USER_PIN)
+    with qtbot.waitSignal(window.stampFinished, timeout=60000) as finished:
+        qtbot.mouseClick(window.keyword_stamp, Qt.LeftButton)
+    typer.stop()
+    outcome = finished.args[0]
+    assert outcome.status is StampStatus.SIGNED, outcome.error
+    x, y, w, h = hit.rect_mm
+    assert outcome.result.spots[0].page_index == 1
+    assert outcome.result.spots[0].center_mm == pytest.approx((x + w / 2, y + h / 2), abs=0.01)
+
+
+def test_cross_page_mode_previews_slices(qtbot, window: MainWindow, tmp_path: Path):
+    window.open_path(make_pdf(tmp_path / "c.pdf", pages=3))
+    _select_demo_key(window)
+    _click_seal(qtbot, window, "personal")
+    window.set_mode(Mode.CROSS)
+    assert window.cross_stamp.isEnabled()
+    plan = window.app.plan(window.document_path, window.seal.ref, window._cross_request(), key=window.key)
+    assert [s.page for s in plan.spots] == [0, 1, 2] and all(s.picture_png for s in plan.spots)
+    window.cross_pages.setText("1-2")
+    plan = window.app.plan(window.document_path, window.seal.ref, window._cross_request(), key=window.key)
+    assert [s.page for s in plan.spots] == [0, 1]
+
+
+def test_key_removed_while_the_window_is_open(qtbot, application, tmp_path: Path, softhsm_module):
+    label = f"Gui{uuid.uuid4().hex[:8]}"
+    info = demo.provision_token(label, USER_PIN, SO_PIN, (demo.DEMO_SEALS[2],))
+    win = MainWindow(application, None, watch=True)
+    qtbot.addWidget(win)
+    try:
+        win.show()
+        application.poll_keys()
+        qtbot.waitUntil(lambda: win.key is not None and win.key.serial == info.serial, timeout=10000)
+        assert [s.name for s in win.key_panel.contents().seals] == ["李四"]
+        application._open_session(win.key, USER_PIN)  # as a stamping in progress holds it
+        softhsm.delete_token(label)
+        qtbot.waitUntil(lambda: win.key is None or win.key.serial != info.serial, timeout=15000)
+        assert not application.session_open
+        assert win.key is None or win.key.label == demo.DEMO_LABEL
+    finally:
+        win.close()
+        if label in softhsm.token_labels():
+            softhsm.delete_token(label)
+
+
+def test_language_switch_without_restart(qtbot, window: MainWindow):
+    _select_demo_key(window)
+    assert window.act_stamp.text() == "Stamp"
+    window.set_language("zh_CN")
+    assert window.act_stamp.text() == "盖章" and window.act_verify.text() == "验证"
+    assert window.act_cross.text() == "骑缝章" and window.act_keyword.text() == "关键字盖章"
+    assert window.key_panel._seals_box.title() == "印章"
+    assert i18n.current_language() == "zh_CN"
+    window.set_language("en")
+    assert window.act_stamp.text() == "Stamp" and window.key_panel._seals_box.title() == "Seals"
+
+
+def test_screenshots_are_generated(qtbot, demo_key, tmp_path: Path):
+    from app.gui import screenshots
+
+    paths = screenshots.generate(tmp_path / "shots", language="zh_CN")
+    assert {p.name for p in paths} == {"main-window.png", "pin-dialog.png"}
+    for path in paths:
+        assert path.stat().st_size > 3_000
