@@ -186,7 +186,7 @@ class VerifyPanel(QWidget):
         self._thread.setObjectName("verify-worker")
         self._worker.moveToThread(self._thread)
         self._thread.started.connect(self._worker.run)
-        self._worker.finished.connect(self._thread.quit)
+        self._worker.finished.connect(self._thread.quit, Qt.DirectConnection)
         self._worker.finished.connect(self._finished, Qt.QueuedConnection)
         self._update_buttons()
         self.verificationStarted.emit(str(path))
