@@ -223,9 +223,11 @@ def test_key_removed_while_the_window_is_open(qtbot, application, tmp_path: Path
         assert [s.name for s in win.key_panel.contents().seals] == ["李四"]
         application._open_session(win.key, USER_PIN)  # as a stamping in progress holds it
         softhsm.delete_token(label)
-        qtbot.waitUntil(lambda: win.key is None or win.key.serial != info.serial, timeout=15000)
-        assert not application.session_open
+        qtbot.waitUntil(
+            lambda: not application.session_open and (win.key is None or win.key.serial != info.serial), timeout=15000
+        )
         assert win.key is None or win.key.label == demo.DEMO_LABEL
+        assert "removed" in win.statusBar().currentMessage()
     finally:
         win.close()
         if label in softhsm.token_labels():

@@ -95,7 +95,7 @@ class PinDialog(QDialog):
         self._title.setText(
             self.tr("Key “{label}” (serial {serial})").format(label=self._key.label, serial=self._key.serial)
         )
-        self._label.setText(self.tr("&PIN (保护口令):"))
+        self._label.setText(self.tr("&PIN:"))
         self._caps.setText(self.tr("Caps Lock appears to be on."))
         state = self._key.pin_state
         texts = {

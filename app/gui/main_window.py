@@ -519,7 +519,7 @@ class MainWindow(QMainWindow):
 
     def _update_keyword_count(self) -> None:
         count = len(getattr(self, "_hits", []))
-        self._keyword_matches.setText(self.tr("%n match(es)", "", count))
+        self._keyword_matches.setText(self.tr("{count} match(es)").format(count=count))
         self.keyword_stamp.setEnabled(count > 0)
 
     def _cross_request(self) -> CrossPagePlacement:

@@ -2,6 +2,25 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="zh_CN">
 <context>
+    <name>ApprovalDialog</name>
+    <message>
+        <source>Official seal</source>
+        <translation>公章用印</translation>
+    </message>
+    <message>
+        <source>“{seal}” is an official seal: give the approval reference of this use.</source>
+        <translation>“{seal}”是公章：请填写本次用印的审批编号。</translation>
+    </message>
+    <message>
+        <source>&amp;Approval reference:</source>
+        <translation>审批编号(&amp;A)：</translation>
+    </message>
+    <message>
+        <source>&amp;Purpose:</source>
+        <translation>用印事由(&amp;P)：</translation>
+    </message>
+</context>
+<context>
     <name>BatchWindow</name>
     <message>
         <source>{name} — cannot be used: {reason}</source>
@@ -197,6 +216,551 @@
     </message>
 </context>
 <context>
+    <name>KeyPanel</name>
+    <message>
+        <source>PIN: set</source>
+        <translation>保护口令：正常</translation>
+    </message>
+    <message>
+        <source>PIN: a wrong PIN was entered — few tries left</source>
+        <translation>保护口令：曾输错 — 剩余尝试次数不多</translation>
+    </message>
+    <message>
+        <source>PIN: final try — one more wrong PIN locks the key</source>
+        <translation>保护口令：最后一次机会 — 再输错一次将锁定钥匙</translation>
+    </message>
+    <message>
+        <source>PIN: locked — ask the issuer to unlock the key</source>
+        <translation>保护口令：已锁定 — 请联系发放机构解锁</translation>
+    </message>
+    <message>
+        <source>PIN: must be changed before use</source>
+        <translation>保护口令：使用前必须修改</translation>
+    </message>
+    <message>
+        <source>{w:g} × {h:g} mm</source>
+        <translation>{w:g} × {h:g} 毫米</translation>
+    </message>
+    <message>
+        <source>valid until {date}</source>
+        <translation>有效期至 {date}</translation>
+    </message>
+    <message>
+        <source>Cannot be used: {reason}</source>
+        <translation>不可使用：{reason}</translation>
+    </message>
+    <message>
+        <source>Expires in {days} days</source>
+        <translation>{days} 天后到期</translation>
+    </message>
+    <message>
+        <source>No USB key found. Insert your key; it appears here.</source>
+        <translation>未找到智能密码钥匙。插入后会显示在这里。</translation>
+    </message>
+    <message>
+        <source>Key</source>
+        <translation>钥匙</translation>
+    </message>
+    <message>
+        <source> (demo)</source>
+        <translation>（演示）</translation>
+    </message>
+    <message>
+        <source>Serial</source>
+        <translation>序列号</translation>
+    </message>
+    <message>
+        <source>Manufacturer</source>
+        <translation>制造商</translation>
+    </message>
+    <message>
+        <source>expired on {date}</source>
+        <translation>已于 {date} 过期</translation>
+    </message>
+    <message>
+        <source>expires in {days} days</source>
+        <translation>{days} 天后到期</translation>
+    </message>
+    <message>
+        <source>{days} days to expiry</source>
+        <translation>距到期 {days} 天</translation>
+    </message>
+    <message>
+        <source>no certificates</source>
+        <translation>无证书</translation>
+    </message>
+    <message>
+        <source>Certificates</source>
+        <translation>证书</translation>
+    </message>
+    <message>
+        <source>Seals</source>
+        <translation>印章</translation>
+    </message>
+    <message>
+        <source>Change PIN…</source>
+        <translation>修改口令…</translation>
+    </message>
+</context>
+<context>
+    <name>MainWindow</name>
+    <message>
+        <source>Placement cancelled.</source>
+        <translation>已取消放置。</translation>
+    </message>
+    <message>
+        <source>&amp;Open…</source>
+        <translation>打开(&amp;O)…</translation>
+    </message>
+    <message>
+        <source>&amp;Quit</source>
+        <translation>退出(&amp;Q)</translation>
+    </message>
+    <message>
+        <source>Stamp</source>
+        <translation>盖章</translation>
+    </message>
+    <message>
+        <source>Verify</source>
+        <translation>验证</translation>
+    </message>
+    <message>
+        <source>Multi-page stamp</source>
+        <translation>多页盖章</translation>
+    </message>
+    <message>
+        <source>Cross-page seal</source>
+        <translation>骑缝章</translation>
+    </message>
+    <message>
+        <source>Keyword stamp</source>
+        <translation>关键字盖章</translation>
+    </message>
+    <message>
+        <source>Signature field</source>
+        <translation>签名域盖章</translation>
+    </message>
+    <message>
+        <source>Fit width</source>
+        <translation>适合宽度</translation>
+    </message>
+    <message>
+        <source>Fit page</source>
+        <translation>适合页面</translation>
+    </message>
+    <message>
+        <source>Zoom in</source>
+        <translation>放大</translation>
+    </message>
+    <message>
+        <source>Zoom out</source>
+        <translation>缩小</translation>
+    </message>
+    <message>
+        <source>Change PIN…</source>
+        <translation>修改口令…</translation>
+    </message>
+    <message>
+        <source>Look for keys again</source>
+        <translation>重新查找钥匙</translation>
+    </message>
+    <message>
+        <source>Choose a seal, then click on the page to place it</source>
+        <translation>选择印章，然后在页面上单击放置</translation>
+    </message>
+    <message>
+        <source>Verify every signature and seal of this document</source>
+        <translation>验证本文档的全部签名和印章</translation>
+    </message>
+    <message>
+        <source>&amp;File</source>
+        <translation>文件(&amp;F)</translation>
+    </message>
+    <message>
+        <source>Open &amp;recent</source>
+        <translation>最近打开(&amp;R)</translation>
+    </message>
+    <message>
+        <source>&amp;Stamp</source>
+        <translation>盖章(&amp;S)</translation>
+    </message>
+    <message>
+        <source>&amp;View</source>
+        <translation>视图(&amp;V)</translation>
+    </message>
+    <message>
+        <source>&amp;Key</source>
+        <translation>钥匙(&amp;K)</translation>
+    </message>
+    <message>
+        <source>&amp;Language</source>
+        <translation>语言(&amp;L)</translation>
+    </message>
+    <message>
+        <source>Key and seals</source>
+        <translation>钥匙与印章</translation>
+    </message>
+    <message>
+        <source>Choose a seal on the left, click on the page to place it. Arrows nudge, Esc cancels.</source>
+        <translation>在左侧选择印章，在页面上单击放置。方向键微调，Esc 取消。</translation>
+    </message>
+    <message>
+        <source>&amp;Pages:</source>
+        <translation>页码(&amp;P)：</translation>
+    </message>
+    <message>
+        <source>e.g. 1-3,5,-1 (-1 = last page); then click the spot on any page</source>
+        <translation>例如 1-3,5,-1（-1 为最后一页）；然后在任一页上单击位置</translation>
+    </message>
+    <message>
+        <source>&amp;Text:</source>
+        <translation>文字(&amp;T)：</translation>
+    </message>
+    <message>
+        <source>first match</source>
+        <translation>第一处</translation>
+    </message>
+    <message>
+        <source>every match</source>
+        <translation>每一处</translation>
+    </message>
+    <message>
+        <source>Stamp at the text</source>
+        <translation>在文字处盖章</translation>
+    </message>
+    <message>
+        <source>S&amp;ide:</source>
+        <translation>位置(&amp;I)：</translation>
+    </message>
+    <message>
+        <source>right edge</source>
+        <translation>右侧边缘</translation>
+    </message>
+    <message>
+        <source>left edge</source>
+        <translation>左侧边缘</translation>
+    </message>
+    <message>
+        <source>P&amp;ages:</source>
+        <translation>页码(&amp;A)：</translation>
+    </message>
+    <message>
+        <source>&amp;Vertical centre (mm):</source>
+        <translation>垂直中心(毫米)(&amp;V)：</translation>
+    </message>
+    <message>
+        <source>middle</source>
+        <translation>居中</translation>
+    </message>
+    <message>
+        <source>Stamp the cross-page seal</source>
+        <translation>加盖骑缝章</translation>
+    </message>
+    <message>
+        <source>Click an empty signature field (dashed frame) to stamp into it.</source>
+        <translation>单击空白签名域（虚线框）在其中盖章。</translation>
+    </message>
+    <message>
+        <source>Open a PDF</source>
+        <translation>打开 PDF</translation>
+    </message>
+    <message>
+        <source>PDF documents (*.pdf)</source>
+        <translation>PDF 文档 (*.pdf)</translation>
+    </message>
+    <message>
+        <source>Cannot open</source>
+        <translation>无法打开</translation>
+    </message>
+    <message>
+        <source>{name} is damaged or not a PDF.</source>
+        <translation>{name} 已损坏或不是 PDF 文件。</translation>
+    </message>
+    <message>
+        <source>The key was removed: stamping stopped.</source>
+        <translation>钥匙已拔出：盖章已停止。</translation>
+    </message>
+    <message>
+        <source>Change PIN</source>
+        <translation>修改口令</translation>
+    </message>
+    <message>
+        <source>The PIN was changed.</source>
+        <translation>保护口令已修改。</translation>
+    </message>
+    <message>
+        <source>Seal: {name}</source>
+        <translation>印章：{name}</translation>
+    </message>
+    <message>
+        <source>{count} match(es)</source>
+        <translation>{count} 处匹配</translation>
+    </message>
+    <message>
+        <source>Cannot stamp</source>
+        <translation>无法盖章</translation>
+    </message>
+    <message>
+        <source>Open a PDF and choose a seal on the key first.</source>
+        <translation>请先打开 PDF 文件并选择钥匙中的印章。</translation>
+    </message>
+    <message>
+        <source>Stamping cancelled.</source>
+        <translation>已取消盖章。</translation>
+    </message>
+    <message>
+        <source>Before stamping</source>
+        <translation>盖章前提示</translation>
+    </message>
+    <message>
+        <source>Stamp anyway?</source>
+        <translation>仍要盖章吗？</translation>
+    </message>
+    <message>
+        <source>Stamping…</source>
+        <translation>正在盖章…</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <source>Opening the document…</source>
+        <translation>正在打开文档…</translation>
+    </message>
+    <message>
+        <source>Checking the seal and the document…</source>
+        <translation>正在检查印章和文档…</translation>
+    </message>
+    <message>
+        <source>Signing with the key…</source>
+        <translation>正在用钥匙签名…</translation>
+    </message>
+    <message>
+        <source>Waiting for the time-stamping service…</source>
+        <translation>正在等待时间戳服务…</translation>
+    </message>
+    <message>
+        <source>Writing the signed copy…</source>
+        <translation>正在写入已签章的副本…</translation>
+    </message>
+    <message>
+        <source>Recording the use in the usage log…</source>
+        <translation>正在记入用印登记…</translation>
+    </message>
+    <message>
+        <source>Stamping cancelled: nothing was written.</source>
+        <translation>已取消盖章：未写入任何文件。</translation>
+    </message>
+    <message>
+        <source>Stamping failed</source>
+        <translation>盖章失败</translation>
+    </message>
+    <message>
+        <source>{error}
+
+Nothing was written.</source>
+        <translation>{error}
+
+未写入任何文件。</translation>
+    </message>
+    <message>
+        <source>Verification: {status} — {count} signature(s): {names}</source>
+        <translation>验证结果：{status} — 共 {count} 个签名：{names}</translation>
+    </message>
+    <message>
+        <source>Verification: {status}</source>
+        <translation>验证结果：{status}</translation>
+    </message>
+</context>
+<context>
+    <name>PinChangeDialog</name>
+    <message>
+        <source>Change PIN</source>
+        <translation>修改口令</translation>
+    </message>
+    <message>
+        <source>Key “{label}” (serial {serial})</source>
+        <translation>钥匙“{label}”（序列号 {serial}）</translation>
+    </message>
+    <message>
+        <source>&amp;Current PIN:</source>
+        <translation>当前口令(&amp;C)：</translation>
+    </message>
+    <message>
+        <source>&amp;New PIN:</source>
+        <translation>新口令(&amp;N)：</translation>
+    </message>
+    <message>
+        <source>New PIN &amp;again:</source>
+        <translation>再次输入新口令(&amp;A)：</translation>
+    </message>
+    <message>
+        <source>The new PINs do not match.</source>
+        <translation>两次输入的新口令不一致。</translation>
+    </message>
+</context>
+<context>
+    <name>PinDialog</name>
+    <message>
+        <source>Enter the PIN</source>
+        <translation>输入保护口令</translation>
+    </message>
+    <message>
+        <source>Key “{label}” (serial {serial})</source>
+        <translation>钥匙“{label}”（序列号 {serial}）</translation>
+    </message>
+    <message>
+        <source>&amp;PIN:</source>
+        <translation>保护口令(&amp;P)：</translation>
+    </message>
+    <message>
+        <source>Caps Lock appears to be on.</source>
+        <translation>大写锁定键似乎已打开。</translation>
+    </message>
+    <message>
+        <source>A wrong PIN was entered before: only a few tries are left.</source>
+        <translation>之前曾输错口令：剩余尝试次数不多。</translation>
+    </message>
+    <message>
+        <source>Final try: if this PIN is wrong, the key locks and only the issuer can unlock it.</source>
+        <translation>最后一次机会：如果本次口令错误，钥匙将被锁定，只能由发放机构解锁。</translation>
+    </message>
+    <message>
+        <source>The PIN is locked after too many wrong tries. The key cannot sign until its issuer unlocks it.</source>
+        <translation>口令因多次输错已被锁定。在发放机构解锁之前，钥匙无法签名。</translation>
+    </message>
+    <message>
+        <source>The PIN must be changed before the key can sign: use “Change PIN”.</source>
+        <translation>必须先修改口令才能签名：请使用“修改口令”。</translation>
+    </message>
+</context>
+<context>
+    <name>UsageLogView</name>
+    <message>
+        <source>All seals</source>
+        <translation>全部印章</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n record(s) shown</source>
+        <translation>
+            <numerusform>显示 %n 条记录</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>void (voids an earlier record)</source>
+        <translation>作废记录（作废之前的一条记录）</translation>
+    </message>
+    <message>
+        <source>voided: the file was not written</source>
+        <translation>已作废：文件未写入</translation>
+    </message>
+    <message>
+        <source>stamped</source>
+        <translation>已盖章</translation>
+    </message>
+    <message>
+        <source>official seal</source>
+        <translation>公章</translation>
+    </message>
+    <message>
+        <source>duty seal</source>
+        <translation>职务章</translation>
+    </message>
+    <message>
+        <source>personal seal</source>
+        <translation>个人印章</translation>
+    </message>
+    <message>
+        <source>other seal</source>
+        <translation>其他印章</translation>
+    </message>
+    <message>
+        <source>Checking the chain and the signatures of every record…</source>
+        <translation>正在检查每条记录的链和签名…</translation>
+    </message>
+    <message>
+        <source>The chain has not been checked yet.</source>
+        <translation>尚未检查记录链。</translation>
+    </message>
+    <message numerus="yes">
+        <source>The usage log is intact: %n record(s) checked, every link and signature is valid.</source>
+        <translation>
+            <numerusform>用印记录完整：已检查 %n 条记录，每个链接和签名均有效。</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>The usage log has been changed or damaged: %n problem(s) found.</source>
+        <translation>
+            <numerusform>用印记录已被更改或损坏：发现 %n 个问题。</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Usage log</source>
+        <translation>用印记录</translation>
+    </message>
+    <message>
+        <source>&amp;Seal:</source>
+        <translation>印章(&amp;S)：</translation>
+    </message>
+    <message>
+        <source>&amp;From</source>
+        <translation>起始(&amp;F)</translation>
+    </message>
+    <message>
+        <source>&amp;To</source>
+        <translation>截止(&amp;T)</translation>
+    </message>
+    <message>
+        <source>&amp;Refresh</source>
+        <translation>刷新(&amp;R)</translation>
+    </message>
+    <message>
+        <source>&amp;Check the chain</source>
+        <translation>检查记录链(&amp;C)</translation>
+    </message>
+    <message>
+        <source>Time</source>
+        <translation>时间</translation>
+    </message>
+    <message>
+        <source>Seal</source>
+        <translation>印章</translation>
+    </message>
+    <message>
+        <source>Kind</source>
+        <translation>类型</translation>
+    </message>
+    <message>
+        <source>Document</source>
+        <translation>文档</translation>
+    </message>
+    <message>
+        <source>Pages</source>
+        <translation>页码</translation>
+    </message>
+    <message>
+        <source>Approval</source>
+        <translation>审批单号</translation>
+    </message>
+    <message>
+        <source>Purpose</source>
+        <translation>用途</translation>
+    </message>
+    <message>
+        <source>Outcome</source>
+        <translation>结果</translation>
+    </message>
+    <message>
+        <source>No.</source>
+        <translation>序号</translation>
+    </message>
+    <message>
+        <source>Sync</source>
+        <translation>同步状态</translation>
+    </message>
+</context>
+<context>
     <name>VerifyPanel</name>
     <message>
         <source>Verifying “{name}”…</source>
@@ -261,31 +825,31 @@
     <name>app</name>
     <message>
         <source>valid</source>
-        <translation type="unfinished">有效</translation>
+        <translation>有效</translation>
     </message>
     <message>
         <source>intact, but not trusted</source>
-        <translation type="unfinished"></translation>
+        <translation>完整，但不受信任</translation>
     </message>
     <message>
         <source>INVALID</source>
-        <translation type="unfinished">无效</translation>
+        <translation>无效</translation>
     </message>
     <message>
         <source>no signatures</source>
-        <translation type="unfinished"></translation>
+        <translation>无签名</translation>
     </message>
     <message>
         <source>Official seal: approval {ref} is recorded in the usage log.</source>
-        <translation type="unfinished"></translation>
+        <translation>公章用印：审批编号 {ref} 将记入用印登记。</translation>
     </message>
     <message>
         <source>The document is already signed; the new seal is added after it.</source>
-        <translation type="unfinished"></translation>
+        <translation>文档已有签名；新印章将追加在其后。</translation>
     </message>
     <message>
         <source>On page {page} the seal lies within {margin} mm of the page edge.</source>
-        <translation type="unfinished"></translation>
+        <translation>第 {page} 页的印章距页面边缘不足 {margin} 毫米。</translation>
     </message>
     <message>
         <source>local only</source>
@@ -1240,15 +1804,22 @@
     </message>
     <message>
         <source>there is no signature field of that name</source>
-        <translation type="unfinished"></translation>
+        <translation>没有该名称的签名域</translation>
     </message>
     <message>
         <source>that signature field is already signed</source>
-        <translation type="unfinished"></translation>
+        <translation>该签名域已经签过名</translation>
     </message>
     <message>
         <source>the signature field has no place on a page</source>
-        <translation type="unfinished"></translation>
+        <translation>该签名域不在任何页面上</translation>
+    </message>
+</context>
+<context>
+    <name>gui</name>
+    <message>
+        <source>No display found: starting the command-line first-run flow instead.</source>
+        <translation>未找到图形显示：改为运行命令行的首次使用流程。</translation>
     </message>
 </context>
 <context>
