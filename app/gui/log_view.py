@@ -203,7 +203,7 @@ class UsageLogView(QWidget):
                 if column == self.COLUMNS.index("outcome") and (entry.voided_by or entry.record.outcome == "void"):
                     item.setForeground(QBrush(QColor("#b26a00")))
                 self.table.setItem(row, column, item)
-        self.count_label.setText(self.tr("%n record(s) shown", "", len(self.entries)))
+        self.count_label.setText(self.tr("{count} record(s) shown").format(count=len(self.entries)))
 
     def _cells(self, entry: UsageEntry) -> list[str]:
         r = entry.record
@@ -286,16 +286,16 @@ class UsageLogView(QWidget):
         elif result.ok:
             self.chain_label.setText(
                 "<span style='color: #2e7d32;'><b>✔ {}</b></span>".format(
-                    _escape(self.tr("The usage log is intact: %n record(s) checked, every link and signature is "
-                                    "valid.", "", result.checked))
+                    _escape(self.tr("The usage log is intact: {count} record(s) checked, every link and signature "
+                                    "is valid.").format(count=result.checked))
                 )
             )
             self.problems.hide()
         else:
             self.chain_label.setText(
                 "<span style='color: #c62828;'><b>✘ {}</b></span>".format(
-                    _escape(self.tr("The usage log has been changed or damaged: %n problem(s) found.", "",
-                                    len(result.problems)))
+                    _escape(self.tr("The usage log has been changed or damaged: {count} problem(s) found.").format(
+                        count=len(result.problems)))
                 )
             )
             self.problems.setPlainText("\n".join(result.problems))

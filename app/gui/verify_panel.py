@@ -264,7 +264,7 @@ class VerifyPanel(QWidget):
                 colour,
                 STATUS_SYMBOL[report.status],
                 _escape(translate("report", STATUS_TEXT[report.status])),
-                _escape(self.tr("%n signature(s)", "", len(report.rows))),
+                _escape(self.tr("{count} signature(s)").format(count=len(report.rows))),
             )
         )
         for row in report.rows:

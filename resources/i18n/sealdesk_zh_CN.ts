@@ -641,12 +641,6 @@ Nothing was written.</source>
         <source>All seals</source>
         <translation>全部印章</translation>
     </message>
-    <message numerus="yes">
-        <source>%n record(s) shown</source>
-        <translation>
-            <numerusform>显示 %n 条记录</numerusform>
-        </translation>
-    </message>
     <message>
         <source>void (voids an earlier record)</source>
         <translation>作废记录（作废之前的一条记录）</translation>
@@ -683,17 +677,17 @@ Nothing was written.</source>
         <source>The chain has not been checked yet.</source>
         <translation>尚未检查记录链。</translation>
     </message>
-    <message numerus="yes">
-        <source>The usage log is intact: %n record(s) checked, every link and signature is valid.</source>
-        <translation>
-            <numerusform>用印记录完整：已检查 %n 条记录，每个链接和签名均有效。</numerusform>
-        </translation>
+    <message>
+        <source>{count} record(s) shown</source>
+        <translation>显示 {count} 条记录</translation>
     </message>
-    <message numerus="yes">
-        <source>The usage log has been changed or damaged: %n problem(s) found.</source>
-        <translation>
-            <numerusform>用印记录已被更改或损坏：发现 %n 个问题。</numerusform>
-        </translation>
+    <message>
+        <source>The usage log is intact: {count} record(s) checked, every link and signature is valid.</source>
+        <translation>用印记录完整：已检查 {count} 条记录，每个链接和签名均有效。</translation>
+    </message>
+    <message>
+        <source>The usage log has been changed or damaged: {count} problem(s) found.</source>
+        <translation>用印记录已被更改或损坏：发现 {count} 个问题。</translation>
     </message>
     <message>
         <source>Usage log</source>
@@ -770,11 +764,9 @@ Nothing was written.</source>
         <source>“{name}” could not be verified.</source>
         <translation>无法验证“{name}”。</translation>
     </message>
-    <message numerus="yes">
-        <source>%n signature(s)</source>
-        <translation>
-            <numerusform>%n 个签章</numerusform>
-        </translation>
+    <message>
+        <source>{count} signature(s)</source>
+        <translation>{count} 个签章</translation>
     </message>
     <message>
         <source>This document has no signatures.</source>
