@@ -14,7 +14,7 @@ import hashlib
 import html
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
@@ -161,6 +161,8 @@ class VerificationReport:
     verified_at: datetime
     status: VerificationStatus
     rows: tuple[SignatureRow, ...]
+    summary: VerificationSummary | None = field(default=None, repr=False, compare=False)
+    """What Application.verify returned (the main window's status bar reads it)."""
 
     def marks(self) -> list[tuple[int, tuple[float, float, float, float], str]]:
         """Everything PageView.set_marks needs: one mark per seal picture (copies and slices too)."""
@@ -346,7 +348,7 @@ def build_report(summary: VerificationSummary, *, clock: Clock = utc_now) -> Ver
                 locations=locations.get(r.field_name, ()),
             )
         )
-    return VerificationReport(path, file_sha256(path), clock(), summary.status, tuple(rows))
+    return VerificationReport(path, file_sha256(path), clock(), summary.status, tuple(rows), summary)
 
 
 # --- rendering ------------------------------------------------------------------------------------

@@ -572,6 +572,26 @@ Nothing was written.</source>
         <source>Verification: {status}</source>
         <translation>验证结果：{status}</translation>
     </message>
+    <message>
+        <source>Verification (验章)</source>
+        <translation>验章</translation>
+    </message>
+    <message>
+        <source>&amp;Batch stamping…</source>
+        <translation>批量盖章(&amp;B)…</translation>
+    </message>
+    <message>
+        <source>&amp;Usage log</source>
+        <translation>用印记录(&amp;U)</translation>
+    </message>
+    <message>
+        <source>&amp;Settings…</source>
+        <translation>设置(&amp;S)…</translation>
+    </message>
+    <message>
+        <source>Usage log</source>
+        <translation>用印记录</translation>
+    </message>
 </context>
 <context>
     <name>PinChangeDialog</name>
@@ -633,6 +653,153 @@ Nothing was written.</source>
     <message>
         <source>The PIN must be changed before the key can sign: use “Change PIN”.</source>
         <translation>必须先修改口令才能签名：请使用“修改口令”。</translation>
+    </message>
+</context>
+<context>
+    <name>SettingsDialog</name>
+    <message>
+        <source>Choose a PKCS#11 driver</source>
+        <translation>选择 PKCS#11 驱动</translation>
+    </message>
+    <message>
+        <source>PKCS#11 drivers (*.so *.dll *.dylib);;All files (*)</source>
+        <translation>PKCS#11 驱动 (*.so *.dll *.dylib);;所有文件 (*)</translation>
+    </message>
+    <message>
+        <source>The driver file “{path}” does not exist.</source>
+        <translation>驱动文件“{path}”不存在。</translation>
+    </message>
+    <message>
+        <source>{subject}
+SHA-256 {fingerprint}… — valid until {date}</source>
+        <translation>{subject}
+SHA-256 {fingerprint}… — 有效期至 {date}</translation>
+    </message>
+    <message>
+        <source>{subject}
+(added from {file} when you press OK)</source>
+        <translation>{subject}
+（按“确定”后从 {file} 添加）</translation>
+    </message>
+    <message>
+        <source>Choose a root certificate</source>
+        <translation>选择根证书</translation>
+    </message>
+    <message>
+        <source>Certificates (*.pem *.crt *.cer *.der);;All files (*)</source>
+        <translation>证书 (*.pem *.crt *.cer *.der);;所有文件 (*)</translation>
+    </message>
+    <message>
+        <source>The file “{path}” cannot be read.</source>
+        <translation>无法读取文件“{path}”。</translation>
+    </message>
+    <message>
+        <source>“{name}” holds no certificate SealDesk can read.</source>
+        <translation>“{name}”中没有 SealDesk 能读取的证书。</translation>
+    </message>
+    <message>
+        <source>Folder for the signed copies</source>
+        <translation>签章文件的保存文件夹</translation>
+    </message>
+    <message>
+        <source>Example: contract.pdf → contract{suffix}.pdf</source>
+        <translation>示例：contract.pdf → contract{suffix}.pdf</translation>
+    </message>
+    <message>
+        <source>The timestamp service address must start with http:// or https://, e.g. https://tsa.example.cn/tsr.</source>
+        <translation>时间戳服务地址必须以 http:// 或 https:// 开头，例如 https://tsa.example.cn/tsr。</translation>
+    </message>
+    <message>
+        <source>The output folder “{path}” does not exist.</source>
+        <translation>输出文件夹“{path}”不存在。</translation>
+    </message>
+    <message>
+        <source>The name suffix may not contain any of / \ : * ? &quot; &lt; &gt; |.</source>
+        <translation>文件名后缀不能包含 / \ : * ? &quot; &lt; &gt; | 中的任何字符。</translation>
+    </message>
+    <message>
+        <source>Without an output folder, the name suffix may not be empty (the signed copy would take the original&apos;s name).</source>
+        <translation>未指定输出文件夹时，文件名后缀不能为空（否则签章文件会与原文件同名）。</translation>
+    </message>
+    <message>
+        <source>The settings could not be saved: {reason}</source>
+        <translation>无法保存设置：{reason}</translation>
+    </message>
+    <message>
+        <source>Settings</source>
+        <translation>设置</translation>
+    </message>
+    <message>
+        <source>&amp;General</source>
+        <translation>常规(&amp;G)</translation>
+    </message>
+    <message>
+        <source>&amp;Key drivers</source>
+        <translation>钥匙驱动(&amp;K)</translation>
+    </message>
+    <message>
+        <source>&amp;Trusted roots</source>
+        <translation>受信任的根证书(&amp;T)</translation>
+    </message>
+    <message>
+        <source>&amp;Language:</source>
+        <translation>语言(&amp;L)：</translation>
+    </message>
+    <message>
+        <source>Time&amp;stamp service (TSA):</source>
+        <translation>时间戳服务(&amp;S)（TSA）：</translation>
+    </message>
+    <message>
+        <source>&amp;Official seals:</source>
+        <translation>公章(&amp;O)：</translation>
+    </message>
+    <message>
+        <source>Output &amp;folder:</source>
+        <translation>输出文件夹(&amp;F)：</translation>
+    </message>
+    <message>
+        <source>Name s&amp;uffix:</source>
+        <translation>文件名后缀(&amp;U)：</translation>
+    </message>
+    <message>
+        <source>Default (Chinese unless SEALDESK_LANG says otherwise)</source>
+        <translation>默认（中文，除非 SEALDESK_LANG 另有指定）</translation>
+    </message>
+    <message>
+        <source>Require an &amp;approval reference</source>
+        <translation>必须填写审批单号(&amp;A)</translation>
+    </message>
+    <message>
+        <source>beside the original document</source>
+        <translation>与原文档放在同一文件夹</translation>
+    </message>
+    <message>
+        <source>&amp;Browse…</source>
+        <translation>浏览(&amp;B)…</translation>
+    </message>
+    <message>
+        <source>PKCS#11 drivers to load besides the known ones (drivers/modules.toml). Changes take effect the next time SealDesk starts.</source>
+        <translation>除已知驱动（drivers/modules.toml）外还要加载的 PKCS#11 驱动。更改在下次启动 SealDesk 时生效。</translation>
+    </message>
+    <message>
+        <source>A&amp;dd driver…</source>
+        <translation>添加驱动(&amp;D)…</translation>
+    </message>
+    <message>
+        <source>&amp;Remove driver</source>
+        <translation>移除驱动(&amp;R)</translation>
+    </message>
+    <message>
+        <source>Root certificates trusted when verifying signed documents. Nothing is trusted by default, not even the demo key&apos;s root.</source>
+        <translation>验证已签章文档时信任的根证书。默认不信任任何证书，演示钥匙的根证书也不例外。</translation>
+    </message>
+    <message>
+        <source>Add &amp;certificate…</source>
+        <translation>添加证书(&amp;C)…</translation>
+    </message>
+    <message>
+        <source>Re&amp;move certificate</source>
+        <translation>移除证书(&amp;M)</translation>
     </message>
 </context>
 <context>
