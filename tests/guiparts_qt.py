@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import subprocess
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QCoreApplication, QElapsedTimer, QEvent, QTimer, QTranslator
+from PySide6.QtCore import QByteArray, QElapsedTimer, QTimer
 from PySide6.QtGui import QFont, QFontDatabase
-
-from app import i18n
-from app.core.paths import resources_dir
-from app.i18n_tools import _tool
 
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 
@@ -28,31 +23,20 @@ def register_cjk_font(app) -> None:
 
 
 class Language:
-    """Installs the compiled zh_CN catalogue (as the GUI's language switch does) and removes it again."""
+    """The GUI's own language switch (app.gui.resources.Languages: SealDesk's and Qt's translators)."""
 
     def __init__(self, app, folder: Path) -> None:
-        self._app = app
-        self._folder = folder
-        self._translator: QTranslator | None = None
+        from app.gui.resources import Languages
+
+        del folder
+        self._languages = Languages(app)
 
     def apply(self, language: str) -> None:
-        if self._translator is not None:
-            self._app.removeTranslator(self._translator)
-            self._translator = None
-        i18n.set_language(language)
-        if language != "en":
-            source = resources_dir() / "i18n" / f"sealdesk_{language}.ts"
-            qm = self._folder / f"sealdesk_{language}.qm"
-            subprocess.run([_tool("pyside6-lrelease"), str(source), "-qm", str(qm)], check=True, capture_output=True)
-            self._translator = QTranslator()
-            assert self._translator.load(str(qm))
-            self._app.installTranslator(self._translator)
-        else:
-            QCoreApplication.sendEvent(self._app, QEvent(QEvent.LanguageChange))
+        self._languages.apply(language)
 
     def reset(self) -> None:
-        self.apply("en")
-        i18n.set_language("")
+        self._languages.apply("en")
+        self._languages.clear()
 
 
 class LatenessProbe:

@@ -169,3 +169,41 @@ def test_screenshot_in_chinese(qtbot, qapp, app, tmp_path: Path):
         assert window.grab().save(str(SCREENSHOTS / "batch_window.png"))
     finally:
         language.reset()
+
+
+def test_the_pin_is_typed_into_the_real_pin_dialog_once(qtbot, app, tmp_path: Path):
+    """The default PIN entry is the main window's PinDialog: masked, empty, answered once for the batch."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QDialogButtonBox, QLineEdit
+
+    from app.gui.dialogs import PinDialog
+
+    files = [make_pdf(tmp_path / f"{name}.pdf", pages=1) for name in ("a", "b")]
+    window = BatchWindow(app)
+    qtbot.addWidget(window)
+    window.select_seal(seal_of_kind(app, "personal").ref)
+    window.add_paths(files)
+    window.show()
+    answered: list[str] = []
+
+    def answer() -> None:
+        dialog = QApplication.activeModalWidget()
+        if not isinstance(dialog, PinDialog) or dialog.property("answered"):
+            return
+        dialog.setProperty("answered", True)
+        edit = dialog.findChild(QLineEdit, "pinEdit")
+        assert edit.echoMode() == QLineEdit.Password and edit.text() == ""
+        answered.append("pin")
+        qtbot.keyClicks(edit, USER_PIN)
+        dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.Ok).click()
+
+    timer = QTimer()
+    timer.setInterval(50)
+    timer.timeout.connect(answer)
+    timer.start()
+    try:
+        summary = _run(qtbot, window)
+    finally:
+        timer.stop()
+    assert answered == ["pin"] and summary.stamped == 2
+    assert all(app.verify(f.output).status is VerificationStatus.VALID for f in window.files)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from guiparts_helpers import seal_of_kind, stamped_pdf
+from guiparts_qt import SCREENSHOTS, Language, register_cjk_font
 from PySide6.QtCore import QDate
 
 from app import i18n
@@ -83,3 +84,23 @@ def test_edited_record_is_reported(qtbot, app, tmp_path: Path):
     assert not result.ok
     assert "changed or damaged" in view.chain_label.text() and not view.problems.isHidden()
     assert "seq 1" in view.problems.toPlainText() and "edited record" in view.problems.toPlainText()
+
+
+def test_screenshot_in_chinese(qtbot, qapp, app, tmp_path: Path):
+    register_cjk_font(qapp)
+    stamped_pdf(app, tmp_path, name="采购合同.pdf", kind="official")
+    stamped_pdf(app, tmp_path, name="租赁协议.pdf", kind="personal", page_spec="1-2")
+    language = Language(qapp, tmp_path)
+    language.apply("zh_CN")
+    try:
+        view = UsageLogView(app)
+        qtbot.addWidget(view)
+        view.resize(1100, 360)
+        view.show()
+        with qtbot.waitSignal(view.checkFinished, timeout=60000):
+            view.check_button.click()
+        assert "用印记录完整" in view.chain_label.text() and view.column_texts("sync") == ["仅本地"] * 2
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        assert view.grab().save(str(SCREENSHOTS / "usage_log.png"))
+    finally:
+        language.reset()

@@ -143,3 +143,22 @@ def test_escape_cancels_without_saving(qtbot, app, home: Path):
     qtbot.keyClick(dialog, Qt.Key_Escape)
     assert dialog.result() == QDialog.Rejected and not (home / "settings.json").exists()
     assert app.settings.tsa_url == ""
+
+
+def test_screenshot_in_chinese(qtbot, qapp, app, tmp_path: Path):
+    from guiparts_qt import SCREENSHOTS, Language
+
+    register_cjk_font(qapp)
+    language = Language(qapp, tmp_path)
+    language.apply("zh_CN")
+    try:
+        dialog = SettingsDialog(app)
+        qtbot.addWidget(dialog)
+        dialog.tsa_edit.setText("ftp://tsa")
+        dialog.show()
+        dialog.accept()  # shows the validation message
+        assert dialog.windowTitle() == "设置" and "时间戳服务地址" in dialog.error_label.text()
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        assert dialog.grab().save(str(SCREENSHOTS / "settings.png"))
+    finally:
+        language.reset()
