@@ -10,7 +10,7 @@ import pymupdf
 import pytest
 from guiparts_helpers import modified_copy, seal_of_kind, stamped_pdf
 from guiparts_qt import SCREENSHOTS, Language, LatenessProbe, register_cjk_font
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Qt, Signal
 
 from app import i18n
 from app.core import truststore
@@ -155,10 +155,17 @@ def test_screenshot_in_chinese(qtbot, qapp, app, tmp_path: Path):
         language.apply("zh_CN")  # after the Applications above (they apply their own language setting)
         panel = VerifyPanel(app)
         qtbot.addWidget(panel)
+        view = ViewProbe()
+        panel.bind(view)
         panel.resize(460, 640)
         panel.show()
         _verify(qtbot, panel, signed)
         assert "有效" in panel.header.text() and panel.list.count() == 2
+        second = panel.list.item(1)
+        qtbot.mouseClick(panel.list.viewport(), Qt.LeftButton, pos=panel.list.visualItemRect(second).center())
+        page, (x, y, w, h) = view.scrolls[-1]  # clicking the official seal's row scrolls to it
+        assert page == 0 and (x + w / 2, y + h / 2) == pytest.approx((140.0, 250.0), abs=0.2) and w > 40
+        panel.list.setCurrentRow(0)
         assert panel.export_button.text().startswith("导出")
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         assert panel.grab().save(str(SCREENSHOTS / "verify_panel.png"))

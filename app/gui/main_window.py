@@ -680,18 +680,6 @@ class MainWindow(QMainWindow):
         self.verify_dock.raise_()
         self.verify_panel.verify(self.document_path)  # worker thread; _panel_verified shows the result
 
-    def _verify_now(self) -> None:
-        """The former synchronous verification (kept for callers that need the summary at once)."""
-        if self.document_path is None:
-            return
-        try:
-            summary = self.app.verify(self.document_path)
-        except SealDeskError as exc:
-            self.show_message(QMessageBox.Warning, self.tr("Verify"), exc.user_message(translate))
-            return
-        self.last_verification = summary
-        self._show_verification(summary)
-
     def _show_verification(self, summary: VerificationSummary) -> None:
         status = translate("app", VERIFICATION_STATUS_TEXT[summary.status])
         if summary.signatures:
