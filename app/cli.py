@@ -939,8 +939,20 @@ def _quiet_libraries() -> None:
         logging.getLogger("app").setLevel(logging.ERROR)  # what matters reaches the user as a message
 
 
+def _settings_language() -> None:
+    """settings.json's `language` wins over SEALDESK_LANG (a damaged file is reported by the command)."""
+    from .core.settings import load_settings
+    from .i18n import set_language
+
+    try:
+        set_language(load_settings().language)
+    except SealDeskError:
+        pass
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     _quiet_libraries()
+    _settings_language()
     _translate_argparse()
     parser = build_parser()
     args = parser.parse_args(argv)

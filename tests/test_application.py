@@ -192,3 +192,19 @@ def test_removed_key_invalidates_the_open_session(tmp_path: Path, softhsm_module
         log.close()
         if label in softhsm.token_labels():
             softhsm.delete_token(label)
+
+
+def test_settings_language_wins_over_the_environment_in_the_cli(tmp_path: Path, monkeypatch, capsys):
+    import json
+
+    from app.cli import main
+
+    monkeypatch.setenv("SEALDESK_HOME", str(tmp_path))
+    monkeypatch.setenv("SEALDESK_LANG", "en")
+    (tmp_path / "settings.json").write_text(json.dumps({"language": "zh_CN"}), encoding="utf-8")
+    try:
+        with pytest.raises(SystemExit):
+            main(["--help"])
+    finally:
+        i18n.set_language("")
+    assert "退出码" in capsys.readouterr().out

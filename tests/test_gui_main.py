@@ -15,7 +15,7 @@ from documents import make_pdf, red_box_mm  # noqa: E402
 from pdf_helpers import pdfsig, qpdf_check  # noqa: E402
 from PySide6.QtCore import Qt, QTimer  # noqa: E402
 from PySide6.QtGui import QInputMethodEvent  # noqa: E402
-from PySide6.QtWidgets import QApplication, QDialogButtonBox, QLineEdit  # noqa: E402
+from PySide6.QtWidgets import QApplication, QDialogButtonBox, QLineEdit, QPushButton  # noqa: E402
 from testdata import SO_PIN, USER_PIN  # noqa: E402
 
 from app import i18n  # noqa: E402
@@ -253,3 +253,187 @@ def test_screenshots_are_generated(qtbot, demo_key, tmp_path: Path):
     assert {p.name for p in paths} == {"main-window.png", "pin-dialog.png"}
     for path in paths:
         assert path.stat().st_size > 3_000
+
+
+def test_empty_signature_field_mode(qtbot, window: MainWindow, tmp_path: Path):
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import fields
+
+    plain = make_pdf(tmp_path / "plain.pdf", pages=1)
+    source = tmp_path / "form.pdf"
+    with plain.open("rb") as infile, source.open("wb") as outfile:
+        writer = IncrementalPdfFileWriter(infile)
+        fields.append_signature_field(writer, fields.SigFieldSpec("Party A", box=(100, 200, 250, 300), on_page=0))
+        writer.write(outfile)
+    window.open_path(source)
+    _select_demo_key(window)
+    seal = _click_seal(qtbot, window, "personal")
+    window.set_mode(Mode.FIELD)
+    (field,) = window.document.empty_signature_fields()
+    assert field.name == "Party A"
+    typer = PinTyper(qtbot, USER_PIN)
+    with qtbot.waitSignal(window.stampFinished, timeout=60000) as finished:
+        window.page_view.fieldClicked.emit("Party A")  # what the view emits when the dashed frame is clicked
+    typer.stop()
+    outcome = finished.args[0]
+    assert outcome.status is StampStatus.SIGNED, outcome.error
+    assert window.last_verification.status is VerificationStatus.VALID
+    (signature,) = window.last_verification.signatures
+    assert signature.field_name == "Party A"  # the existing field was signed, no new one added
+    x, y, w, h = field.rect_mm
+    assert outcome.result.spots[0].center_mm == pytest.approx((x + w / 2, y + h / 2), abs=0.01)
+    assert "Signature is Valid" in pdfsig(outcome.result.output_path)
+    # the field is larger than the seal: the seal keeps its true size, centred in the field
+    box = red_box_mm(outcome.result.output_path, 0)
+    assert ((box[0] + box[2]) / 2, (box[1] + box[3]) / 2) == pytest.approx((x + w / 2, y + h / 2), abs=0.5)
+    assert box[2] - box[0] == pytest.approx(seal.size_mm[0], abs=1.0) and w > seal.size_mm[0] + 20
+
+
+def test_cancel_from_the_progress_dialog_writes_nothing(qtbot, window: MainWindow, tmp_path: Path):
+    source = make_pdf(tmp_path / "a.pdf", pages=1)
+    window.open_path(source)
+    _select_demo_key(window)
+    _click_seal(qtbot, window, "personal")
+
+    # the user presses 取消 (Cancel) at once
+    window.workerStarted.connect(lambda: window._progress.findChild(QPushButton).click())
+    typer = PinTyper(qtbot, USER_PIN)
+    with qtbot.waitSignal(window.stampFinished, timeout=60000) as finished:
+        _place_and_confirm(qtbot, window, 0, (100.0, 120.0))
+    typer.stop()
+    assert finished.args[0].status is StampStatus.CANCELLED
+    assert sorted(p.name for p in tmp_path.glob("*.pdf")) == ["a.pdf"]
+    assert window.app.usage_log.records() == [] and not window.app.session_open
+    assert "nothing was written" in window.statusBar().currentMessage()
+
+
+def test_pin_dialog_explains_the_pin_state_before_typing(qtbot, application):
+    import dataclasses
+
+    from PySide6.QtWidgets import QLabel
+
+    from app.core.tokens import PinState
+
+    key = next(k for k in application.keys() if k.is_demo)
+    locked = PinDialog(dataclasses.replace(key, pin_state=PinState.LOCKED))
+    qtbot.addWidget(locked)
+    assert "locked" in locked.findChild(QLabel, "pinState").text()
+    assert not locked.findChild(QLineEdit, "pinEdit").isEnabled()
+    assert not locked.findChild(QDialogButtonBox).button(QDialogButtonBox.Ok).isEnabled()
+
+    final = PinDialog(dataclasses.replace(key, pin_state=PinState.FINAL_TRY))
+    qtbot.addWidget(final)
+    final.show()
+    assert "Final try" in final.findChild(QLabel, "pinState").text()
+    edit = final.findChild(QLineEdit, "pinEdit")
+    ok = final.findChild(QDialogButtonBox).button(QDialogButtonBox.Ok)
+    assert edit.isEnabled() and not ok.isEnabled() and edit.text() == ""
+    caps = final.findChild(QLabel, "capsHint")
+    qtbot.keyClick(edit, "A")  # an upper-case letter without Shift: Caps Lock is on
+    assert not caps.isHidden() and ok.isEnabled()
+    qtbot.keyClick(edit, "b")
+    assert caps.isHidden()
+    assert final.take_pin() == "Ab" and edit.text() == ""
+
+
+def test_without_a_display_the_cli_first_run_flow_runs(demo_key):
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[1])
+    run = subprocess.run(
+        [sys.executable, "-m", "app"], env=env, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL
+    )
+    assert run.returncode == 0, run.stderr
+    assert "No display found" in run.stdout and demo.DEMO_LABEL in run.stdout
+
+
+class DialogAnswerer:
+    """Answers the modal dialogs of the official-seal flow and the PIN change as a user would."""
+
+    def __init__(self, qtbot, **answers: str) -> None:
+        self.qtbot = qtbot
+        self.answers = answers
+        self.seen: list[str] = []
+        self.timer = QTimer()
+        self.timer.setInterval(50)
+        self.timer.timeout.connect(self._poll)
+        self.timer.start()
+
+    def _type(self, dialog, name: str, text: str) -> None:
+        edit = dialog.findChild(QLineEdit, name)
+        edit.setFocus()
+        if text.isascii():
+            self.qtbot.keyClicks(edit, text)
+        else:  # Chinese comes from the input method
+            commit = QInputMethodEvent()
+            commit.setCommitString(text)
+            QApplication.sendEvent(edit, commit)
+
+    def _poll(self) -> None:
+        from PySide6.QtWidgets import QMessageBox
+
+        from app.gui.dialogs import ApprovalDialog, PinChangeDialog
+
+        dialog = QApplication.activeModalWidget()
+        known = (ApprovalDialog, PinDialog, PinChangeDialog, QMessageBox)
+        if not isinstance(dialog, known) or dialog.property("answered"):
+            return  # nothing open, already answered, or the progress dialog
+        dialog.setProperty("answered", True)
+        self.seen.append(dialog.objectName())
+        if isinstance(dialog, ApprovalDialog):
+            self._type(dialog, "approvalEdit", self.answers["approval"])
+            self._type(dialog, "purposeEdit", self.answers["purpose"])
+        elif isinstance(dialog, PinDialog):
+            self._type(dialog, "pinEdit", self.answers["pin"])
+        elif isinstance(dialog, PinChangeDialog):
+            for name, key in (("oldPin", "old"), ("newPin", "new"), ("newPinAgain", "new")):
+                self._type(dialog, name, self.answers[key])
+        elif isinstance(dialog, QMessageBox):
+            self.seen[-1] += ": " + dialog.text()
+            (dialog.button(QMessageBox.Yes) or dialog.button(QMessageBox.Ok)).click()
+            return
+        dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.Ok).click()
+
+    def stop(self) -> None:
+        self.timer.stop()
+
+
+def test_official_seal_asks_approval_and_shows_the_plan_before_the_pin(qtbot, window: MainWindow, tmp_path: Path):
+    window.open_path(make_pdf(tmp_path / "o.pdf", pages=1))
+    _select_demo_key(window)
+    _click_seal(qtbot, window, "official")
+    answers = DialogAnswerer(qtbot, approval="SP-2026-031", purpose="采购合同", pin=USER_PIN)
+    with qtbot.waitSignal(window.stampFinished, timeout=60000) as finished:
+        _place_and_confirm(qtbot, window, 0, (140.0, 230.0))
+    answers.stop()
+    outcome = finished.args[0]
+    assert outcome.status is StampStatus.SIGNED, outcome.error
+    assert [s.split(":")[0] for s in answers.seen] == ["approvalDialog", "planWarnings", "pinDialog"]
+    assert "SP-2026-031" in answers.seen[1]  # the plan's warning, shown before the PIN
+    (record,) = window.app.usage_log.records()
+    assert record.approval_ref == "SP-2026-031" and record.purpose == "采购合同"
+
+
+def test_pin_change_from_the_key_panel(qtbot, application, tmp_path: Path, softhsm_module):
+    from app.core.tokens import TokenManager
+
+    label = f"Pin{uuid.uuid4().hex[:8]}"
+    info = demo.provision_token(label, USER_PIN, SO_PIN, (demo.DEMO_SEALS[2],))
+    win = MainWindow(application, None, watch=False)
+    qtbot.addWidget(win)
+    try:
+        win.refresh_keys()
+        win._show_key(next(k for k in application.keys() if k.serial == info.serial))
+        answers = DialogAnswerer(qtbot, old=USER_PIN, new="246810")
+        qtbot.mouseClick(win.key_panel.findChild(QPushButton, "changePinButton"), Qt.LeftButton)
+        answers.stop()
+        assert answers.seen == ["pinChangeDialog"]
+        assert win.message_box.text() == "The PIN was changed."
+        with TokenManager() as manager, manager.open_session(manager.find_token(serial=info.serial), "246810"):
+            pass
+    finally:
+        win.close()
+        softhsm.delete_token(label)

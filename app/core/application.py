@@ -458,6 +458,10 @@ class Application:
         return self._usage_log
 
     # -- keys and seals (no PIN)
+    def modules(self):
+        """Every PKCS#11 module tried (tokens.ModuleInfo: path, name, loaded, error) — `sealdesk tokens`."""
+        return self._manager.modules()
+
     def keys(self) -> list[KeySummary]:
         """Present keys, real keys first (the demo key last)."""
         summaries = [key_summary(t) for t in self._manager.tokens()]
@@ -828,10 +832,12 @@ class Application:
             pass
 
     # -- verification
-    def verify(self, path: str | Path) -> VerificationSummary:
+    def verify(self, path: str | Path, extra_roots: Sequence[bytes] = ()) -> VerificationSummary:
+        """验章 with the user's trust roots (plus `extra_roots`, DER, e.g. `verify --trust`)."""
         from .verification import verify_document
 
-        return summarize_verification(verify_document(path, trust_roots=self.trust_roots()))
+        roots = [*self.trust_roots(), *extra_roots]
+        return summarize_verification(verify_document(path, trust_roots=roots))
 
     # -- shutdown
     def close(self) -> None:

@@ -307,8 +307,8 @@ def resolve_spots(document, placement: PlacementRequest, size_mm: tuple[float, f
     raise InvalidArgument(what="placement")
 
 
-def _field_spot(document, name: str, size_mm: tuple[float, float]) -> geo.StampSpot:
-    """The seal centred on the widget of the empty signature field `name` (PlacementInvalid otherwise)."""
+def field_box_mm(document, name: str) -> tuple[int, geo.Box]:
+    """(page index, left/top/right/bottom visible mm) of the empty signature field `name`."""
     import pymupdf
     from pyhanko.sign.fields import enumerate_sig_fields
 
@@ -322,9 +322,36 @@ def _field_spot(document, name: str, size_mm: tuple[float, float]) -> geo.StampS
         for page in doc:
             for widget in page.widgets(types=[pymupdf.PDF_WIDGET_TYPE_SIGNATURE]):
                 if widget.field_name == name:
-                    left, top, right, bottom = geo._unrotated_rect_to_visible_mm(pages[page.number], tuple(widget.rect))
-                    return geo.spot_at(pages[page.number], ((left + right) / 2, (top + bottom) / 2), size_mm)
+                    return page.number, geo._unrotated_rect_to_visible_mm(pages[page.number], tuple(widget.rect))
     raise PlacementInvalid(name, reason=QT_TRANSLATE_NOOP("errors", "the signature field has no place on a page"))
+
+
+def _field_spot(document, name: str, size_mm: tuple[float, float]) -> geo.StampSpot:
+    """The seal centred on the widget of the empty signature field `name` (PlacementInvalid otherwise)."""
+    page_index, (left, top, right, bottom) = field_box_mm(document, name)
+    if right - left < size_mm[0] - 0.01 or bottom - top < size_mm[1] - 0.01:
+        raise PlacementInvalid(
+            name, reason=QT_TRANSLATE_NOOP("errors", "the signature field is smaller than the seal")
+        )
+    pages = geo.page_geometries_from_reader(document.reader)
+    return geo.spot_at(pages[page_index], ((left + right) / 2, (top + bottom) / 2), size_mm)
+
+
+def _padded_to_field(image, field_mm: tuple[float, float]) -> bytes:
+    """The seal PNG on a transparent canvas of the field's size: PDF viewers draw the existing field's
+    appearance over its whole widget, so the padding keeps the seal at its true size, centred."""
+    import io
+
+    from PIL import Image
+
+    per_mm = image.pixel_width / image.width_mm
+    size = (max(image.pixel_width, round(field_mm[0] * per_mm)), max(image.pixel_height, round(field_mm[1] * per_mm)))
+    canvas = Image.new("RGBA", size, (0, 0, 0, 0))
+    with Image.open(io.BytesIO(image.png)) as seal:
+        canvas.paste(seal, ((size[0] - image.pixel_width) // 2, (size[1] - image.pixel_height) // 2))
+    out = io.BytesIO()
+    canvas.save(out, "PNG")
+    return out.getvalue()
 
 
 def _record_placement(spot: geo.StampSpot):
@@ -418,7 +445,11 @@ class Stamper:
         size = (self._image.width_mm, self._image.height_mm)
         spots = resolve_spots(document, request.placement, size)
         images = [image_for_spot(self._image, s.slice_index, s.slice_count).png for s in spots]
-        field_name = request.placement.name if isinstance(request.placement, FieldPlacement) else None
+        field_name = None
+        if isinstance(request.placement, FieldPlacement):
+            field_name = request.placement.name
+            _page, (left, top, right, bottom) = field_box_mm(document, field_name)
+            images = [_padded_to_field(self._image, (right - left, bottom - top))]
 
         stop.raise_if_cancelled()
         phase(StampPhase.SIGN)

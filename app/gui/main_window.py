@@ -620,7 +620,8 @@ class MainWindow(QMainWindow):
         self._progress.setObjectName("stampProgress")
         self._progress.setWindowModality(Qt.WindowModal)
         self._progress.setMinimumDuration(0)
-        self._progress.canceled.connect(self._worker.cancel)
+        # the worker object lives in its busy thread: a queued slot would run only after the stamping
+        self._progress.canceled.connect(self._worker.cancel_token.cancel, Qt.DirectConnection)
         self._worker.progress.connect(self._on_progress, Qt.QueuedConnection)
         self._worker.finished.connect(self._on_finished, Qt.QueuedConnection)
         self._thread = start_in_thread(self._worker)

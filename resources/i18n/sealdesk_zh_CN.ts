@@ -1973,6 +1973,10 @@ SHA-256 {fingerprint}… — 有效期至 {date}</translation>
         <source>the signature field has no place on a page</source>
         <translation>该签名域不在任何页面上</translation>
     </message>
+    <message>
+        <source>the signature field is smaller than the seal</source>
+        <translation>签名域比印章小</translation>
+    </message>
 </context>
 <context>
     <name>gui</name>
