@@ -624,6 +624,7 @@ class Application:
     ) -> StampPlan:
         """Where the seal will land and what stands in the way, without the PIN. Never raises for problems
         of the document, the placement or the policy: they are the plan's `problems`."""
+        import_pdf_stack()
         from .appearance import image_for_spot, seal_image
         from .pdf.inspect import check_can_sign, open_pdf_bytes, read_document
         from .placement import page_geometries_from_reader
@@ -749,6 +750,7 @@ class Application:
     ) -> list[StampOutcome]:
         """One PIN entry for every plan (same key and seal); cancelling stops before the next document.
         `on_outcome` hears each document's outcome as soon as it is known (a batch window's live status)."""
+        import_pdf_stack()
         if not plans:
             return []
         stop = cancel or CancelToken()
@@ -836,6 +838,7 @@ class Application:
         """验章 with the user's trust roots (plus `extra_roots`, DER, e.g. `verify --trust`)."""
         from .verification import verify_document
 
+        import_pdf_stack()
         roots = [*self.trust_roots(), *extra_roots]
         return summarize_verification(verify_document(path, trust_roots=roots))
 
@@ -990,3 +993,30 @@ class _Reported(list):
     def extend(self, items) -> None:
         for item in items:
             self.append(item)
+
+
+_PDF_STACK_LOCK = threading.Lock()
+_pdf_stack_ready = False
+
+
+def import_pdf_stack() -> None:
+    """Import pyHanko's signing and validation modules once, in one thread at a time.
+
+    pyHanko's packages import each other in a cycle (pdf_utils.crypt ↔ sign.validation ↔ sign.signers); when
+    two threads import them for the first time at once (the GUI verifying an opened file while stamping or
+    planning another), Python's per-module import locks hand one thread a half-initialised module and the
+    import fails. The first caller imports everything (≈0.5 s, once per process); others wait for it."""
+    global _pdf_stack_ready
+    if _pdf_stack_ready:
+        return
+    with _PDF_STACK_LOCK:
+        if not _pdf_stack_ready:
+            import pyhanko.pdf_utils.reader  # noqa: F401
+            import pyhanko.sign.diff_analysis  # noqa: F401
+            import pyhanko.sign.signers  # noqa: F401
+            import pyhanko.sign.validation  # noqa: F401
+            import pyhanko_certvalidator  # noqa: F401
+
+            from .pdf import inspect, sign, verify  # noqa: F401
+
+            _pdf_stack_ready = True

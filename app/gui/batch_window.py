@@ -10,12 +10,13 @@ responsive throughout; at the end a summary and "Open folder".
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QObject, QSize, Qt, QThread, QUrl, Signal
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, QUrl, Signal
 from PySide6.QtGui import QBrush, QColor, QDesktopServices, QIcon, QKeySequence, QPixmap, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -58,6 +59,8 @@ from app.core.stamping import (
     SpotPlacement,
 )
 from app.i18n import translate
+
+from .background import emit, start
 
 PinProvider = Callable[[KeySummary, QWidget], "str | None"]
 
@@ -141,10 +144,10 @@ class PlanWorker(QObject):
                 plan = self._app.plan(path, seal_ref, placement, approval, purpose, key=self._key,
                                       output_path=output, contents=self._contents)
                 taken.append(output)
-                self.planned.emit(row, plan, None)
+                emit(self.planned, row, plan, None)
             except SealDeskError as exc:
-                self.planned.emit(row, None, exc)
-        self.finished.emit()
+                emit(self.planned, row, None, exc)
+        emit(self.finished)
 
 
 class BatchStampWorker(QObject):
@@ -167,19 +170,14 @@ class BatchStampWorker(QObject):
     def run(self) -> None:
         pin, self._pin = self._pin or "", None
         outcomes = self._app.stamp_batch(
-            self._plans, pin, progress=self.progress.emit, cancel=self.cancel_token, on_outcome=self.outcome.emit
+            self._plans,
+            pin,
+            progress=lambda event: emit(self.progress, event),
+            cancel=self.cancel_token,
+            on_outcome=lambda outcome: emit(self.outcome, outcome),
         )
         del pin
-        self.finished.emit(outcomes)
-
-
-def _thread_for(worker: QObject, name: str) -> QThread:
-    thread = QThread()
-    thread.setObjectName(name)
-    worker.moveToThread(thread)
-    thread.started.connect(worker.run)
-    worker.finished.connect(thread.quit, Qt.DirectConnection)  # quit is thread-safe; never queued behind a wait()
-    return thread
+        emit(self.finished, outcomes)
 
 
 class BatchWindow(QWidget):
@@ -205,7 +203,7 @@ class BatchWindow(QWidget):
         self._pin_provider = pin_provider or default_pin_provider
         self._planner: PlanWorker | None = None
         self._stamper: BatchStampWorker | None = None
-        self._thread: QThread | None = None
+        self._thread: threading.Thread | None = None
         self._keys: list[KeySummary] = []
         self._seals: list[SealSummary] = []
         self._contents = None
@@ -532,9 +530,8 @@ class BatchWindow(QWidget):
         self._planner = PlanWorker(self.app, jobs, seal.ref, placement, approval, purpose, key, self._contents, folder)
         self._planner.planned.connect(self._planned, Qt.QueuedConnection)
         self._planner.finished.connect(self._planning_done, Qt.QueuedConnection)
-        self._thread = _thread_for(self._planner, "batch-plan")
         self._update_buttons()
-        self._thread.start()
+        self._thread = start(self._planner.run, "batch-plan")
 
     def _planned(self, row: int, plan: StampPlan | None, error: SealDeskError | None) -> None:
         item = self.files[row]
@@ -583,10 +580,9 @@ class BatchWindow(QWidget):
         self._stamper.progress.connect(self._on_progress, Qt.QueuedConnection)
         self._stamper.outcome.connect(self._on_outcome, Qt.QueuedConnection)
         self._stamper.finished.connect(self._stamping_done, Qt.QueuedConnection)
-        self._thread = _thread_for(self._stamper, "batch-stamp")
         self._update_buttons()
         self.stampingStarted.emit(self._stamper)
-        self._thread.start()
+        self._thread = start(self._stamper.run, "batch-stamp")
 
     @property
     def stamp_worker(self) -> BatchStampWorker | None:
@@ -627,8 +623,7 @@ class BatchWindow(QWidget):
 
     def _end_thread(self) -> None:
         if self._thread is not None:
-            self._thread.wait()
-            self._thread.deleteLater()
+            self._thread.join()  # it ends right after emitting "finished"
         self._thread = None
 
     def _finish(self) -> None:
@@ -753,5 +748,5 @@ class BatchWindow(QWidget):
         """Closing while busy cancels and waits for the current document to end cleanly."""
         self.cancel()
         if self._thread is not None:
-            self._thread.wait(60000)
+            self._thread.join(60)
         super().closeEvent(event)

@@ -8,9 +8,10 @@ on a worker thread.
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, time
 
-from PySide6.QtCore import QDate, QEvent, QObject, Qt, QThread, Signal
+from PySide6.QtCore import QDate, QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -32,6 +33,8 @@ from app.core.application import SYNC_STATE_TEXT, Application, UsageEntry
 from app.core.errors import SealDeskError
 from app.i18n import translate
 
+from .background import emit, start
+
 
 class LogCheckWorker(QObject):
     finished = Signal(object, object)
@@ -45,9 +48,9 @@ class LogCheckWorker(QObject):
         try:
             result = self._app.check_usage_log()
         except SealDeskError as exc:
-            self.finished.emit(None, exc)
+            emit(self.finished, None, exc)
             return
-        self.finished.emit(result, None)
+        emit(self.finished, result, None)
 
 
 class UsageLogView(QWidget):
@@ -65,7 +68,7 @@ class UsageLogView(QWidget):
         self.entries: list[UsageEntry] = []
         self.check_result = None
         self.check_error: SealDeskError | None = None
-        self._thread: QThread | None = None
+        self._thread: threading.Thread | None = None
         self._worker: LogCheckWorker | None = None
         self._seal_ids: list[str] = []
 
@@ -250,21 +253,13 @@ class UsageLogView(QWidget):
         self.chain_label.setText(self.tr("Checking the chain and the signatures of every record…"))
         self.problems.hide()
         self._worker = LogCheckWorker(self.app)
-        self._thread = QThread()
-        self._thread.setObjectName("log-check")
-        self._worker.moveToThread(self._thread)
-        self._thread.started.connect(self._worker.run)
-        self._worker.finished.connect(self._thread.quit, Qt.DirectConnection)
         self._worker.finished.connect(self._checked, Qt.QueuedConnection)
         self.check_button.setEnabled(False)
-        self._thread.start()
+        self._thread = start(self._worker.run, "log-check")
 
     def _checked(self, result, error: SealDeskError | None) -> None:
         if self._thread is not None:
-            self._thread.wait()
-            self._thread.deleteLater()
-        if self._worker is not None:
-            self._worker.deleteLater()
+            self._thread.join()  # it ends right after emitting
         self._thread = None
         self._worker = None
         self.check_button.setEnabled(True)
@@ -303,7 +298,7 @@ class UsageLogView(QWidget):
 
     def wait(self, ms: int = 30000) -> None:
         if self._thread is not None:
-            self._thread.wait(ms)
+            self._thread.join(ms / 1000)
 
     # -- texts
     def retranslate(self) -> None:

@@ -10,9 +10,10 @@ contract in docs/architecture.md.
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QObject, QRectF, QSize, Qt, QThread, Signal
+from PySide6.QtCore import QEvent, QObject, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QIcon, QKeySequence, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -41,6 +42,8 @@ from app.core.report import (
     write_report_pdf,
 )
 from app.i18n import translate
+
+from .background import emit, start
 
 
 def status_icon(status: VerificationStatus | str, size: int = 20) -> QIcon:
@@ -82,14 +85,14 @@ class VerifyWorker(QObject):
         try:
             report = build_report(self._app.verify(self._path), clock=self._app.clock)
         except SealDeskError as exc:
-            self.finished.emit(None, exc)
+            emit(self.finished, None, exc)
             return
         except OSError as exc:  # the file vanished between opening and verifying
             from app.core.errors import DocumentNotFound
 
-            self.finished.emit(None, DocumentNotFound(str(exc), name=self._path.name))
+            emit(self.finished, None, DocumentNotFound(str(exc), name=self._path.name))
             return
-        self.finished.emit(report, None)
+        emit(self.finished, report, None)
 
 
 class VerifyPanel(QWidget):
@@ -110,7 +113,7 @@ class VerifyPanel(QWidget):
         self.path: Path | None = None
         self.error: SealDeskError | None = None
         self._report: VerificationReport | None = None
-        self._thread: QThread | None = None
+        self._thread: threading.Thread | None = None
         self._worker: VerifyWorker | None = None
         self._pending: Path | None = None
         self._mark_rows: list[int] = []
@@ -182,15 +185,10 @@ class VerifyPanel(QWidget):
         self.file_label.setText(path.name)
         self.header.setText(self.tr("Verifying “{name}”…").format(name=_escape(path.name)))
         self._worker = VerifyWorker(self.app, path)
-        self._thread = QThread()
-        self._thread.setObjectName("verify-worker")
-        self._worker.moveToThread(self._thread)
-        self._thread.started.connect(self._worker.run)
-        self._worker.finished.connect(self._thread.quit, Qt.DirectConnection)
         self._worker.finished.connect(self._finished, Qt.QueuedConnection)
         self._update_buttons()
         self.verificationStarted.emit(str(path))
-        self._thread.start()
+        self._thread = start(self._worker.run, "verify-worker")
 
     def verify_again(self) -> None:
         if self.path is not None:
@@ -215,17 +213,14 @@ class VerifyPanel(QWidget):
     def wait(self, ms: int = 30000) -> None:
         """Block until the running verification ends (closing the window; tests use qtbot.waitSignal)."""
         if self._thread is not None:
-            self._thread.wait(ms)
+            self._thread.join(ms / 1000)
 
     def report(self) -> VerificationReport | None:
         return self._report
 
     def _finished(self, report: VerificationReport | None, error: SealDeskError | None) -> None:
         if self._thread is not None:
-            self._thread.wait()
-            self._thread.deleteLater()
-        if self._worker is not None:
-            self._worker.deleteLater()
+            self._thread.join()  # it ends right after emitting
         self._thread = None
         self._worker = None
         pending, self._pending = self._pending, None
