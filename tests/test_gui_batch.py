@@ -207,3 +207,34 @@ def test_the_pin_is_typed_into_the_real_pin_dialog_once(qtbot, app, tmp_path: Pa
         timer.stop()
     assert answered == ["pin"] and summary.stamped == 2
     assert all(app.verify(f.output).status is VerificationStatus.VALID for f in window.files)
+
+
+def test_keyword_mode_and_a_file_without_the_keyword(qtbot, app, tmp_path: Path):
+    with_text = make_pdf(tmp_path / "with.pdf", pages=2, keyword_at={1: (300.0, 500.0)})
+    without = make_pdf(tmp_path / "without.pdf", pages=1)
+    window = _window(qtbot, app, PinEntries(USER_PIN))
+    window.mode_combo.setCurrentIndex(1)
+    assert window.placement() is None  # no text yet: nothing to start
+    window.keyword_edit.setText("（盖章）")
+    window.add_paths([with_text, without])
+    summary = _run(qtbot, window)
+    assert (summary.stamped, summary.failed) == (1, 1)
+    assert window.files[1].state is FileState.FAILED and window.state_text(1).startswith("failed: ")
+    assert "（盖章）" in window.state_text(1)  # the reason names the missing text
+    outcome_spot = app.usage_log.records()[-1].placements[0]
+    assert outcome_spot.page == 2  # 1-based page of the keyword
+    assert not (tmp_path / "without.signed.pdf").exists()
+
+
+def test_official_seal_needs_the_approval_reference(qtbot, app, tmp_path: Path):
+    window = _window(qtbot, app, PinEntries(USER_PIN))
+    window.select_seal(seal_of_kind(app, "official").ref)
+    window.add_paths([make_pdf(tmp_path / "a.pdf", pages=1)])
+    assert window.approval_edit.isEnabled() and not window.start_button.isEnabled()
+    window.approval_edit.setText("审批-2026-7")
+    window.purpose_edit.setText("采购合同")
+    assert window.start_button.isEnabled()
+    summary = _run(qtbot, window)
+    assert summary.stamped == 1
+    record = app.usage_log.records()[-1]
+    assert record.approval_ref == "审批-2026-7" and record.purpose == "采购合同" and record.seal_kind == "official"
