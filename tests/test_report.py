@@ -134,3 +134,21 @@ def test_unsigned_document_has_no_locations(tmp_path: Path, app):
     report = build_report(app.verify(plain))
     assert report.status is VerificationStatus.UNSIGNED and report.rows == () and report.marks() == []
     assert "no signatures" in report_html(report)
+
+
+def test_signature_without_a_seal(tmp_path: Path, ca, issued):
+    """A plain PAdES signature (pyHanko, no electronic seal, invisible): valid, said so, no marks."""
+    from documents import make_pdf
+    from pdf_helpers import certify_pdf
+
+    signed = tmp_path / "plain-signed.pdf"
+    certify_pdf(make_pdf(tmp_path / "doc.pdf", pages=1), signed, issued, permission=2)
+    log = UsageLog(tmp_path / "usage.sqlite3")
+    with Application(Settings(), usage_log=log) as app:
+        summary = app.verify(signed, extra_roots=[ca.root_der])
+    log.close()
+    report = build_report(summary)
+    (row,) = report.rows
+    assert report.status is VerificationStatus.VALID and row.finding is Finding.NO_SEAL
+    assert row.seal_name == "" and row.locations == () and report.marks() == []
+    assert "Valid signature without an electronic seal" in report_html(report)
