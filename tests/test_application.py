@@ -208,3 +208,56 @@ def test_settings_language_wins_over_the_environment_in_the_cli(tmp_path: Path, 
     finally:
         i18n.set_language("")
     assert "退出码" in capsys.readouterr().out
+
+
+def test_a_tsa_wait_can_be_cancelled(demo_key, tmp_path: Path):
+    import socket
+    import threading
+    import time
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def silent_tsa() -> None:  # accepts the request and never answers
+        server.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(server.accept()[0])
+            except OSError:
+                continue
+
+    threading.Thread(target=silent_tsa, daemon=True).start()
+    url = f"http://127.0.0.1:{server.getsockname()[1]}/tsa"
+    log = UsageLog(tmp_path / "usage.sqlite3")
+    app = Application(Settings(tsa_url=url), usage_log=log)
+    try:
+        key = _demo(app)
+        source = make_pdf(tmp_path / "a.pdf", pages=1)
+        plan = app.plan(source, _personal(app, key).ref, SpotPlacement((100.0, 100.0)), key=key)
+        cancel = CancelToken()
+        phases = []
+        cancelled_at: list[float] = []
+
+        def progress(event):
+            phases.append(event.phase)
+            if event.phase is StampPhase.TIMESTAMP and not cancelled_at:  # the TSA keeps us waiting
+                threading.Timer(0.3, lambda: (cancelled_at.append(time.perf_counter()), cancel.cancel())).start()
+
+        outcome = app.stamp(plan, USER_PIN, progress, cancel)
+        returned = time.perf_counter()
+        assert phases[-1] is StampPhase.TIMESTAMP and held  # the request reached the silent TSA
+        assert StampPhase.WRITE not in phases
+        assert outcome.status is StampStatus.CANCELLED and isinstance(outcome.error, Cancelled)
+        assert returned - cancelled_at[0] < 0.5  # not the 10 s TSA timeout
+        assert not plan.output.exists() and log.records() == []
+        assert sorted(p.name for p in tmp_path.glob("*.pdf")) == ["a.pdf"]
+    finally:
+        stop.set()
+        app.close()
+        log.close()
+        for conn in held:
+            conn.close()
+        server.close()

@@ -347,7 +347,8 @@ def test_without_a_display_the_cli_first_run_flow_runs(demo_key):
         [sys.executable, "-m", "app"], env=env, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL
     )
     assert run.returncode == 0, run.stderr
-    assert "No display found" in run.stdout and demo.DEMO_LABEL in run.stdout
+    message = i18n.translate("gui", "No display found: starting the command-line first-run flow instead.")
+    assert message in run.stdout and demo.DEMO_LABEL in run.stdout
 
 
 class DialogAnswerer:
@@ -437,3 +438,54 @@ def test_pin_change_from_the_key_panel(qtbot, application, tmp_path: Path, softh
     finally:
         win.close()
         softhsm.delete_token(label)
+
+
+def test_an_expired_seal_is_shown_disabled_with_the_reason(qtbot, application, tmp_path: Path, softhsm_module):
+    from app.core.application import SealUsability
+    from app.core.errors import SealExpired
+    from app.core.stamping import SpotPlacement
+
+    label = f"Old{uuid.uuid4().hex[:8]}"
+    info = demo.provision_token(label, USER_PIN, SO_PIN, (demo.DEMO_SEALS[2],), seal_days=0)
+    win = MainWindow(application, None, watch=False)
+    qtbot.addWidget(win)
+    try:
+        win._show_key(next(k for k in application.keys() if k.serial == info.serial))
+        (seal,) = win.key_panel.contents().seals
+        assert seal.usability is SealUsability.EXPIRED and isinstance(seal.problem, SealExpired)
+        item = win.key_panel.seal_item(seal.ref)
+        assert not item.flags() & Qt.ItemIsEnabled
+        reason = seal.problem.user_message(i18n.translate)
+        assert win.key_panel.tr("Cannot be used: {reason}").format(reason=reason) in item.text()
+        seal_list = win.key_panel.seal_list
+        qtbot.mouseClick(seal_list.viewport(), Qt.LeftButton, pos=seal_list.visualItemRect(item).center())
+        assert win.seal is None  # a disabled seal cannot be chosen
+        plan = application.plan(make_pdf(tmp_path / "a.pdf", pages=1), seal.ref, SpotPlacement((90, 90)), key=win.key)
+        assert isinstance(plan.problems[0], SealExpired)
+        assert application.stamp(plan, "not the PIN").status is StampStatus.FAILED  # refused before any login
+    finally:
+        win.close()
+        softhsm.delete_token(label)
+
+
+def test_open_by_drop_and_from_recent_files(qtbot, window: MainWindow, tmp_path: Path):
+    from PySide6.QtCore import QMimeData, QPointF, QUrl
+    from PySide6.QtGui import QDropEvent
+
+    first = make_pdf(tmp_path / "first.pdf", pages=1)
+    second = make_pdf(tmp_path / "second.pdf", pages=2)
+    data = QMimeData()
+    data.setUrls([QUrl.fromLocalFile(str(first))])
+    drop = QDropEvent(QPointF(200, 200), Qt.CopyAction, data, Qt.LeftButton, Qt.NoModifier)
+    window.dropEvent(drop)
+    assert window.document_path == first and window.document.page_count == 1
+    assert window.windowTitle().startswith("first.pdf")
+    window.open_path(second)
+    recent = [a.text() for a in window.recent_menu.actions()]
+    assert recent[:2] == [str(second.resolve()), str(first.resolve())]
+    window.recent_menu.actions()[1].trigger()
+    assert window.document_path == Path(str(first.resolve()))
+    damaged = tmp_path / "damaged.pdf"
+    damaged.write_bytes(b"%PDF-1.7 not really")
+    assert not window.open_path(damaged)
+    assert window.message_box.isVisible() and window.document_path == Path(str(first.resolve()))

@@ -760,6 +760,9 @@ class Application:
 
             raise InvalidArgument(what="one key and one seal per batch")
         outcomes: list[StampOutcome] = _Reported(on_outcome)
+        if all(p.problems for p in plans):  # nothing can be stamped: do not even log in
+            outcomes.extend(StampOutcome(p, StampStatus.FAILED, None, p.problems[0]) for p in plans)
+            return list(outcomes)
         try:
             stop.raise_if_cancelled()
             session = self._open_session(first.key, pin)

@@ -507,9 +507,12 @@ class Stamper:
         signer = self._signer
 
         class _PhaseSigner:
-            """The key's signer; once the key has signed, the remaining wait is the TSA's."""
+            """The key's signer. With a TSA, pyHanko asks it for a token before the key signs (to size the
+            signature) and again after; the phases say which wait is going on."""
 
             def sign_digest(self, digest: bytes, hash_name: str) -> bytes:
+                if tsa:
+                    phase(StampPhase.SIGN)
                 signature = signer.sign_digest(digest, hash_name)
                 if tsa:
                     phase(StampPhase.TIMESTAMP)
@@ -544,6 +547,8 @@ class Stamper:
             finally:
                 done.set()
 
+        if tsa:
+            phase(StampPhase.TIMESTAMP)
         threading.Thread(target=run, name="stamp-sign", daemon=True).start()
         while not done.wait(0.05):
             if stop.cancelled:

@@ -45,6 +45,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(translate("gui", "No display found: starting the command-line first-run flow instead."))
         return cli_main(["start"])
 
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QGuiApplication
     from PySide6.QtWidgets import QApplication
 
     from app.core.application import Application
@@ -53,6 +55,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .main_window import MainWindow
     from .resources import Languages, register_cjk_font
 
+    if QApplication.instance() is None:  # fractional scale factors (150 %) drawn exactly, not rounded
+        QGuiApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
     qt_app = QApplication.instance() or QApplication([sys.argv[0], *[a for a in args if a.startswith("-")]])
     qt_app.setApplicationName("SealDesk")
     qt_app.setOrganizationName("SealDesk")
