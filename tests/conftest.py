@@ -83,3 +83,12 @@ def signer(issued):
     from pdf_helpers import SoftwareDigestSigner
 
     return SoftwareDigestSigner.from_issued(issued)
+
+
+@pytest.fixture(autouse=True)
+def _language_chosen_per_test() -> Iterator[None]:
+    """A test that chooses a language (settings, the GUI's language switch) must not leak it to the next."""
+    from app.i18n import set_language
+
+    yield
+    set_language(None)

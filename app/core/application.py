@@ -624,6 +624,7 @@ class Application:
     ) -> StampPlan:
         """Where the seal will land and what stands in the way, without the PIN. Never raises for problems
         of the document, the placement or the policy: they are the plan's `problems`."""
+        import_pdf_stack()
         from .appearance import image_for_spot, seal_image
         from .pdf.inspect import check_can_sign, open_pdf_bytes, read_document
         from .placement import page_geometries_from_reader
@@ -640,7 +641,7 @@ class Application:
         seal = next((s for s in contents.seals if seal_ref in (s.ref, s.name)), None)
         if seal is None:
             raise SealNotFound(f"no seal {seal_ref!r} on key {key.serial}", seal=seal_ref)
-        output = Path(output_path) if output_path else default_output_path(source)
+        output = Path(output_path) if output_path else self.output_path_for(source)
         warnings: list[PlanWarning] = []
         problems: list[SealDeskError] = []
         spots: list[PlannedSpot] = []
@@ -745,8 +746,11 @@ class Application:
         pin: str,
         progress: ProgressCallback | None = None,
         cancel: CancelToken | None = None,
+        on_outcome: Callable[[StampOutcome], None] | None = None,
     ) -> list[StampOutcome]:
-        """One PIN entry for every plan (same key and seal); cancelling stops before the next document."""
+        """One PIN entry for every plan (same key and seal); cancelling stops before the next document.
+        `on_outcome` hears each document's outcome as soon as it is known (a batch window's live status)."""
+        import_pdf_stack()
         if not plans:
             return []
         stop = cancel or CancelToken()
@@ -755,15 +759,17 @@ class Application:
             from .errors import InvalidArgument
 
             raise InvalidArgument(what="one key and one seal per batch")
-        outcomes: list[StampOutcome] = []
+        outcomes: list[StampOutcome] = _Reported(on_outcome)
         if all(p.problems for p in plans):  # nothing can be stamped: do not even log in
-            return [StampOutcome(p, StampStatus.FAILED, None, p.problems[0]) for p in plans]
+            outcomes.extend(StampOutcome(p, StampStatus.FAILED, None, p.problems[0]) for p in plans)
+            return list(outcomes)
         try:
             stop.raise_if_cancelled()
             session = self._open_session(first.key, pin)
         except SealDeskError as exc:
             status = StampStatus.CANCELLED if isinstance(exc, Cancelled) else StampStatus.FAILED
-            return [StampOutcome(p, status, None, exc) for p in plans]
+            outcomes.extend(StampOutcome(p, status, None, exc) for p in plans)
+            return list(outcomes)
         finally:
             del pin
         try:
@@ -805,7 +811,7 @@ class Application:
             outcomes.extend(StampOutcome(p, StampStatus.FAILED, None, exc) for p in plans[done:])
         finally:
             self._close_session(session)
-        return outcomes
+        return list(outcomes)
 
     def _open_session(self, key: KeySummary, pin: str):
         with self._lock:
@@ -835,6 +841,7 @@ class Application:
         """验章 with the user's trust roots (plus `extra_roots`, DER, e.g. `verify --trust`)."""
         from .verification import verify_document
 
+        import_pdf_stack()
         roots = [*self.trust_roots(), *extra_roots]
         return summarize_verification(verify_document(path, trust_roots=roots))
 
@@ -859,3 +866,160 @@ class Application:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+    # -- guiparts: output naming, usage log view, settings (small additions for the GUI's windows) -------
+    def output_path_for(self, source: str | Path, *, folder: str | Path | None = None, taken=()) -> Path:
+        """Where the signed copy of `source` goes: the settings' output folder (else beside the input),
+        named `<stem><output_suffix>.pdf`, numbered `-2`, `-3` … when that name exists or is in `taken`
+        (names already planned in the same batch)."""
+        return output_path_for(source, self.settings, folder=folder, taken=taken)
+
+    def usage_entries(
+        self,
+        *,
+        seal_id: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> list[UsageEntry]:
+        """The usage log's records, newest first, filtered by seal and by time (inclusive bounds, aware
+        datetimes), each with its sync state (the city-sync work fills it; "local" until then)."""
+        voided = {}
+        records = self.usage_log.records()
+        for record in records:
+            if record.refers_to:
+                voided[record.refers_to] = record.record_id
+        entries = []
+        for record in reversed(records):
+            stamped = _parse_time(record.stamped_at)
+            if seal_id and record.seal_id != seal_id:
+                continue
+            if since is not None and (stamped is None or stamped < since):
+                continue
+            if until is not None and (stamped is None or stamped > until):
+                continue
+            entries.append(
+                UsageEntry(record, stamped, sync_state_of(record), voided_by=voided.get(record.record_id))
+            )
+        return entries
+
+    def check_usage_log(self):
+        """`sealdesk log verify` as data: app.core.usage.log.LogVerification (problems never raised)."""
+        return self.usage_log.verify()
+
+    def save_settings(self, settings: Settings) -> None:
+        """Persist new settings and use them from now on (language at once; PKCS#11 modules from the
+        next start, since the key manager has loaded its drivers)."""
+        from .settings import save_settings
+
+        save_settings(settings)
+        self.settings = settings
+        self.set_language(settings.language)
+
+
+class SyncState(StrEnum):
+    """Whether a usage record reached the city system (用印登记). Only LOCAL exists before city sync."""
+
+    LOCAL = "local"
+    SYNCED = "synced"
+    FAILED = "failed"
+
+
+SYNC_STATE_TEXT = {
+    SyncState.LOCAL: QT_TRANSLATE_NOOP("app", "local only"),
+    SyncState.SYNCED: QT_TRANSLATE_NOOP("app", "sent to the city system"),
+    SyncState.FAILED: QT_TRANSLATE_NOOP("app", "sending failed"),
+}
+
+
+def sync_state_of(record) -> SyncState:
+    """The sync state of a record; the city-sync work replaces this with what its outbox knows."""
+    del record
+    return SyncState.LOCAL
+
+
+@dataclass(frozen=True)
+class UsageEntry:
+    """A usage record as the log view shows it."""
+
+    record: object
+    """app.core.usage.records.UsageRecord"""
+    stamped_at: datetime | None
+    sync_state: SyncState
+    voided_by: str | None = None
+    """record_id of the void record that cancels this one (the output was never written)."""
+
+
+def _parse_time(text: str) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        from datetime import UTC
+
+        moment = moment.replace(tzinfo=UTC)
+    return moment
+
+
+def output_path_for(source: str | Path, settings: Settings, *, folder: str | Path | None = None, taken=()) -> Path:
+    """See Application.output_path_for."""
+    source = Path(source)
+    suffix = settings.output_suffix
+    if not folder and not settings.output_folder and suffix == ".signed" and not taken:
+        return default_output_path(source)  # the CLI's rule, unchanged
+    if folder:
+        target_folder = Path(folder)
+    else:
+        target_folder = Path(settings.output_folder).expanduser() if settings.output_folder else source.parent
+    extension = source.suffix or ".pdf"
+    taken_set = {Path(t) for t in taken}
+    candidate = target_folder / f"{source.stem}{suffix}{extension}"
+    number = 2
+    while candidate.exists() or candidate in taken_set or candidate == source:
+        candidate = target_folder / f"{source.stem}{suffix}-{number}{extension}"
+        number += 1
+    return candidate
+
+
+class _Reported(list):
+    """A list that tells `callback` about each appended outcome (stamp_batch's live status)."""
+
+    def __init__(self, callback: Callable[[StampOutcome], None] | None) -> None:
+        super().__init__()
+        self._callback = callback
+
+    def append(self, item: StampOutcome) -> None:
+        super().append(item)
+        if self._callback is not None:
+            self._callback(item)
+
+    def extend(self, items) -> None:
+        for item in items:
+            self.append(item)
+
+
+_PDF_STACK_LOCK = threading.Lock()
+_pdf_stack_ready = False
+
+
+def import_pdf_stack() -> None:
+    """Import pyHanko's signing and validation modules once, in one thread at a time.
+
+    pyHanko's packages import each other in a cycle (pdf_utils.crypt ↔ sign.validation ↔ sign.signers); when
+    two threads import them for the first time at once (the GUI verifying an opened file while stamping or
+    planning another), Python's per-module import locks hand one thread a half-initialised module and the
+    import fails. The first caller imports everything (≈0.5 s, once per process); others wait for it."""
+    global _pdf_stack_ready
+    if _pdf_stack_ready:
+        return
+    with _PDF_STACK_LOCK:
+        if not _pdf_stack_ready:
+            import pyhanko.pdf_utils.reader  # noqa: F401
+            import pyhanko.sign.diff_analysis  # noqa: F401
+            import pyhanko.sign.signers  # noqa: F401
+            import pyhanko.sign.validation  # noqa: F401
+            import pyhanko_certvalidator  # noqa: F401
+
+            from .pdf import inspect, sign, verify  # noqa: F401
+
+            _pdf_stack_ready = True

@@ -34,6 +34,10 @@ class Settings:
     """Base URL of the city e-seal system (用印登记)."""
     hash_name: str = "sha256"
     """Digest for PDF signatures."""
+    output_folder: str = ""
+    """Folder for signed copies; empty = beside the input document."""
+    output_suffix: str = ".signed"
+    """Added to the input's name for the signed copy (`contract.pdf` → `contract.signed.pdf`)."""
     extra: dict = field(default_factory=dict, compare=False)
     """Keys this version does not know, kept so an older client does not drop a newer one's settings."""
 
@@ -91,6 +95,8 @@ _TYPES = {
     "require_approval_for_official": bool,
     "city_url": str,
     "hash_name": str,
+    "output_folder": str,
+    "output_suffix": str,
 }
 """The JSON type each setting must have (lists become tuples of strings)."""
 

@@ -129,6 +129,7 @@ class MainWindow(QMainWindow):
         self._key_events = _KeyEvents()
         self._key_events.event.connect(self._on_key_event, Qt.QueuedConnection)
 
+        self._install_parts()
         self.retranslate()
         self.resize(1280, 860)
         self.refresh_keys()
@@ -291,6 +292,7 @@ class MainWindow(QMainWindow):
     # -- texts
     def retranslate(self) -> None:
         self.setWindowTitle(self._title())
+        self._retranslate_parts()
         texts = {
             self.act_open: self.tr("&Open…"),
             self.act_quit: self.tr("&Quit"),
@@ -385,6 +387,7 @@ class MainWindow(QMainWindow):
         self.last_verification = None
         self._status.setText("")
         self._remember(path)
+        self.verify_panel.verify(path)  # 验章 of every opened PDF, on the panel's worker thread
         self.setWindowTitle(self._title())
         self._enter_mode()
         return True
@@ -670,13 +673,9 @@ class MainWindow(QMainWindow):
     def verify_current(self) -> None:
         if self.document_path is None:
             return
-        try:
-            summary = self.app.verify(self.document_path)
-        except SealDeskError as exc:
-            self.show_message(QMessageBox.Warning, self.tr("Verify"), exc.user_message(translate))
-            return
-        self.last_verification = summary
-        self._show_verification(summary)
+        self.verify_dock.show()
+        self.verify_dock.raise_()
+        self.verify_panel.verify(self.document_path)  # worker thread; _panel_verified shows the result
 
     def _show_verification(self, summary: VerificationSummary) -> None:
         status = translate("app", VERIFICATION_STATUS_TEXT[summary.status])
@@ -702,6 +701,7 @@ class MainWindow(QMainWindow):
         self.message_box.open()
 
     def closeEvent(self, event) -> None:  # noqa: N802
+        self._close_parts()
         if self._worker is not None:
             self._worker.cancel()
         if self._thread is not None:
@@ -711,6 +711,88 @@ class MainWindow(QMainWindow):
             self.document.close()
             self.document = None
         super().closeEvent(event)
+
+    # -- guiparts: verification panel, batch window, usage log, settings (kept together for the merge)
+    def _install_parts(self) -> None:
+        """The 验章 dock (bound to the page view), and the actions that open the batch window, the usage log
+        and the settings dialog."""
+        from .verify_panel import VerifyPanel
+
+        self.verify_panel = VerifyPanel(self.app)
+        self.verify_panel.bind(self.page_view)
+        self.verify_panel.verificationFinished.connect(self._panel_verified)
+        self.verify_dock = self.add_panel(self.verify_panel, "verifyDock", Qt.RightDockWidgetArea)
+        self.batch_window = None
+        self.log_dock = None
+        self.settings_dialog = None
+        self.act_batch = QAction(self)
+        self.act_batch.setObjectName("actBatch")
+        self.act_batch.triggered.connect(self.open_batch)
+        self.act_log = QAction(self)
+        self.act_log.setObjectName("actUsageLog")
+        self.act_log.triggered.connect(self.open_usage_log)
+        self.act_settings = QAction(self)
+        self.act_settings.setObjectName("actSettings")
+        self.act_settings.setShortcut(QKeySequence.Preferences)
+        self.act_settings.triggered.connect(self.open_settings)
+        self.menus["stamp"].addAction(self.act_batch)
+        self.menus["stamp"].addAction(self.act_log)
+        self.menus["file"].insertAction(self.act_quit, self.act_settings)
+        self.menus["view"].addAction(self.verify_dock.toggleViewAction())
+        self.toolbar.insertAction(self.act_pages, self.act_batch)
+
+    def _retranslate_parts(self) -> None:
+        self.verify_dock.setWindowTitle(self.tr("Verification (验章)"))
+        self.act_batch.setText(self.tr("&Batch stamping…"))
+        self.act_log.setText(self.tr("&Usage log"))
+        self.act_settings.setText(self.tr("&Settings…"))
+        if self.log_dock is not None:
+            self.log_dock.setWindowTitle(self.tr("Usage log"))
+        # at once, not only on the LanguageChange events Qt posts when the translators change
+        for part in (self.verify_panel, self.batch_window, getattr(self, "log_view", None)):
+            if part is not None:
+                part.retranslate()
+
+    def _panel_verified(self, report) -> None:
+        if report is not None and report.summary is not None and report.path == self.document_path:
+            self.last_verification = report.summary
+            self._show_verification(report.summary)
+
+    def open_batch(self) -> None:
+        from .batch_window import BatchWindow
+
+        if self.batch_window is None:
+            self.batch_window = BatchWindow(self.app, self)
+            if self.seal is not None:
+                self.batch_window.select_seal(self.seal.ref)
+        self.batch_window.show()
+        self.batch_window.raise_()
+        self.batch_window.activateWindow()
+
+    def open_usage_log(self) -> None:
+        from .log_view import UsageLogView
+
+        if self.log_dock is None:
+            self.log_view = UsageLogView(self.app)
+            self.log_dock = self.add_panel(self.log_view, "logDock", Qt.BottomDockWidgetArea)
+            self.menus["view"].addAction(self.log_dock.toggleViewAction())
+            self._retranslate_parts()
+        else:
+            self.log_view.refresh()
+        self.log_dock.show()
+        self.log_dock.raise_()
+
+    def open_settings(self) -> None:
+        """Window-modal, not blocking the event loop (workers keep reporting)."""
+        from .settings_dialog import SettingsDialog
+
+        self.settings_dialog = SettingsDialog(self.app, self, apply_language=self.set_language)
+        self.settings_dialog.open()
+
+    def _close_parts(self) -> None:
+        if self.batch_window is not None:
+            self.batch_window.close()
+        self.verify_panel.wait()
 
 
 def _mark_status(status: VerificationStatus) -> str:

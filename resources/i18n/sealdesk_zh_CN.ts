@@ -21,6 +21,201 @@
     </message>
 </context>
 <context>
+    <name>BatchWindow</name>
+    <message>
+        <source>{name} — cannot be used: {reason}</source>
+        <translation>{name} — 不可使用：{reason}</translation>
+    </message>
+    <message>
+        <source>Add PDF files</source>
+        <translation>添加 PDF 文件</translation>
+    </message>
+    <message>
+        <source>PDF files (*.pdf)</source>
+        <translation>PDF 文件 (*.pdf)</translation>
+    </message>
+    <message>
+        <source>Add the PDFs of a folder</source>
+        <translation>添加文件夹中的 PDF</translation>
+    </message>
+    <message>
+        <source>Folder for the signed copies</source>
+        <translation>签章文件的保存文件夹</translation>
+    </message>
+    <message>
+        <source>Checking the documents…</source>
+        <translation>正在检查文档…</translation>
+    </message>
+    <message>
+        <source>Stamping…</source>
+        <translation>正在盖章…</translation>
+    </message>
+    <message>
+        <source>Cancelling…</source>
+        <translation>正在取消…</translation>
+    </message>
+    <message>
+        <source>Finished: {stamped} stamped, {skipped} skipped, {failed} failed, {cancelled} cancelled.</source>
+        <translation>完成：已盖章 {stamped} 份，跳过 {skipped} 份，失败 {failed} 份，取消 {cancelled} 份。</translation>
+    </message>
+    <message>
+        <source>waiting</source>
+        <translation>等待中</translation>
+    </message>
+    <message>
+        <source>checking…</source>
+        <translation>检查中…</translation>
+    </message>
+    <message>
+        <source>stamping…</source>
+        <translation>盖章中…</translation>
+    </message>
+    <message>
+        <source>done → {name}</source>
+        <translation>完成 → {name}</translation>
+    </message>
+    <message>
+        <source>skipped: already stamped</source>
+        <translation>已跳过：文档已盖章</translation>
+    </message>
+    <message>
+        <source>failed: {reason}</source>
+        <translation>失败：{reason}</translation>
+    </message>
+    <message>
+        <source>cancelled: nothing written</source>
+        <translation>已取消：未写入任何文件</translation>
+    </message>
+    <message>
+        <source>Batch stamping</source>
+        <translation>批量盖章</translation>
+    </message>
+    <message>
+        <source>File</source>
+        <translation>文件</translation>
+    </message>
+    <message>
+        <source>Status</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>Add &amp;files…</source>
+        <translation>添加文件(&amp;F)…</translation>
+    </message>
+    <message>
+        <source>Add f&amp;older…</source>
+        <translation>添加文件夹(&amp;O)…</translation>
+    </message>
+    <message>
+        <source>&amp;Remove</source>
+        <translation>移除(&amp;R)</translation>
+    </message>
+    <message>
+        <source>You can also drop PDF files or folders here.</source>
+        <translation>也可以把 PDF 文件或文件夹拖放到这里。</translation>
+    </message>
+    <message>
+        <source>Seal and position</source>
+        <translation>印章与位置</translation>
+    </message>
+    <message>
+        <source>&amp;Key:</source>
+        <translation>钥匙(&amp;K)：</translation>
+    </message>
+    <message>
+        <source>S&amp;eal:</source>
+        <translation>印章(&amp;E)：</translation>
+    </message>
+    <message>
+        <source>A&amp;pproval reference:</source>
+        <translation>审批单号(&amp;P)：</translation>
+    </message>
+    <message>
+        <source>P&amp;urpose:</source>
+        <translation>用途(&amp;U)：</translation>
+    </message>
+    <message>
+        <source>&amp;Mode:</source>
+        <translation>方式(&amp;M)：</translation>
+    </message>
+    <message>
+        <source>Output fol&amp;der:</source>
+        <translation>输出文件夹(&amp;D)：</translation>
+    </message>
+    <message>
+        <source>Same spot on chosen pages</source>
+        <translation>指定页面的同一位置</translation>
+    </message>
+    <message>
+        <source>At a keyword</source>
+        <translation>关键字处</translation>
+    </message>
+    <message>
+        <source>Cross-page seal</source>
+        <translation>骑缝章</translation>
+    </message>
+    <message>
+        <source>Pa&amp;ges:</source>
+        <translation>页码(&amp;G)：</translation>
+    </message>
+    <message>
+        <source>Centre &amp;X (from left):</source>
+        <translation>中心 &amp;X（距左边）：</translation>
+    </message>
+    <message>
+        <source>Centre &amp;Y (from top):</source>
+        <translation>中心 &amp;Y（距上边）：</translation>
+    </message>
+    <message>
+        <source>e.g. 1-3,5,-1 (-1 = last page)</source>
+        <translation>例如 1-3,5,-1（-1 = 最后一页）</translation>
+    </message>
+    <message>
+        <source>&amp;Text:</source>
+        <translation>文字(&amp;T)：</translation>
+    </message>
+    <message>
+        <source>Every match (else the first)</source>
+        <translation>每处匹配（否则只盖第一处）</translation>
+    </message>
+    <message>
+        <source>S&amp;ide:</source>
+        <translation>边(&amp;I)：</translation>
+    </message>
+    <message>
+        <source>right edge</source>
+        <translation>右边</translation>
+    </message>
+    <message>
+        <source>left edge</source>
+        <translation>左边</translation>
+    </message>
+    <message>
+        <source>beside each document</source>
+        <translation>与原文档放在同一文件夹</translation>
+    </message>
+    <message>
+        <source>&amp;Browse…</source>
+        <translation>浏览(&amp;B)…</translation>
+    </message>
+    <message>
+        <source>&amp;Start</source>
+        <translation>开始(&amp;S)</translation>
+    </message>
+    <message>
+        <source>&amp;Cancel</source>
+        <translation>取消(&amp;C)</translation>
+    </message>
+    <message>
+        <source>Ope&amp;n folder</source>
+        <translation>打开文件夹(&amp;N)</translation>
+    </message>
+    <message>
+        <source>Close</source>
+        <translation>关闭</translation>
+    </message>
+</context>
+<context>
     <name>KeyPanel</name>
     <message>
         <source>PIN: set</source>
@@ -377,6 +572,26 @@ Nothing was written.</source>
         <source>Verification: {status}</source>
         <translation>验证结果：{status}</translation>
     </message>
+    <message>
+        <source>Verification (验章)</source>
+        <translation>验章</translation>
+    </message>
+    <message>
+        <source>&amp;Batch stamping…</source>
+        <translation>批量盖章(&amp;B)…</translation>
+    </message>
+    <message>
+        <source>&amp;Usage log</source>
+        <translation>用印记录(&amp;U)</translation>
+    </message>
+    <message>
+        <source>&amp;Settings…</source>
+        <translation>设置(&amp;S)…</translation>
+    </message>
+    <message>
+        <source>Usage log</source>
+        <translation>用印记录</translation>
+    </message>
 </context>
 <context>
     <name>PageView</name>
@@ -452,6 +667,331 @@ Nothing was written.</source>
     </message>
 </context>
 <context>
+    <name>SettingsDialog</name>
+    <message>
+        <source>Choose a PKCS#11 driver</source>
+        <translation>选择 PKCS#11 驱动</translation>
+    </message>
+    <message>
+        <source>PKCS#11 drivers (*.so *.dll *.dylib);;All files (*)</source>
+        <translation>PKCS#11 驱动 (*.so *.dll *.dylib);;所有文件 (*)</translation>
+    </message>
+    <message>
+        <source>The driver file “{path}” does not exist.</source>
+        <translation>驱动文件“{path}”不存在。</translation>
+    </message>
+    <message>
+        <source>{subject}
+SHA-256 {fingerprint}… — valid until {date}</source>
+        <translation>{subject}
+SHA-256 {fingerprint}… — 有效期至 {date}</translation>
+    </message>
+    <message>
+        <source>{subject}
+(added from {file} when you press OK)</source>
+        <translation>{subject}
+（按“确定”后从 {file} 添加）</translation>
+    </message>
+    <message>
+        <source>Choose a root certificate</source>
+        <translation>选择根证书</translation>
+    </message>
+    <message>
+        <source>Certificates (*.pem *.crt *.cer *.der);;All files (*)</source>
+        <translation>证书 (*.pem *.crt *.cer *.der);;所有文件 (*)</translation>
+    </message>
+    <message>
+        <source>The file “{path}” cannot be read.</source>
+        <translation>无法读取文件“{path}”。</translation>
+    </message>
+    <message>
+        <source>“{name}” holds no certificate SealDesk can read.</source>
+        <translation>“{name}”中没有 SealDesk 能读取的证书。</translation>
+    </message>
+    <message>
+        <source>Folder for the signed copies</source>
+        <translation>签章文件的保存文件夹</translation>
+    </message>
+    <message>
+        <source>Example: contract.pdf → contract{suffix}.pdf</source>
+        <translation>示例：contract.pdf → contract{suffix}.pdf</translation>
+    </message>
+    <message>
+        <source>The timestamp service address must start with http:// or https://, e.g. https://tsa.example.cn/tsr.</source>
+        <translation>时间戳服务地址必须以 http:// 或 https:// 开头，例如 https://tsa.example.cn/tsr。</translation>
+    </message>
+    <message>
+        <source>The output folder “{path}” does not exist.</source>
+        <translation>输出文件夹“{path}”不存在。</translation>
+    </message>
+    <message>
+        <source>The name suffix may not contain any of / \ : * ? &quot; &lt; &gt; |.</source>
+        <translation>文件名后缀不能包含 / \ : * ? &quot; &lt; &gt; | 中的任何字符。</translation>
+    </message>
+    <message>
+        <source>Without an output folder, the name suffix may not be empty (the signed copy would take the original&apos;s name).</source>
+        <translation>未指定输出文件夹时，文件名后缀不能为空（否则签章文件会与原文件同名）。</translation>
+    </message>
+    <message>
+        <source>The settings could not be saved: {reason}</source>
+        <translation>无法保存设置：{reason}</translation>
+    </message>
+    <message>
+        <source>Settings</source>
+        <translation>设置</translation>
+    </message>
+    <message>
+        <source>&amp;General</source>
+        <translation>常规(&amp;G)</translation>
+    </message>
+    <message>
+        <source>&amp;Key drivers</source>
+        <translation>钥匙驱动(&amp;K)</translation>
+    </message>
+    <message>
+        <source>&amp;Trusted roots</source>
+        <translation>受信任的根证书(&amp;T)</translation>
+    </message>
+    <message>
+        <source>&amp;Language:</source>
+        <translation>语言(&amp;L)：</translation>
+    </message>
+    <message>
+        <source>Time&amp;stamp service (TSA):</source>
+        <translation>时间戳服务(&amp;S)（TSA）：</translation>
+    </message>
+    <message>
+        <source>&amp;Official seals:</source>
+        <translation>公章(&amp;O)：</translation>
+    </message>
+    <message>
+        <source>Output &amp;folder:</source>
+        <translation>输出文件夹(&amp;F)：</translation>
+    </message>
+    <message>
+        <source>Name s&amp;uffix:</source>
+        <translation>文件名后缀(&amp;U)：</translation>
+    </message>
+    <message>
+        <source>Default (Chinese unless SEALDESK_LANG says otherwise)</source>
+        <translation>默认（中文，除非 SEALDESK_LANG 另有指定）</translation>
+    </message>
+    <message>
+        <source>Require an &amp;approval reference</source>
+        <translation>必须填写审批单号(&amp;A)</translation>
+    </message>
+    <message>
+        <source>beside the original document</source>
+        <translation>与原文档放在同一文件夹</translation>
+    </message>
+    <message>
+        <source>&amp;Browse…</source>
+        <translation>浏览(&amp;B)…</translation>
+    </message>
+    <message>
+        <source>PKCS#11 drivers to load besides the known ones (drivers/modules.toml). Changes take effect the next time SealDesk starts.</source>
+        <translation>除已知驱动（drivers/modules.toml）外还要加载的 PKCS#11 驱动。更改在下次启动 SealDesk 时生效。</translation>
+    </message>
+    <message>
+        <source>A&amp;dd driver…</source>
+        <translation>添加驱动(&amp;D)…</translation>
+    </message>
+    <message>
+        <source>&amp;Remove driver</source>
+        <translation>移除驱动(&amp;R)</translation>
+    </message>
+    <message>
+        <source>Root certificates trusted when verifying signed documents. Nothing is trusted by default, not even the demo key&apos;s root.</source>
+        <translation>验证已签章文档时信任的根证书。默认不信任任何证书，演示钥匙的根证书也不例外。</translation>
+    </message>
+    <message>
+        <source>Add &amp;certificate…</source>
+        <translation>添加证书(&amp;C)…</translation>
+    </message>
+    <message>
+        <source>Re&amp;move certificate</source>
+        <translation>移除证书(&amp;M)</translation>
+    </message>
+</context>
+<context>
+    <name>UsageLogView</name>
+    <message>
+        <source>All seals</source>
+        <translation>全部印章</translation>
+    </message>
+    <message>
+        <source>{count} record(s) shown</source>
+        <translation>显示 {count} 条记录</translation>
+    </message>
+    <message>
+        <source>void (voids an earlier record)</source>
+        <translation>作废记录（作废之前的一条记录）</translation>
+    </message>
+    <message>
+        <source>voided: the file was not written</source>
+        <translation>已作废：文件未写入</translation>
+    </message>
+    <message>
+        <source>stamped</source>
+        <translation>已盖章</translation>
+    </message>
+    <message>
+        <source>official seal</source>
+        <translation>公章</translation>
+    </message>
+    <message>
+        <source>duty seal</source>
+        <translation>职务章</translation>
+    </message>
+    <message>
+        <source>personal seal</source>
+        <translation>个人印章</translation>
+    </message>
+    <message>
+        <source>other seal</source>
+        <translation>其他印章</translation>
+    </message>
+    <message>
+        <source>Checking the chain and the signatures of every record…</source>
+        <translation>正在检查每条记录的链和签名…</translation>
+    </message>
+    <message>
+        <source>The chain has not been checked yet.</source>
+        <translation>尚未检查记录链。</translation>
+    </message>
+    <message>
+        <source>The usage log is intact: {count} record(s) checked, every link and signature is valid.</source>
+        <translation>用印记录完整：已检查 {count} 条记录，每个链接和签名均有效。</translation>
+    </message>
+    <message>
+        <source>The usage log has been changed or damaged: {count} problem(s) found.</source>
+        <translation>用印记录已被更改或损坏：发现 {count} 个问题。</translation>
+    </message>
+    <message>
+        <source>Usage log</source>
+        <translation>用印记录</translation>
+    </message>
+    <message>
+        <source>&amp;Seal:</source>
+        <translation>印章(&amp;S)：</translation>
+    </message>
+    <message>
+        <source>&amp;From</source>
+        <translation>起始(&amp;F)</translation>
+    </message>
+    <message>
+        <source>&amp;To</source>
+        <translation>截止(&amp;T)</translation>
+    </message>
+    <message>
+        <source>&amp;Refresh</source>
+        <translation>刷新(&amp;R)</translation>
+    </message>
+    <message>
+        <source>&amp;Check the chain</source>
+        <translation>检查记录链(&amp;C)</translation>
+    </message>
+    <message>
+        <source>Time</source>
+        <translation>时间</translation>
+    </message>
+    <message>
+        <source>Seal</source>
+        <translation>印章</translation>
+    </message>
+    <message>
+        <source>Kind</source>
+        <translation>类型</translation>
+    </message>
+    <message>
+        <source>Document</source>
+        <translation>文档</translation>
+    </message>
+    <message>
+        <source>Pages</source>
+        <translation>页码</translation>
+    </message>
+    <message>
+        <source>Approval</source>
+        <translation>审批单号</translation>
+    </message>
+    <message>
+        <source>Purpose</source>
+        <translation>用途</translation>
+    </message>
+    <message>
+        <source>Outcome</source>
+        <translation>结果</translation>
+    </message>
+    <message>
+        <source>No.</source>
+        <translation>序号</translation>
+    </message>
+    <message>
+        <source>Sync</source>
+        <translation>同步状态</translation>
+    </message>
+</context>
+<context>
+    <name>VerifyPanel</name>
+    <message>
+        <source>Verifying “{name}”…</source>
+        <translation>正在验证“{name}”…</translation>
+    </message>
+    <message>
+        <source>“{name}” could not be verified.</source>
+        <translation>无法验证“{name}”。</translation>
+    </message>
+    <message>
+        <source>{count} signature(s)</source>
+        <translation>{count} 个签章</translation>
+    </message>
+    <message>
+        <source>This document has no signatures.</source>
+        <translation>此文档没有签章。</translation>
+    </message>
+    <message>
+        <source>PDF report (*.pdf)</source>
+        <translation>PDF 报告 (*.pdf)</translation>
+    </message>
+    <message>
+        <source>HTML report (*.html)</source>
+        <translation>HTML 报告 (*.html)</translation>
+    </message>
+    <message>
+        <source>{stem} verification report</source>
+        <translation>{stem} 验章报告</translation>
+    </message>
+    <message>
+        <source>Export the verification report</source>
+        <translation>导出验章报告</translation>
+    </message>
+    <message>
+        <source>The report could not be written: {reason}</source>
+        <translation>无法写入报告：{reason}</translation>
+    </message>
+    <message>
+        <source>Open a PDF to see its signatures and seals.</source>
+        <translation>打开 PDF 文件即可查看其中的签章和印章。</translation>
+    </message>
+    <message>
+        <source>Verification</source>
+        <translation>验章</translation>
+    </message>
+    <message>
+        <source>&amp;Signatures:</source>
+        <translation>签章列表(&amp;S)：</translation>
+    </message>
+    <message>
+        <source>&amp;Verify again</source>
+        <translation>重新验证(&amp;V)</translation>
+    </message>
+    <message>
+        <source>&amp;Export report…</source>
+        <translation>导出报告(&amp;E)…</translation>
+    </message>
+</context>
+<context>
     <name>app</name>
     <message>
         <source>valid</source>
@@ -480,6 +1020,18 @@ Nothing was written.</source>
     <message>
         <source>On page {page} the seal lies within {margin} mm of the page edge.</source>
         <translation>第 {page} 页的印章距页面边缘不足 {margin} 毫米。</translation>
+    </message>
+    <message>
+        <source>local only</source>
+        <translation>仅本地</translation>
+    </message>
+    <message>
+        <source>sent to the city system</source>
+        <translation>已上报市级系统</translation>
+    </message>
+    <message>
+        <source>sending failed</source>
+        <translation>上报失败</translation>
     </message>
 </context>
 <context>
@@ -1737,6 +2289,245 @@ Nothing was written.</source>
     <message>
         <source>The seal expires in {days} days ({date}).</source>
         <translation>印章将在 {days} 天后（{date}）到期。</translation>
+    </message>
+</context>
+<context>
+    <name>report</name>
+    <message>
+        <source>Invalid: the signature is broken or the signed content was changed</source>
+        <translation>无效：签名已损坏或签署内容已被更改</translation>
+    </message>
+    <message>
+        <source>Invalid: the document was modified after signing</source>
+        <translation>无效：文档在签署后已被修改</translation>
+    </message>
+    <message>
+        <source>Invalid: the electronic seal is not valid</source>
+        <translation>无效：电子印章无效</translation>
+    </message>
+    <message>
+        <source>Invalid: the picture on the page does not match the seal</source>
+        <translation>无效：页面上的图片与印章不符</translation>
+    </message>
+    <message>
+        <source>Intact, but the signer&apos;s certificate is not trusted</source>
+        <translation>文档完整，但签署人证书不受信任</translation>
+    </message>
+    <message>
+        <source>Intact, but the seal maker is not trusted</source>
+        <translation>文档完整，但制章者不受信任</translation>
+    </message>
+    <message>
+        <source>Intact, but the certificate was not valid at the signing time</source>
+        <translation>文档完整，但签署时证书不在有效期内</translation>
+    </message>
+    <message>
+        <source>Valid signature without an electronic seal</source>
+        <translation>有效签名（不含电子印章）</translation>
+    </message>
+    <message>
+        <source>Valid; the signer&apos;s certificate expires within 90 days</source>
+        <translation>有效；签署人证书将在 90 天内到期</translation>
+    </message>
+    <message>
+        <source>Valid</source>
+        <translation>有效</translation>
+    </message>
+    <message>
+        <source>Not trusted</source>
+        <translation>不受信任</translation>
+    </message>
+    <message>
+        <source>Invalid / modified</source>
+        <translation>无效 / 已被修改</translation>
+    </message>
+    <message>
+        <source>No signatures</source>
+        <translation>无签章</translation>
+    </message>
+    <message>
+        <source>no changes after signing</source>
+        <translation>签署后无修改</translation>
+    </message>
+    <message>
+        <source>form filling and later signatures only</source>
+        <translation>仅有表单填写和后续签章</translation>
+    </message>
+    <message>
+        <source>annotations, seal stamps and later signatures only</source>
+        <translation>仅有批注、印章图片和后续签章</translation>
+    </message>
+    <message>
+        <source>other changes after signing (not allowed)</source>
+        <translation>签署后有其他修改（不允许）</translation>
+    </message>
+    <message>
+        <source>the certificate does not lead to a trusted root</source>
+        <translation>证书无法追溯到受信任的根证书</translation>
+    </message>
+    <message>
+        <source>the document was changed after it was signed</source>
+        <translation>文档在签署后被更改</translation>
+    </message>
+    <message>
+        <source>the signature value does not match the certificate</source>
+        <translation>签名值与证书不匹配</translation>
+    </message>
+    <message>
+        <source>the certificate has been revoked</source>
+        <translation>证书已被吊销</translation>
+    </message>
+    <message>
+        <source>valid</source>
+        <translation>有效</translation>
+    </message>
+    <message>
+        <source>expired at the signing time</source>
+        <translation>签署时已过期</translation>
+    </message>
+    <message>
+        <source>not yet valid at the signing time</source>
+        <translation>签署时尚未生效</translation>
+    </message>
+    <message>
+        <source>invalid (damaged, or the maker&apos;s signature does not verify)</source>
+        <translation>无效（已损坏，或制章者签名验证失败）</translation>
+    </message>
+    <message>
+        <source>not bound to the signer&apos;s certificate</source>
+        <translation>未绑定签署人的证书</translation>
+    </message>
+    <message>
+        <source>valid, but the seal maker is not trusted</source>
+        <translation>有效，但制章者不受信任</translation>
+    </message>
+    <message>
+        <source>the picture on the page does not match the seal</source>
+        <translation>页面上的图片与印章不符</translation>
+    </message>
+    <message>
+        <source>yes</source>
+        <translation>是</translation>
+    </message>
+    <message>
+        <source>no</source>
+        <translation>否</translation>
+    </message>
+    <message>
+        <source>timestamped (trusted)</source>
+        <translation>时间戳（受信任）</translation>
+    </message>
+    <message>
+        <source>timestamped (not trusted)</source>
+        <translation>时间戳（不受信任）</translation>
+    </message>
+    <message>
+        <source>claimed by the signer, no timestamp</source>
+        <translation>签署人电脑声明的时间，无时间戳</translation>
+    </message>
+    <message>
+        <source>Result</source>
+        <translation>结果</translation>
+    </message>
+    <message>
+        <source>Signature field</source>
+        <translation>签名域</translation>
+    </message>
+    <message>
+        <source>Signer</source>
+        <translation>签署人</translation>
+    </message>
+    <message>
+        <source>Organisation</source>
+        <translation>单位</translation>
+    </message>
+    <message>
+        <source>Certificate serial</source>
+        <translation>证书序列号</translation>
+    </message>
+    <message>
+        <source>Seal</source>
+        <translation>印章</translation>
+    </message>
+    <message>
+        <source>none</source>
+        <translation>无</translation>
+    </message>
+    <message>
+        <source>Seal ID</source>
+        <translation>印章编码</translation>
+    </message>
+    <message>
+        <source>Seal maker</source>
+        <translation>制章者</translation>
+    </message>
+    <message>
+        <source>Seal check</source>
+        <translation>印章检查</translation>
+    </message>
+    <message>
+        <source>Signing time</source>
+        <translation>签署时间</translation>
+    </message>
+    <message>
+        <source>Time claimed by the signer</source>
+        <translation>签署人声明的时间</translation>
+    </message>
+    <message>
+        <source>Certificate chain trusted</source>
+        <translation>证书链受信任</translation>
+    </message>
+    <message>
+        <source>Certificate valid at signing</source>
+        <translation>签署时证书有效</translation>
+    </message>
+    <message>
+        <source>Certificate valid until</source>
+        <translation>证书有效期至</translation>
+    </message>
+    <message>
+        <source>Changes after signing</source>
+        <translation>签署后的修改</translation>
+    </message>
+    <message>
+        <source>Seal on page(s)</source>
+        <translation>印章所在页</translation>
+    </message>
+    <message>
+        <source>Verification report</source>
+        <translation>验章报告</translation>
+    </message>
+    <message>
+        <source>File</source>
+        <translation>文件</translation>
+    </message>
+    <message>
+        <source>Folder</source>
+        <translation>文件夹</translation>
+    </message>
+    <message>
+        <source>Verified at</source>
+        <translation>验证时间</translation>
+    </message>
+    <message>
+        <source>Overall result</source>
+        <translation>总体结果</translation>
+    </message>
+    <message>
+        <source>Signatures</source>
+        <translation>签章数</translation>
+    </message>
+    <message>
+        <source>Signature {number}: {title}</source>
+        <translation>签章 {number}：{title}</translation>
+    </message>
+    <message>
+        <source>The document has no signatures.</source>
+        <translation>此文档没有签章。</translation>
+    </message>
+    <message>
+        <source>Made by SealDesk.</source>
+        <translation>由 SealDesk 生成。</translation>
     </message>
 </context>
 <context>
