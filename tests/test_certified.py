@@ -33,7 +33,7 @@ from app.core.stamping import (
     empty_signature_fields,
 )
 from app.core.usage.log import UsageLog
-from app.core.verification import verify_document
+from app.core.verification import WARNING_STRICT_CERTIFICATION, verify_document
 
 MM = 25.4 / 72
 FIELD_BOX = (300.0, 200.0, 460.0, 360.0)  # 160 pt ≈ 56.4 mm square: room for the 42 mm seal
@@ -170,6 +170,7 @@ def test_p2_signs_the_existing_empty_field_and_every_verifier_agrees(tmp_path, i
     pyhanko = pyhanko_default(out, roots)
     assert pyhanko == {"Certification": (True, "form_filling", True), "Approver": (True, "none", True)}
     assert sealdesk_verdicts(out, roots) == {name: v[0] for name, v in pyhanko.items()}
+    assert verify_document(out, trust_roots=roots).warnings == ()
     assert_pdfsig_and_qpdf(out, 2)
 
     # the seal at its true size (42 mm), centred in the field's box, on page 2 only
@@ -187,6 +188,7 @@ def test_p3_signs_an_existing_field_and_every_verifier_agrees(tmp_path, issued, 
     pyhanko = pyhanko_default(out, roots)
     assert all(v[0] for v in pyhanko.values()) and set(pyhanko) == {"Certification", "Approver"}
     assert sealdesk_verdicts(out, roots) == {name: v[0] for name, v in pyhanko.items()}
+    assert verify_document(out, trust_roots=roots).warnings == ()
     assert_pdfsig_and_qpdf(out, 2)
 
 
@@ -204,6 +206,15 @@ def test_p3_allows_a_new_field_where_pyhankos_default_is_stricter_than_acrobat(t
     assert pyhanko[new] == (True, "none", True) and sealdesk[new] is True
     assert sealdesk["Certification"] is True
     assert pyhanko["Certification"] == (False, "other", False)
+    # the disagreement is never silent: verify names it (text and JSON)
+    report = verify_document(out, trust_roots=roots)
+    assert report.warnings == (WARNING_STRICT_CERTIFICATION,)
+    assert [w["code"] for w in report.to_json()["warnings"]] == ["strict_certification"]
+    from app.core.application import summarize_verification
+    from app.core.report import build_report, report_html
+
+    html = report_html(build_report(summarize_verification(report)))
+    assert "strict verifiers (such as pyHanko" in html  # the exported report (and the GUI panel) say so too
     assert_pdfsig_and_qpdf(out, 2)
 
 

@@ -416,6 +416,17 @@ TEXT_NO_SIGNATURES = QT_TRANSLATE_NOOP("report", "The document has no signatures
 TEXT_FOOTER = QT_TRANSLATE_NOOP("report", "Made by SealDesk.")
 
 
+def document_warnings(report: VerificationReport, translate: Translate = _untranslated) -> list[str]:
+    """What concerns the whole file rather than one signature (a hybrid-reference file, a certification
+    that strict verifiers read differently), translated."""
+    from .verification import CONTEXT as VERIFICATION_CONTEXT
+    from .verification import WARNING_TEXTS
+
+    document = getattr(report.summary, "report", None)
+    codes = getattr(document, "warnings", ())
+    return [translate(VERIFICATION_CONTEXT, WARNING_TEXTS[code]) for code in codes if code in WARNING_TEXTS]
+
+
 def report_html(report: VerificationReport, translate: Translate = _untranslated) -> str:
     """The report as a self-contained HTML page (inline styles only, no scripts, no external files)."""
 
@@ -445,6 +456,7 @@ def report_html(report: VerificationReport, translate: Translate = _untranslated
         line(t(LABEL_SIGNATURES), str(len(report.rows))),
         "</table>",
     ]
+    out.extend(f"<p style='color: #b26b00;'>! {e(text)}</p>" for text in document_warnings(report, translate))
     for row in report.rows:
         title = translate(CONTEXT, LABEL_SIGNATURE).format(
             number=row.index + 1, title=row.seal_name or row.signer or row.field_name

@@ -72,7 +72,16 @@ def trust_problem_text(code: str | None) -> str | None:
 WARNING_HYBRID_XREF = "hybrid_xref"
 """The file is a hybrid-reference file (xref table plus /XRefStm): validated in non-strict mode only."""
 
+WARNING_STRICT_CERTIFICATION = "strict_certification"
+"""A signature was added after a certification (P=3) as Acrobat allows; strict verifiers disagree."""
+
 WARNING_TEXTS = {
+    WARNING_STRICT_CERTIFICATION: QT_TRANSLATE_NOOP(
+        "verification",
+        "a new signature field was added after the certification signature; the PDF standard and Acrobat "
+        "allow this for documents certified to permit annotations, but strict verifiers (such as pyHanko's "
+        "default settings) report the certification as broken",
+    ),
     WARNING_HYBRID_XREF: QT_TRANSLATE_NOOP(
         "verification",
         "the file uses hybrid cross-reference sections (an old compatibility format); it could only be "
@@ -391,5 +400,7 @@ def verify_document(path: str | Path, *, trust_roots=(), clock: Clock | None = N
     signatures = tuple(
         SignatureVerification(report=r, **_seal_part(r, clock, trust_roots, pictures)) for r in pdf_report.signatures
     )
-    warnings = (WARNING_HYBRID_XREF,) if pdf_report.hybrid_xref else ()
+    warnings = ((WARNING_HYBRID_XREF,) if pdf_report.hybrid_xref else ()) + (
+        (WARNING_STRICT_CERTIFICATION,) if pdf_report.strict_certification_differs else ()
+    )
     return DocumentVerification(path, signatures, warnings)

@@ -37,6 +37,7 @@ from app.core.report import (
     STATUS_TEXT,
     VerificationReport,
     build_report,
+    document_warnings,
     row_details,
     write_report_html,
     write_report_pdf,
@@ -260,6 +261,10 @@ class VerifyPanel(QWidget):
                 STATUS_SYMBOL[report.status],
                 _escape(translate("report", STATUS_TEXT[report.status])),
                 _escape(self.tr("{count} signature(s)").format(count=len(report.rows))),
+            )
+            + "".join(
+                f"<br><span style='color: #b26b00;'>! {_escape(text)}</span>"
+                for text in document_warnings(report, translate)
             )
         )
         for row in report.rows:

@@ -2715,6 +2715,10 @@ SHA-256 {fingerprint}… — 有效期至 {date}</translation>
         <translation>无法验证该签名（见技术详情）</translation>
     </message>
     <message>
+        <source>a new signature field was added after the certification signature; the PDF standard and Acrobat allow this for documents certified to permit annotations, but strict verifiers (such as pyHanko&apos;s default settings) report the certification as broken</source>
+        <translation>认证签名之后又添加了新的签名域；PDF 标准和 Acrobat 允许在准许批注的认证文档上这样做，但严格的验证程序（如 pyHanko 的默认设置）会认为认证已被破坏</translation>
+    </message>
+    <message>
         <source>the file uses hybrid cross-reference sections (an old compatibility format); it could only be checked in lenient mode, and other PDF readers may show different content than was checked</source>
         <translation>该文件使用混合交叉引用表（一种旧的兼容格式），只能以宽松模式检查；其他 PDF 阅读器显示的内容可能与所检查的内容不同</translation>
     </message>

@@ -72,6 +72,10 @@ class SignatureReport:
     """The validator's own code behind timestamp_problem."""
     signer_cert: bytes | None = None
     """DER of the certificate that signed (to check the seal is bound to it)."""
+    strict_docmdp_ok: bool = True
+    """pyHanko's *default* (strict) difference analysis also finds the later changes within this
+    certification's DocMDP policy. It is stricter than Acrobat: a new visible signature field after a
+    certification with P=3 breaks it there, while SealDesk (docmdp_ok) follows Acrobat and ISO 32000."""
     pictures: tuple[DrawnPicture, ...] = ()
     """What the signature draws on the pages (its widgets and SealDesk stamp annotations), decoded;
     compared with the seal's picture by the caller (seal_pictures.py)."""
@@ -83,6 +87,8 @@ class VerifyReport:
 
     path: Path
     signatures: tuple[SignatureReport, ...]
+    strict_certification_differs: bool = False
+    """A certification signature SealDesk accepts is broken under pyHanko's strict default reading."""
     hybrid_xref: bool = False
     """The file mixes an xref table with /XRefStm streams (hybrid-reference file): pyHanko validates
     such files only in non-strict mode, and readers may see different objects than the validator."""
@@ -329,11 +335,30 @@ def _report_one(embedded, trust_roots, moment) -> SignatureReport:
         seal_der=seal_from_signed_attrs(embedded.signer_info),
         docmdp=int(docmdp_level.value) if docmdp_level is not None else None,
         docmdp_ok=status.docmdp_ok is not False,
+        strict_docmdp_ok=_strict_docmdp_ok(embedded, status),
         timestamp_trusted=timestamp_trusted,
         timestamp_problem=timestamp_problem,
         timestamp_detail=timestamp_detail,
         signer_cert=cert.dump(),
     )
+
+
+def _strict_docmdp_ok(embedded, status) -> bool:
+    """Whether pyHanko's default diff policy also accepts what followed a certification signature that
+    SealDesk's (Acrobat-like) policy accepts. Only certification signatures with later revisions pay for
+    the second analysis."""
+    from pyhanko.sign.diff_analysis import DEFAULT_DIFF_POLICY, ModificationLevel, SuspiciousModification
+
+    if embedded.docmdp_level is None or status.docmdp_ok is False or status.modification_level is None:
+        return True
+    if status.modification_level == ModificationLevel.NONE:
+        return True
+    result = embedded.evaluate_modifications(DEFAULT_DIFF_POLICY)
+    if isinstance(result, SuspiciousModification):
+        return False
+    permitted = {1: ModificationLevel.NONE, 2: ModificationLevel.FORM_FILLING, 3: ModificationLevel.ANNOTATIONS}
+    allowed = permitted.get(int(embedded.docmdp_level.value), ModificationLevel.ANNOTATIONS)
+    return result.modification_level <= allowed
 
 
 def _broken_report(embedded, problem: str) -> SignatureReport:
@@ -421,4 +446,7 @@ def verify_pdf(path: Path | str, *, trust_roots: Sequence[bytes] = (), clock: Cl
         hybrid = bool(reader.xrefs.hybrid_xrefs_present)
     except Exception:  # noqa: BLE001
         hybrid = False
-    return VerifyReport(path=path, signatures=tuple(reports), hybrid_xref=hybrid)
+    strict_differs = any(r.docmdp_ok and not r.strict_docmdp_ok for r in reports)
+    return VerifyReport(
+        path=path, signatures=tuple(reports), hybrid_xref=hybrid, strict_certification_differs=strict_differs
+    )
