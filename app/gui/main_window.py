@@ -57,6 +57,7 @@ from app.core.stamping import (
     StampPhase,
 )
 from app.gui.page_view import PageView
+from app.gui.thumbnails import ThumbnailList
 from app.i18n import translate
 
 from .dialogs import ApprovalDialog, PinChangeDialog, PinDialog
@@ -115,10 +116,22 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self._central())
         self.key_panel = KeyPanel()
         self.key_dock = self.add_panel(self.key_panel, "keyDock", Qt.LeftDockWidgetArea)
+        self.thumbnails = ThumbnailList()
+        self.thumbnails.setObjectName("thumbnails")
+        self.thumbnails.bind(self.page_view)
+        self.thumbnail_dock = self.add_panel(self.thumbnails, "thumbnailDock", Qt.LeftDockWidgetArea)
+        self.tabifyDockWidget(self.key_dock, self.thumbnail_dock)
+        self.key_dock.raise_()
         self._build_actions()
         self._status = QLabel()
         self._status.setObjectName("verificationStatus")
         self.statusBar().addPermanentWidget(self._status, 1)
+        self._page_label = QLabel()
+        self._page_label.setObjectName("pageIndicator")
+        self.statusBar().addPermanentWidget(self._page_label)
+        self.page_view.pageChanged.connect(lambda _page: self._show_page_and_zoom())
+        self.page_view.zoomChanged.connect(lambda _zoom: self._show_page_and_zoom())
+        self.page_view.documentChanged.connect(self._show_page_and_zoom)
 
         self.page_view.placementConfirmed.connect(self._placement_confirmed)
         self.page_view.placementCancelled.connect(lambda: self.statusBar().showMessage(self.tr("Placement cancelled.")))
@@ -191,6 +204,18 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.mode_bar)
         layout.addWidget(self.page_view, 1)
         return central
+
+    def _show_page_and_zoom(self) -> None:
+        """"Page 3 / 12 · 100 %" in the status bar (empty without a document)."""
+        document = self.page_view.document()
+        if document is None:
+            self._page_label.setText("")
+            return
+        self._page_label.setText(
+            self.tr("Page {page} / {count} · {zoom} %").format(
+                page=self.page_view.current_page() + 1, count=document.page_count, zoom=round(self.page_view.zoom())
+            )
+        )
 
     def add_panel(self, widget: QWidget, name: str, area: Qt.DockWidgetArea = Qt.RightDockWidgetArea) -> QDockWidget:
         """Dock a panel (the verification panel, usage log … plug in here)."""
@@ -275,6 +300,7 @@ class MainWindow(QMainWindow):
         for action in (self.act_fit_width, self.act_fit_page, self.act_zoom_in, self.act_zoom_out):
             self.menus["view"].addAction(action)
         self.menus["view"].addAction(self.key_dock.toggleViewAction())
+        self.menus["view"].addAction(self.thumbnail_dock.toggleViewAction())
         self.menus["key"] = bar.addMenu("")
         self.menus["key"].addAction(self.act_change_pin)
         self.menus["key"].addAction(self.act_refresh_keys)
@@ -320,6 +346,8 @@ class MainWindow(QMainWindow):
         self.menus["key"].setTitle(self.tr("&Key"))
         self.menus["language"].setTitle(self.tr("&Language"))
         self.key_dock.setWindowTitle(self.tr("Key and seals"))
+        self.thumbnail_dock.setWindowTitle(self.tr("Pages"))
+        self._show_page_and_zoom()
         self._spot_hint.setText(
             self.tr("Choose a seal on the left, click on the page to place it. Arrows nudge, Esc cancels.")
         )

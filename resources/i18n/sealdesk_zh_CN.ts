@@ -309,6 +309,10 @@
         <translation>已取消放置。</translation>
     </message>
     <message>
+        <source>Page {page} / {count} · {zoom} %</source>
+        <translation>第 {page} / {count} 页 · {zoom} %</translation>
+    </message>
+    <message>
         <source>&amp;Open…</source>
         <translation>打开(&amp;O)…</translation>
     </message>
@@ -399,6 +403,10 @@
     <message>
         <source>Key and seals</source>
         <translation>钥匙与印章</translation>
+    </message>
+    <message>
+        <source>Pages</source>
+        <translation>页面</translation>
     </message>
     <message>
         <source>Choose a seal on the left, click on the page to place it. Arrows nudge, Esc cancels.</source>
