@@ -489,3 +489,15 @@ def test_open_by_drop_and_from_recent_files(qtbot, window: MainWindow, tmp_path:
     damaged.write_bytes(b"%PDF-1.7 not really")
     assert not window.open_path(damaged)
     assert window.message_box.isVisible() and window.document_path == Path(str(first.resolve()))
+
+
+def test_thumbnails_and_page_indicator_follow_the_document(qtbot, window: MainWindow, tmp_path: Path):
+    """The page thumbnails beside the key panel list every page; clicking one goes there; the status bar
+    says which page and zoom are shown."""
+    window.open_path(make_pdf(tmp_path / "three.pdf", pages=3))
+    model = window.thumbnails.model()
+    assert model.rowCount() == 3
+    window.thumbnails.clicked.emit(model.index(2, 0))
+    qtbot.waitUntil(lambda: window.page_view.current_page() == 2, timeout=5000)
+    zoom = round(window.page_view.zoom())
+    assert window._page_label.text() == window.tr("Page {page} / {count} · {zoom} %").format(page=3, count=3, zoom=zoom)
