@@ -460,13 +460,19 @@ def test_scrolling_500_pages_never_blocks_the_gui_thread(qtbot, view: PageView, 
 
 
 def test_long_sessions_do_not_exhaust_none():
-    """PySide6 6.12 drops a reference to None per void call on Python 3.11 (see qt_workarounds)."""
+    """PySide6 6.12.0 dropped a reference to None on every void call, which aborts Python 3.11 within
+    seconds ("none_dealloc"); the project pins a binding without that bug (docs/decisions.md). Guard:
+    10,000 void calls leave None's reference count where it was."""
     import sys
 
-    import app.gui.page_view  # noqa: F401 - applies the work-around
+    from PySide6.QtWidgets import QApplication, QScrollBar
 
-    if sys.version_info < (3, 12):
-        assert sys.getrefcount(None) > 2**59 and sys.getrefcount(True) > 2**59
+    QApplication.instance() or QApplication([])
+    bar = QScrollBar()
+    before = sys.getrefcount(None)
+    for value in range(10_000):
+        bar.setValue(value % 50)
+    assert abs(sys.getrefcount(None) - before) < 100
 
 
 def test_high_dpi_screens_get_sharp_pages(tmp_path: Path):

@@ -34,10 +34,8 @@ from PySide6.QtWidgets import QAbstractScrollArea, QVBoxLayout, QWidget
 
 from app.core.document import Document, EmptyField, TextHit
 
-from . import qt_workarounds
 from .render import Renderer, dpi_key
 
-qt_workarounds.apply()
 
 MM_PER_INCH = 25.4
 LOGICAL_DPI = 96.0
