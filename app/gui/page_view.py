@@ -36,7 +36,6 @@ from app.core.document import Document, EmptyField, TextHit
 
 from .render import Renderer, dpi_key
 
-
 MM_PER_INCH = 25.4
 LOGICAL_DPI = 96.0
 """100 % zoom = true size on a 96-dpi logical screen (Qt's logical pixels)."""
