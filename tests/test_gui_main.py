@@ -501,3 +501,28 @@ def test_thumbnails_and_page_indicator_follow_the_document(qtbot, window: MainWi
     qtbot.waitUntil(lambda: window.page_view.current_page() == 2, timeout=5000)
     zoom = round(window.page_view.zoom())
     assert window._page_label.text() == window.tr("Page {page} / {count} · {zoom} %").format(page=3, count=3, zoom=zoom)
+
+
+def test_pin_dialog_for_an_uninitialised_key_and_the_demo_hint(qtbot, application):
+    """A key without a user PIN cannot be typed into (it would only count wrong tries); the demo key's
+    dialog says its factory PIN, which a first-time user otherwise cannot know."""
+    import dataclasses
+
+    from PySide6.QtWidgets import QLabel
+
+    from app.core.demo import DEMO_PIN
+    from app.core.keys import PinState
+
+    key = next(k for k in application.keys() if k.is_demo)
+    blank = PinDialog(dataclasses.replace(key, pin_state=PinState.NOT_INITIALISED))
+    qtbot.addWidget(blank)
+    assert blank.findChild(QLabel, "pinState").text() == blank.tr(
+        "This key has no user PIN yet: it must be initialised by its issuer before it can sign."
+    )
+    assert not blank.findChild(QLineEdit, "pinEdit").isEnabled()
+    demo = PinDialog(key)
+    qtbot.addWidget(demo)
+    assert DEMO_PIN in demo.findChild(QLabel, "pinState").text()
+    real = PinDialog(dataclasses.replace(key, is_demo=False))
+    qtbot.addWidget(real)
+    assert real.findChild(QLabel, "pinState").text() == ""

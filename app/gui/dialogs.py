@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.application import KeySummary
+from app.core.demo import DEMO_PIN
 from app.core.keys import PinState
 
 
@@ -86,7 +87,7 @@ class PinDialog(QDialog):
         layout.addWidget(self._buttons)
         self.retranslate()
         self._update_ok()
-        if key.pin_state is PinState.LOCKED:
+        if key.pin_state in (PinState.LOCKED, PinState.NOT_INITIALISED):
             self._edit.setEnabled(False)
         self.setMinimumWidth(420)
 
@@ -108,15 +109,25 @@ class PinDialog(QDialog):
                 "The PIN is locked after too many wrong tries. The key cannot sign until its issuer unlocks it."
             ),
             PinState.MUST_CHANGE: self.tr("The PIN must be changed before the key can sign: use “Change PIN”."),
+            PinState.NOT_INITIALISED: self.tr(
+                "This key has no user PIN yet: it must be initialised by its issuer before it can sign."
+            ),
         }
-        self._state.setText(texts[state])
-        self._state.setVisible(bool(texts[state]))
+        text = texts.get(state, "")
+        if self._key.is_demo and state is PinState.OK:
+            text = self.tr("This is the demo key: its factory PIN is {pin} unless you changed it.").format(
+                pin=DEMO_PIN
+            )
+        self._state.setText(text)
+        self._state.setVisible(bool(text))
         severe = state in (PinState.FINAL_TRY, PinState.LOCKED)
         self._state.setStyleSheet("color: #c62828; font-weight: bold;" if severe else "color: #b26a00;")
 
     def _update_ok(self) -> None:
         ok = self._buttons.button(QDialogButtonBox.Ok)
-        ok.setEnabled(bool(self._edit.text()) and self._key.pin_state is not PinState.LOCKED)
+        ok.setEnabled(
+            bool(self._edit.text()) and self._key.pin_state not in (PinState.LOCKED, PinState.NOT_INITIALISED)
+        )
 
     def take_pin(self) -> str:
         """The typed PIN; the field is cleared so the text does not stay in the widget."""

@@ -126,6 +126,7 @@ class KeyPanel(QWidget):
             PinState.FINAL_TRY: self.tr("PIN: final try — one more wrong PIN locks the key"),
             PinState.LOCKED: self.tr("PIN: locked — ask the issuer to unlock the key"),
             PinState.MUST_CHANGE: self.tr("PIN: must be changed before use"),
+            PinState.NOT_INITIALISED: self.tr("PIN: not set up — the issuer must initialise the key"),
         }[state]
 
     def _seal_text(self, seal: SealSummary) -> str:
@@ -158,7 +159,9 @@ class KeyPanel(QWidget):
         ]
         self._info.setText("<br>".join(f"<b>{_esc(k)}:</b> {_esc(v)}" for k, v in rows))
         self._pin_state.setText(self._pin_state_text(key.pin_state))
-        severe = key.pin_state in (PinState.FINAL_TRY, PinState.LOCKED, PinState.MUST_CHANGE)
+        severe = key.pin_state in (
+            PinState.FINAL_TRY, PinState.LOCKED, PinState.MUST_CHANGE, PinState.NOT_INITIALISED
+        )
         self._pin_state.setStyleSheet("color: #c62828; font-weight: bold;" if severe else "")
         cert_lines = []
         for cert in contents.certificates:

@@ -238,6 +238,10 @@
         <translation>保护口令：使用前必须修改</translation>
     </message>
     <message>
+        <source>PIN: not set up — the issuer must initialise the key</source>
+        <translation>口令：尚未设置——须由发放机构初始化钥匙</translation>
+    </message>
+    <message>
         <source>{w:g} × {h:g} mm</source>
         <translation>{w:g} × {h:g} 毫米</translation>
     </message>
@@ -672,6 +676,14 @@ Nothing was written.</source>
     <message>
         <source>The PIN must be changed before the key can sign: use “Change PIN”.</source>
         <translation>必须先修改口令才能签名：请使用“修改口令”。</translation>
+    </message>
+    <message>
+        <source>This key has no user PIN yet: it must be initialised by its issuer before it can sign.</source>
+        <translation>此钥匙尚未设置用户口令：须由发放机构初始化后才能签章。</translation>
+    </message>
+    <message>
+        <source>This is the demo key: its factory PIN is {pin} unless you changed it.</source>
+        <translation>这是演示钥匙：若未修改过，其出厂口令为 {pin}。</translation>
     </message>
 </context>
 <context>
