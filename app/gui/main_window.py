@@ -132,6 +132,8 @@ class MainWindow(QMainWindow):
         self._install_parts()
         self.retranslate()
         self.resize(1280, 860)
+        # the 验章 details (signer, certificate serial …) need more room than the key panel's seal list
+        self.resizeDocks([self.key_dock, self.verify_dock], [300, 340], Qt.Horizontal)
         self.refresh_keys()
         if watch:
             self.app.watch(self._key_events.event.emit)

@@ -254,14 +254,12 @@ class VerifyPanel(QWidget):
             return
         colour = STATUS_COLOUR[report.status]
         self.file_label.setText(report.path.name)
-        self.header.setText(
-            "<span style='color: {};'><b>{} {}</b></span> — {}".format(
-                colour,
-                STATUS_SYMBOL[report.status],
-                _escape(translate("report", STATUS_TEXT[report.status])),
-                _escape(self.tr("{count} signature(s)").format(count=len(report.rows))),
-            )
+        header = "<span style='color: {};'><b>{} {}</b></span>".format(
+            colour, STATUS_SYMBOL[report.status], _escape(translate("report", STATUS_TEXT[report.status]))
         )
+        if report.rows:  # "No signatures — 0 signature(s)" said the same thing twice
+            header += " — " + _escape(self.tr("{count} signature(s)").format(count=len(report.rows)))
+        self.header.setText(header)
         for row in report.rows:
             title = row.seal_name or row.signer or row.field_name
             text = f"{title}\n{translate('report', FINDING_TEXT[row.finding])}"
