@@ -37,6 +37,7 @@ from app.core.application import (
     VERIFICATION_STATUS_TEXT,
     Application,
     KeyEvent,
+    KeyEventKind,
     KeySummary,
     SealSummary,
     StampOutcome,
@@ -458,6 +459,10 @@ class MainWindow(QMainWindow):
     def _on_key_event(self, event: KeyEvent) -> None:
         if event.session_closed:
             self.statusBar().showMessage(self.tr("The key was removed: stamping stopped."), 8000)
+        if event.kind is KeyEventKind.INSERTED and any(
+            k.ref == event.key.ref and k == event.key for k in self.key_panel.keys()
+        ):
+            return  # the watcher's first poll reports the keys already listed: re-reading them took ~0.1 s at start
         self.refresh_keys()
 
     def change_pin(self, key: KeySummary) -> None:
