@@ -38,6 +38,7 @@ PICTURES: dict[str, tuple[str, tuple[int, int] | None]] = {
 CONTRACT_SEAL_AT = (45.0, 210.0)  # mm from the top-left: over 甲方（盖章）
 DUTY_SEAL_AT = (82.0, 226.0)  # over 法定代表人
 APPROVAL = "审批-2026-018"
+PURPOSE = "采购合同签订"
 
 
 def _sample_pdf(path: Path, title: str = "采购合同") -> Path:
@@ -126,6 +127,7 @@ class _Shots:
 
         seal = self.seal(kind)
         plan = self.app.plan(source, seal.ref, SpotPlacement(at), APPROVAL if seal.is_official else None,
+                             PURPOSE if seal.is_official else None,
                              key=self.key, contents=self.contents, output_path=output)
         if not plan.ok:
             raise RuntimeError(f"cannot stamp {source.name}: {plan.problems}")
