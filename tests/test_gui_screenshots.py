@@ -36,11 +36,16 @@ def _colours(path: Path) -> tuple[pymupdf.Pixmap, dict[str, int]]:
 @pytest.fixture(scope="module")
 def pictures(demo_key, tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("shots") / "pictures"
+    from app.gui.screenshots import _recent_file
+
+    recent = _recent_file()
+    before = recent.read_bytes() if recent.exists() else None
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(ROOT)}
     run = subprocess.run([sys.executable, "-m", "app.gui.screenshots", str(folder)], cwd=ROOT, env=env,
                          capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr[-2000:]
     assert sorted(Path(line).name for line in run.stdout.split()) == sorted(PICTURES)
+    assert (recent.read_bytes() if recent.exists() else None) == before  # the user's 最近打开 is untouched
     return folder
 
 

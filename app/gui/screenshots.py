@@ -81,6 +81,14 @@ def _wait(qt_app, done: Callable[[], bool], timeout: float = 120.0) -> None:
         qt_app.processEvents()
 
 
+def _recent_file() -> Path:
+    from app.core.paths import data_dir
+
+    from .main_window import RECENT_FILE
+
+    return data_dir() / RECENT_FILE
+
+
 def _save(widget, path: Path) -> Path:
     if not widget.grab().save(str(path)):
         raise OSError(f"cannot write {path}")
@@ -107,12 +115,19 @@ class _Shots:
         self.key = next(k for k in self.app.keys() if k.label == demo.DEMO_LABEL)
         self.contents = self.app.key_contents(self.key)
         self.pin = demo.DEMO_PIN
+        self._recent = _recent_file()
+        self._recent_before = self._recent.read_bytes() if self._recent.exists() else None
 
     def close(self) -> None:
         self.app.close()
         self.log.close()
         self.languages.clear()
         shutil.rmtree(self.scratch, ignore_errors=True)
+        # opening the scratch contracts put them in the user's 最近打开 list: put it back as it was
+        if self._recent_before is None:
+            self._recent.unlink(missing_ok=True)
+        else:
+            self._recent.write_bytes(self._recent_before)
 
     def language(self, language: str) -> None:
         self.app.set_language(language)
