@@ -1,5 +1,6 @@
 # SealDesk — the two commands a newcomer needs: `make run` and `make test`.
-# Both install what they need: Debian packages (softhsm2, poppler-utils, qpdf) when missing,
+# Both install what they need: Debian packages (softhsm2, poppler-utils, qpdf, the X11 libraries Qt's xcb
+# platform plugin loads but the PySide6 wheel does not ship) when missing,
 # a virtual environment in .venv, and the package with its test extras.
 
 PYTHON ?= python3
@@ -24,6 +25,10 @@ system-deps:
 	command -v softhsm2-util >/dev/null 2>&1 || missing="$$missing softhsm2"; \
 	command -v pdfsig >/dev/null 2>&1 || missing="$$missing poppler-utils"; \
 	command -v qpdf >/dev/null 2>&1 || missing="$$missing qpdf"; \
+	for pair in libxcb-cursor.so.0:libxcb-cursor0 libxcb-icccm.so.4:libxcb-icccm4 \
+		libxcb-keysyms.so.1:libxcb-keysyms1 libxkbcommon-x11.so.0:libxkbcommon-x11-0 libEGL.so.1:libegl1; do \
+		PATH="$$PATH:/sbin:/usr/sbin" ldconfig -p 2>/dev/null | grep -q "$${pair%%:*}" || missing="$$missing $${pair#*:}"; \
+	done; \
 	if [ -n "$$missing" ]; then \
 		echo "Installing Debian packages:$$missing"; \
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \

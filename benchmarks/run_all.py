@@ -236,6 +236,15 @@ def verdicts(results: Results) -> list[Verdict]:
                 gui.render_150.median <= bench_gui.RENDER_TARGET_S,
             ),
         ]
+        if gui.launch is not None:
+            out.append(
+                Verdict(
+                    "`python -m app FILE` → main window shown",
+                    f"{gui.launch.median * 1000:.0f} ms",
+                    f"≤ {bench_gui.LAUNCH_TARGET_S * 1000:.0f} ms",
+                    gui.launch.median <= bench_gui.LAUNCH_TARGET_S,
+                )
+            )
     return out
 
 

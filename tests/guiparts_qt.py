@@ -1,4 +1,7 @@
-"""Qt helpers of the guiparts tests: the zh_CN translators, the CJK font, a responsiveness probe, screenshots."""
+"""Qt helpers of the guiparts tests: the zh_CN translators, the CJK font, a responsiveness probe.
+
+The docs pictures are made by `python -m app.gui.screenshots` (tests/test_gui_screenshots.py runs it into a
+temporary folder): tests never write into the checkout."""
 
 from __future__ import annotations
 
@@ -7,8 +10,6 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QElapsedTimer, QTimer
 from PySide6.QtGui import QFont, QFontDatabase
-
-SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 
 
 def register_cjk_font(app) -> None:

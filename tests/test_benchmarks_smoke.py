@@ -48,13 +48,15 @@ def test_all_benchmarks_run_and_report(bench_token, tmp_path: Path):
     text = run_all.write_report(results, common.machine_info(), out)
     assert out.read_text(encoding="utf-8").strip() == text.strip()
     verdicts = run_all.verdicts(results)
-    assert len(verdicts) == 5 + len(results.documents) * (1 + bench_stamp.have_pyhanko_cli())
+    assert len(verdicts) == 6 + len(results.documents) * (1 + bench_stamp.have_pyhanko_cli())  # 6: GUI launch too
     memory = results.memory
     assert memory.baseline_mib > 10 and memory.sealdesk_mib >= memory.baseline_mib * 0.8
     assert "## Peak memory" in text
     gui = results.gui  # the document view: opened, rendered, scrolled
     assert gui.pages == 20 and gui.open_first_paint.median > 0 and gui.render_150.median > 0
     assert gui.scroll_pages_per_s > 0 and "## The document view (GUI)" in text
+    assert gui.launch.median > 0 and 0 < gui.launch_self.median <= gui.launch.median + 0.05  # the app was shown
+    assert "`python -m app FILE` → main window first painted" in text
     for verdict in verdicts:
         assert verdict.what in text and ("**met**" in text or "**missed**" in text)
     assert "## Verdict" in text and "## Where the time goes" in text

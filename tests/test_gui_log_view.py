@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from guiparts_helpers import seal_of_kind, stamped_pdf
-from guiparts_qt import SCREENSHOTS, Language, register_cjk_font
+from guiparts_qt import Language, register_cjk_font
 from PySide6.QtCore import QDate
 
 from app import i18n
@@ -100,7 +100,6 @@ def test_screenshot_in_chinese(qtbot, qapp, app, tmp_path: Path):
         with qtbot.waitSignal(view.checkFinished, timeout=60000):
             view.check_button.click()
         assert "用印记录完整" in view.chain_label.text() and view.column_texts("sync") == ["仅本地"] * 2
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        assert view.grab().save(str(SCREENSHOTS / "usage_log.png"))
+        assert view.grab().save(str(tmp_path / "usage_log.png"))  # a grab in Chinese renders (docs: app.gui.screenshots)
     finally:
         language.reset()

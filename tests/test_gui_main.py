@@ -246,15 +246,6 @@ def test_language_switch_without_restart(qtbot, window: MainWindow):
     assert window.act_stamp.text() == "Stamp" and window.key_panel._seals_box.title() == "Seals"
 
 
-def test_screenshots_are_generated(qtbot, demo_key, tmp_path: Path):
-    from app.gui import screenshots
-
-    paths = screenshots.generate(tmp_path / "shots", language="zh_CN")
-    assert {p.name for p in paths} == {"main-window.png", "pin-dialog.png"}
-    for path in paths:
-        assert path.stat().st_size > 3_000
-
-
 def test_empty_signature_field_mode(qtbot, window: MainWindow, tmp_path: Path):
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.sign import fields

@@ -146,7 +146,7 @@ def test_escape_cancels_without_saving(qtbot, app, home: Path):
 
 
 def test_screenshot_in_chinese(qtbot, qapp, app, tmp_path: Path):
-    from guiparts_qt import SCREENSHOTS, Language
+    from guiparts_qt import Language
 
     register_cjk_font(qapp)
     language = Language(qapp, tmp_path)
@@ -158,7 +158,6 @@ def test_screenshot_in_chinese(qtbot, qapp, app, tmp_path: Path):
         dialog.show()
         dialog.accept()  # shows the validation message
         assert dialog.windowTitle() == "设置" and "时间戳服务地址" in dialog.error_label.text()
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        assert dialog.grab().save(str(SCREENSHOTS / "settings.png"))
+        assert dialog.grab().save(str(tmp_path / "settings.png"))  # a grab in Chinese renders (docs: app.gui.screenshots)
     finally:
         language.reset()

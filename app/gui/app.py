@@ -7,7 +7,12 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from collections.abc import Sequence
+
+BENCH_ENV = "SEALDESK_BENCH_EXIT_ON_SHOWN"
+"""Set to 1: print `shown <seconds>` (since the process started) at the main window's first paint and quit —
+the launch benchmark (benchmarks/bench_gui.py) measures start-up this way."""
 
 
 def has_display() -> bool:
@@ -34,6 +39,36 @@ def ensure_a_key() -> bool:
     except Exception:  # noqa: BLE001 - no SoftHSM: the window still opens and says "no key"
         return False
     return True
+
+
+def process_age() -> float:
+    """Seconds since this process started (Linux: /proc; elsewhere since this module was imported)."""
+    try:
+        with open("/proc/self/stat", encoding="ascii") as stat:
+            started_ticks = int(stat.read().rsplit(")", 1)[1].split()[19])
+        with open("/proc/uptime", encoding="ascii") as uptime:
+            return float(uptime.read().split()[0]) - started_ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return time.monotonic() - _IMPORTED
+
+
+_IMPORTED = time.monotonic()
+
+
+def _exit_on_first_paint(window, qt_app) -> None:
+    """For the launch benchmark: report the first paint of the window, then quit."""
+    from PySide6.QtCore import QEvent, QObject
+
+    class FirstPaint(QObject):
+        def eventFilter(self, _watched, event) -> bool:  # noqa: N802
+            if event.type() == QEvent.Type.Paint and not getattr(self, "done", False):
+                self.done = True
+                print(f"shown {process_age():.3f}", flush=True)
+                qt_app.quit()
+            return False
+
+    window._first_paint = FirstPaint(window)
+    window.installEventFilter(window._first_paint)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -74,6 +109,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     languages = Languages(qt_app)
     languages.apply(application.language)
     window = MainWindow(application, languages)
+    if os.environ.get(BENCH_ENV):
+        _exit_on_first_paint(window, qt_app)
     window.show()
     files = [a for a in args if not a.startswith("-")]
     if files:

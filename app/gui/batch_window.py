@@ -218,7 +218,8 @@ class BatchWindow(QWidget):
     def _build(self) -> None:
         self.table = QTableWidget(0, 2)
         self.table.setObjectName("batchFiles")
-        self.table.horizontalHeader().setSectionResizeMode(self.COL_FILE, QHeaderView.Stretch)
+        # file names are short, the state may carry a reason: the state column gets the rest of the width
+        self.table.horizontalHeader().setSectionResizeMode(self.COL_FILE, QHeaderView.ResizeToContents)
         self.table.horizontalHeader().setSectionResizeMode(self.COL_STATE, QHeaderView.Stretch)
         self.table.verticalHeader().setVisible(False)
         self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
@@ -682,7 +683,8 @@ class BatchWindow(QWidget):
         cell = self.table.item(row, self.COL_STATE)
         if cell is None:
             return
-        cell.setText(self.state_text(row))
+        marks = {FileState.DONE: "✔ ", FileState.FAILED: "✘ ", FileState.SKIPPED: "! "}  # not by colour alone
+        cell.setText(marks.get(self.files[row].state, "") + self.state_text(row))
         cell.setToolTip(self.state_text(row))
         colours = {FileState.DONE: "#2e7d32", FileState.FAILED: "#c62828", FileState.SKIPPED: "#b26a00",
                    FileState.CANCELLED: "#555555"}

@@ -91,6 +91,10 @@ class KeyPanel(QWidget):
         self._selector.blockSignals(False)
         self._selector.setVisible(len(self._keys) > 1)
 
+    def keys(self) -> list[KeySummary]:
+        """The keys listed now (the main window skips a watcher event that changes nothing)."""
+        return list(self._keys)
+
     def set_contents(self, contents: KeyContents | None) -> None:
         self._contents = contents
         self._render()

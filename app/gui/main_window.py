@@ -37,6 +37,7 @@ from app.core.application import (
     VERIFICATION_STATUS_TEXT,
     Application,
     KeyEvent,
+    KeyEventKind,
     KeySummary,
     SealSummary,
     StampOutcome,
@@ -145,6 +146,8 @@ class MainWindow(QMainWindow):
         self._install_parts()
         self.retranslate()
         self.resize(1280, 860)
+        # the 验章 details (signer, certificate serial …) need more room than the key panel's seal list
+        self.resizeDocks([self.key_dock, self.verify_dock], [300, 340], Qt.Horizontal)
         self.refresh_keys()
         if watch:
             self.app.watch(self._key_events.event.emit)
@@ -484,6 +487,10 @@ class MainWindow(QMainWindow):
     def _on_key_event(self, event: KeyEvent) -> None:
         if event.session_closed:
             self.statusBar().showMessage(self.tr("The key was removed: stamping stopped."), 8000)
+        if event.kind is KeyEventKind.INSERTED and any(
+            k.ref == event.key.ref and k == event.key for k in self.key_panel.keys()
+        ):
+            return  # the watcher's first poll reports the keys already listed: re-reading them took ~0.1 s at start
         self.refresh_keys()
 
     def change_pin(self, key: KeySummary) -> None:

@@ -255,18 +255,15 @@ class VerifyPanel(QWidget):
             return
         colour = STATUS_COLOUR[report.status]
         self.file_label.setText(report.path.name)
-        self.header.setText(
-            "<span style='color: {};'><b>{} {}</b></span> — {}".format(
-                colour,
-                STATUS_SYMBOL[report.status],
-                _escape(translate("report", STATUS_TEXT[report.status])),
-                _escape(self.tr("{count} signature(s)").format(count=len(report.rows))),
-            )
-            + "".join(
-                f"<br><span style='color: #b26b00;'>! {_escape(text)}</span>"
-                for text in document_warnings(report, translate)
-            )
+        header = "<span style='color: {};'><b>{} {}</b></span>".format(
+            colour, STATUS_SYMBOL[report.status], _escape(translate("report", STATUS_TEXT[report.status]))
         )
+        if report.rows:  # "No signatures — 0 signature(s)" said the same thing twice
+            header += " — " + _escape(self.tr("{count} signature(s)").format(count=len(report.rows)))
+        header += "".join(
+            f"<br><span style='color: #b26b00;'>! {_escape(text)}</span>" for text in document_warnings(report, translate)
+        )
+        self.header.setText(header)
         for row in report.rows:
             title = row.seal_name or row.signer or row.field_name
             text = f"{title}\n{translate('report', FINDING_TEXT[row.finding])}"
