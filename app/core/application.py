@@ -12,7 +12,8 @@ on the watcher's thread (the GUI marshals it to its own thread with a queued sig
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -26,6 +27,9 @@ from .errors import (
     CertificateExpired,
     CertificateNotYetValid,
     DocumentNotFound,
+    FileNotFound,
+    FileRejected,
+    FileUnreadable,
     SealDeskError,
     SealExpired,
     SealFormatError,
@@ -415,13 +419,21 @@ class Application:
         self.clock = clock
         self.language = resolve_language(self.settings)
         self._apply_language()
-        self._manager = manager or TokenManager(extra_modules=self.settings.extra_modules)
+        self._manager_instance = manager
         self._own_manager = manager is None
         self._usage_log = usage_log
         self._own_log = usage_log is None
         self._lock = threading.RLock()
         self._session = None
         self._watcher: TokenWatcher | None = None
+
+    @property
+    def _manager(self) -> TokenManager:
+        """The key manager, loaded at first use (`verify`, `log` and `trust` never load PKCS#11 drivers)."""
+        with self._lock:
+            if self._manager_instance is None:
+                self._manager_instance = TokenManager(extra_modules=self.settings.extra_modules)
+            return self._manager_instance
 
     # -- settings and language
     def _apply_language(self) -> None:
@@ -837,12 +849,15 @@ class Application:
             pass
 
     # -- verification
-    def verify(self, path: str | Path, extra_roots: Sequence[bytes] = ()) -> VerificationSummary:
-        """验章 with the user's trust roots (plus `extra_roots`, DER, e.g. `verify --trust`)."""
+    def verify(
+        self, path: str | Path, extra_roots: Sequence[bytes] = (), *, roots: Sequence[bytes] | None = None
+    ) -> VerificationSummary:
+        """验章 with the user's trust roots (plus `extra_roots`, DER), or exactly `roots` when given (the CLI
+        gathers them with `trust_roots_reporting`, which names damaged store files)."""
         from .verification import verify_document
 
         import_pdf_stack()
-        roots = [*self.trust_roots(), *extra_roots]
+        roots = list(roots) if roots is not None else [*self.trust_roots(), *extra_roots]
         return summarize_verification(verify_document(path, trust_roots=roots))
 
     # -- shutdown
@@ -858,14 +873,180 @@ class Application:
         if self._own_log and self._usage_log is not None:
             self._usage_log.close()
             self._usage_log = None
-        if self._own_manager:
-            self._manager.close()
+        if self._own_manager and self._manager_instance is not None:
+            self._manager_instance.close()
+            self._manager_instance = None
 
     def __enter__(self) -> Application:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+    # -- command-line flows as data (the CLI only parses, reads the PIN and prints) ------------------------
+    def detected_keys(self) -> list[KeySummary]:
+        """Every present key in the order the drivers report them (`sealdesk tokens`)."""
+        return [key_summary(t) for t in self._manager.tokens()]
+
+    def select_key(self, serial: str | None = None) -> KeySummary:
+        """The key a command works on: the one with `serial`, else the default key (a real key before the
+        demo key) — the same choice as the GUI's. NoTokenPresent when there is none."""
+        if serial:
+            return self.find_key(serial)
+        key = self.default_key()
+        if key is None:
+            from .errors import NoTokenPresent
+
+            raise NoTokenPresent()
+        return key
+
+    @contextmanager
+    def session(self, key: KeySummary, pin: str) -> Iterator[object]:
+        """A logged-in session on `key` (one login, never retried), logged out when the block ends."""
+        session = self._open_session(key, pin)
+        del pin
+        try:
+            yield session
+        finally:
+            self._close_session(session)
+
+    def seal_listing(
+        self, key: KeySummary, pin: str, *, import_file: SealFile | None = None, clock: Clock | None = None
+    ) -> SealListing:
+        """`sealdesk seals`: log in, optionally store `import_file` on the key, and read every seal with its
+        check (as of `clock`). Unreadable seal objects are listed apart, never raised."""
+        from .seals import import_seal_file, key_seals
+
+        clock = clock or self.clock
+        imported = None
+        rows: list[SealRow] = []
+        unreadable: list[tuple[str, SealDeskError]] = []
+        with self.session(key, pin) as session:
+            del pin
+            if import_file is not None:
+                try:
+                    imported = import_seal_file(session, import_file.data, clock=clock).seal.name
+                except SealDeskError as exc:
+                    raise FileRejected(import_file.path, exc) from exc
+            for item in key_seals(session, clock=clock):
+                if item.error is not None:
+                    unreadable.append((item.label, item.error))
+                else:
+                    rows.append(seal_row(item.seal, item.check, item.certificate, clock))
+        return SealListing(tuple(rows), tuple(unreadable), imported)
+
+    def trust_roots_reporting(
+        self,
+        extra_files: Sequence[str | Path] = (),
+        on_skip: Callable[[Path, SealDeskError], None] | None = None,
+        *,
+        name_files: bool = False,
+    ) -> list[bytes]:
+        """The user's trust roots (damaged store files passed to `on_skip`) plus the roots in `extra_files`
+        (e.g. `verify --trust`); with `name_files` any problem with one is FileRejected with its name."""
+        from . import truststore
+
+        roots = truststore.trusted_roots(self.settings.trust_roots, on_skip=on_skip)
+        for path in extra_files:
+            try:
+                roots.extend(truststore.load_certificates(read_user_file(path)))
+            except SealDeskError as exc:
+                if not name_files:
+                    raise
+                raise FileRejected(str(path), exc) from exc
+        return roots
+
+    def check_log_holders(self, roots: Sequence[bytes]):
+        """Each holder certificate of the usage log against `roots` (a forged chain is still a chain)."""
+        return self.usage_log.verify_holders(roots)
+
+    def demo_key_needed(self) -> bool:
+        """The first-run rule (`sealdesk start`, the GUI's start): no real key, and no demo key or one from
+        before demo roots were kept in memory only → the demo key is (re)created (`demo.create_demo_key`).
+        Close the Application before creating it: a loaded SoftHSM module would not see the new token."""
+        from . import demo
+
+        if any(not k.is_demo for k in self.detected_keys()):
+            return False
+        return not demo.demo_key_exists() or demo.legacy_root_key_exists()
+
+    def prepare_batch(
+        self,
+        inputs: Sequence[Path],
+        placement: PlacementRequest,
+        *,
+        seal_query: str,
+        output: Path | None = None,
+        output_dir: Path | None = None,
+        approval_ref: str | None = None,
+        purpose: str | None = None,
+        tsa_url: str | None = None,
+        again: bool = False,
+    ) -> FileBatch:
+        """Everything checked before the PIN for stamping `inputs` with the key's seal `seal_query` (an id or
+        a name): the options, each document (preflight), and outputs already stamped with that seal id
+        (skipped unless `again`). A single document's problem is raised; in a batch it is that file's."""
+        from .errors import AlreadyStamped
+        from .stamping import check_options, find_existing_stamping, preflight
+
+        for path in inputs:  # a typo should not cost a PIN entry
+            if not path.is_file():
+                raise DocumentNotFound(str(path), name=str(path))
+        requests = [
+            StampRequest(p, placement, output, approval_ref=approval_ref, purpose=purpose, output_dir=output_dir)
+            for p in inputs
+        ]
+        options = self.stamp_options()
+        if tsa_url:
+            options = StampOptions(tsa_url=tsa_url, hash_name=options.hash_name, policy=options.policy)
+        check_options(options)
+        refused: dict[int, SealDeskError] = {}
+        for number, request in enumerate(requests, start=1):
+            try:
+                preflight(request)
+                # a seal given by its id: an output already stamped with it is skipped before the PIN
+                # (with a seal name the Stamper decides after the PIN, knowing the seal's id)
+                done = None if again else find_existing_stamping(request, seal_query)
+                if done is not None:
+                    raise AlreadyStamped(str(done), output=done.name)
+            except SealDeskError as exc:
+                if len(requests) == 1 and not isinstance(exc, AlreadyStamped):
+                    raise
+                refused[number] = exc
+        return FileBatch(tuple(requests), refused, options, seal_query, again)
+
+    def run_batch(
+        self,
+        batch: FileBatch,
+        key: KeySummary | None,
+        pin: str,
+        progress: Callable[[BatchLine], None] | None = None,
+    ) -> list[BatchLine]:
+        """One login for every request of `batch` not refused before the PIN (none, and `key` may be None,
+        when all were refused); the result has one line per request, in order (refused ones included). `progress` hears each stamped/skipped/failed document."""
+        from .stamping import BatchItem
+
+        numbers = [n for n in range(1, len(batch.requests) + 1) if n not in batch.refused]
+        lines = {n: _batch_line(n, BatchItem(batch.requests[n - 1], None, e)) for n, e in batch.refused.items()}
+        if numbers:
+            if key is None:
+                raise ValueError("run_batch needs the key when a document is to be stamped")
+            with self.session(key, pin) as session:
+                del pin
+                stamper = Stamper(
+                    session, batch.seal_query, usage_log=self.usage_log, options=batch.options, clock=self.clock
+                )
+
+                def on_item(number, _count, request, result, error):
+                    line = _batch_line(numbers[number - 1], BatchItem(request, result, error))
+                    if progress is not None:
+                        progress(line)
+
+                items = stamper.stamp_batch(
+                    [batch.requests[n - 1] for n in numbers], progress=on_item, again=batch.again
+                )
+            lines.update({n: _batch_line(n, item) for n, item in zip(numbers, items, strict=True)})
+        return [lines[n] for n in sorted(lines)]
 
     # -- guiparts: output naming, usage log view, settings (small additions for the GUI's windows) -------
     def output_path_for(self, source: str | Path, *, folder: str | Path | None = None, taken=()) -> Path:
@@ -1023,3 +1204,304 @@ def import_pdf_stack() -> None:
             from .pdf import inspect, sign, verify  # noqa: F401
 
             _pdf_stack_ready = True
+
+
+# --- command models: what `sealdesk` shows, as data (the CLI prints them, the GUI can show them) -------
+PIN_STATE_TEXT = {
+    PinState.OK: QT_TRANSLATE_NOOP("app", "ok"),
+    PinState.COUNT_LOW: QT_TRANSLATE_NOOP("app", "wrong PIN entered before — few tries left"),
+    PinState.FINAL_TRY: QT_TRANSLATE_NOOP("app", "final try — one more wrong PIN locks the key"),
+    PinState.LOCKED: QT_TRANSLATE_NOOP("app", "locked"),
+    PinState.MUST_CHANGE: QT_TRANSLATE_NOOP("app", "must be changed"),
+}
+
+
+def pin_state_text(state: object, translate: Callable[[str, str], str]) -> str:
+    """The PIN state in words (an unknown state is shown as its value)."""
+    text = next((t for s, t in PIN_STATE_TEXT.items() if str(s) == str(state)), None)
+    return translate(CONTEXT, text) if text else str(state)
+
+
+class SealStatus(StrEnum):
+    """A seal's check result (SealCheck.status, plus what verification adds)."""
+
+    VALID = "valid"
+    EXPIRED = "expired"
+    NOT_YET_VALID = "not_yet_valid"
+    INVALID = "invalid"
+    NOT_BOUND = "not_bound"
+    UNTRUSTED_MAKER = "untrusted_maker"
+    PICTURE_MISMATCH = "picture_mismatch"
+
+
+SEAL_STATUS_TEXT = {
+    SealStatus.VALID: QT_TRANSLATE_NOOP("app", "valid"),
+    SealStatus.EXPIRED: QT_TRANSLATE_NOOP("app", "expired"),
+    SealStatus.NOT_YET_VALID: QT_TRANSLATE_NOOP("app", "not yet valid"),
+    SealStatus.INVALID: QT_TRANSLATE_NOOP("app", "INVALID"),
+    SealStatus.NOT_BOUND: QT_TRANSLATE_NOOP("app", "not bound to this certificate"),
+    SealStatus.UNTRUSTED_MAKER: QT_TRANSLATE_NOOP("app", "made by an untrusted seal maker"),
+    SealStatus.PICTURE_MISMATCH: QT_TRANSLATE_NOOP("app", "INVALID: the picture does not match the seal"),
+}
+
+
+def seal_status_text(status: str | None, translate: Callable[[str, str], str]) -> str:
+    """A seal status in words ("-" when there is none, the value itself when unknown)."""
+    text = SEAL_STATUS_TEXT.get(status or "")  # type: ignore[call-overload]
+    return translate(CONTEXT, text) if text else (status or "-")
+
+
+@dataclass(frozen=True)
+class SealRow:
+    """A seal with its check and the certificate it binds: one entry of `sealdesk seals`."""
+
+    seal_id: str
+    name: str
+    version: int
+    kind: str
+    kind_name: str
+    """English source, context "seal-kinds"."""
+    type: int
+    picture_type: str
+    picture_size_mm: tuple[float, float]
+    valid_from: datetime
+    valid_to: datetime
+    maker: str
+    status: str
+    """A SealStatus value."""
+    problems: tuple[SealDeskError, ...]
+    expiring_soon: bool
+    certificate: CertificateInfo | None
+
+    @property
+    def valid(self) -> bool:
+        return self.status == SealStatus.VALID
+
+    def to_json(self, translate: Callable[[str, str], str]) -> dict:
+        """The JSON of `sealdesk seals --json` (a stable shape scripts read)."""
+        width, height = self.picture_size_mm
+        row: dict = {
+            "seal_id": self.seal_id,
+            "name": self.name,
+            "version": self.version,
+            "kind": self.kind,
+            "kind_name": translate("seal-kinds", self.kind_name),
+            "type": self.type,
+            "picture": {"type": self.picture_type, "width_mm": width, "height_mm": height},
+            "valid_from": self.valid_from.isoformat(),
+            "valid_to": self.valid_to.isoformat(),
+            "maker": self.maker,
+            "verification": self.status,
+            "problems": [p.user_message(translate) for p in self.problems],
+            "expiring_soon": self.expiring_soon,
+        }
+        cert = self.certificate
+        if cert is not None:
+            row["certificate"] = {
+                "subject": cert.subject,
+                "serial": cert.serial_hex,
+                "issuer": cert.issuer,
+                "valid_from": cert.not_before.isoformat(),
+                "valid_to": cert.not_after.isoformat(),
+                "algorithm": cert.algorithm,
+                "days_to_expiry": cert.days_to_expiry,
+                "expiring_soon": cert.expiring_soon,
+            }
+        return row
+
+
+def seal_row(seal, check, cert_der: bytes | None, clock: Clock = utc_now) -> SealRow:
+    """The row of a parsed seal (app.core.ses.Seal) with its SealCheck and the DER of the bound certificate."""
+    return SealRow(
+        seal_id=seal.es_id,
+        name=seal.name,
+        version=seal.version,
+        kind=seal.kind.category.value,
+        kind_name=seal.kind.name,
+        type=seal.type,
+        picture_type=seal.picture.type,
+        picture_size_mm=(seal.picture.width_mm, seal.picture.height_mm),
+        valid_from=seal.valid_start,
+        valid_to=seal.valid_end,
+        maker=summarize(seal.maker_cert).subject,
+        status=check.status,
+        problems=tuple(check.problems),
+        expiring_soon=0 <= (seal.valid_end - clock()).days < EXPIRY_WARNING_DAYS,
+        certificate=_certificate_info(b"", cert_der, clock) if cert_der else None,
+    )
+
+
+@dataclass(frozen=True)
+class SealListing:
+    rows: tuple[SealRow, ...]
+    unreadable: tuple[tuple[str, SealDeskError], ...]
+    """(label, error) of seal objects on the key that cannot be read."""
+    imported: str | None = None
+    """The name of the seal just imported onto the key."""
+
+
+@dataclass(frozen=True)
+class SealFile:
+    """A seal file the user named, read and parsed before any PIN is asked."""
+
+    path: str
+    data: bytes = field(repr=False)
+
+
+def read_user_file(path: str | Path) -> bytes:
+    """The bytes of a file the user named; FileNotFound / FileUnreadable (with the OS's reason) otherwise."""
+    from .errors import os_reason
+
+    try:
+        return Path(path).expanduser().read_bytes()
+    except FileNotFoundError as exc:
+        raise FileNotFound(str(exc), path=str(path)) from exc
+    except OSError as exc:
+        raise FileUnreadable(str(exc), path=str(path), reason=os_reason(exc)) from exc
+
+
+def load_seal_file(path: str | Path) -> SealFile:
+    """Read and parse a seal file to import (a missing or damaged file must not cost a PIN entry)."""
+    from .ses import parse_seal
+
+    data = read_user_file(path)
+    try:
+        parse_seal(data)
+    except SealDeskError as exc:
+        raise FileRejected(str(path), exc) from exc
+    return SealFile(str(path), data)
+
+
+@dataclass(frozen=True)
+class SesSignatureView:
+    """An electronic signature file (SES_Signature) as `seals --file` shows it."""
+
+    version: int
+    signed_at: datetime
+    signed_item: str
+    data_hash: bytes
+    signer: str
+    seal_id: str
+    seal_name: str
+    signature_valid: bool
+    seal_status: str
+    problems: tuple[SealDeskError, ...]
+
+    @property
+    def ok(self) -> bool:
+        return self.signature_valid and not self.problems
+
+    def to_json(self, translate: Callable[[str, str], str]) -> dict:
+        return {
+            "kind": "ses_signature",
+            "version": self.version,
+            "signed_at": self.signed_at.isoformat(),
+            "signed_item": self.signed_item,
+            "data_hash": self.data_hash.hex(),
+            "signer": self.signer,
+            "seal_id": self.seal_id,
+            "seal_name": self.seal_name,
+            "signature_valid": self.signature_valid,
+            "seal_verification": self.seal_status,
+            "problems": [p.user_message(translate) for p in self.problems],
+        }
+
+
+def inspect_seal_file(path: str | Path, clock: Clock = utc_now) -> SealRow | SesSignatureView:
+    """`seals --file`: a seal file verified as of `clock`, or — when the file is an electronic signature made
+    with a seal — that signature and its check. Anything else is FileRejected with the seal's problem."""
+    from .errors import CertificateInvalid
+    from .ses import parse_seal, parse_ses_signature, verify_seal, verify_ses_signature
+
+    data = read_user_file(path)
+    try:
+        seal = parse_seal(data)
+    except SealDeskError as exc:
+        try:
+            signature = parse_ses_signature(data)
+        except SealDeskError:
+            raise FileRejected(str(path), exc) from exc
+        check = verify_ses_signature(signature, clock=clock)
+        try:
+            signer = summarize(signature.cert).subject
+        except CertificateInvalid:
+            signer = "-"
+        return SesSignatureView(
+            version=signature.version,
+            signed_at=signature.time_info,
+            signed_item=signature.property_info,
+            data_hash=signature.data_hash,
+            signer=signer,
+            seal_id=signature.seal.es_id,
+            seal_name=signature.seal.name,
+            signature_valid=check.signature_ok,
+            seal_status=check.seal_check.status,
+            problems=tuple(check.problems),
+        )
+    cert = seal.certs[0] if seal.certs else None
+    return seal_row(seal, verify_seal(seal, clock=clock), cert, clock)
+
+
+# --- file batches (the CLI's `stamp`: files, a seal by id or name, one PIN) -----------------------------
+NO_PDF_FILES = QT_TRANSLATE_NOOP("errors", "no PDF files given")
+
+
+def collect_pdf_inputs(paths: Sequence[str | Path]) -> list[Path]:
+    """The documents named: files as given, folders' PDFs (not their signed copies), in name order. Every
+    one must exist (a typo should not cost a PIN entry)."""
+    from .errors import InvalidArgument
+
+    files: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            files.extend(
+                p for p in sorted(path.iterdir()) if p.suffix.lower() == ".pdf" and ".signed" not in p.name
+            )
+        else:
+            files.append(path)
+    if not files:
+        raise InvalidArgument(what=NO_PDF_FILES)
+    for path in files:
+        if not path.is_file():
+            raise DocumentNotFound(str(path), name=str(path))
+    return files
+
+
+@dataclass(frozen=True)
+class FileBatch:
+    """Stamp requests checked before the PIN; `refused` maps 1-based numbers to why they are not stamped
+    (AlreadyStamped for a skip)."""
+
+    requests: tuple[StampRequest, ...]
+    refused: dict[int, SealDeskError]
+    options: StampOptions
+    seal_query: str
+    again: bool
+
+
+class BatchStatus(StrEnum):
+    SIGNED = "signed"
+    SKIPPED = "skipped"
+    """Already stamped by this seal (not a failure)."""
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class BatchLine:
+    """One document of a file batch: its number, status and result or error."""
+
+    number: int
+    request: StampRequest
+    status: BatchStatus
+    result: StampResult | None
+    error: SealDeskError | None
+
+    @property
+    def warnings(self) -> tuple[PolicyWarning, ...]:
+        return tuple(self.result.warnings) if self.result is not None else ()
+
+
+def _batch_line(number: int, item) -> BatchLine:
+    status = BatchStatus.SKIPPED if item.skipped else BatchStatus.FAILED if item.failed else BatchStatus.SIGNED
+    return BatchLine(number, item.request, status, item.result, item.error)
