@@ -41,19 +41,13 @@ from app.core.keys import PinState
 from app.core.ses import kinds
 from app.core.settings import Settings
 from app.core.stamping import SpotPlacement
-from app.core.usage.log import UsageLog
 
 INTEROP_DIR = Path(__file__).parent / "data" / "interop"
 
 
 @pytest.fixture
-def app(demo_key, tmp_path: Path):
-    log = UsageLog(tmp_path / "usage.sqlite3")
-    application = Application(Settings(trust_roots=(str(demo_key.root_cert_path),)), usage_log=log)
-    yield application
-    application.close()
-    log.close()
-    i18n.set_language("")
+def app(demo_app):
+    return demo_app
 
 
 def _personal(demo_key) -> str:
