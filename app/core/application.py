@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .certs import EXPIRY_WARNING_DAYS, summarize
 from .clock import Clock, utc_now
@@ -43,18 +44,30 @@ from .i18n_marks import QT_TRANSLATE_NOOP
 from .keys import PinState, TokenInfo, TokenManager, TokenWatcher
 from .policy import PolicySettings, PolicyWarning, check_before_stamping
 from .settings import Settings, load_settings
-from .stamping import (
-    CancelToken,
-    CrossPagePlacement,
-    PlacementRequest,
-    Stamper,
-    StampOptions,
-    StampPhase,
-    StampRequest,
-    StampResult,
-    default_output_path,
-    resolve_spots,
+
+if TYPE_CHECKING:  # imported when used: `sealdesk tokens` does not load the stamping pipeline
+    from .stamping import (
+        CancelToken,
+        PlacementRequest,
+        StampOptions,
+        StampPhase,
+        StampRequest,
+        StampResult,
+    )
+
+_STAMPING_NAMES = frozenset(
+    ("CancelToken", "CrossPagePlacement", "PlacementRequest", "Stamper", "StampOptions", "StampPhase",
+     "StampRequest", "StampResult", "default_output_path", "resolve_spots")
 )
+
+
+def __getattr__(name: str):
+    """The stamping names this module used to re-export, still importable from here."""
+    if name in _STAMPING_NAMES:
+        from . import stamping
+
+        return getattr(stamping, name)
+    raise AttributeError(name)
 
 CONTEXT = "app"
 EDGE_MARGIN_MM = 5.0
@@ -450,6 +463,8 @@ class Application:
         return PolicySettings(require_approval_for_official=self.settings.require_approval_for_official)
 
     def stamp_options(self) -> StampOptions:
+        from .stamping import StampOptions
+
         return StampOptions(
             tsa_url=self.settings.tsa_url or None,
             hash_name=self.settings.hash_name,
@@ -640,6 +655,7 @@ class Application:
         from .appearance import image_for_spot, seal_image
         from .pdf.inspect import check_can_sign, open_pdf_bytes, read_document
         from .placement import page_geometries_from_reader
+        from .stamping import CrossPagePlacement, resolve_spots
 
         source = Path(document_path)
         if not source.is_file():
@@ -763,6 +779,8 @@ class Application:
         """One PIN entry for every plan (same key and seal); cancelling stops before the next document.
         `on_outcome` hears each document's outcome as soon as it is known (a batch window's live status)."""
         import_pdf_stack()
+        from .stamping import CancelToken, Stamper, StampRequest
+
         if not plans:
             return []
         stop = cancel or CancelToken()
@@ -987,7 +1005,7 @@ class Application:
         a name): the options, each document (preflight), and outputs already stamped with that seal id
         (skipped unless `again`). A single document's problem is raised; in a batch it is that file's."""
         from .errors import AlreadyStamped
-        from .stamping import check_options, find_existing_stamping, preflight
+        from .stamping import StampOptions, StampRequest, check_options, find_existing_stamping, preflight
 
         for path in inputs:  # a typo should not cost a PIN entry
             if not path.is_file():
@@ -1024,7 +1042,7 @@ class Application:
     ) -> list[BatchLine]:
         """One login for every request of `batch` not refused before the PIN (none, and `key` may be None,
         when all were refused); the result has one line per request, in order (refused ones included). `progress` hears each stamped/skipped/failed document."""
-        from .stamping import BatchItem
+        from .stamping import BatchItem, Stamper
 
         numbers = [n for n in range(1, len(batch.requests) + 1) if n not in batch.refused]
         lines = {n: _batch_line(n, BatchItem(batch.requests[n - 1], None, e)) for n, e in batch.refused.items()}
@@ -1144,6 +1162,8 @@ def _parse_time(text: str) -> datetime | None:
 
 def output_path_for(source: str | Path, settings: Settings, *, folder: str | Path | None = None, taken=()) -> Path:
     """See Application.output_path_for."""
+    from .stamping import default_output_path
+
     source = Path(source)
     suffix = settings.output_suffix
     if not folder and not settings.output_folder and suffix == ".signed" and not taken:
