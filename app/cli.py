@@ -1,4 +1,5 @@
-"""The `sealdesk` command line. It only drives the core; every step of the work lives in app/core.
+"""The `sealdesk` command line: argument parsing, reading the PIN, exit codes and printing. It drives
+the application layer (app/core/application.py), like the GUI; every step of the work lives in app/core.
 
 Exit codes:
   0 success · 1 unexpected error · 2 invalid arguments · 3 key/PIN problem · 4 seal, certificate or policy
@@ -637,23 +638,12 @@ def _picture_text(sig) -> str:
     return translate("cli", "NOT the seal's picture") if sig.picture_check else "-"
 
 
-def _subject_text(sig) -> str:
-    """The signer as `seals` shows certificates (C=…, O=…, CN=…)."""
-    from .core.certs import summarize
-    from .core.errors import CertificateInvalid
-
-    try:
-        return summarize(sig.signer_cert).subject if sig.signer_cert else sig.signer_subject
-    except CertificateInvalid:
-        return sig.signer_subject
-
-
 def _local_time(moment) -> str:
     return moment.astimezone().strftime("%Y-%m-%d %H:%M:%S %Z") if moment else "-"
 
 
 def _print_verify_report(report) -> None:
-    from .core.application import seal_status_text
+    from .core.application import seal_status_text, signer_text
     from .core.verification import CONTEXT, WARNING_TEXTS
 
     for warning in report.warnings:
@@ -669,7 +659,7 @@ def _print_verify_report(report) -> None:
     }
     for number, sig in enumerate(report.signatures, start=1):
         _out(translate("cli", "Signature {n}: {field}").format(n=number, field=sig.field_name))
-        _line(2, (translate("cli", "Signer"), _subject_text(sig)))
+        _line(2, (translate("cli", "Signer"), signer_text(sig)))
         if sig.signer_org:
             _line(2, (translate("cli", "Organisation"), f"{sig.signer_org}"))
         if sig.has_seal:

@@ -324,6 +324,17 @@ def _signature_status(sig) -> VerificationStatus:
     return VerificationStatus.INVALID if broken else VerificationStatus.WARNING
 
 
+def signer_text(sig) -> str:
+    """The signer of a verified signature as `seals` shows certificates (C=…, O=…, CN=…), else the
+    validator's subject (a certificate asn1crypto cannot read)."""
+    from .errors import CertificateInvalid
+
+    try:
+        return summarize(sig.signer_cert).subject if sig.signer_cert else sig.signer_subject
+    except CertificateInvalid:
+        return sig.signer_subject
+
+
 def summarize_verification(report) -> VerificationSummary:
     """Statuses as enums over app.core.verification's report (the panel and the CLI read these)."""
     rows = []
