@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from .core.errors import FileRejected, InvalidArgument, PinMismatch, SealDeskError
+from .core.errors import InvalidArgument, PinMismatch, SealDeskError
 from .core.i18n_marks import QT_TRANSLATE_NOOP
 from .i18n import translate
 
@@ -332,17 +332,12 @@ def cmd_trust(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from .core import truststore
-    from .core.application import read_user_file
+    from .core.application import trust_root_file
 
     if args.trust_command in ("add", "remove") and not args.target:
         raise InvalidArgument(what=translate("cli", "a certificate file or fingerprint"))
     if args.trust_command == "add":
-        read_user_file(args.target)  # a missing or unreadable file is said as such, before anything else
-        try:
-            added = truststore.add_root(Path(args.target).expanduser())
-        except SealDeskError as exc:
-            raise FileRejected(args.target, exc) from exc
-        for summary in added:
+        for summary in trust_root_file(args.target):
             _out(
                 translate("cli", "Trusted: {subject} [{fingerprint}]").format(
                     subject=summary.subject, fingerprint=summary.sha256[:16]
@@ -720,38 +715,44 @@ def _print_verify_report(report) -> None:
 
 
 # --- usage log ------------------------------------------------------------------------------------
-def cmd_log(args: argparse.Namespace) -> int:
+def _verify_log(args: argparse.Namespace) -> int:
     with _application() as application:
-        if args.log_command == "verify":
-            result = application.check_usage_log()
-            roots = application.trust_roots_reporting(
-                args.trust or [], on_skip=_trust_skip_warning, name_files=True
+        result = application.check_usage_log()
+        roots = application.trust_roots_reporting(
+            args.trust or [], on_skip=_trust_skip_warning, name_files=True
+        )
+        unverified = [h for h in application.check_log_holders(roots) if not h.trusted]
+        if args.json:
+            problems = [p.text(translate) if hasattr(p, "text") else str(p) for p in result.problems]
+            _json_out(
+                {
+                    "ok": result.ok and not unverified,
+                    "chain_ok": result.ok,
+                    "checked": result.checked,
+                    "problems": problems,
+                    "unverified_holders": [_holder_json(h) for h in unverified],
+                }
             )
-            unverified = [h for h in application.check_log_holders(roots) if not h.trusted]
-            if args.json:
-                problems = [p.text(translate) if hasattr(p, "text") else str(p) for p in result.problems]
-                _json_out(
-                    {
-                        "ok": result.ok and not unverified,
-                        "chain_ok": result.ok,
-                        "checked": result.checked,
-                        "problems": problems,
-                        "unverified_holders": [_holder_json(h) for h in unverified],
-                    }
-                )
-            else:
-                _out(
-                    (
-                        translate("cli", "Usage log intact: {n} records checked.")
-                        if result.ok
-                        else translate("cli", "Usage log NOT intact ({n} records checked):")
-                    ).format(n=result.checked)
-                )
-                for problem in result.problems:
-                    _out("  - " + (problem.text(translate) if hasattr(problem, "text") else str(problem)))
-                _print_unverified_holders(unverified)
-            return EXIT_OK if result.ok and not unverified else EXIT_VERIFY_FAILED
-        records = application.usage_log.records()
+        else:
+            _out(
+                (
+                    translate("cli", "Usage log intact: {n} records checked.")
+                    if result.ok
+                    else translate("cli", "Usage log NOT intact ({n} records checked):")
+                ).format(n=result.checked)
+            )
+            for problem in result.problems:
+                _out("  - " + (problem.text(translate) if hasattr(problem, "text") else str(problem)))
+            _print_unverified_holders(unverified)
+        return EXIT_OK if result.ok and not unverified else EXIT_VERIFY_FAILED
+
+
+def cmd_log(args: argparse.Namespace) -> int:
+    from .core.application import usage_records
+
+    if args.log_command == "verify":
+        return _verify_log(args)
+    records = usage_records()  # no settings needed: a damaged settings.json does not hide the log
     if args.json:
         _json_out([r.to_json() for r in records])
         return EXIT_OK

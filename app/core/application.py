@@ -1536,3 +1536,28 @@ class BatchLine:
 def _batch_line(number: int, item) -> BatchLine:
     status = BatchStatus.SKIPPED if item.skipped else BatchStatus.FAILED if item.failed else BatchStatus.SIGNED
     return BatchLine(number, item.request, status, item.result, item.error)
+
+
+# --- trust store and usage log without an Application (no settings needed: a damaged settings.json must
+# --- not stop `trust` or `log`) ---------------------------------------------------------------------------
+def trust_root_file(path: str | Path, clock: Clock = utc_now) -> list:
+    """`trust add`: store the root(s) in the file; a missing or unreadable file is said as such, any other
+    refusal (not a CA, damaged) is FileRejected with the file's name. Returns the added CertSummary list."""
+    from . import truststore
+
+    read_user_file(path)  # said as such, before anything else
+    try:
+        return truststore.add_root(Path(path).expanduser(), clock=clock)
+    except SealDeskError as exc:
+        raise FileRejected(str(path), exc) from exc
+
+
+def usage_records() -> list:
+    """`log`: every record of the local usage log, oldest first (UsageRecord)."""
+    from .usage.log import UsageLog
+
+    log = UsageLog()
+    try:
+        return log.records()
+    finally:
+        log.close()
