@@ -431,8 +431,6 @@ def cmd_start(args: argparse.Namespace) -> int:
     if needed:  # created after the key manager is closed: a loaded SoftHSM would not see the new token
         _out(translate("cli", "No USB key found: creating the demo key (SoftHSM) with three seals…"))
         demo.create_demo_key()
-        _out(translate("cli", "No USB key found: creating the demo key (SoftHSM) with three seals…"))
-        demo.create_demo_key()
     cmd_tokens(build_parser().parse_args(["tokens"]))
     if sys.stdin.isatty():
         _out()

@@ -177,3 +177,24 @@ def test_status_words_in_both_languages(lang, state, status):
     assert pin_state_text(PinState.FINAL_TRY, i18n.translate) == state
     assert seal_status_text(SealStatus.UNTRUSTED_MAKER, i18n.translate) == status
     assert seal_status_text(None, i18n.translate) == "-" and seal_status_text("odd", i18n.translate) == "odd"
+
+
+def test_start_in_a_new_data_folder_creates_the_demo_key_once(tmp_path, demo_key):
+    """`sealdesk start` with no key at all (a new data folder, hence an empty SoftHSM store): the first-run
+    rule of the application layer says so, the demo key is made once, listed, and its PIN is named."""
+    import os
+    import subprocess
+
+    env = dict(os.environ, SEALDESK_HOME=str(tmp_path / "home"), SEALDESK_LANG="en")
+    env.pop("SOFTHSM2_CONF", None)
+    proc = subprocess.run(
+        [sys.executable, "-m", "app.cli", "start"],
+        capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL, timeout=300, check=False,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.count("creating the demo key") == 1, proc.stdout
+    assert proc.stdout.count("SealDesk Demo") == 1 and "The demo key's PIN is 123456." in proc.stdout
+
+    with Application(Settings()) as application:  # the parent's store: its demo key is present
+        assert application.demo_key_needed() is False
