@@ -525,11 +525,11 @@ def cmd_stamp(args: argparse.Namespace) -> int:
             if not args.json:
                 _print_batch_line(line, total)
 
-        for number, error in batch.refused.items():
-            progress(_refused_line(batch, number, error))
+        for line in batch.refused_lines():
+            progress(line)
         key = None
         pin = ""
-        if len(batch.refused) < total:  # something to stamp: one PIN entry
+        if batch.to_stamp:  # one PIN entry
             key = application.select_key(args.token)
             pin = read_pin(args, translate("cli", "PIN for {label}: ").format(label=key.label))
         lines = application.run_batch(batch, key, pin, progress=progress)
@@ -559,15 +559,6 @@ def cmd_stamp(args: argparse.Namespace) -> int:
         codes = {line.error.exit_code for line in failed}
         return codes.pop() if len(codes) == 1 else EXIT_MIXED_FAILURES
     return EXIT_OK
-
-
-def _refused_line(batch, number: int, error: SealDeskError):
-    """The line of a document refused (or skipped) before the PIN."""
-    from .core.application import BatchLine, BatchStatus
-    from .core.errors import AlreadyStamped
-
-    status = BatchStatus.SKIPPED if isinstance(error, AlreadyStamped) else BatchStatus.FAILED
-    return BatchLine(number, batch.requests[number - 1], status, None, error)
 
 
 def _print_batch_line(line, total: int) -> None:

@@ -1056,7 +1056,7 @@ class Application:
         from .stamping import BatchItem, Stamper
 
         numbers = [n for n in range(1, len(batch.requests) + 1) if n not in batch.refused]
-        lines = {n: _batch_line(n, BatchItem(batch.requests[n - 1], None, e)) for n, e in batch.refused.items()}
+        lines = {line.number: line for line in batch.refused_lines()}
         if numbers:
             if key is None:
                 raise ValueError("run_batch needs the key when a document is to be stamped")
@@ -1509,6 +1509,17 @@ class FileBatch:
     options: StampOptions
     seal_query: str
     again: bool
+
+    def refused_lines(self) -> list[BatchLine]:
+        """The lines of the documents refused or skipped before the PIN, in order."""
+        from .stamping import BatchItem
+
+        return [_batch_line(n, BatchItem(self.requests[n - 1], None, e)) for n, e in sorted(self.refused.items())]
+
+    @property
+    def to_stamp(self) -> bool:
+        """Whether any document is left to stamp (else no key and no PIN are needed)."""
+        return len(self.refused) < len(self.requests)
 
 
 class BatchStatus(StrEnum):
