@@ -1298,8 +1298,7 @@ class SealRow:
     valid_from: datetime
     valid_to: datetime
     maker: str
-    status: str
-    """A SealStatus value."""
+    status: SealStatus
     problems: tuple[SealDeskError, ...]
     expiring_soon: bool
     certificate: CertificateInfo | None
@@ -1322,7 +1321,7 @@ class SealRow:
             "valid_from": self.valid_from.isoformat(),
             "valid_to": self.valid_to.isoformat(),
             "maker": self.maker,
-            "verification": self.status,
+            "verification": str(self.status),
             "problems": [p.user_message(translate) for p in self.problems],
             "expiring_soon": self.expiring_soon,
         }
@@ -1355,7 +1354,7 @@ def seal_row(seal, check, cert_der: bytes | None, clock: Clock = utc_now) -> Sea
         valid_from=seal.valid_start,
         valid_to=seal.valid_end,
         maker=summarize(seal.maker_cert).subject,
-        status=check.status,
+        status=SealStatus(check.status),
         problems=tuple(check.problems),
         expiring_soon=0 <= (seal.valid_end - clock()).days < EXPIRY_WARNING_DAYS,
         certificate=_certificate_info(b"", cert_der, clock) if cert_der else None,
@@ -1415,7 +1414,7 @@ class SesSignatureView:
     seal_id: str
     seal_name: str
     signature_valid: bool
-    seal_status: str
+    seal_status: SealStatus
     problems: tuple[SealDeskError, ...]
 
     @property
@@ -1433,7 +1432,7 @@ class SesSignatureView:
             "seal_id": self.seal_id,
             "seal_name": self.seal_name,
             "signature_valid": self.signature_valid,
-            "seal_verification": self.seal_status,
+            "seal_verification": str(self.seal_status),
             "problems": [p.user_message(translate) for p in self.problems],
         }
 
@@ -1466,7 +1465,7 @@ def inspect_seal_file(path: str | Path, clock: Clock = utc_now) -> SealRow | Ses
             seal_id=signature.seal.es_id,
             seal_name=signature.seal.name,
             signature_valid=check.signature_ok,
-            seal_status=check.seal_check.status,
+            seal_status=SealStatus(check.seal_check.status),
             problems=tuple(check.problems),
         )
     cert = seal.certs[0] if seal.certs else None
