@@ -152,7 +152,7 @@ def _watch_tokens(args: argparse.Namespace) -> int:
 
 
 def cmd_tokens(args: argparse.Namespace) -> int:
-    from .core.application import pin_state_text
+    from .core.views import pin_state_text
 
     if args.watch:
         return _watch_tokens(args)
@@ -214,7 +214,7 @@ def cmd_tokens(args: argparse.Namespace) -> int:
 
 # --- seals ----------------------------------------------------------------------------------------
 def _print_seal_row(row) -> None:
-    from .core.application import seal_status_text
+    from .core.views import seal_status_text
 
     _out(f"{row.name}  [{row.seal_id}]")
     _line(
@@ -267,7 +267,7 @@ def _clock_from_args(args: argparse.Namespace):
 
 
 def cmd_seals(args: argparse.Namespace) -> int:
-    from .core.application import SesSignatureView, inspect_seal_file, load_seal_file
+    from .core.views import SesSignatureView, inspect_seal_file, load_seal_file
 
     clock = _clock_from_args(args)
     if args.file and not args.import_file:
@@ -308,7 +308,7 @@ def cmd_seals(args: argparse.Namespace) -> int:
 
 def _show_ses_signature(args: argparse.Namespace, view) -> int:
     """`seals --file` on a signature made with a seal: say so and show what it signed, with its check."""
-    from .core.application import seal_status_text
+    from .core.views import seal_status_text
 
     if args.json:
         _json_out({"signature": view.to_json(translate)})
@@ -332,7 +332,7 @@ def cmd_trust(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from .core import truststore
-    from .core.application import trust_root_file
+    from .core.views import trust_root_file
 
     if args.trust_command in ("add", "remove") and not args.target:
         raise InvalidArgument(what=translate("cli", "a certificate file or fingerprint"))
@@ -499,7 +499,7 @@ def _placement_from_args(args: argparse.Namespace):
 def cmd_stamp(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from .core.application import BatchStatus, collect_pdf_inputs
+    from .core.views import BatchStatus, collect_pdf_inputs
 
     with _application() as application:  # settings first: a damaged settings.json is said before anything
         inputs = collect_pdf_inputs(args.inputs)
@@ -563,7 +563,7 @@ def cmd_stamp(args: argparse.Namespace) -> int:
 
 def _print_batch_line(line, total: int) -> None:
     """`[n/total] signed a.pdf → a.signed.pdf` (with its warnings), `skipped …` or `FAILED …` (stderr)."""
-    from .core.application import BatchStatus
+    from .core.views import BatchStatus
 
     src = line.request.input_path
     if line.status is BatchStatus.SIGNED:
@@ -627,8 +627,8 @@ def _local_time(moment) -> str:
 
 
 def _print_verify_report(report) -> None:
-    from .core.application import seal_status_text, signer_text
     from .core.verification import CONTEXT, WARNING_TEXTS
+    from .core.views import seal_status_text, signer_text
 
     for warning in report.warnings:
         _out(translate("cli", "Warning: {message}").format(message=translate(CONTEXT, WARNING_TEXTS[warning])))
@@ -737,7 +737,7 @@ def _verify_log(args: argparse.Namespace) -> int:
 
 
 def cmd_log(args: argparse.Namespace) -> int:
-    from .core.application import usage_records
+    from .core.views import usage_records
 
     if args.log_command == "verify":
         return _verify_log(args)

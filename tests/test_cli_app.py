@@ -17,17 +17,7 @@ from testdata import USER_PIN
 
 from app import cli, i18n
 from app.core import truststore
-from app.core.application import (
-    Application,
-    BatchStatus,
-    SealRow,
-    SealStatus,
-    SesSignatureView,
-    collect_pdf_inputs,
-    inspect_seal_file,
-    pin_state_text,
-    seal_status_text,
-)
+from app.core.application import Application
 from app.core.errors import (
     AlreadyStamped,
     CertificateInvalid,
@@ -41,6 +31,16 @@ from app.core.keys import PinState
 from app.core.ses import kinds
 from app.core.settings import Settings
 from app.core.stamping import SpotPlacement
+from app.core.views import (
+    BatchStatus,
+    SealRow,
+    SealStatus,
+    SesSignatureView,
+    collect_pdf_inputs,
+    inspect_seal_file,
+    pin_state_text,
+    seal_status_text,
+)
 
 INTEROP_DIR = Path(__file__).parent / "data" / "interop"
 
