@@ -152,7 +152,7 @@ def _watch_tokens(args: argparse.Namespace) -> int:
 
 
 def cmd_tokens(args: argparse.Namespace) -> int:
-    from .core.views import pin_state_text
+    from .core.application import pin_state_text
 
     if args.watch:
         return _watch_tokens(args)

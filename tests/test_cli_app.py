@@ -17,7 +17,7 @@ from testdata import USER_PIN
 
 from app import cli, i18n
 from app.core import truststore
-from app.core.application import Application
+from app.core.application import Application, pin_state_text
 from app.core.errors import (
     AlreadyStamped,
     CertificateInvalid,
@@ -38,7 +38,6 @@ from app.core.views import (
     SesSignatureView,
     collect_pdf_inputs,
     inspect_seal_file,
-    pin_state_text,
     seal_status_text,
 )
 

@@ -91,6 +91,21 @@ class KeySummary:
         return f"{self.token.module_path}#{self.serial}"
 
 
+PIN_STATE_TEXT = {
+    PinState.OK: QT_TRANSLATE_NOOP("app", "ok"),
+    PinState.COUNT_LOW: QT_TRANSLATE_NOOP("app", "wrong PIN entered before — few tries left"),
+    PinState.FINAL_TRY: QT_TRANSLATE_NOOP("app", "final try — one more wrong PIN locks the key"),
+    PinState.LOCKED: QT_TRANSLATE_NOOP("app", "locked"),
+    PinState.MUST_CHANGE: QT_TRANSLATE_NOOP("app", "must be changed"),
+}
+
+
+def pin_state_text(state: object, translate: Callable[[str, str], str]) -> str:
+    """The PIN state in words (an unknown state is shown as its value)."""
+    text = next((t for s, t in PIN_STATE_TEXT.items() if str(s) == str(state)), None)
+    return translate(CONTEXT, text) if text else str(state)
+
+
 @dataclass(frozen=True)
 class CertificateInfo:
     key_id: bytes

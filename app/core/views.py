@@ -20,7 +20,6 @@ from .certs import EXPIRY_WARNING_DAYS, summarize
 from .clock import Clock, utc_now
 from .errors import DocumentNotFound, FileNotFound, FileRejected, FileUnreadable, SealDeskError
 from .i18n_marks import QT_TRANSLATE_NOOP
-from .keys import PinState
 from .policy import PolicyWarning
 
 if TYPE_CHECKING:
@@ -38,22 +37,7 @@ def signer_text(sig) -> str:
         return sig.signer_subject
 
 
-# --- command models: what `sealdesk` shows, as data (the CLI prints them, the GUI can show them) -------
-PIN_STATE_TEXT = {
-    PinState.OK: QT_TRANSLATE_NOOP("app", "ok"),
-    PinState.COUNT_LOW: QT_TRANSLATE_NOOP("app", "wrong PIN entered before — few tries left"),
-    PinState.FINAL_TRY: QT_TRANSLATE_NOOP("app", "final try — one more wrong PIN locks the key"),
-    PinState.LOCKED: QT_TRANSLATE_NOOP("app", "locked"),
-    PinState.MUST_CHANGE: QT_TRANSLATE_NOOP("app", "must be changed"),
-}
-
-
-def pin_state_text(state: object, translate: Callable[[str, str], str]) -> str:
-    """The PIN state in words (an unknown state is shown as its value)."""
-    text = next((t for s, t in PIN_STATE_TEXT.items() if str(s) == str(state)), None)
-    return translate(CONTEXT, text) if text else str(state)
-
-
+# --- seals -----------------------------------------------------------------------------------------
 class SealStatus(StrEnum):
     """A seal's check result (SealCheck.status, plus what verification adds)."""
 
