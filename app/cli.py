@@ -1,4 +1,5 @@
-"""The `sealdesk` command line. It only drives the core; every step of the work lives in app/core.
+"""The `sealdesk` command line: argument parsing, reading the PIN, exit codes and printing. It drives
+the application layer (app/core/application.py), like the GUI; every step of the work lives in app/core.
 
 Exit codes:
   0 success · 1 unexpected error · 2 invalid arguments · 3 key/PIN problem · 4 seal, certificate or policy
@@ -14,10 +15,10 @@ import json
 import os
 import sys
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from .core.errors import DocumentNotFound, FileRejected, InvalidArgument, PinMismatch, SealDeskError
+from .core.errors import InvalidArgument, PinMismatch, SealDeskError
 from .core.i18n_marks import QT_TRANSLATE_NOOP
 from .i18n import translate
 
@@ -119,44 +120,11 @@ def read_pin(args: argparse.Namespace, prompt: str) -> str:
 
 
 # --- shared helpers -------------------------------------------------------------------------------
-def _manager(settings=None):
-    from .core.keys import TokenManager
-    from .core.settings import load_settings
+def _application():
+    """The application layer (settings, keys, usage log); use it in a `with` block so it is closed."""
+    from .core.application import Application
 
-    settings = settings or load_settings()
-    return TokenManager(extra_modules=settings.extra_modules)
-
-
-def _pick_token(manager, serial: str | None, label: str | None = None):
-    from .core.errors import NoTokenPresent
-
-    if serial or label:
-        return manager.find_token(serial=serial, label=label)
-    tokens = manager.tokens()
-    if not tokens:
-        raise NoTokenPresent()
-    real = [t for t in tokens if not _is_demo(t)]
-    return (real or tokens)[0]
-
-
-def _is_demo(token) -> bool:
-    from .core.demo import DEMO_LABEL
-
-    return token.label == DEMO_LABEL
-
-
-def _pin_state_text(state: str) -> str:
-    return {
-        "ok": translate("cli", "ok"),
-        "count_low": translate("cli", "wrong PIN entered before — few tries left"),
-        "final_try": translate("cli", "final try — one more wrong PIN locks the key"),
-        "locked": translate("cli", "locked"),
-        "must_change": translate("cli", "must be changed"),
-    }.get(str(state), str(state))
-
-
-def _date(value: datetime | None) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%d") if value else "-"
+    return Application()
 
 
 # --- tokens ---------------------------------------------------------------------------------------
@@ -164,46 +132,33 @@ def _watch_tokens(args: argparse.Namespace) -> int:
     """Print key insertions and removals as they happen (Ctrl-C, or --seconds, ends it)."""
     import threading
 
-    from .core.keys import TokenWatcher
+    from .core.application import KeyEventKind
 
-    manager = _manager()
-
-    def event(kind: str, token) -> None:
+    def event(change) -> None:
+        key = change.key
         if args.json:  # one JSON object per line and event
-            print(_json_text({"event": kind, "label": token.label, "serial": token.serial}, indent=None))
-        elif kind == "inserted":
-            _out(translate("cli", "Key inserted: {label} [{serial}]").format(label=token.label, serial=token.serial))
+            print(_json_text({"event": str(change.kind), "label": key.label, "serial": key.serial}, indent=None))
+        elif change.kind is KeyEventKind.INSERTED:
+            _out(translate("cli", "Key inserted: {label} [{serial}]").format(label=key.label, serial=key.serial))
         else:
-            _out(translate("cli", "Key removed: {label} [{serial}]").format(label=token.label, serial=token.serial))
+            _out(translate("cli", "Key removed: {label} [{serial}]").format(label=key.label, serial=key.serial))
         sys.stdout.flush()
 
-    def inserted(token) -> None:
-        event("inserted", token)
-
-    def removed(token) -> None:
-        event("removed", token)
-
-    watcher = TokenWatcher(manager, inserted, removed, interval=args.interval)
     stop = threading.Event()
-    try:
-        watcher.start()
+    with _application() as application:
+        application.watch(event, interval=args.interval)
         stop.wait(args.seconds if args.seconds else None)
-    finally:
-        watcher.stop()
-        manager.close()
     return EXIT_OK
 
 
 def cmd_tokens(args: argparse.Namespace) -> int:
+    from .core.application import pin_state_text
+
     if args.watch:
         return _watch_tokens(args)
-    manager = _manager()
-    try:
-        modules = manager.modules()
-        tokens = manager.tokens()
-    finally:
-        manager.close()
-    if args.json:
+    with _application() as application:
+        modules = application.modules()
+        tokens = [key.token for key in application.detected_keys()]
         _json_out(
             {
                 "modules": [
@@ -253,94 +208,50 @@ def cmd_tokens(args: argparse.Namespace) -> int:
             (translate("cli", "Driver"), f"{t.module_name} ({t.module_path})"),
             (translate("cli", "Slot"), f"{t.slot_id}"),
         )
-        _line(2, (translate("cli", "PIN state"), f"{_pin_state_text(t.pin_state)}"))
+        _line(2, (translate("cli", "PIN state"), f"{pin_state_text(t.pin_state, translate)}"))
     return EXIT_OK
 
 
 # --- seals ----------------------------------------------------------------------------------------
-def _seal_row(seal, check, cert_der: bytes | None, clock) -> dict:
-    from .core.certs import summarize
+def _print_seal_row(row) -> None:
+    from .core.views import seal_status_text
 
-    maker = summarize(seal.maker_cert)
-    row: dict[str, Any] = {
-        "seal_id": seal.es_id,
-        "name": seal.name,
-        "version": seal.version,
-        "kind": seal.kind.category.value,
-        "kind_name": translate("seal-kinds", seal.kind.name),
-        "type": seal.type,
-        "picture": {
-            "type": seal.picture.type,
-            "width_mm": seal.picture.width_mm,
-            "height_mm": seal.picture.height_mm,
-        },
-        "valid_from": seal.valid_start.isoformat(),
-        "valid_to": seal.valid_end.isoformat(),
-        "maker": maker.subject,
-        "verification": check.status,
-        "problems": [p.user_message(translate) for p in check.problems],
-        "expiring_soon": 0 <= (seal.valid_end - clock()).days < 90,
-    }
-    if cert_der:
-        cert = summarize(cert_der)
-        row["certificate"] = {
-            "subject": cert.subject,
-            "serial": cert.serial_hex,
-            "issuer": cert.issuer,
-            "valid_from": cert.not_before.isoformat(),
-            "valid_to": cert.not_after.isoformat(),
-            "algorithm": cert.algorithm,
-            "days_to_expiry": cert.days_to_expiry(clock),
-            "expiring_soon": cert.expiring_soon(clock),
-        }
-    return row
-
-
-def _seal_status_text(status: str | None) -> str:
-    return {
-        "valid": translate("cli", "valid"),
-        "expired": translate("cli", "expired"),
-        "not_yet_valid": translate("cli", "not yet valid"),
-        "invalid": translate("cli", "INVALID"),
-        "not_bound": translate("cli", "not bound to this certificate"),
-        "untrusted_maker": translate("cli", "made by an untrusted seal maker"),
-        "picture_mismatch": translate("cli", "INVALID: the picture does not match the seal"),
-    }.get(status or "", status or "-")
-
-
-def _print_seal_row(row: dict) -> None:
-    status_text = _seal_status_text(row["verification"])
-    _out(f"{row['name']}  [{row['seal_id']}]")
+    _out(f"{row.name}  [{row.seal_id}]")
     _line(
         2,
-        (translate("cli", "Kind"), f"{row['kind_name']} ({row['type']})"),
-        (translate("cli", "Format version"), f"{row['version']}"),
+        (translate("cli", "Kind"), f"{translate('seal-kinds', row.kind_name)} ({row.type})"),
+        (translate("cli", "Format version"), f"{row.version}"),
     )
-    pic = row["picture"]
-    _line(2, (translate("cli", "Picture"), f"{pic['type']} {pic['width_mm']:g} × {pic['height_mm']:g} mm"))
-    _line(2, (translate("cli", "Valid"), f"{row['valid_from'][:10]} – {row['valid_to'][:10]}"))
-    _line(2, (translate("cli", "Maker"), f"{row['maker']}"))
-    _line(2, (translate("cli", "Verification"), f"{status_text}"))
-    for problem in row["problems"]:
-        _out(f"    - {problem}")
-    if row.get("expiring_soon"):
+    width, height = row.picture_size_mm
+    _line(2, (translate("cli", "Picture"), f"{row.picture_type} {width:g} × {height:g} mm"))
+    _line(2, (translate("cli", "Valid"), f"{_iso_day(row.valid_from)} – {_iso_day(row.valid_to)}"))
+    _line(2, (translate("cli", "Maker"), f"{row.maker}"))
+    _line(2, (translate("cli", "Verification"), seal_status_text(row.status, translate)))
+    for problem in row.problems:
+        _out(f"    - {problem.user_message(translate)}")
+    if row.expiring_soon:
         _out("  " + translate("cli", "Warning: the seal expires within 90 days."))
-    cert = row.get("certificate")
+    cert = row.certificate
     if cert:
-        _line(2, (translate("cli", "Certificate"), f"{cert['subject']}"))
+        _line(2, (translate("cli", "Certificate"), f"{cert.subject}"))
         _line(
             4,
-            (translate("cli", "Serial"), f"{cert['serial']}"),
-            (translate("cli", "Algorithm"), f"{cert['algorithm']}"),
+            (translate("cli", "Serial"), f"{cert.serial_hex}"),
+            (translate("cli", "Algorithm"), f"{cert.algorithm}"),
         )
-        _line(4, (translate("cli", "Issuer"), f"{cert['issuer']}"))
+        _line(4, (translate("cli", "Issuer"), f"{cert.issuer}"))
         _line(
             4,
-            (translate("cli", "Valid"), f"{cert['valid_from'][:10]} – {cert['valid_to'][:10]}"),
-            (translate("cli", "Days to expiry"), str(cert["days_to_expiry"])),
+            (translate("cli", "Valid"), f"{_iso_day(cert.not_before)} – {_iso_day(cert.not_after)}"),
+            (translate("cli", "Days to expiry"), str(cert.days_to_expiry)),
         )
-        if cert["expiring_soon"]:
+        if cert.expiring_soon:
             _out("    " + translate("cli", "Warning: the certificate expires within 90 days."))
+
+
+def _iso_day(moment: datetime) -> str:
+    """The date part as the JSON shows it (the moment's own offset, not converted)."""
+    return moment.isoformat()[:10]
 
 
 def _clock_from_args(args: argparse.Namespace):
@@ -355,134 +266,65 @@ def _clock_from_args(args: argparse.Namespace):
     return utc_now
 
 
-def _read_file(path: str) -> bytes:
-    from pathlib import Path
-
-    from .core.errors import FileNotFound, FileUnreadable, os_reason
-
-    try:
-        return Path(path).expanduser().read_bytes()
-    except FileNotFoundError as exc:
-        raise FileNotFound(str(exc), path=path) from exc
-    except OSError as exc:
-        raise FileUnreadable(str(exc), path=path, reason=os_reason(exc)) from exc
-
-
 def cmd_seals(args: argparse.Namespace) -> int:
-    from .core.seals import import_seal_file, key_seals
-    from .core.ses import parse_seal, verify_seal
+    from .core.views import SesSignatureView, inspect_seal_file, load_seal_file
 
     clock = _clock_from_args(args)
-    rows = []
     if args.file and not args.import_file:
-        data = _read_file(args.file)
-        try:
-            seal = parse_seal(data)
-        except SealDeskError as exc:
-            signature = _ses_signature_or_none(data)
-            if signature is None:
-                raise FileRejected(args.file, exc) from exc
-            return _show_ses_signature(args, signature, clock)
-        cert = seal.certs[0] if seal.certs else None
-        rows.append(_seal_row(seal, verify_seal(seal, clock=clock), cert, clock))
+        found = inspect_seal_file(args.file, clock)
+        if isinstance(found, SesSignatureView):
+            return _show_ses_signature(args, found)
+        rows = [found]
     else:
-        seal_file = None
-        if args.import_file:  # a missing or unreadable seal file must not cost a PIN entry
-            seal_file = _read_file(args.import_file)
-            try:
-                parse_seal(seal_file)
-            except SealDeskError as exc:
-                raise FileRejected(args.import_file, exc) from exc
-        manager = _manager()
-        try:
-            token = _pick_token(manager, args.token)
-            if _is_demo(token) and getattr(args, "demo_hint", False):
+        # a missing or unreadable seal file must not cost a PIN entry
+        seal_file = load_seal_file(args.import_file) if args.import_file else None
+        with _application() as application:
+            key = application.select_key(args.token)
+            if key.is_demo and getattr(args, "demo_hint", False):
                 _err(translate("cli", "Demo key: its PIN is 123456. Change it with `sealdesk pin change`."))
-            pin = read_pin(args, translate("cli", "PIN for {label}: ").format(label=token.label))
-            with manager.open_session(token, pin) as session:
-                del pin
-                if args.import_file:
-                    try:
-                        imported = import_seal_file(session, seal_file, clock=clock)
-                    except SealDeskError as exc:
-                        raise FileRejected(args.import_file, exc) from exc
-                    _err(
-                        translate("cli", "Seal “{name}” imported onto the key.").format(
-                            name=imported.seal.name
-                        )
-                    )
-                for item in key_seals(session, clock=clock):
-                    if item.error is not None:
-                        _err(
-                            translate(
-                                "cli", "A seal object on the key is unreadable ({label}): {error}"
-                            ).format(label=item.label, error=item.error.user_message(translate))
-                        )
-                        continue
-                    rows.append(_seal_row(item.seal, item.check, item.certificate, clock))
-        finally:
-            manager.close()
+            pin = read_pin(args, translate("cli", "PIN for {label}: ").format(label=key.label))
+            listing = application.seal_listing(key, pin, import_file=seal_file, clock=clock)
+            del pin
+        if listing.imported is not None:
+            _err(translate("cli", "Seal “{name}” imported onto the key.").format(name=listing.imported))
+        for label, error in listing.unreadable:
+            _err(
+                translate("cli", "A seal object on the key is unreadable ({label}): {error}").format(
+                    label=label, error=error.user_message(translate)
+                )
+            )
+        rows = list(listing.rows)
     if args.json:
-        _json_out(rows)
+        _json_out([row.to_json(translate) for row in rows])
     elif not rows:
         _out(translate("cli", "No seals on this key."))
     else:
         for row in rows:
             _print_seal_row(row)
-    if args.file and not args.import_file and rows[0]["verification"] != "valid":
+    if args.file and not args.import_file and not rows[0].valid:
         return EXIT_VERIFY_FAILED  # like `verify`: a script must not take an invalid or expired seal for good
     return EXIT_OK
 
 
-def _ses_signature_or_none(data: bytes):
-    from .core.ses import parse_ses_signature
-
-    try:
-        return parse_ses_signature(data)
-    except SealDeskError:
-        return None
-
-
-def _show_ses_signature(args: argparse.Namespace, signature, clock) -> int:
+def _show_ses_signature(args: argparse.Namespace, view) -> int:
     """`seals --file` on a signature made with a seal: say so and show what it signed, with its check."""
-    from .core.certs import summarize
-    from .core.errors import CertificateInvalid
-    from .core.ses import verify_ses_signature
+    from .core.views import seal_status_text
 
-    check = verify_ses_signature(signature, clock=clock)
-    try:
-        signer = summarize(signature.cert).subject
-    except CertificateInvalid:
-        signer = "-"
-    seal = signature.seal
-    info = {
-        "kind": "ses_signature",
-        "version": signature.version,
-        "signed_at": signature.time_info.isoformat(),
-        "signed_item": signature.property_info,
-        "data_hash": signature.data_hash.hex(),
-        "signer": signer,
-        "seal_id": seal.es_id,
-        "seal_name": seal.name,
-        "signature_valid": check.signature_ok,
-        "seal_verification": check.seal_check.status,
-        "problems": [p.user_message(translate) for p in check.problems],
-    }
     if args.json:
-        _json_out({"signature": info})
+        _json_out({"signature": view.to_json(translate)})
     else:
         _out(translate("cli", "This file is an electronic signature made with a seal (SES_Signature), not a seal."))
-        _line(2, (translate("cli", "Signed item"), info["signed_item"] or "-"))
-        _line(2, (translate("cli", "Signing time"), _local_time(signature.time_info)))
-        _line(2, (translate("cli", "Digest of the signed data"), info["data_hash"]))
-        _line(2, (translate("cli", "Signer"), signer))
-        _line(2, (translate("cli", "Seal"), f"{seal.name} [{seal.es_id}]"))
-        _line(2, (translate("cli", "Signature valid"), _yes_no(check.signature_ok)))
-        _line(2, (translate("cli", "Seal verification"), _seal_status_text(check.seal_check.status)))
-        for problem in info["problems"]:
-            _out(f"    - {problem}")
+        _line(2, (translate("cli", "Signed item"), view.signed_item or "-"))
+        _line(2, (translate("cli", "Signing time"), _local_time(view.signed_at)))
+        _line(2, (translate("cli", "Digest of the signed data"), view.data_hash.hex()))
+        _line(2, (translate("cli", "Signer"), view.signer))
+        _line(2, (translate("cli", "Seal"), f"{view.seal_name} [{view.seal_id}]"))
+        _line(2, (translate("cli", "Signature valid"), _yes_no(view.signature_valid)))
+        _line(2, (translate("cli", "Seal verification"), seal_status_text(view.seal_status, translate)))
+        for problem in view.problems:
+            _out(f"    - {problem.user_message(translate)}")
         _out(translate("cli", "To check it against the signed document, verify the document itself."))
-    return EXIT_OK if check.signature_ok and not check.problems else EXIT_VERIFY_FAILED
+    return EXIT_OK if view.ok else EXIT_VERIFY_FAILED
 
 
 # --- trust store ----------------------------------------------------------------------------------
@@ -490,16 +332,12 @@ def cmd_trust(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from .core import truststore
+    from .core.views import trust_root_file
 
     if args.trust_command in ("add", "remove") and not args.target:
         raise InvalidArgument(what=translate("cli", "a certificate file or fingerprint"))
     if args.trust_command == "add":
-        _read_file(args.target)  # a missing or unreadable file is said as such, before anything else
-        try:
-            added = truststore.add_root(Path(args.target).expanduser())
-        except SealDeskError as exc:
-            raise FileRejected(args.target, exc) from exc
-        for summary in added:
+        for summary in trust_root_file(args.target):
             _out(
                 translate("cli", "Trusted: {subject} [{fingerprint}]").format(
                     subject=summary.subject, fingerprint=summary.sha256[:16]
@@ -543,9 +381,8 @@ def _trust_skip_warning(path: Any, problem: SealDeskError) -> None:
 
 # --- pin change -----------------------------------------------------------------------------------
 def cmd_pin_change(args: argparse.Namespace) -> int:
-    manager = _manager()
-    try:
-        token = _pick_token(manager, args.token)
+    with _application() as application:
+        key = application.select_key(args.token)
         if args.pin_stdin:
             old, new, again = (_stdin_secret_line() for _ in range(3))
         else:
@@ -556,9 +393,7 @@ def cmd_pin_change(args: argparse.Namespace) -> int:
             raise PinMismatch()
         if not old or not new:
             raise InvalidArgument(what=translate("cli", "empty PIN"))
-        manager.change_pin(token, old, new)
-    finally:
-        manager.close()
+        application.change_pin(key, old, new)
     _out(translate("cli", "PIN changed."))
     return EXIT_OK
 
@@ -591,12 +426,9 @@ def cmd_demo_key(args: argparse.Namespace) -> int:
 def cmd_start(args: argparse.Namespace) -> int:
     from .core import demo
 
-    manager = _manager()
-    try:
-        real = [t for t in manager.tokens() if not _is_demo(t)]
-    finally:
-        manager.close()
-    if not real and (not demo.demo_key_exists() or demo.legacy_root_key_exists()):
+    with _application() as application:
+        needed = application.demo_key_needed()
+    if needed:  # created after the key manager is closed: a loaded SoftHSM would not see the new token
         _out(translate("cli", "No USB key found: creating the demo key (SoftHSM) with three seals…"))
         demo.create_demo_key()
     cmd_tokens(build_parser().parse_args(["tokens"]))
@@ -635,23 +467,6 @@ def _parse_pair(text: str, option: str) -> tuple[float, float]:
     return x, y
 
 
-def _collect_inputs(paths: Sequence[str]) -> list:
-    from pathlib import Path
-
-    files = []
-    for raw in paths:
-        path = Path(raw)
-        if path.is_dir():
-            files.extend(
-                p for p in sorted(path.iterdir()) if p.suffix.lower() == ".pdf" and ".signed" not in p.name
-            )
-        else:
-            files.append(path)
-    if not files:
-        raise InvalidArgument(what=translate("cli", "no PDF files given"))
-    return files
-
-
 def _placement_from_args(args: argparse.Namespace):
     from .core.stamping import CrossPagePlacement, FieldPlacement, KeywordPlacement, SpotPlacement
 
@@ -684,156 +499,100 @@ def _placement_from_args(args: argparse.Namespace):
 def cmd_stamp(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from .core.errors import AlreadyStamped
-    from .core.policy import PolicySettings
-    from .core.settings import load_settings
-    from .core.stamping import StampOptions, StampRequest, check_options, find_existing_stamping, preflight
+    from .core.views import BatchStatus, collect_pdf_inputs
 
-    settings = load_settings()
-    inputs = _collect_inputs(args.inputs)
-    for path in inputs:  # a typo should not cost a PIN entry
-        if not path.is_file():
-            raise DocumentNotFound(str(path), name=str(path))
-    placement = _placement_from_args(args)
-    out = Path(args.out) if args.out else None
-    if out is not None and len(inputs) > 1 and not out.is_dir():
-        raise InvalidArgument(what=translate("cli", "--out must be a folder when stamping several files"))
-
-    folder = out if out is not None and out.is_dir() else None  # name.signed.pdf (numbered) in there
-    requests = [
-        StampRequest(
-            p, placement, None if folder else out, approval_ref=args.approval, purpose=args.purpose, output_dir=folder
+    with _application() as application:  # settings first: a damaged settings.json is said before anything
+        inputs = collect_pdf_inputs(args.inputs)
+        placement = _placement_from_args(args)
+        out = Path(args.out) if args.out else None
+        if out is not None and len(inputs) > 1 and not out.is_dir():
+            raise InvalidArgument(what=translate("cli", "--out must be a folder when stamping several files"))
+        folder = out if out is not None and out.is_dir() else None  # name.signed.pdf (numbered) in there
+        batch = application.prepare_batch(
+            inputs,
+            placement,
+            seal_query=args.seal,
+            output=None if folder else out,
+            output_dir=folder,
+            approval_ref=args.approval,
+            purpose=args.purpose,
+            tsa_url=args.tsa,
+            again=args.again,
         )
-        for p in inputs
-    ]
-    options = StampOptions(
-        tsa_url=args.tsa or settings.tsa_url or None,
-        hash_name=settings.hash_name,
-        policy=PolicySettings(require_approval_for_official=settings.require_approval_for_official),
-    )
-    check_options(options)  # everything that can be wrong before the PIN is checked before it
-    refused = {}
-    for number, request in enumerate(requests, start=1):
-        try:
-            preflight(request)
-            # --seal given as the seal's id: an output already stamped with it is skipped before the PIN
-            # (with a seal name, the Stamper decides after the PIN, knowing the seal's id)
-            done = None if args.again else find_existing_stamping(request, args.seal)
-            if done is not None:
-                raise AlreadyStamped(str(done), output=done.name)
-        except SealDeskError as exc:
-            if len(requests) == 1 and not isinstance(exc, AlreadyStamped):
-                raise
-            refused[number] = exc
-            if args.json:
-                continue
-            if isinstance(exc, AlreadyStamped):
-                _out(
-                    translate("cli", "[{n}/{total}] skipped {src}: {reason}").format(
-                        n=number, total=len(requests), src=request.input_path, reason=exc.user_message(translate)
-                    )
-                )
-            else:
-                _err(
-                    translate("cli", "[{n}/{total}] FAILED {src}: {error}").format(
-                        n=number, total=len(requests), src=request.input_path, error=exc.user_message(translate)
-                    )
-                )
-    to_stamp = [(n, r) for n, r in enumerate(requests, start=1) if n not in refused]
-    results = []
-    if to_stamp:
-        results = _stamp_with_key(args, settings, options, [r for _, r in to_stamp], [n for n, _ in to_stamp],
-                                  len(requests))  # fmt: skip
-    from .core.stamping import BatchItem
+        total = len(batch.requests)
 
-    by_number = dict(zip((n for n, _ in to_stamp), results, strict=True))
-    by_number.update({n: BatchItem(requests[n - 1], None, exc) for n, exc in refused.items()})
-    results = [by_number[n] for n in sorted(by_number)]
-    failed = [item for item in results if item.failed]
-    skipped = [item for item in results if item.skipped]
+        def progress(line) -> None:
+            if not args.json:
+                _print_batch_line(line, total)
+
+        for line in batch.refused_lines():
+            progress(line)
+        key = None
+        pin = ""
+        if batch.to_stamp:  # one PIN entry
+            key = application.select_key(args.token)
+            pin = read_pin(args, translate("cli", "PIN for {label}: ").format(label=key.label))
+        lines = application.run_batch(batch, key, pin, progress=progress)
+        del pin
+    failed = [line for line in lines if line.status is BatchStatus.FAILED]
+    skipped = [line for line in lines if line.status is BatchStatus.SKIPPED]
     if args.json:
         _json_out(
             [
                 {
-                    "input": str(item.request.input_path),
-                    "output": str(item.result.output_path) if item.result else None,
-                    "record_id": item.result.record_id if item.result else None,
-                    "skipped": item.error.detail if item.skipped else None,
-                    "error": item.error.user_message(translate) if item.failed else None,
+                    "input": str(line.request.input_path),
+                    "output": str(line.result.output_path) if line.result else None,
+                    "record_id": line.result.record_id if line.result else None,
+                    "skipped": line.error.detail if line.status is BatchStatus.SKIPPED else None,
+                    "error": line.error.user_message(translate) if line.status is BatchStatus.FAILED else None,
                 }
-                for item in results
+                for line in lines
             ]
         )
-    elif len(results) > 1:
+    elif len(lines) > 1:
         _out(
             translate("cli", "{ok} signed, {skipped} already stamped (skipped), {failed} failed.").format(
-                ok=len(results) - len(failed) - len(skipped), skipped=len(skipped), failed=len(failed)
+                ok=len(lines) - len(failed) - len(skipped), skipped=len(skipped), failed=len(failed)
             )
         )
     if failed:
-        codes = {item.error.exit_code for item in failed}
+        codes = {line.error.exit_code for line in failed}
         return codes.pop() if len(codes) == 1 else EXIT_MIXED_FAILURES
     return EXIT_OK
 
 
-def _stamp_with_key(args, settings, options, requests, numbers, total) -> list:
-    """Ask for the PIN once and stamp `requests` (numbered `numbers` of `total` in the lines printed)."""
-    from .core.stamping import Stamper
-    from .core.usage.log import UsageLog
+def _print_batch_line(line, total: int) -> None:
+    """`[n/total] signed a.pdf → a.signed.pdf` (with its warnings), `skipped …` or `FAILED …` (stderr)."""
+    from .core.views import BatchStatus
 
-    manager = _manager(settings)
-    log = UsageLog()
-    results = []
-    try:
-        token = _pick_token(manager, args.token)
-        pin = read_pin(args, translate("cli", "PIN for {label}: ").format(label=token.label))
-        with manager.open_session(token, pin) as session:
-            del pin
-            stamper = Stamper(session, args.seal, usage_log=log, options=options)
-
-            def progress(number, _count, request, result, error):
-                number = numbers[number - 1]
-                if result is not None:
-                    line = translate("cli", "[{n}/{total}] signed {src} → {dst}").format(
-                        n=number, total=total, src=request.input_path, dst=result.output_path
-                    )
-                    _out(line)
-                    for warning in result.warnings:
-                        _out(
-                            "  "
-                            + translate("cli", "Warning: {text}").format(text=warning.text(translate))
-                        )
-                elif getattr(error, "exit_code", 1) == 0:  # AlreadyStamped: skipped, not a failure
-                    _out(
-                        translate("cli", "[{n}/{total}] skipped {src}: {reason}").format(
-                            n=number, total=total, src=request.input_path, reason=error.user_message(translate)
-                        )
-                    )
-                else:
-                    _err(
-                        translate("cli", "[{n}/{total}] FAILED {src}: {error}").format(
-                            n=number, total=total, src=request.input_path, error=error.user_message(translate)
-                        )
-                    )
-
-            results = stamper.stamp_batch(requests, progress=None if args.json else progress, again=args.again)
-    finally:
-        log.close()
-        manager.close()
-    return results
+    src = line.request.input_path
+    if line.status is BatchStatus.SIGNED:
+        _out(
+            translate("cli", "[{n}/{total}] signed {src} → {dst}").format(
+                n=line.number, total=total, src=src, dst=line.result.output_path
+            )
+        )
+        for warning in line.warnings:
+            _out("  " + translate("cli", "Warning: {text}").format(text=warning.text(translate)))
+    elif line.status is BatchStatus.SKIPPED:
+        _out(
+            translate("cli", "[{n}/{total}] skipped {src}: {reason}").format(
+                n=line.number, total=total, src=src, reason=line.error.user_message(translate)
+            )
+        )
+    else:
+        _err(
+            translate("cli", "[{n}/{total}] FAILED {src}: {error}").format(
+                n=line.number, total=total, src=src, error=line.error.user_message(translate)
+            )
+        )
 
 
 # --- verify ---------------------------------------------------------------------------------------
 def cmd_verify(args: argparse.Namespace) -> int:
-    from .core import truststore
-    from .core.settings import load_settings
-    from .core.verification import verify_document
-
-    settings = load_settings()
-    roots = truststore.trusted_roots(settings.trust_roots, on_skip=_trust_skip_warning)
-    for path in args.trust or []:
-        roots.extend(truststore.load_certificates(_read_file(path)))
-    report = verify_document(args.document, trust_roots=roots)
+    with _application() as application:
+        roots = application.trust_roots_reporting(args.trust or [], on_skip=_trust_skip_warning)
+        report = application.verify(args.document, roots=roots).report
     if args.json:
         _json_out(report.to_json(translate))
     else:
@@ -863,23 +622,13 @@ def _picture_text(sig) -> str:
     return translate("cli", "NOT the seal's picture") if sig.picture_check else "-"
 
 
-def _subject_text(sig) -> str:
-    """The signer as `seals` shows certificates (C=…, O=…, CN=…)."""
-    from .core.certs import summarize
-    from .core.errors import CertificateInvalid
-
-    try:
-        return summarize(sig.signer_cert).subject if sig.signer_cert else sig.signer_subject
-    except CertificateInvalid:
-        return sig.signer_subject
-
-
 def _local_time(moment) -> str:
     return moment.astimezone().strftime("%Y-%m-%d %H:%M:%S %Z") if moment else "-"
 
 
 def _print_verify_report(report) -> None:
     from .core.verification import CONTEXT, WARNING_TEXTS
+    from .core.views import seal_status_text, signer_text
 
     for warning in report.warnings:
         _out(translate("cli", "Warning: {message}").format(message=translate(CONTEXT, WARNING_TEXTS[warning])))
@@ -894,7 +643,7 @@ def _print_verify_report(report) -> None:
     }
     for number, sig in enumerate(report.signatures, start=1):
         _out(translate("cli", "Signature {n}: {field}").format(n=number, field=sig.field_name))
-        _line(2, (translate("cli", "Signer"), _subject_text(sig)))
+        _line(2, (translate("cli", "Signer"), signer_text(sig)))
         if sig.signer_org:
             _line(2, (translate("cli", "Organisation"), f"{sig.signer_org}"))
         if sig.has_seal:
@@ -906,7 +655,7 @@ def _print_verify_report(report) -> None:
                         f"{sig.seal_name} [{sig.seal_id}] — " + translate("seal-kinds", sig.seal_kind_name),
                     ),
                 )
-            _line(2, (translate("cli", "Seal verification"), _seal_status_text(sig.seal_status)))
+            _line(2, (translate("cli", "Seal verification"), seal_status_text(sig.seal_status, translate)))
             if sig.picture_check:
                 _line(2, (translate("cli", "Picture on the page"), _picture_text(sig)))
         else:
@@ -955,41 +704,44 @@ def _print_verify_report(report) -> None:
 
 
 # --- usage log ------------------------------------------------------------------------------------
-def cmd_log(args: argparse.Namespace) -> int:
-    from .core.usage.log import UsageLog
+def _verify_log(args: argparse.Namespace) -> int:
+    with _application() as application:
+        result = application.check_usage_log()
+        roots = application.trust_roots_reporting(
+            args.trust or [], on_skip=_trust_skip_warning, name_files=True
+        )
+        unverified = [h for h in application.check_log_holders(roots) if not h.trusted]
+        if args.json:
+            problems = [p.text(translate) if hasattr(p, "text") else str(p) for p in result.problems]
+            _json_out(
+                {
+                    "ok": result.ok and not unverified,
+                    "chain_ok": result.ok,
+                    "checked": result.checked,
+                    "problems": problems,
+                    "unverified_holders": [_holder_json(h) for h in unverified],
+                }
+            )
+        else:
+            _out(
+                (
+                    translate("cli", "Usage log intact: {n} records checked.")
+                    if result.ok
+                    else translate("cli", "Usage log NOT intact ({n} records checked):")
+                ).format(n=result.checked)
+            )
+            for problem in result.problems:
+                _out("  - " + (problem.text(translate) if hasattr(problem, "text") else str(problem)))
+            _print_unverified_holders(unverified)
+        return EXIT_OK if result.ok and not unverified else EXIT_VERIFY_FAILED
 
-    log = UsageLog()
-    try:
-        if args.log_command == "verify":
-            result = log.verify()
-            holders = _log_holder_checks(log, args.trust or [])
-            unverified = [h for h in holders if not h.trusted]
-            if args.json:
-                problems = [p.text(translate) if hasattr(p, "text") else str(p) for p in result.problems]
-                _json_out(
-                    {
-                        "ok": result.ok and not unverified,
-                        "chain_ok": result.ok,
-                        "checked": result.checked,
-                        "problems": problems,
-                        "unverified_holders": [_holder_json(h) for h in unverified],
-                    }
-                )
-            else:
-                _out(
-                    (
-                        translate("cli", "Usage log intact: {n} records checked.")
-                        if result.ok
-                        else translate("cli", "Usage log NOT intact ({n} records checked):")
-                    ).format(n=result.checked)
-                )
-                for problem in result.problems:
-                    _out("  - " + (problem.text(translate) if hasattr(problem, "text") else str(problem)))
-                _print_unverified_holders(unverified)
-            return EXIT_OK if result.ok and not unverified else EXIT_VERIFY_FAILED
-        records = log.records()
-    finally:
-        log.close()
+
+def cmd_log(args: argparse.Namespace) -> int:
+    from .core.views import usage_records
+
+    if args.log_command == "verify":
+        return _verify_log(args)
+    records = usage_records()  # no settings needed: a damaged settings.json does not hide the log
     if args.json:
         _json_out([r.to_json() for r in records])
         return EXIT_OK
@@ -1020,18 +772,6 @@ def cmd_log(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _log_holder_checks(log: Any, extra: Sequence[str]) -> tuple[Any, ...]:
-    """Each holder certificate of the log against the trust store (a forged chain is still a chain)."""
-    from .core import truststore
-    from .core.settings import load_settings
-
-    roots = truststore.trusted_roots(load_settings().trust_roots, on_skip=_trust_skip_warning)
-    for path in extra:
-        try:
-            roots.extend(truststore.load_certificates(_read_file(path)))
-        except SealDeskError as exc:
-            raise FileRejected(path, exc) from exc
-    return log.verify_holders(roots)
 
 
 def _holder_json(check: Any) -> dict[str, Any]:

@@ -421,7 +421,7 @@ def pyhanko_breakdown(token: BenchToken, pdf: Path, work: Path, *, repeat: int =
 
 
 _CLI_PHASES = (
-    ("app.cli", "_manager", "TokenManager(): find and load PKCS#11 modules"),
+    ("app.core.keys.manager.TokenManager", "__init__", "TokenManager(): find and load PKCS#11 modules"),
     ("app.core.keys.manager.TokenManager", "open_session", "open key session + C_Login"),
     ("app.core.usage.log.UsageLog", "__init__", "UsageLog(): open SQLite log"),
     ("app.core.stamping.Stamper", "__init__", "Stamper(): read seals, decode seal picture"),

@@ -92,3 +92,19 @@ def _language_chosen_per_test() -> Iterator[None]:
 
     yield
     set_language(None)
+
+
+@pytest.fixture
+def demo_app(demo_key, tmp_path: Path):
+    """An Application over the demo key trusting the demo root, with a usage log of its own in tmp_path."""
+    from app import i18n
+    from app.core.application import Application
+    from app.core.settings import Settings
+    from app.core.usage.log import UsageLog
+
+    log = UsageLog(tmp_path / "usage.sqlite3")
+    application = Application(Settings(trust_roots=(str(demo_key.root_cert_path),)), usage_log=log)
+    yield application
+    application.close()
+    log.close()
+    i18n.set_language("")

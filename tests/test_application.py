@@ -28,14 +28,8 @@ from app.core.usage.log import UsageLog
 
 
 @pytest.fixture
-def app(demo_key, tmp_path: Path):
-    log = UsageLog(tmp_path / "usage.sqlite3")
-    settings = Settings(trust_roots=(str(demo_key.root_cert_path),))
-    application = Application(settings, usage_log=log)
-    yield application
-    application.close()
-    log.close()
-    i18n.set_language("")
+def app(demo_app):
+    return demo_app
 
 
 def _demo(app: Application):

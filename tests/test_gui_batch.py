@@ -16,10 +16,7 @@ from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 from testdata import USER_PIN
 
-from app import i18n
-from app.core.application import Application, VerificationStatus
-from app.core.settings import Settings
-from app.core.usage.log import UsageLog
+from app.core.application import VerificationStatus
 from app.gui.batch_window import BatchWindow, FileState
 
 
@@ -36,13 +33,9 @@ class PinEntries:
 
 
 @pytest.fixture
-def app(demo_key, tmp_path: Path):
-    log = UsageLog(tmp_path / "usage.sqlite3")
-    application = Application(Settings(trust_roots=(str(demo_key.root_cert_path),)), usage_log=log)
-    yield application
-    application.close()
-    log.close()
-    i18n.set_language("")
+def app(demo_app):
+    """The demo Application (conftest `demo_app`)."""
+    return demo_app
 
 
 def _window(qtbot, app, pins: PinEntries) -> BatchWindow:

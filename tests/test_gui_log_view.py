@@ -12,21 +12,14 @@ from guiparts_helpers import seal_of_kind, stamped_pdf
 from guiparts_qt import Language, register_cjk_font
 from PySide6.QtCore import QDate
 
-from app import i18n
-from app.core.application import Application, SyncState
-from app.core.settings import Settings
-from app.core.usage.log import UsageLog
+from app.core.application import SyncState
 from app.gui.log_view import UsageLogView
 
 
 @pytest.fixture
-def app(demo_key, tmp_path: Path):
-    log = UsageLog(tmp_path / "usage.sqlite3")
-    application = Application(Settings(trust_roots=(str(demo_key.root_cert_path),)), usage_log=log)
-    yield application
-    application.close()
-    log.close()
-    i18n.set_language("")
+def app(demo_app):
+    """The demo Application (conftest `demo_app`)."""
+    return demo_app
 
 
 def _check(qtbot, view: UsageLogView):

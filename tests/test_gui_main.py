@@ -20,23 +20,17 @@ from testdata import SO_PIN, USER_PIN  # noqa: E402
 
 from app import i18n  # noqa: E402
 from app.core import demo, softhsm  # noqa: E402
-from app.core.application import Application, StampStatus, VerificationStatus  # noqa: E402
+from app.core.application import StampStatus, VerificationStatus  # noqa: E402
 from app.core.errors import PinIncorrect  # noqa: E402
-from app.core.settings import Settings  # noqa: E402
-from app.core.usage.log import UsageLog  # noqa: E402
 from app.gui.dialogs import PinDialog  # noqa: E402
 from app.gui.main_window import MainWindow, Mode  # noqa: E402
 from app.gui.resources import Languages, register_cjk_font  # noqa: E402
 
 
 @pytest.fixture
-def application(demo_key, tmp_path: Path):
-    log = UsageLog(tmp_path / "usage.sqlite3")
-    app = Application(Settings(trust_roots=(str(demo_key.root_cert_path),)), usage_log=log)
-    yield app
-    app.close()
-    log.close()
-    i18n.set_language("")
+def application(demo_app):
+    """The demo Application (conftest `demo_app`)."""
+    return demo_app
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ from guiparts_helpers import modified_copy, seal_of_kind, stamped_pdf
 from guiparts_qt import Language, LatenessProbe, register_cjk_font
 from PySide6.QtCore import QObject, Qt, Signal
 
-from app import i18n
 from app.core import truststore
 from app.core.application import Application, VerificationStatus
 from app.core.report import Finding
@@ -46,13 +45,9 @@ def no_trust_folder(tmp_path: Path, monkeypatch):
 
 
 @pytest.fixture
-def app(demo_key, tmp_path: Path, no_trust_folder):
-    log = UsageLog(tmp_path / "usage.sqlite3")
-    application = Application(Settings(trust_roots=(str(demo_key.root_cert_path),)), usage_log=log)
-    yield application
-    application.close()
-    log.close()
-    i18n.set_language("")
+def app(no_trust_folder, demo_app):
+    """The demo Application (conftest `demo_app`)."""
+    return demo_app
 
 
 def _verify(qtbot, panel: VerifyPanel, path: Path):

@@ -30,13 +30,9 @@ NO_LIGATURES = pymupdf.TEXTFLAGS_TEXT & ~pymupdf.TEXT_PRESERVE_LIGATURES
 
 
 @pytest.fixture
-def app(demo_key, tmp_path: Path):
-    log = UsageLog(tmp_path / "usage.sqlite3")
-    application = Application(Settings(trust_roots=(str(demo_key.root_cert_path),)), usage_log=log)
-    yield application
-    application.close()
-    log.close()
-    i18n.set_language("")
+def app(demo_app):
+    """The demo Application (conftest `demo_app`)."""
+    return demo_app
 
 
 @pytest.fixture

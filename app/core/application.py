@@ -12,11 +12,13 @@ on the watcher's thread (the GUI marshals it to its own thread with a queued sig
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .certs import EXPIRY_WARNING_DAYS, summarize
 from .clock import Clock, utc_now
@@ -26,6 +28,7 @@ from .errors import (
     CertificateExpired,
     CertificateNotYetValid,
     DocumentNotFound,
+    FileRejected,
     SealDeskError,
     SealExpired,
     SealFormatError,
@@ -39,18 +42,30 @@ from .i18n_marks import QT_TRANSLATE_NOOP
 from .keys import PinState, TokenInfo, TokenManager, TokenWatcher
 from .policy import PolicySettings, PolicyWarning, check_before_stamping
 from .settings import Settings, load_settings
-from .stamping import (
-    CancelToken,
-    CrossPagePlacement,
-    PlacementRequest,
-    Stamper,
-    StampOptions,
-    StampPhase,
-    StampRequest,
-    StampResult,
-    default_output_path,
-    resolve_spots,
+
+if TYPE_CHECKING:  # imported when used: `sealdesk tokens` does not load the stamping pipeline
+    from .stamping import (
+        CancelToken,
+        PlacementRequest,
+        StampOptions,
+        StampPhase,
+        StampResult,
+    )
+    from .views import BatchLine, FileBatch, SealFile, SealListing, SealRow
+
+_STAMPING_NAMES = frozenset(
+    ("CancelToken", "CrossPagePlacement", "PlacementRequest", "Stamper", "StampOptions", "StampPhase",
+     "StampRequest", "StampResult", "default_output_path", "resolve_spots")
 )
+
+
+def __getattr__(name: str):
+    """The stamping names this module used to re-export, still importable from here."""
+    if name in _STAMPING_NAMES:
+        from . import stamping
+
+        return getattr(stamping, name)
+    raise AttributeError(name)
 
 CONTEXT = "app"
 EDGE_MARGIN_MM = 5.0
@@ -74,6 +89,21 @@ class KeySummary:
     def ref(self) -> str:
         """Stable identity of the key across polls (module + serial)."""
         return f"{self.token.module_path}#{self.serial}"
+
+
+PIN_STATE_TEXT = {
+    PinState.OK: QT_TRANSLATE_NOOP("app", "ok"),
+    PinState.COUNT_LOW: QT_TRANSLATE_NOOP("app", "wrong PIN entered before — few tries left"),
+    PinState.FINAL_TRY: QT_TRANSLATE_NOOP("app", "final try — one more wrong PIN locks the key"),
+    PinState.LOCKED: QT_TRANSLATE_NOOP("app", "locked"),
+    PinState.MUST_CHANGE: QT_TRANSLATE_NOOP("app", "must be changed"),
+}
+
+
+def pin_state_text(state: object, translate: Callable[[str, str], str]) -> str:
+    """The PIN state in words (an unknown state is shown as its value)."""
+    text = next((t for s, t in PIN_STATE_TEXT.items() if str(s) == str(state)), None)
+    return translate(CONTEXT, text) if text else str(state)
 
 
 @dataclass(frozen=True)
@@ -415,13 +445,21 @@ class Application:
         self.clock = clock
         self.language = resolve_language(self.settings)
         self._apply_language()
-        self._manager = manager or TokenManager(extra_modules=self.settings.extra_modules)
+        self._manager_instance = manager
         self._own_manager = manager is None
         self._usage_log = usage_log
         self._own_log = usage_log is None
         self._lock = threading.RLock()
         self._session = None
         self._watcher: TokenWatcher | None = None
+
+    @property
+    def _manager(self) -> TokenManager:
+        """The key manager, loaded at first use (`verify`, `log` and `trust` never load PKCS#11 drivers)."""
+        with self._lock:
+            if self._manager_instance is None:
+                self._manager_instance = TokenManager(extra_modules=self.settings.extra_modules)
+            return self._manager_instance
 
     # -- settings and language
     def _apply_language(self) -> None:
@@ -438,6 +476,8 @@ class Application:
         return PolicySettings(require_approval_for_official=self.settings.require_approval_for_official)
 
     def stamp_options(self) -> StampOptions:
+        from .stamping import StampOptions
+
         return StampOptions(
             tsa_url=self.settings.tsa_url or None,
             hash_name=self.settings.hash_name,
@@ -628,6 +668,7 @@ class Application:
         from .appearance import image_for_spot, seal_image
         from .pdf.inspect import check_can_sign, open_pdf_bytes, read_document
         from .placement import page_geometries_from_reader
+        from .stamping import CrossPagePlacement, resolve_spots
 
         source = Path(document_path)
         if not source.is_file():
@@ -751,6 +792,8 @@ class Application:
         """One PIN entry for every plan (same key and seal); cancelling stops before the next document.
         `on_outcome` hears each document's outcome as soon as it is known (a batch window's live status)."""
         import_pdf_stack()
+        from .stamping import CancelToken, Stamper, StampRequest
+
         if not plans:
             return []
         stop = cancel or CancelToken()
@@ -837,12 +880,15 @@ class Application:
             pass
 
     # -- verification
-    def verify(self, path: str | Path, extra_roots: Sequence[bytes] = ()) -> VerificationSummary:
-        """验章 with the user's trust roots (plus `extra_roots`, DER, e.g. `verify --trust`)."""
+    def verify(
+        self, path: str | Path, extra_roots: Sequence[bytes] = (), *, roots: Sequence[bytes] | None = None
+    ) -> VerificationSummary:
+        """验章 with the user's trust roots (plus `extra_roots`, DER), or exactly `roots` when given (the CLI
+        gathers them with `trust_roots_reporting`, which names damaged store files)."""
         from .verification import verify_document
 
         import_pdf_stack()
-        roots = [*self.trust_roots(), *extra_roots]
+        roots = list(roots) if roots is not None else [*self.trust_roots(), *extra_roots]
         return summarize_verification(verify_document(path, trust_roots=roots))
 
     # -- shutdown
@@ -858,14 +904,184 @@ class Application:
         if self._own_log and self._usage_log is not None:
             self._usage_log.close()
             self._usage_log = None
-        if self._own_manager:
-            self._manager.close()
+        if self._own_manager and self._manager_instance is not None:
+            self._manager_instance.close()
+            self._manager_instance = None
 
     def __enter__(self) -> Application:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+    # -- command-line flows as data (the CLI only parses, reads the PIN and prints) ------------------------
+    def detected_keys(self) -> list[KeySummary]:
+        """Every present key in the order the drivers report them (`sealdesk tokens`)."""
+        return [key_summary(t) for t in self._manager.tokens()]
+
+    def select_key(self, serial: str | None = None) -> KeySummary:
+        """The key a command works on: the one with `serial`, else the default key (a real key before the
+        demo key) — the same choice as the GUI's. NoTokenPresent when there is none."""
+        if serial:
+            return self.find_key(serial)
+        key = self.default_key()
+        if key is None:
+            from .errors import NoTokenPresent
+
+            raise NoTokenPresent()
+        return key
+
+    @contextmanager
+    def session(self, key: KeySummary, pin: str) -> Iterator[object]:
+        """A logged-in session on `key` (one login, never retried), logged out when the block ends."""
+        session = self._open_session(key, pin)
+        del pin
+        try:
+            yield session
+        finally:
+            self._close_session(session)
+
+    def seal_listing(
+        self, key: KeySummary, pin: str, *, import_file: SealFile | None = None, clock: Clock | None = None
+    ) -> SealListing:
+        """`sealdesk seals`: log in, optionally store `import_file` on the key, and read every seal with its
+        check (as of `clock`). Unreadable seal objects are listed apart, never raised."""
+        from .seals import import_seal_file, key_seals
+        from .views import SealListing, seal_row
+
+        clock = clock or self.clock
+        imported = None
+        rows: list[SealRow] = []
+        unreadable: list[tuple[str, SealDeskError]] = []
+        with self.session(key, pin) as session:
+            del pin
+            if import_file is not None:
+                try:
+                    imported = import_seal_file(session, import_file.data, clock=clock).seal.name
+                except SealDeskError as exc:
+                    raise FileRejected(import_file.path, exc) from exc
+            for item in key_seals(session, clock=clock):
+                if item.error is not None:
+                    unreadable.append((item.label, item.error))
+                else:
+                    rows.append(seal_row(item.seal, item.check, item.certificate, clock))
+        return SealListing(tuple(rows), tuple(unreadable), imported)
+
+    def trust_roots_reporting(
+        self,
+        extra_files: Sequence[str | Path] = (),
+        on_skip: Callable[[Path, SealDeskError], None] | None = None,
+        *,
+        name_files: bool = False,
+    ) -> list[bytes]:
+        """The user's trust roots (damaged store files passed to `on_skip`) plus the roots in `extra_files`
+        (e.g. `verify --trust`); with `name_files` any problem with one is FileRejected with its name."""
+        from . import truststore
+        from .views import read_user_file
+
+        roots = truststore.trusted_roots(self.settings.trust_roots, on_skip=on_skip)
+        for path in extra_files:
+            try:
+                roots.extend(truststore.load_certificates(read_user_file(path)))
+            except SealDeskError as exc:
+                if not name_files:
+                    raise
+                raise FileRejected(str(path), exc) from exc
+        return roots
+
+    def check_log_holders(self, roots: Sequence[bytes]):
+        """Each holder certificate of the usage log against `roots` (a forged chain is still a chain)."""
+        return self.usage_log.verify_holders(roots)
+
+    def demo_key_needed(self) -> bool:
+        """The first-run rule (`sealdesk start`, the GUI's start): no real key, and no demo key or one from
+        before demo roots were kept in memory only → the demo key is (re)created (`demo.create_demo_key`).
+        Close the Application before creating it: a loaded SoftHSM module would not see the new token."""
+        from . import demo
+
+        if any(not k.is_demo for k in self.detected_keys()):
+            return False
+        return not demo.demo_key_exists() or demo.legacy_root_key_exists()
+
+    def prepare_batch(
+        self,
+        inputs: Sequence[Path],
+        placement: PlacementRequest,
+        *,
+        seal_query: str,
+        output: Path | None = None,
+        output_dir: Path | None = None,
+        approval_ref: str | None = None,
+        purpose: str | None = None,
+        tsa_url: str | None = None,
+        again: bool = False,
+    ) -> FileBatch:
+        """Everything checked before the PIN for stamping `inputs` with the key's seal `seal_query` (an id or
+        a name): the options, each document (preflight), and outputs already stamped with that seal id
+        (skipped unless `again`). A single document's problem is raised; in a batch it is that file's."""
+        from .errors import AlreadyStamped
+        from .stamping import StampOptions, StampRequest, check_options, find_existing_stamping, preflight
+        from .views import FileBatch
+
+        for path in inputs:  # a typo should not cost a PIN entry
+            if not path.is_file():
+                raise DocumentNotFound(str(path), name=str(path))
+        requests = [
+            StampRequest(p, placement, output, approval_ref=approval_ref, purpose=purpose, output_dir=output_dir)
+            for p in inputs
+        ]
+        options = self.stamp_options()
+        if tsa_url:
+            options = StampOptions(tsa_url=tsa_url, hash_name=options.hash_name, policy=options.policy)
+        check_options(options)
+        refused: dict[int, SealDeskError] = {}
+        for number, request in enumerate(requests, start=1):
+            try:
+                preflight(request)
+                # a seal given by its id: an output already stamped with it is skipped before the PIN
+                # (with a seal name the Stamper decides after the PIN, knowing the seal's id)
+                done = None if again else find_existing_stamping(request, seal_query)
+                if done is not None:
+                    raise AlreadyStamped(str(done), output=done.name)
+            except SealDeskError as exc:
+                if len(requests) == 1 and not isinstance(exc, AlreadyStamped):
+                    raise
+                refused[number] = exc
+        return FileBatch(tuple(requests), refused, options, seal_query, again)
+
+    def run_batch(
+        self,
+        batch: FileBatch,
+        key: KeySummary | None,
+        pin: str,
+        progress: Callable[[BatchLine], None] | None = None,
+    ) -> list[BatchLine]:
+        """One login for every request of `batch` not refused before the PIN (none, and `key` may be None,
+        when all were refused); the result has one line per request, in order (refused ones included). `progress` hears each stamped/skipped/failed document."""
+        from .stamping import BatchItem, Stamper
+        from .views import batch_line
+
+        numbers = [n for n in range(1, len(batch.requests) + 1) if n not in batch.refused]
+        lines = {line.number: line for line in batch.refused_lines()}
+        if numbers:
+            if key is None:
+                raise ValueError("run_batch needs the key when a document is to be stamped")
+            with self.session(key, pin) as session:
+                del pin
+                stamper = Stamper(
+                    session, batch.seal_query, usage_log=self.usage_log, options=batch.options, clock=self.clock
+                )
+
+                def on_item(number, _count, request, result, error):
+                    line = batch_line(numbers[number - 1], BatchItem(request, result, error))
+                    if progress is not None:
+                        progress(line)
+
+                items = stamper.stamp_batch(
+                    [batch.requests[n - 1] for n in numbers], progress=on_item, again=batch.again
+                )
+            lines.update({n: batch_line(n, item) for n, item in zip(numbers, items, strict=True)})
+        return [lines[n] for n in sorted(lines)]
 
     # -- guiparts: output naming, usage log view, settings (small additions for the GUI's windows) -------
     def output_path_for(self, source: str | Path, *, folder: str | Path | None = None, taken=()) -> Path:
@@ -963,6 +1179,8 @@ def _parse_time(text: str) -> datetime | None:
 
 def output_path_for(source: str | Path, settings: Settings, *, folder: str | Path | None = None, taken=()) -> Path:
     """See Application.output_path_for."""
+    from .stamping import default_output_path
+
     source = Path(source)
     suffix = settings.output_suffix
     if not folder and not settings.output_folder and suffix == ".signed" and not taken:

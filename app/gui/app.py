@@ -26,13 +26,11 @@ def has_display() -> bool:
 def ensure_a_key() -> bool:
     """The first-run rule of `sealdesk start`: no key at all → create the demo key. True when created."""
     from app.core import demo
-    from app.core.keys import TokenManager
-    from app.core.settings import load_settings
+    from app.core.application import Application
 
-    settings = load_settings()
-    with TokenManager(extra_modules=settings.extra_modules) as manager:
-        real = [t for t in manager.tokens() if t.label != demo.DEMO_LABEL]
-    if real or demo.demo_key_exists():
+    with Application() as application:  # closed first: a loaded SoftHSM would not see the new token
+        needed = application.demo_key_needed()
+    if not needed:
         return False
     try:
         demo.create_demo_key()

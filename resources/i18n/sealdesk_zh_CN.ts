@@ -1014,6 +1014,26 @@ SHA-256 {fingerprint}… — 有效期至 {date}</translation>
 <context>
     <name>app</name>
     <message>
+        <source>ok</source>
+        <translation>正常</translation>
+    </message>
+    <message>
+        <source>wrong PIN entered before — few tries left</source>
+        <translation>此前输错过口令——剩余尝试次数不多</translation>
+    </message>
+    <message>
+        <source>final try — one more wrong PIN locks the key</source>
+        <translation>最后一次机会——再输错一次将锁定钥匙</translation>
+    </message>
+    <message>
+        <source>locked</source>
+        <translation>已锁定</translation>
+    </message>
+    <message>
+        <source>must be changed</source>
+        <translation>必须修改</translation>
+    </message>
+    <message>
         <source>valid</source>
         <translation>有效</translation>
     </message>
@@ -1052,6 +1072,26 @@ SHA-256 {fingerprint}… — 有效期至 {date}</translation>
     <message>
         <source>sending failed</source>
         <translation>上报失败</translation>
+    </message>
+    <message>
+        <source>expired</source>
+        <translation>已过期</translation>
+    </message>
+    <message>
+        <source>not yet valid</source>
+        <translation>尚未生效</translation>
+    </message>
+    <message>
+        <source>not bound to this certificate</source>
+        <translation>未与该证书绑定</translation>
+    </message>
+    <message>
+        <source>made by an untrusted seal maker</source>
+        <translation>由不受信任的制章者制作</translation>
+    </message>
+    <message>
+        <source>INVALID: the picture does not match the seal</source>
+        <translation>无效：印模与印章不符</translation>
     </message>
 </context>
 <context>
@@ -1126,26 +1166,6 @@ SHA-256 {fingerprint}… — 有效期至 {date}</translation>
         <translation>口令为空</translation>
     </message>
     <message>
-        <source>ok</source>
-        <translation>正常</translation>
-    </message>
-    <message>
-        <source>wrong PIN entered before — few tries left</source>
-        <translation>此前输错过口令——剩余尝试次数不多</translation>
-    </message>
-    <message>
-        <source>final try — one more wrong PIN locks the key</source>
-        <translation>最后一次机会——再输错一次将锁定钥匙</translation>
-    </message>
-    <message>
-        <source>locked</source>
-        <translation>已锁定</translation>
-    </message>
-    <message>
-        <source>must be changed</source>
-        <translation>必须修改</translation>
-    </message>
-    <message>
         <source>Key inserted: {label} [{serial}]</source>
         <translation>钥匙已插入：{label} [{serial}]</translation>
     </message>
@@ -1180,34 +1200,6 @@ SHA-256 {fingerprint}… — 有效期至 {date}</translation>
     <message>
         <source>PIN state</source>
         <translation>口令状态</translation>
-    </message>
-    <message>
-        <source>valid</source>
-        <translation>有效</translation>
-    </message>
-    <message>
-        <source>expired</source>
-        <translation>已过期</translation>
-    </message>
-    <message>
-        <source>not yet valid</source>
-        <translation>尚未生效</translation>
-    </message>
-    <message>
-        <source>INVALID</source>
-        <translation>无效</translation>
-    </message>
-    <message>
-        <source>not bound to this certificate</source>
-        <translation>未与该证书绑定</translation>
-    </message>
-    <message>
-        <source>made by an untrusted seal maker</source>
-        <translation>由不受信任的制章者制作</translation>
-    </message>
-    <message>
-        <source>INVALID: the picture does not match the seal</source>
-        <translation>无效：印模与印章不符</translation>
     </message>
     <message>
         <source>Kind</source>
@@ -1372,10 +1364,6 @@ SHA-256 {fingerprint}… — 有效期至 {date}</translation>
     <message>
         <source>{option} X,Y in millimetres, e.g. {option} 120,200</source>
         <translation>{option} 应为以毫米表示的 X,Y，例如 {option} 120,200</translation>
-    </message>
-    <message>
-        <source>no PDF files given</source>
-        <translation>未指定 PDF 文件</translation>
     </message>
     <message>
         <source>--field places the seal by itself: no other placement</source>
@@ -2291,6 +2279,10 @@ SHA-256 {fingerprint}… — 有效期至 {date}</translation>
     <message>
         <source>the document is closed</source>
         <translation>文档已关闭</translation>
+    </message>
+    <message>
+        <source>no PDF files given</source>
+        <translation>未指定 PDF 文件</translation>
     </message>
 </context>
 <context>
