@@ -285,3 +285,26 @@ def test_the_seal_is_centred_upright_in_a_field_on_a_rotated_page(tmp_path, stam
     size = result.spots[0].size_mm
     assert box[2] - box[0] == pytest.approx(size[0], abs=1.0) and box[3] - box[1] == pytest.approx(size[1], abs=1.0)
     assert_pdfsig_and_qpdf(result.output_path, 1)
+
+
+# --- the plan the window shows before the PIN ---------------------------------------------------------
+def test_plan_before_the_pin_follows_the_certification(tmp_path, issued, demo_app):
+    """The window's plan applies the same DocMDP rules as stamping: P=2 accepts only the existing empty
+    field, P=3 accepts a new field but says, before the PIN, that strict verifiers will object."""
+    from app.core.application import WarningKind
+    from app.core.errors import DocumentCertified
+
+    key = next(k for k in demo_app.keys() if k.is_demo)
+    contents = demo_app.key_contents(key)
+    personal = next(s for s in contents.seals if s.kind == "personal")
+    p2 = certified(tmp_path, issued, 2, field=FIELD_BOX)
+    spot = demo_app.plan(p2, personal.ref, SpotPlacement((100.0, 100.0)), key=key, contents=contents)
+    assert not spot.ok and isinstance(spot.problems[0], DocumentCertified)
+    field = demo_app.plan(p2, personal.ref, FieldPlacement("Approver"), key=key, contents=contents)
+    assert field.ok and field.problems == ()
+
+    p3 = certified(tmp_path, issued, 3, field=FIELD_BOX)
+    new = demo_app.plan(p3, personal.ref, SpotPlacement((100.0, 100.0)), key=key, contents=contents)
+    assert new.ok and WarningKind.CERTIFIED_NEW_FIELD in [w.kind for w in new.warnings]
+    into_field = demo_app.plan(p3, personal.ref, FieldPlacement("Approver"), key=key, contents=contents)
+    assert into_field.ok and WarningKind.CERTIFIED_NEW_FIELD not in [w.kind for w in into_field.warnings]

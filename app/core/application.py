@@ -193,6 +193,7 @@ class WarningKind(StrEnum):
     NEAR_EDGE = "near_edge"
     OFFICIAL_SEAL = "official_seal"
     ALREADY_SIGNED = "already_signed"
+    CERTIFIED_NEW_FIELD = "certified_new_field"
 
 
 @dataclass(frozen=True)
@@ -668,7 +669,7 @@ class Application:
         from .appearance import image_for_spot, seal_image
         from .pdf.inspect import check_can_sign, open_pdf_bytes, read_document
         from .placement import page_geometries_from_reader
-        from .stamping import CrossPagePlacement, resolve_spots
+        from .stamping import CrossPagePlacement, FieldPlacement, resolve_spots
 
         source = Path(document_path)
         if not source.is_file():
@@ -713,7 +714,20 @@ class Application:
             problems.append(ApprovalRequired())
         try:
             document = open_pdf_bytes(read_document(source), source.name)
-            check_can_sign(document.facts)
+            in_field = isinstance(placement, FieldPlacement)
+            check_can_sign(document.facts, new_field=not in_field, reader=document.reader)
+            if document.facts.docmdp_permission == 3 and not in_field:
+                warnings.append(
+                    PlanWarning(
+                        WarningKind.CERTIFIED_NEW_FIELD,
+                        QT_TRANSLATE_NOOP(
+                            "app",
+                            "The document is certified; a new signature field is allowed here, but strict "
+                            "verifiers report the certification as broken. Signing an existing empty "
+                            "signature field avoids that.",
+                        ),
+                    )
+                )
             if document.facts.signature_count:
                 warnings.append(
                     PlanWarning(

@@ -1054,6 +1054,10 @@ SHA-256 {fingerprint}… — 有效期至 {date}</translation>
         <translation>公章用印：审批编号 {ref} 将记入用印登记。</translation>
     </message>
     <message>
+        <source>The document is certified; a new signature field is allowed here, but strict verifiers report the certification as broken. Signing an existing empty signature field avoids that.</source>
+        <translation>该文档已被认证：这里允许添加新的签名域，但严格的验证程序会认为认证已被破坏。签署文档中已有的空签名域可避免这种情况。</translation>
+    </message>
+    <message>
         <source>The document is already signed; the new seal is added after it.</source>
         <translation>文档已有签名；新印章将追加在其后。</translation>
     </message>
