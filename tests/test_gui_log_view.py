@@ -46,7 +46,7 @@ def test_log_view_after_stampings(qtbot, app, tmp_path: Path):
     assert view.table.rowCount() == 3
     assert view.column_texts("document") == ["c.signed.pdf", "b.signed.pdf", "a.signed.pdf"]  # newest first
     assert view.column_texts("pages")[1] == "1, 2 / 2"
-    assert view.column_texts("sync") == ["local only"] * 3
+    assert view.column_texts("sync") == [i18n.translate("app", "local only")] * 3
     assert all(e.sync_state is SyncState.LOCAL for e in view.entries)  # from the application layer
     assert sorted(view.seal_combo.itemText(i) for i in range(view.seal_combo.count())) == sorted(
         ["All seals", personal.name, duty.name]
