@@ -824,6 +824,8 @@ def test_a_forged_chain_under_a_self_signed_certificate_is_an_unverified_holder(
     assert translate("cli", "Usage log intact: {n} records checked.").split("{n}")[0] in out
     holder_line = translate("cli", "unverified holder {holder} ({subject}): {n} records").split("{subject}")[0]
     assert holder_line.format(holder="FORGED:77") in out and holder_line.format(holder="FORGED:88") in out
+    detail = translate("cli", "Technical detail: {detail}").split("{detail}")[0]  # the validator's English, labelled
+    assert out.count("\n    " + detail) == 2, out
     assert not any(h in out for h in genuine_holders)
     code, out, _ = run(["log", "verify", "--json", "--trust", str(root_file)])
     report = json.loads(out)

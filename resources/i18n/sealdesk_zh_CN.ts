@@ -1303,7 +1303,7 @@ SHA-256 {fingerprint}… — 有效期至 {date}</translation>
     </message>
     <message>
         <source>Warning: {name} in the trust store is skipped: {problem} Remove it with `sealdesk trust remove {name}`.</source>
-        <translation>警告：已跳过信任库中的 {name}：{problem} 可用 `sealdesk trust remove {name}` 删除它。</translation>
+        <translation>警告：已跳过信任库中的 {name}：{problem}可用 `sealdesk trust remove {name}` 删除它。</translation>
     </message>
     <message>
         <source>Current PIN: </source>
@@ -1632,6 +1632,10 @@ SHA-256 {fingerprint}… — 有效期至 {date}</translation>
     <message>
         <source>Timestamp problem</source>
         <translation>时间戳问题</translation>
+    </message>
+    <message>
+        <source>Technical detail: {detail}</source>
+        <translation>技术详情：{detail}</translation>
     </message>
     <message>
         <source>read the PIN from standard input</source>
