@@ -801,7 +801,7 @@ def _print_unverified_holders(unverified: Sequence[Any]) -> None:
                 holder=check.holder, subject=check.subject or "?", n=len(check.record_ids)
             )
         )
-        _out(f"    {check.problem}")
+        _out("    " + translate("cli", "Technical detail: {detail}").format(detail=check.problem))  # validator's words
     _out(translate("cli", "Trust the issuing root with `sealdesk trust add FILE` if it is genuine."))
 
 

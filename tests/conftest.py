@@ -2,6 +2,9 @@
 
 Each pytest session gets its own SEALDESK_HOME (a temp dir), hence its own SoftHSM store; the SoftHSM
 config is fixed before any PKCS#11 module is loaded in this process (SoftHSM reads it only at load time).
+The suite runs in the language of SEALDESK_LANG (English when unset); `make test` runs it in zh_CN and in
+English, so a test that compares messages must compare against `translate(context, source)`, or pin the
+language for itself when it checks English wording on purpose.
 """
 
 from __future__ import annotations
@@ -26,6 +29,10 @@ from app.core import softhsm  # noqa: E402
 softhsm.ensure_config()
 
 from testdata import INTEROP_DIR, SO_PIN, USER_PIN  # noqa: E402
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"SEALDESK_LANG={os.environ['SEALDESK_LANG']}"
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -14,6 +14,8 @@ from testdata import INTEROP_DIR, USER_PIN
 
 from app import cli
 from app.core import demo
+from app.core.errors import PinIncorrect, PinMismatch
+from app.i18n import translate
 
 
 def run(capsys, monkeypatch, argv: list[str], stdin: str = "") -> tuple[int, str, str]:
@@ -57,7 +59,7 @@ def test_wrong_pin_is_refused_without_echo_or_retry(demo_key, capsys, monkeypatc
     )
     assert code == 3
     assert "999999" not in out + err
-    assert "PIN" in err
+    assert PinIncorrect().user_message(translate).strip() in err  # "Wrong PIN." in the suite's language
     # the next right PIN works (the wrong one was not retried and nothing is locked)
     code, _, err = run(
         capsys, monkeypatch, ["seals", "--token", demo_key.serial, "--pin-stdin", "--json"], stdin=USER_PIN + "\n"
@@ -96,7 +98,7 @@ def test_pin_change(fresh_token, capsys, monkeypatch):
     serial = manager.find_token(label=fresh_token).serial
     manager.close()
     code, _, err = run(capsys, monkeypatch, ["pin", "change", "--token", serial, "--pin-stdin"], "123456\n654321\n654320\n")
-    assert code == 2 and "match" in err
+    assert code == 2 and PinMismatch().user_message(translate) in err
     code, out, err = run(capsys, monkeypatch, ["pin", "change", "--token", serial, "--pin-stdin"], "123456\n654321\n654321\n")
     assert code == 0, err
     code, _, err = run(capsys, monkeypatch, ["pin", "change", "--token", serial, "--pin-stdin"], "123456\n111111\n111111\n")

@@ -28,6 +28,7 @@ from app.core.keys import TokenManager
 from app.core.seals import find_key_seal
 from app.core.ses import kinds
 from app.core.usage.log import UsageLog
+from app.i18n import translate
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -141,7 +142,11 @@ def test_a_bug_writes_a_private_crash_report_without_secrets(monkeypatch, capsys
     code = cli.main(["log"])
     err = capsys.readouterr().err
     assert code == 1
-    found = re.search(r"crash report was written to (\S+)\.$", err.strip())
+    template = translate(
+        "cli", "An unexpected error occurred (a bug in SealDesk). A crash report was written to {path}."
+    )
+    before, after = template.split("{path}")
+    found = re.search(re.escape(before) + r"(\S+?)" + re.escape(after) + "$", err.strip())
     assert found, err
     report = Path(found.group(1))
     assert report.parent.name == "crash" and report.parent.parent == Path(os.environ["SEALDESK_HOME"])
@@ -153,7 +158,12 @@ def test_a_bug_writes_a_private_crash_report_without_secrets(monkeypatch, capsys
 
     code = cli.main(["log", "--json"])
     payload = json.loads(capsys.readouterr().out)
-    assert code == 1 and payload["error"]["code"] == "unexpected" and "crash" in payload["error"]["message"]
+    assert code == 1 and payload["error"]["code"] == "unexpected"
+    message = payload["error"]["message"]
+    not_written = translate(
+        "cli", "An unexpected error occurred (a bug in SealDesk). No crash report could be written."
+    )
+    assert (message.startswith(before) and message.endswith(after)) or message == not_written, message
 
 
 # --- 2. damaged settings ---------------------------------------------------------------------------
@@ -496,7 +506,10 @@ def test_json_error_payload_names_the_kind():
 
     assert cli.json_error_payload(PinIncorrect())["error"]["code"] == "pin_incorrect"
     wrapped = FileRejected("x.esl", SealFormatError())
-    assert cli.json_error_payload(wrapped)["error"] == {"code": "seal_format_error", "message": wrapped.user_message()}
+    assert cli.json_error_payload(wrapped)["error"] == {
+        "code": "seal_format_error",
+        "message": wrapped.user_message(translate),
+    }
     assert cli.json_error_payload(DocumentNotFound(name="a.pdf"))["error"]["code"] == "document_not_found"
 
 

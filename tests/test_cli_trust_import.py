@@ -8,6 +8,7 @@ import json
 import sys
 import uuid
 
+import lang
 from documents import make_pdf
 from pdf_helpers import SoftwareCA
 from seal_helpers import make_seal
@@ -15,8 +16,10 @@ from testdata import SO_PIN, USER_PIN
 
 from app import cli
 from app.core import demo, softhsm
+from app.core.errors import SealNotBound
 from app.core.keys import TokenManager
 from app.core.ses import kinds
+from app.i18n import translate
 
 
 def run(capsys, monkeypatch, argv, stdin=""):
@@ -44,7 +47,7 @@ def test_trust_store_controls_verification(tmp_path, demo_key, capsys, monkeypat
     roots = json.loads(out)
     assert [r["subject"] for r in roots] == ["C=CN, O=示例科技有限公司, CN=SealDesk Demo Root CA"]
     code, out, _ = run(capsys, monkeypatch, ["verify", signed])
-    assert code == 0 and "VALID" in out
+    assert code == 0 and lang.cli_line("Result", "VALID") in out
     code, _, _ = run(capsys, monkeypatch, ["trust", "remove", roots[0]["sha256"][:12]])
     assert code == 0
     assert run(capsys, monkeypatch, ["verify", signed])[0] == 8
@@ -81,5 +84,5 @@ def test_import_seal_file_onto_the_key(tmp_path, softhsm_module, capsys, monkeyp
     code, out, err = run(
         capsys, monkeypatch, ["seals", "--import", str(stranger), "--token", info.serial, "--pin-stdin"], USER_PIN + "\n"
     )
-    assert code == 4 and "bound" in err
+    assert code == 4 and SealNotBound().user_message(translate) in err
     softhsm.delete_token(label)

@@ -25,6 +25,7 @@ from app.core.keys import TokenManager
 from app.core.ses import kinds
 from app.core.stamping import SpotPlacement, Stamper, StampRequest
 from app.core.usage.log import UsageLog
+from app.i18n import translate
 
 PERSONAL_ONLY = (demo.DEMO_SEALS[2],)
 
@@ -270,9 +271,15 @@ def test_pin_bytes_that_are_not_text_are_refused_without_showing_them(demo_key):
 
 
 def test_first_run_flow_on_a_terminal_lists_the_seals(demo_key):
-    """`make run` ends in `sealdesk start`; on a terminal it asks the PIN and lists the seals."""
+    """`make run` ends in `sealdesk start`; on a terminal it asks the PIN and lists the seals.
+
+    Runs in the suite's language (zh_CN or en): the prompt and the verification line are looked up with
+    `translate`. Reads only when `select` says there is output, so a prompt that never comes fails the test
+    at the deadline instead of hanging the suite.
+    """
     import fcntl
     import pty
+    import select
     import termios
 
     master, slave = pty.openpty()
@@ -281,6 +288,10 @@ def test_first_run_flow_on_a_terminal_lists_the_seals(demo_key):
         os.setsid()
         fcntl.ioctl(slave, termios.TIOCSCTTY, 0)
 
+    prompt = translate("cli", "PIN for {label}: ").format(label=demo_key.label).encode()
+    verified = translate("cli", "{label}: {value}").format(
+        label=translate("cli", "Verification"), value=translate("cli", "valid")
+    )
     proc = subprocess.Popen(
         [sys.executable, "-m", "app.cli", "start"],
         stdin=slave,
@@ -293,22 +304,38 @@ def test_first_run_flow_on_a_terminal_lists_the_seals(demo_key):
     os.close(slave)
     output = b""
     sent = False
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            chunk = os.read(master, 4096)
-        except OSError:  # the child closed the terminal
-            break
-        if not chunk:
-            break
-        output += chunk
-        if not sent and b"PIN for" in output:
-            os.write(master, (demo.DEMO_PIN + "\n").encode())
-            sent = True
-    proc.wait(timeout=30)
-    os.close(master)
-    text = output.decode("utf-8", "replace")
+    finished = False
+    deadline = time.monotonic() + 90
+    try:
+        while (left := deadline - time.monotonic()) > 0:
+            ready, _, _ = select.select([master], [], [], min(left, 1.0))
+            if not ready:
+                if proc.poll() is not None and not select.select([master], [], [], 0)[0]:
+                    finished = True
+                    break
+                continue
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:  # the child closed the terminal
+                finished = True
+                break
+            if not chunk:
+                finished = True
+                break
+            output += chunk
+            if not sent and prompt in output:
+                os.write(master, (demo.DEMO_PIN + "\n").encode())
+                sent = True
+        text = output.decode("utf-8", "replace")
+        assert finished, f"`sealdesk start` did not finish within the deadline (PIN sent: {sent}):\n{text}"
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=10)
+        os.close(master)
+    assert sent, f"no PIN prompt {prompt.decode()!r} seen:\n{text}"
     assert proc.returncode == 0, text
     assert "Traceback" not in text
-    assert demo.DEMO_PIN not in text.split("PIN for", 1)[1]  # not echoed
-    assert text.count("Verification: valid") == 3, text
+    assert demo.DEMO_PIN not in text.split(prompt.decode(), 1)[1]  # not echoed
+    assert text.count(verified) == 3, text

@@ -16,6 +16,7 @@ from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 from testdata import USER_PIN
 
+from app import i18n
 from app.core.application import VerificationStatus
 from app.gui.batch_window import BatchWindow, FileState
 
@@ -115,7 +116,9 @@ def test_wrong_pin_is_not_retried_and_nothing_is_written(qtbot, app, tmp_path: P
     window.add_paths(files)
     summary = _run(qtbot, window)
     assert len(pins.asked) == 1 and summary.failed == 2 and summary.stamped == 0
-    assert "PIN" in window.state_text(0)
+    from app.core.errors import PinIncorrect
+
+    assert PinIncorrect().user_message(i18n.translate).strip() in window.state_text(0)
     assert sorted(p.name for p in tmp_path.iterdir() if p.suffix == ".pdf") == ["a.pdf", "b.pdf"]
     assert app.refresh_key(window.key()).pin_state.value in ("count_low", "ok")
     # put the demo key's counter back: one right login

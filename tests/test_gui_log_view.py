@@ -12,6 +12,7 @@ from guiparts_helpers import seal_of_kind, stamped_pdf
 from guiparts_qt import Language, register_cjk_font
 from PySide6.QtCore import QDate
 
+from app import i18n
 from app.core.application import SyncState
 from app.gui.log_view import UsageLogView
 
@@ -39,7 +40,7 @@ def test_log_view_after_stampings(qtbot, app, tmp_path: Path):
     assert view.table.rowCount() == 3
     assert view.column_texts("document") == ["c.signed.pdf", "b.signed.pdf", "a.signed.pdf"]  # newest first
     assert view.column_texts("pages")[1] == "1, 2 / 2"
-    assert view.column_texts("sync") == ["local only"] * 3
+    assert view.column_texts("sync") == [i18n.translate("app", "local only")] * 3
     assert all(e.sync_state is SyncState.LOCAL for e in view.entries)  # from the application layer
     assert sorted(view.seal_combo.itemText(i) for i in range(view.seal_combo.count())) == sorted(
         ["All seals", personal.name, duty.name]

@@ -12,9 +12,10 @@ from guiparts_helpers import modified_copy, seal_of_kind, stamped_pdf
 from guiparts_qt import Language, LatenessProbe, register_cjk_font
 from PySide6.QtCore import QObject, Qt, Signal
 
+from app import i18n
 from app.core import truststore
 from app.core.application import Application, VerificationStatus
-from app.core.report import Finding
+from app.core.report import FINDING_TEXT, STATUS_TEXT, Finding
 from app.core.settings import Settings
 from app.core.usage.log import UsageLog
 from app.gui.verify_panel import VerifyPanel
@@ -71,9 +72,12 @@ def test_valid_document_scrolls_and_marks_and_exports(qtbot, app, tmp_path: Path
     assert probe.ticks > 0 and probe.worst_ms < 100, probe.worst_ms
     assert report.status is VerificationStatus.VALID
     assert panel.list.count() == 1 and seal.name in panel.list.item(0).text()
-    assert "Valid" in panel.list.item(0).text() and "Valid" in panel.header.text()
+    valid = i18n.translate("report", FINDING_TEXT[Finding.VALID])
+    assert valid in panel.list.item(0).text()
+    assert i18n.translate("report", STATUS_TEXT[VerificationStatus.VALID]) in panel.header.text()
     details = panel.details.toPlainText()
-    for needle in (seal.name, seal.ref, "Signer", "Seal maker", "Signing time", "no changes after signing"):
+    labels = ("Signer", "Seal maker", "Signing time", "no changes after signing")
+    for needle in (seal.name, seal.ref, *(i18n.translate("report", label) for label in labels)):
         assert needle in details
     # the first signature is selected: the view scrolled to its seal on page 2, centred where it was stamped
     page, (x, y, w, h) = view.scrolls[-1]
@@ -100,7 +104,7 @@ def test_modified_document_is_red(qtbot, app, tmp_path: Path):
     panel.bind(view)
     report = _verify(qtbot, panel, changed)
     assert report.status is VerificationStatus.INVALID and report.rows[0].finding is Finding.MODIFIED
-    assert "modified after signing" in panel.list.item(0).text()
+    assert i18n.translate("report", FINDING_TEXT[Finding.MODIFIED]) in panel.list.item(0).text()
     assert [m[2] for m in view.marks] == ["invalid"]
 
 
@@ -116,7 +120,8 @@ def test_untrusted_root_is_amber(qtbot, demo_key, tmp_path: Path, no_trust_folde
         panel.bind(view)
         report = _verify(qtbot, panel, signed)
         assert report.status is VerificationStatus.WARNING and report.rows[0].finding is Finding.UNTRUSTED
-        assert "not trusted" in panel.list.item(0).text() and [m[2] for m in view.marks] == ["warning"]
+        assert i18n.translate("report", FINDING_TEXT[Finding.UNTRUSTED]) in panel.list.item(0).text()
+        assert [m[2] for m in view.marks] == ["warning"]
     finally:
         untrusted.close()
         log.close()

@@ -19,6 +19,7 @@ from app.core.document import EmptyField, open_document
 from app.gui.page_view import GAP, MARGIN, PageView
 from app.gui.render import dpi_key
 from app.gui.thumbnails import ThumbnailList
+from app.i18n import translate
 
 PX_PER_MM = 96 / 25.4
 SEAL_MM = (40.0, 40.0)
@@ -555,7 +556,7 @@ def test_a_page_too_large_to_render_says_so_instead_of_retrying(qtbot, view: Pag
     view.set_document(open_document(tmp_path / "huge.pdf"))
     QApplication.processEvents()
     reasons = list(view._failed.values())
-    assert len(reasons) == 1 and "cannot be shown this large" in reasons[0]
+    assert len(reasons) == 1 and translate("errors", "the page cannot be shown this large") in reasons[0]
     view.viewport().repaint()
     QApplication.processEvents()
     with view.renderer._cond:

@@ -13,13 +13,16 @@ import subprocess
 import sys
 from pathlib import Path
 
+import lang
 import pymupdf
 import pytest
 from documents import make_pdf
 from testdata import USER_PIN
 from verifiers import pdfsig, qpdf_check
 
+from app.core.errors import AlreadyStamped, DocumentDamaged, DocumentEncrypted, PageOutOfRange, SealOffPage
 from app.core.ses import kinds
+from app.i18n import translate
 
 # --- helpers ----------------------------------------------------------------------------------------
 
@@ -180,10 +183,11 @@ def test_file_that_needs_a_password_to_open_is_refused(tmp_path, demo_key):
     subprocess.run(["qpdf", "--encrypt", "user-pw", "owner-pw", "256", "--", str(plain), str(secret)], check=True)
     proc = stamp_cli(demo_key, str(secret), "--at", "60,60", stdin="")  # refused before any PIN is read
     assert proc.returncode == 5, proc.stderr
-    assert "needs a password to open" in proc.stderr and "Traceback" not in proc.stderr
+    encrypted = DocumentEncrypted(name="secret.pdf").user_message(translate)
+    assert encrypted in proc.stderr and "Traceback" not in proc.stderr
     assert not list(tmp_path.glob("secret.signed*"))
     proc = cli("verify", str(secret))
-    assert proc.returncode == 5 and "needs a password to open" in proc.stderr, proc.stderr
+    assert proc.returncode == 5 and encrypted in proc.stderr, proc.stderr
 
 
 # --- 2. malformed files -----------------------------------------------------------------------------
@@ -195,7 +199,7 @@ def test_malformed_pdf_is_a_damaged_document_when_stamping(tmp_path, demo_key, c
     source.write_bytes(raw_pdf(MALFORMED[case]))
     proc = stamp_cli(demo_key, str(source), "--at", "60,60")
     assert proc.returncode == 5, (proc.stdout, proc.stderr)
-    assert f"The document {case}.pdf is damaged or not a PDF." in proc.stderr
+    assert DocumentDamaged(name=f"{case}.pdf").user_message(translate) in proc.stderr
     assert "Traceback" not in proc.stderr and "unexpected" not in proc.stderr
     assert not list(tmp_path.glob(f"{case}.signed*"))
     proc = cli("verify", str(source))  # never an unexpected error (1): damaged, or a finding
@@ -222,9 +226,10 @@ def test_malformed_signed_pdf_is_a_damaged_document_when_verifying(tmp_path, dem
         broken = append_object(signed, tmp_path / f"{name}.pdf", number, body)
         proc = cli("verify", str(broken))
         assert proc.returncode == 5, (name, proc.stdout, proc.stderr)
-        assert f"The document {name}.pdf is damaged or not a PDF." in proc.stderr
+        damaged_message = DocumentDamaged(name=f"{name}.pdf").user_message(translate)
+        assert damaged_message in proc.stderr
         proc = stamp_cli(demo_key, str(broken), "--at", "60,60")
-        assert proc.returncode == 5 and "damaged" in proc.stderr, (name, proc.stderr)
+        assert proc.returncode == 5 and damaged_message in proc.stderr, (name, proc.stderr)
 
 
 # --- 3. batches resume ------------------------------------------------------------------------------
@@ -239,20 +244,20 @@ def test_batch_runs_again_skip_what_is_already_stamped(tmp_path, demo_key):
 
     first = stamp_cli(demo_key, str(folder), "--at", "60,60")
     assert first.returncode == 0, first.stderr
-    assert all(o.exists() for o in outputs) and "3 signed, 0 already stamped (skipped), 0 failed." in first.stdout
+    assert all(o.exists() for o in outputs) and _summary(3, 0, 0) in first.stdout
     stamped_bytes = [o.read_bytes() for o in outputs]
 
     second = stamp_cli(demo_key, str(folder), "--at", "60,60", stdin="")  # nothing to do: no PIN asked
     assert second.returncode == 0, second.stderr
     _no_pin_read(second)
-    assert "0 signed, 3 already stamped (skipped), 0 failed." in second.stdout
-    assert second.stdout.count("[") == 3 and "b.pdf: already stamped (b.signed.pdf)" in second.stdout
+    assert _summary(0, 3, 0) in second.stdout
+    assert second.stdout.count("[") == 3 and _skipped_line(3, folder / "b.pdf", "b.signed.pdf") in second.stdout
     assert [o.read_bytes() for o in outputs] == stamped_bytes
     assert sorted(p.name for p in folder.iterdir()) == ["a.pdf", "a.signed.pdf", "b.pdf", "b.signed.pdf",
                                                         "c.pdf", "c.signed.pdf"]  # fmt: skip
 
     by_name = stamp_cli(demo_key, str(folder), "--at", "60,60", seal="李四")  # seal by name: decided after the PIN
-    assert by_name.returncode == 0 and "0 signed, 3 already stamped (skipped), 0 failed." in by_name.stdout
+    assert by_name.returncode == 0 and _summary(0, 3, 0) in by_name.stdout
 
     outputs[1].unlink()  # one output lost: only that document is stamped again
     third = stamp_cli(demo_key, str(folder), "--at", "60,60", "--json")
@@ -264,7 +269,7 @@ def test_batch_runs_again_skip_what_is_already_stamped(tmp_path, demo_key):
 
     again = stamp_cli(demo_key, str(folder), "--at", "60,60", "--again")
     assert again.returncode == 0, again.stderr
-    assert "3 signed, 0 already stamped (skipped), 0 failed." in again.stdout
+    assert _summary(3, 0, 0) in again.stdout
     for name in ("a", "b", "c"):
         renewed = folder / f"{name}.signed-2.pdf"
         (sig,) = pdfsig(renewed)
@@ -275,7 +280,7 @@ def test_batch_runs_again_skip_what_is_already_stamped(tmp_path, demo_key):
                       seal=contract_seal(demo_key))  # fmt: skip
     assert other.returncode == 0, other.stderr
     again_personal = stamp_cli(demo_key, str(folder / "a.pdf"), "--at", "60,60")
-    assert "already stamped (a.signed.pdf)" in again_personal.stdout  # a.signed.pdf itself is unchanged
+    assert _already("a.signed.pdf") in again_personal.stdout  # a.signed.pdf itself is unchanged
 
 
 def test_batch_with_an_output_folder_resumes_and_a_damaged_output_is_not_done(tmp_path, demo_key):
@@ -292,21 +297,44 @@ def test_batch_with_an_output_folder_resumes_and_a_damaged_output_is_not_done(tm
     assert not pdfsig(tampered)[0].valid
     proc = stamp_cli(demo_key, *args)
     assert proc.returncode == 0, proc.stderr
-    assert "already stamped (doc0.signed.pdf)" in proc.stdout
-    assert "signed " in proc.stdout and (out / "doc1.signed-2.pdf").exists()
-    assert "1 signed, 1 already stamped (skipped), 0 failed." in proc.stdout
+    assert _already("doc0.signed.pdf") in proc.stdout
+    assert (out / "doc1.signed-2.pdf").exists()
+    signed = lang.cli("[{n}/{total}] signed {src} → {dst}", n=2, total=2, src=sources[1], dst=out / "doc1.signed-2.pdf")
+    assert signed in proc.stdout, proc.stdout
+    assert _summary(1, 1, 0) in proc.stdout
 
 
 # --- 4. checks before the PIN -----------------------------------------------------------------------
 
 
+def _summary(ok: int, skipped: int, failed: int) -> str:
+    """The batch summary line in the suite's language."""
+    summary = "{ok} signed, {skipped} already stamped (skipped), {failed} failed."
+    return lang.cli(summary, ok=ok, skipped=skipped, failed=failed)
+
+
+def _already(output: str) -> str:
+    return AlreadyStamped(output=output).user_message(translate)
+
+
+def _skipped_line(total: int, src: Path, output: str) -> str:
+    """The end of a "[n/total] skipped src: already stamped (output)" line (n is not checked)."""
+    line = lang.cli("[{n}/{total}] skipped {src}: {reason}", n=1, total=total, src=src, reason=_already(output))
+    return line.split("]", 1)[1]
+
+
+def _page_2_of_1() -> str:
+    return PageOutOfRange(page=2, count=1).user_message(translate)
+
+
 def _no_pin_read(proc: subprocess.CompletedProcess) -> None:
     """With --pin-stdin and an empty stdin, reading the PIN fails with "empty PIN": any other error
     proves that the check ran before the PIN was asked for."""
-    assert "empty PIN" not in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+    assert lang.cli("empty PIN") not in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
 
 
-def test_checks_before_the_pin(tmp_path, demo_key):
+def test_checks_before_the_pin(tmp_path, demo_key, monkeypatch):
+    monkeypatch.setenv("SEALDESK_LANG", "en")  # the English messages on purpose: exact wording of each refusal
     doc = make_pdf(tmp_path / "three.pdf", pages=3, keyword_at={1: (300, 600)})
     not_pdf = tmp_path / "notes.pdf"
     not_pdf.write_text("just some text, not a PDF")
@@ -350,14 +378,18 @@ def test_batch_with_a_bad_file_stamps_the_others(tmp_path, demo_key):
     short = make_pdf(tmp_path / "short.pdf", pages=1)
     proc = stamp_cli(demo_key, str(good), str(short), "--pages", "1,2", "--at", "60,60", stdin="")
     assert proc.returncode == 5, proc.stderr  # neither has a page 2: both refused, no PIN asked at all
-    assert "[1/2] FAILED" in proc.stderr and "[2/2] FAILED" in proc.stderr and "Page 2 does not exist" in proc.stderr
+    for n, path in ((1, good), (2, short)):
+        failed = lang.cli("[{n}/{total}] FAILED {src}: {error}", n=n, total=2, src=path, error=_page_2_of_1())
+        assert failed in proc.stderr, proc.stderr
     _no_pin_read(proc)
     assert not list(tmp_path.glob("*.signed*"))
     three = make_pdf(tmp_path / "three.pdf", pages=3)
     proc = stamp_cli(demo_key, str(three), str(short), "--pages", "1,2", "--at", "60,60")
     assert proc.returncode == 5, proc.stderr
-    assert "[1/2] signed" in proc.stdout and "[2/2] FAILED" in proc.stderr
-    assert "1 signed, 0 already stamped (skipped), 1 failed." in proc.stdout
+    signed = lang.cli("[{n}/{total}] signed {src} → {dst}", n=1, total=2, src=three, dst=tmp_path / "three.signed.pdf")
+    assert signed in proc.stdout, proc.stdout
+    assert lang.cli("[{n}/{total}] FAILED {src}: {error}", n=2, total=2, src=short, error=_page_2_of_1()) in proc.stderr
+    assert _summary(1, 0, 1) in proc.stdout
     assert (tmp_path / "three.signed.pdf").exists() and not (tmp_path / "short.signed.pdf").exists()
 
 
@@ -365,9 +397,12 @@ def test_seal_partly_off_the_page_is_refused_with_the_page_size(tmp_path, demo_k
     doc = make_pdf(tmp_path / "edge.pdf", pages=2, keyword_at={1: (520, 830)})
     proc = stamp_cli(demo_key, str(doc), "--at", "5,5")  # the centre is on the page, the seal is not
     assert proc.returncode == 5, proc.stderr
-    assert "would lie partly off page 1, which is 210×297 mm" in proc.stderr, proc.stderr
+    off_page = SealOffPage(seal_width=18, seal_height=18, x=5, y=5, page=1, width=210, height=297)
+    assert off_page.user_message(translate) in proc.stderr, proc.stderr
     proc = stamp_cli(demo_key, str(doc), "--keyword", "（盖章）")  # a keyword at the bottom-right corner
-    assert proc.returncode == 5 and "partly off page 2, which is 210×297 mm" in proc.stderr, proc.stderr
+    template = translate("errors", SealOffPage.message)
+    page_2 = template[template.index("{page}") :].format(page=2, width=210, height=297)  # the centre is found
+    assert proc.returncode == 5 and page_2 in proc.stderr, proc.stderr
     assert not list(tmp_path.glob("*.signed*"))
     proc = stamp_cli(demo_key, str(doc), "--cross-page")  # slices sit on the edge by design
     assert proc.returncode == 0, proc.stderr

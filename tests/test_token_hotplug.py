@@ -145,6 +145,7 @@ def test_batch_stops_with_token_removed_when_the_watcher_reports_removal(tmp_pat
 
 def test_token_removed_message_is_translated(monkeypatch):
     err = TokenRemoved("slot gone")
+    monkeypatch.setenv("SEALDESK_LANG", "en")  # both languages on purpose, whatever the suite's language
     english = err.user_message(translate)
     monkeypatch.setenv("SEALDESK_LANG", "zh_CN")
     chinese = err.user_message(translate)

@@ -19,7 +19,13 @@ from pdf_helpers import certify_pdf
 
 from app import cli
 from app.core import truststore
-from app.core.errors import RootRejected, TrustSettingInvalid
+from app.core.errors import CertificateInvalid, RootRejected, TrustSettingInvalid
+from app.i18n import translate
+
+
+def _tr(text: str) -> str:
+    """A core error text in the suite's language."""
+    return translate("errors", text)
 
 
 @pytest.fixture
@@ -59,27 +65,34 @@ def _cert(path: Path, *, ca: bool | None, key=None, days: tuple[int, int] = (-1,
 
 def test_trust_add_refuses_what_cannot_be_a_root(tmp_path, home, capsys, monkeypatch):
     cases = {
-        "leaf": (_cert(tmp_path / "leaf.pem", ca=False, cn="Leaf"), "not a CA certificate"),
-        "no-bc": (_cert(tmp_path / "nobc.pem", ca=None, cn="NoBC"), "not a CA certificate"),
-        "expired": (_cert(tmp_path / "old.pem", ca=True, days=(-400, -10), cn="Old"), "it expired on"),
-        "future": (_cert(tmp_path / "future.pem", ca=True, days=(10, 400), cn="Future"), "valid only from"),
+        "leaf": (_cert(tmp_path / "leaf.pem", ca=False, cn="Leaf"), _tr(truststore.NOT_A_CA)),
+        "no-bc": (_cert(tmp_path / "nobc.pem", ca=None, cn="NoBC"), _tr(truststore.NOT_A_CA)),
+        "expired": (
+            _cert(tmp_path / "old.pem", ca=True, days=(-400, -10), cn="Old"),
+            _tr(truststore.EXPIRED).split("{date}")[0],
+        ),
+        "future": (
+            _cert(tmp_path / "future.pem", ca=True, days=(10, 400), cn="Future"),
+            _tr(truststore.NOT_YET_VALID).split("{date}")[0],
+        ),
         "ed25519": (
             _cert(tmp_path / "ed.pem", ca=True, key=ed25519.Ed25519PrivateKey.generate(), cn="Ed"),
-            "key type ed25519 is not supported",
+            _tr(truststore.UNSUPPORTED_KEY).format(algorithm="ed25519"),
         ),
         "rsa1024": (
             _cert(tmp_path / "weak.pem", ca=True, key=rsa.generate_private_key(65537, 1024), cn="Weak"),
-            "key type RSA-1024 is not supported",
+            _tr(truststore.UNSUPPORTED_KEY).format(algorithm="RSA-1024"),
         ),
     }
+    cannot_be_root = _tr(RootRejected.message).split("{subject}")[1].split("{reason}")[0]  # ” cannot be a trusted root:
     garbage = tmp_path / "garbage.pem"
     garbage.write_bytes(b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n")
     for name, (path, reason) in cases.items():
         code, out, err = run(capsys, monkeypatch, ["trust", "add", str(path)])
         assert code == 4, name
-        assert str(path) in err and reason in err and "cannot be a trusted root" in err, (name, err)
+        assert str(path) in err and reason in err and cannot_be_root in err, (name, err)
     code, _, err = run(capsys, monkeypatch, ["trust", "add", str(garbage)])
-    assert code == 4 and str(garbage) in err and "damaged or unreadable" in err
+    assert code == 4 and str(garbage) in err and CertificateInvalid().user_message(translate) in err
     assert json.loads(run(capsys, monkeypatch, ["trust", "list", "--json"])[1]) == []
 
     # a bundle with one bad certificate adds nothing
@@ -117,7 +130,7 @@ def test_damaged_file_is_skipped_named_and_removable(tmp_path, home, ca, issued,
 
     code, out, err = run(capsys, monkeypatch, ["trust", "list"])
     assert code == 0 and "SealDesk Test Root CA" in out
-    assert "broken.der" in err and "dropped.pem" in err and "not a CA certificate" in err
+    assert "broken.der" in err and "dropped.pem" in err and _tr(truststore.NOT_A_CA) in err
     assert "sealdesk trust remove broken.der" in err
 
     # verification still works, with the good root, and names the damaged file
@@ -146,7 +159,7 @@ def test_bad_settings_entry_names_the_file(tmp_path, home, issued, capsys, monke
     leaf = _cert(tmp_path / "leaf.pem", ca=False, cn="Leaf")
     signed = tmp_path / "signed.pdf"
     certify_pdf(make_pdf(tmp_path / "doc.pdf", pages=1), signed, issued, permission=2)
-    for entry, reason in ((missing, "a certificate file that exists and can be read"), (leaf, "not a CA certificate")):
+    for entry, reason in ((missing, _tr(truststore.UNREADABLE)), (leaf, _tr(truststore.NOT_A_CA))):
         save_settings(Settings(trust_roots=(str(entry),)))
         with pytest.raises(TrustSettingInvalid) as caught:
             truststore.trusted_roots((str(entry),))

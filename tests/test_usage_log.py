@@ -31,6 +31,7 @@ from app.core.usage import (
     UsageRecord,
     canonical_json,
 )
+from app.i18n import translate
 
 # --- software signers (the DigestSigner shape, backed by cryptography) ----------------------------
 
@@ -820,7 +821,11 @@ def test_a_forged_chain_under_a_self_signed_certificate_is_an_unverified_holder(
     root_file.write_bytes(root_pem)
     code, out, _ = run(["log", "verify", "--trust", str(root_file)])
     assert code == 8
-    assert "Usage log intact" in out and "unverified holder FORGED:77" in out and "unverified holder FORGED:88" in out
+    assert translate("cli", "Usage log intact: {n} records checked.").split("{n}")[0] in out
+    holder_line = translate("cli", "unverified holder {holder} ({subject}): {n} records").split("{subject}")[0]
+    assert holder_line.format(holder="FORGED:77") in out and holder_line.format(holder="FORGED:88") in out
+    detail = translate("cli", "Technical detail: {detail}").split("{detail}")[0]  # the validator's English, labelled
+    assert out.count("\n    " + detail) == 2, out
     assert not any(h in out for h in genuine_holders)
     code, out, _ = run(["log", "verify", "--json", "--trust", str(root_file)])
     report = json.loads(out)

@@ -8,6 +8,7 @@ import json
 import struct
 from pathlib import Path
 
+import lang
 import pytest
 from documents import make_pdf
 from pdf_helpers import Issued, SoftwareDigestSigner, seal_png, spot
@@ -15,7 +16,14 @@ from pdf_helpers import Issued, SoftwareDigestSigner, seal_png, spot
 from app import cli
 from app.core.pdf.sign import SignSettings, sign_pdf
 from app.core.pdf.verify import TRUST_PROBLEMS, problem_code
-from app.core.verification import TRUST_PROBLEM_TEXTS, WARNING_HYBRID_XREF, verify_document
+from app.core.verification import (
+    CONTEXT,
+    TRUST_PROBLEM_TEXTS,
+    WARNING_HYBRID_XREF,
+    WARNING_TEXTS,
+    verify_document,
+)
+from app.i18n import translate
 
 
 def _cli(capsys, argv: list[str]) -> tuple[int, str, str]:
@@ -91,9 +99,10 @@ def test_a_hybrid_reference_file_gets_a_visible_warning(tmp_path, issued, ca, ca
     data = json.loads(out)
     assert code == 0
     assert [w["code"] for w in data["warnings"]] == [WARNING_HYBRID_XREF]
-    assert "hybrid cross-reference" in data["warnings"][0]["message"]
+    hybrid = translate(CONTEXT, WARNING_TEXTS[WARNING_HYBRID_XREF])
+    assert data["warnings"][0]["message"] == hybrid
     code, out, _ = _cli(capsys, ["verify", str(signed), "--trust", str(root)])
-    assert code == 0 and out.startswith("Warning: ") and "hybrid cross-reference" in out
+    assert code == 0 and out.startswith(translate("cli", "Warning: {message}").format(message=hybrid))
 
 
 def test_an_ordinary_file_has_no_warning(tmp_path, issued, ca):
@@ -132,7 +141,7 @@ def test_untrusted_signer_in_words_with_the_code_only_in_detail(tmp_path, issued
     assert code == cli.EXIT_VERIFY_FAILED
     row = json.loads(out)["signatures"][0]
     assert row["trust_problem"] == "no_trusted_path"
-    assert row["trust_problem_text"].startswith("the certificate does not lead to a trusted root")
+    assert row["trust_problem_text"] == translate(CONTEXT, TRUST_PROBLEM_TEXTS["no_trusted_path"])
     assert row["detail"] == {"trust": "NO_CERTIFICATE_CHAIN_FOUND"}
     assert "NO_CERTIFICATE_CHAIN_FOUND" not in json.dumps({k: v for k, v in row.items() if k != "detail"})
     code, out, _ = _cli(capsys, ["verify", str(signed)])
@@ -176,7 +185,7 @@ def test_a_certificate_not_meant_for_signing_is_explained(tmp_path, ca, capsys):
     root.write_bytes(ca.root_der)
     code, out, _ = _cli(capsys, ["verify", str(signed), "--trust", str(root)])
     assert code == cli.EXIT_VERIFY_FAILED
-    assert "CONSTRAINTS" not in out and "may not be used for signing documents" in out
+    assert "CONSTRAINTS" not in out and translate(CONTEXT, TRUST_PROBLEM_TEXTS["constraints"]) in out
     code, out, _ = _cli(capsys, ["verify", str(signed), "--trust", str(root), "--json"])
     row = json.loads(out)["signatures"][0]
     assert row["trust_problem"] == "constraints" and row["detail"]["trust"] == sig.trust_detail
@@ -207,13 +216,14 @@ def test_refusals_are_json_with_the_same_exit_code(tmp_path, issued, capsys, cas
         args += ["--trust", str(trust)]
 
     plain_exit, plain_out, plain_err = _cli(capsys, args)
-    assert plain_exit == exit_code and plain_err.startswith("Error: ")
+    error_prefix = translate("cli", "Error: {message}").split("{message}")[0]
+    assert plain_exit == exit_code and plain_err.startswith(error_prefix)
 
     json_exit, out, err = _cli(capsys, [*args, "--json"])
     assert json_exit == exit_code
     data = json.loads(out)
     assert set(data) == {"error"} and data["error"]["code"] == code
-    assert data["error"]["message"] == plain_err.strip().removeprefix("Error: ")
+    assert data["error"]["message"] == plain_err.strip().removeprefix(error_prefix)
     assert err == ""
 
 
@@ -222,7 +232,9 @@ def test_json_error_helper_names_the_underlying_error_of_a_file_rejection():
 
     data = cli.json_error_payload(FileRejected("a.pdf", DocumentDamaged("x", name="a.pdf")))
     assert data["error"]["code"] == "document_damaged"
-    assert data["error"]["message"].startswith("a.pdf: ")
+    assert data["error"]["message"] == translate("errors", "{path}: {problem}").format(
+        path="a.pdf", problem=DocumentDamaged(name="a.pdf").user_message(translate)
+    )
 
 
 def test_refusal_messages_are_translated(tmp_path, capsys, monkeypatch):
@@ -251,7 +263,8 @@ def test_a_damaged_seal_is_still_reported_as_a_seal(tmp_path, issued, ca, capsys
     root.write_bytes(ca.root_der)
     code, text, _ = _cli(capsys, ["verify", str(signed), "--trust", str(root)])
     assert code == cli.EXIT_VERIFY_FAILED
-    assert "Seal verification: INVALID" in text and "without an electronic seal" not in text
+    assert lang.cli("{label}: {value}", label=lang.cli("Seal verification"), value=lang.status("INVALID")) in text
+    assert lang.cli("none — a signature without an electronic seal") not in text
     code, text, _ = _cli(capsys, ["verify", str(signed), "--trust", str(root), "--json"])
     row = json.loads(text)["signatures"][0]
     assert row["electronic_seal"] is True and row["seal_status"] == "invalid"

@@ -13,6 +13,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+import lang
 import pytest
 from documents import make_pdf
 from pdf_helpers import Issued, SoftwareCA, SoftwareDigestSigner, spot
@@ -24,7 +25,8 @@ from app.core.appearance import seal_image, slice_image
 from app.core.pdf.sign import SignSettings, sign_pdf, token_pdf_signer
 from app.core.seal_art import draw_round_seal, draw_square_name_seal
 from app.core.ses import SealPicture, kinds
-from app.core.verification import verify_document
+from app.core.verification import CONTEXT, PICTURE_NOT_SHOWN, verify_document
+from app.i18n import translate
 
 
 @dataclass
@@ -207,7 +209,9 @@ def test_drawing_another_seals_picture_is_reported_and_fails(tmp_path, world, ca
 
     code, out, _ = _cli(capsys, ["verify", str(signed), *_trust_args(tmp_path, world.roots)])
     assert code == cli.EXIT_VERIFY_FAILED
-    assert "the picture does not match the seal" in out and "NOT VALID" in out
+    mismatch = lang.status("INVALID: the picture does not match the seal")
+    assert lang.cli("{label}: {value}", label=lang.cli("Seal verification"), value=mismatch) in out
+    assert lang.cli_line("Result", "NOT VALID") in out
 
 
 def test_the_seals_own_picture_drawn_by_pyhanko_is_valid(tmp_path, world):
@@ -282,7 +286,8 @@ def test_a_seal_whose_widget_draws_nothing_is_valid_and_says_so(tmp_path, world,
     assert sig.picture_check == "not_shown" and not sig.draws_picture
     assert sig.seal_status == "valid" and report.all_valid
     code, out, _ = _cli(capsys, ["verify", str(signed), *_trust_args(tmp_path, world.roots)])
-    assert code == 0 and "the seal's picture is not shown on the page" in out
+    not_shown = translate(CONTEXT, PICTURE_NOT_SHOWN)
+    assert code == 0 and lang.cli("{label}: {value}", label=lang.cli("Picture on the page"), value=not_shown) in out
 
 
 def test_a_picture_without_a_seal_is_a_plain_signature(tmp_path, world, capsys):
@@ -296,8 +301,8 @@ def test_a_picture_without_a_seal_is_a_plain_signature(tmp_path, world, capsys):
     row = json.loads(out)["signatures"][0]
     assert code == 0 and row["electronic_seal"] is False and row["draws_picture"] is True
     code, out, _ = _cli(capsys, ["verify", str(signed), *_trust_args(tmp_path, world.roots)])
-    assert "a signature without an electronic seal" in out
-    assert "Seal verification" not in out
+    assert lang.cli_line("Seal", "none — a signature without an electronic seal; the picture it shows is not a seal") in out
+    assert lang.cli("Seal verification") not in out
 
 
 def _annotation_adder(subtype: str, *, image: Image.Image | None = None, text: bytes | None = None, nm=None):

@@ -1646,6 +1646,10 @@ SHA-256 {fingerprint}… — 有效期至 {date}</translation>
         <translation>时间戳问题</translation>
     </message>
     <message>
+        <source>Technical detail: {detail}</source>
+        <translation>技术详情：{detail}</translation>
+    </message>
+    <message>
         <source>read the PIN from standard input</source>
         <translation>从标准输入读取口令</translation>
     </message>

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
+from ..certs import _name_to_text
 from ..clock import Clock
 from ..errors import DocumentDamaged, DocumentEncrypted
 from .inspect import open_without_password, read_document
@@ -319,7 +320,7 @@ def _report_one(embedded, trust_roots, moment) -> SignatureReport:
     docmdp_level = embedded.docmdp_level
     return SignatureReport(
         field_name=str(embedded.field_name),  # a plain str: encrypted files give decrypting proxies
-        signer_subject=cert.subject.human_friendly,
+        signer_subject=_name_to_text(cert.subject),  # C=…, O=…, CN=…: no English attribute names in zh_CN
         signer_org=_name_field(cert, "organization_name"),
         signer_serial=format(cert.serial_number, "X"),
         signing_time=claimed,
