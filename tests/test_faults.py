@@ -290,7 +290,7 @@ def test_first_run_flow_on_a_terminal_lists_the_seals(demo_key):
 
     prompt = translate("cli", "PIN for {label}: ").format(label=demo_key.label).encode()
     verified = translate("cli", "{label}: {value}").format(
-        label=translate("cli", "Verification"), value=translate("cli", "valid")
+        label=translate("cli", "Verification"), value=translate("app", "valid")
     )
     proc = subprocess.Popen(
         [sys.executable, "-m", "app.cli", "start"],
