@@ -115,3 +115,26 @@ def demo_app(demo_key, tmp_path: Path):
     application.close()
     log.close()
     i18n.set_language("")
+
+
+@pytest.fixture
+def manager(softhsm_module: str) -> Iterator:
+    """A key manager that loads only SoftHSM (no catalog), closed after the test."""
+    from app.core.keys import TokenManager
+
+    mgr = TokenManager(extra_modules=[softhsm_module], use_catalog=False)
+    yield mgr
+    mgr.close()
+
+
+@pytest.fixture(scope="module")
+def session(demo_key, softhsm_module) -> Iterator:
+    """A logged-in session on the demo key, shared by one test module."""
+    from app.core import demo
+    from app.core.keys import TokenManager
+
+    manager = TokenManager(extra_modules=[softhsm_module], use_catalog=False)
+    token = manager.find_token(label=demo.DEMO_LABEL)
+    with manager.open_session(token, demo.DEMO_PIN) as opened:
+        yield opened
+    manager.close()

@@ -13,7 +13,6 @@ import pytest
 from documents import A4, make_pdf, red_box_mm
 from verifiers import pdfsig_fields, qpdf_check
 
-from app.core import demo
 from app.core.errors import (
     DocumentCertified,
     DocumentLocked,
@@ -22,7 +21,6 @@ from app.core.errors import (
     NotASignatureField,
     PlacementInvalid,
 )
-from app.core.keys import TokenManager
 from app.core.ses import kinds
 from app.core.stamping import (
     EmptyField,
@@ -37,15 +35,6 @@ from app.core.verification import WARNING_STRICT_CERTIFICATION, verify_document
 
 MM = 25.4 / 72
 FIELD_BOX = (300.0, 200.0, 460.0, 360.0)  # 160 pt ≈ 56.4 mm square: room for the 42 mm seal
-
-
-@pytest.fixture(scope="module")
-def session(demo_key, softhsm_module):
-    manager = TokenManager(extra_modules=[softhsm_module], use_catalog=False)
-    token = manager.find_token(label=demo.DEMO_LABEL)
-    with manager.open_session(token, demo.DEMO_PIN) as opened:
-        yield opened
-    manager.close()
 
 
 @pytest.fixture

@@ -9,9 +9,7 @@ import pytest
 from documents import A4, make_pdf, red_box_mm
 from verifiers import pdfsig, pdfsig_fields, qpdf_check
 
-from app.core import demo
 from app.core.errors import ApprovalRequired, DocumentDamaged, DocumentEncrypted, OutputIsInput
-from app.core.keys import TokenManager
 from app.core.ses import kinds
 from app.core.stamping import (
     CrossPagePlacement,
@@ -24,15 +22,6 @@ from app.core.stamping import (
 from app.core.usage.log import UsageLog
 
 MM = 25.4 / 72
-
-
-@pytest.fixture(scope="module")
-def session(demo_key, softhsm_module):
-    manager = TokenManager(extra_modules=[softhsm_module], use_catalog=False)
-    token = manager.find_token(label=demo.DEMO_LABEL)
-    with manager.open_session(token, demo.DEMO_PIN) as opened:
-        yield opened
-    manager.close()
 
 
 @pytest.fixture

@@ -25,13 +25,6 @@ USER_PIN = "123456"
 SO_PIN = "12345678"
 
 
-@pytest.fixture
-def manager(softhsm_module: str):
-    mgr = TokenManager(extra_modules=[softhsm_module], use_catalog=False)
-    yield mgr
-    mgr.close()
-
-
 def new_label() -> str:
     return f"H{uuid.uuid4().hex[:12]}"
 

@@ -27,13 +27,6 @@ USER_PIN = "123456"  # the fresh_token fixture's user PIN
 WRONG_PIN = "654321"
 
 
-@pytest.fixture
-def manager(softhsm_module: str):
-    mgr = TokenManager(extra_modules=[softhsm_module], use_catalog=False)
-    yield mgr
-    mgr.close()
-
-
 def alive_handles(mgr: TokenManager, module_path: str, upto: int = 256) -> set[int]:
     module = mgr._module(module_path)
     return module.worker.call(lambda: {h for h in range(1, upto) if module.raw.session_alive(h)})

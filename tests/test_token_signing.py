@@ -23,13 +23,6 @@ HASHES = {"sha256": hashes.SHA256(), "sha384": hashes.SHA384(), "sha512": hashes
 
 
 @pytest.fixture
-def manager(softhsm_module: str):
-    mgr = TokenManager(extra_modules=[softhsm_module], use_catalog=False)
-    yield mgr
-    mgr.close()
-
-
-@pytest.fixture
 def session(manager: TokenManager, fresh_token: str):
     with manager.open_session(manager.find_token(label=fresh_token), USER_PIN) as key_session:
         yield key_session

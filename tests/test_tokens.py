@@ -25,13 +25,6 @@ from app.core.keys.p11 import find_slot
 USER_PIN = "123456"  # the fresh_token fixture's user PIN
 
 
-@pytest.fixture
-def manager(softhsm_module: str):
-    mgr = TokenManager(extra_modules=[softhsm_module], use_catalog=False)
-    yield mgr
-    mgr.close()
-
-
 def alive_handles(mgr: TokenManager, module_path: str, upto: int = 256) -> set[int]:
     """Session handles the module answers C_GetSessionInfo for (SoftHSM numbers them from 1)."""
     module = mgr._module(module_path)

@@ -51,9 +51,11 @@ def _numbers(value: Any) -> tuple[float, float, float, float] | None:
     return (min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1))
 
 
-def _page_indexes(reader) -> dict[tuple[int, int], int]:
-    """(object number, generation) of every page → its 0-based index."""
-    result: dict[tuple[int, int], int] = {}
+def _page_maps(reader) -> tuple[dict[tuple[int, int], int], dict[tuple[int, int], int]]:
+    """One walk of the page tree (cycle-safe): page reference → 0-based index, and annotation reference →
+    the index of the page whose /Annots lists it (where viewers find a widget)."""
+    page_of: dict[tuple[int, int], int] = {}
+    widget_page: dict[tuple[int, int], int] = {}
     stack = [reader.root.raw_get("/Pages")]
     seen: set[tuple[int, int]] = set()
     while stack:
@@ -65,31 +67,12 @@ def _page_indexes(reader) -> dict[tuple[int, int], int]:
         node = ref.get_object()
         if "/Kids" in node:
             stack.extend(reversed(list(node.raw_get("/Kids"))))
-        else:
-            result[key] = len(result)
-    return result
-
-
-def _widget_pages(reader, page_of: dict[tuple[int, int], int]) -> dict[tuple[int, int], int]:
-    """Widget annotation reference → page index, from the pages' /Annots (where viewers find them)."""
-    found: dict[tuple[int, int], int] = {}
-    stack = [reader.root.raw_get("/Pages")]
-    seen: set[tuple[int, int]] = set()
-    while stack:
-        ref = stack.pop()
-        key = (ref.idnum, ref.generation) if hasattr(ref, "idnum") else (id(ref), -1)
-        if key in seen:
             continue
-        seen.add(key)
-        node = ref.get_object()
-        if "/Kids" in node:
-            stack.extend(node.raw_get("/Kids"))
-            continue
-        annots = _get(node, "/Annots")
-        for annot in annots or ():
+        index = page_of[key] = len(page_of)
+        for annot in _get(node, "/Annots") or ():
             if hasattr(annot, "idnum"):
-                found[(annot.idnum, annot.generation)] = page_of.get(key, -1)
-    return found
+                widget_page[(annot.idnum, annot.generation)] = index
+    return page_of, widget_page
 
 
 def _walk(fields, prefix: str, inherited_ft, depth: int):
@@ -118,8 +101,7 @@ def _all_fields(reader):
 
 def signature_fields(reader) -> list[SignatureField]:
     """Every signature field of the document (filled or not), in the AcroForm's order."""
-    page_of = _page_indexes(reader)
-    widget_page = _widget_pages(reader, page_of)
+    page_of, widget_page = _page_maps(reader)
     result = []
     for name, field, ref, ft in _all_fields(reader):
         if ft != "/Sig":
