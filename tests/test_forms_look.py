@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 from documents import make_pdf
 from form_documents import FIELDS, make_form_pdf
-from test_certified import session  # noqa: F401 - the shared demo-key session fixture
 from verifiers import pdfsig_fields, qpdf_check
 
 from app.core.ses import kinds

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from documents import make_pdf
-from test_certified import _simple_signer, pyhanko_default, roots, session  # noqa: F401 - fixtures
+from test_certified import _simple_signer, pyhanko_default, roots  # noqa: F401 - fixtures
 from verifiers import pdfsig_fields, qpdf_check
 
 from app.core.ses import kinds
