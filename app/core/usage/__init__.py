@@ -10,6 +10,7 @@ from .records import (
     UsageRecord,
     canonical_json,
     check_chain,
+    message_signature_problem,
     signature_problem,
 )
 
@@ -27,5 +28,6 @@ __all__ = [
     "canonical_json",
     "check_chain",
     "default_path",
+    "message_signature_problem",
     "signature_problem",
 ]

@@ -341,12 +341,8 @@ def signature_problem(record: UsageRecord, certificate_der: bytes) -> str | None
     """Why `record.signature` is not a valid signature by `certificate_der`'s key, or None if it is.
 
     Returns a text starting with UNSUPPORTED_PREFIX when the key type cannot be checked yet (SM2).
-    RSA signatures are accepted as PKCS#1 v1.5 or PSS (MGF1-SHA256, any salt length); ECDSA as DER.
     """
     from cryptography import x509
-    from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa, utils
 
     if hashlib.sha256(certificate_der).hexdigest() != record.signer_cert_sha256:
         return "the stored signer certificate does not match signer_cert_sha256"
@@ -360,14 +356,34 @@ def signature_problem(record: UsageRecord, certificate_der: bytes) -> str | None
             f"(cert_serial {record.cert_serial})"
         )
     try:
-        key = cert.public_key()
-    except (UnsupportedAlgorithm, ValueError) as exc:
-        return f"{UNSUPPORTED_PREFIX}: SM2 and other key types of the signer certificate cannot be checked yet ({exc})"
-    try:
         signature = base64.b64decode(record.signature, validate=True)
     except (binascii.Error, ValueError):
         return "the signature is not valid base64"
-    digest = hashlib.sha256(record.canonical_bytes()).digest()
+    return message_signature_problem(certificate_der, record.canonical_bytes(), signature)
+
+
+def message_signature_problem(certificate_der: bytes, message: bytes, signature: bytes) -> str | None:
+    """Why `signature` is not `certificate_der`'s key's signature over `message`, or None if it is.
+
+    The one check for everything a holder's key signs outside documents (usage records, the city system's
+    registration challenge), so client and city server agree. RSA: PKCS#1 v1.5 or PSS (MGF1-SHA256, any
+    salt length) over SHA-256; ECDSA: DER over SHA-256. Returns a text starting with UNSUPPORTED_PREFIX when
+    the key type cannot be checked yet.
+    """
+    from cryptography import x509
+    from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa, utils
+
+    try:
+        cert = x509.load_der_x509_certificate(certificate_der)
+    except ValueError as exc:
+        return f"the signer certificate cannot be read ({exc})"
+    try:
+        key = cert.public_key()
+    except (UnsupportedAlgorithm, ValueError) as exc:
+        return f"{UNSUPPORTED_PREFIX}: SM2 and other key types of the signer certificate cannot be checked yet ({exc})"
+    digest = hashlib.sha256(message).digest()
     prehashed = utils.Prehashed(hashes.SHA256())
     try:
         if isinstance(key, rsa.RSAPublicKey):
