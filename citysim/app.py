@@ -15,7 +15,8 @@ import logging
 import secrets
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -57,7 +58,13 @@ class CityConfig:
 def create_app(store: Store, trust_roots: Sequence[bytes]) -> FastAPI:
     """The ASGI app; `trust_roots` are DER certificates registration chains must end in."""
     config = CityConfig(store, tuple(trust_roots))
-    app = FastAPI(title="citysim", version="1", docs_url=None, redoc_url=None, openapi_url=None)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        store.checkpoint()  # uvicorn re-raises SIGTERM after shutdown: this is the last moment we run
+
+    app = FastAPI(title="citysim", version="1", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
     # the binding description is resources/city-api.yaml; FastAPI's generated one is only compared with it
     app.state.config = config
 

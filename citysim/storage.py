@@ -126,6 +126,11 @@ class Store:
                     conn.execute(statement)
             conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
+    def checkpoint(self) -> None:
+        """Fold the WAL into the database file (a stopped server leaves one self-contained file)."""
+        with self._lock:
+            self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
     def close(self) -> None:
         with self._lock:
             self._conn.close()
