@@ -130,9 +130,13 @@ async def _json_body(request: Request, *, allow_empty: bool = False) -> Any:
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
         raise ApiError(413, TOO_MANY_RECORDS, f"the request body is larger than {MAX_BODY_BYTES} bytes")
-    raw = await request.body()
-    if len(raw) > MAX_BODY_BYTES:
-        raise ApiError(413, TOO_MANY_RECORDS, f"the request body is larger than {MAX_BODY_BYTES} bytes")
+    chunks, size = [], 0
+    async for chunk in request.stream():  # chunked bodies have no Content-Length: count while reading
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise ApiError(413, TOO_MANY_RECORDS, f"the request body is larger than {MAX_BODY_BYTES} bytes")
+        chunks.append(chunk)
+    raw = b"".join(chunks)
     if not raw.strip() and allow_empty:
         return {}
     try:
