@@ -371,3 +371,56 @@ def test_token_never_in_the_server_log(sim, registered):
     text = sim.log_text()
     assert "/api/v1/seals/" in text  # the access log is on and prints the request line
     assert TOKEN not in text and "wrong-secret-Kx9" not in text
+
+
+def test_proof_signed_by_openssl(sim, ca, tmp_path):
+    """An independent signer: openssl makes the proof over the contract's message bytes."""
+    import subprocess
+
+    from cryptography.hazmat.primitives import serialization
+
+    issued = ca.issue("王五")
+    key_path = tmp_path / "holder.key"
+    key_path.write_bytes(
+        issued.key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    nonce = sim.post("/holders/challenge", {}).json()["nonce"]
+    message = tmp_path / "message"
+    message.write_bytes(
+        b"sealdesk-city-register-v1\n" + nonce.encode() + b"\n" + hashlib.sha256(issued.cert_der).hexdigest().encode()
+    )
+    proof = subprocess.run(
+        ["openssl", "dgst", "-sha256", "-sign", str(key_path), str(message)], capture_output=True, check=True
+    ).stdout
+    body = {
+        "nonce": nonce, "certificate": base64.b64encode(issued.cert_der).decode(), "token_serial": "OSSL",
+        "seal_ids": ["S-openssl"], "chain_id": "OSSL:1", "name": "王五", "organisation": "某某市测试有限公司",
+        "proof": base64.b64encode(proof).decode(),
+    }  # fmt: skip
+    response = sim.post("/holders", body)
+    assert response.status_code == 201, response.text
+
+
+@pytest.mark.parametrize("scheme", ["pkcs1v15", "pss"])
+def test_rsa_records_accepted(sim, ca, tmp_path, scheme):
+    signer = SoftwareDigestSigner.from_issued(ca.issue(f"RSA {scheme}", key_type="rsa"), scheme=scheme)
+    chain_id = _chain(signer)
+    assert register(sim, signer, chain_id, [f"S-rsa-{scheme}"]).status_code == 201
+    with UsageLog(tmp_path / "usage.sqlite3") as log:
+        records = append_records(log, chain_id, signer, 2)
+    assert upload(sim, records)["accepted"] == [r.record_id for r in records]
+
+
+def test_admin_listing_text_and_bad_trust_root(sim, tmp_path):
+    import subprocess
+
+    from citysim_helpers import citysim_command, citysim_env, free_port
+
+    listing = admin(sim.db, "list-records")
+    assert listing.returncode == 0 and listing.stdout.rstrip().endswith("records")
+    (tmp_path / "bad.pem").write_text("not a certificate")
+    done = subprocess.run(
+        citysim_command("--port", str(free_port()), "--db", str(tmp_path / "c.sqlite3"), "--trust-root", str(tmp_path / "bad.pem")),
+        capture_output=True, text=True, env=citysim_env(), timeout=60,
+    )
+    assert done.returncode == 2 and "trust root" in done.stderr and "Traceback" not in done.stderr
