@@ -42,7 +42,7 @@ def sim(ca, tmp_path_factory) -> CitySim:
 
 
 @pytest.fixture
-def holder(ca, tmp_path):
+def holder(ca):
     """A new EC key from the module's CA, not registered yet."""
     issued = ca.issue(f"持有人-{uuid.uuid4().hex[:6]}")
     return SoftwareDigestSigner.from_issued(issued)
@@ -97,6 +97,9 @@ def test_register_on_the_demo_token(sim, demo_key, session, tmp_path):
             records = append_records(log, chain_id, signer, 2, purpose="演示")
         result = upload(city, records)
         assert result["accepted"] == [r.record_id for r in records]
+        listed = city.get(f"/holders/{response.json()['holder_id']}/usage-records").json()["records"]
+        parsed = [UsageRecord.from_json(r) for r in listed]
+        assert check_chain(parsed, lambda _sha: bytes(signer.certificate)) == (2, [])
 
 
 def test_replayed_unknown_and_expired_nonce(sim, holder):
