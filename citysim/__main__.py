@@ -53,6 +53,9 @@ def main(argv: list[str] | None = None) -> int:
 
     if argv[:1] == ["admin"]:
         args = _admin_parser().parse_args(argv[1:])
+        if args.command != "add-token" and not args.db.is_file():  # a typo must not create an empty city
+            print(f"citysim: no database at {args.db}", file=sys.stderr)
+            return 2
         store = Store(args.db)
         try:
             if args.command == "add-token":

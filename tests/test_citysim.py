@@ -427,3 +427,5 @@ def test_admin_listing_text_and_bad_trust_root(sim, tmp_path):
         capture_output=True, text=True, env=citysim_env(), timeout=60,
     )
     assert done.returncode == 2 and "trust root" in done.stderr and "Traceback" not in done.stderr
+    missing = admin(tmp_path / "typo.sqlite3", "revoke", "S")
+    assert missing.returncode == 2 and "no database" in missing.stderr and not (tmp_path / "typo.sqlite3").exists()
