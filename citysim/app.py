@@ -55,8 +55,9 @@ class CityConfig:
     trust_roots: tuple[bytes, ...]
 
 
-def create_app(store: Store, trust_roots: Sequence[bytes]) -> FastAPI:
-    """The ASGI app; `trust_roots` are DER certificates registration chains must end in."""
+def create_app(store: Store, trust_roots: Sequence[bytes], *, rate_limit: float | None = None) -> FastAPI:
+    """The ASGI app; `trust_roots` are DER certificates registration chains must end in; `rate_limit` is
+    requests per second per API token (None: unlimited)."""
     config = CityConfig(store, tuple(trust_roots))
 
     @asynccontextmanager
@@ -121,7 +122,7 @@ def create_app(store: Store, trust_roots: Sequence[bytes]) -> FastAPI:
         limit = _int_param(query.get("limit"), "limit", default=500, low=1, high=MAX_AUDIT_LIMIT)
         return JSONResponse(await run_in_threadpool(_audit, config, holder_id, query.get("chain_id"), after_seq, limit))
 
-    app.add_middleware(BearerAuth, store=store)
+    app.add_middleware(BearerAuth, store=store, rate_limit=rate_limit)
     return app
 
 

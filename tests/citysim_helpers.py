@@ -96,7 +96,7 @@ def citysim_env() -> dict[str, str]:
 
 def start_citysim(
     tmp: Path, roots: list[Path], *, token: str = "test-token-0123456789", tls: tuple[Path, Path] | None = None,
-    db: Path | None = None,
+    db: Path | None = None, extra: tuple[str, ...] = (),
 ) -> CitySim:
     """Start `python -m citysim` on a free loopback port and wait until it answers."""
     port = free_port()
@@ -107,6 +107,7 @@ def start_citysim(
         args += ["--trust-root", str(root)]
     if tls:
         args += ["--tls", str(tls[0]), str(tls[1])]
+    args += list(extra)
     with log_path.open("wb") as log_file:
         process = subprocess.Popen(
             citysim_command(*args), stdout=log_file, stderr=subprocess.STDOUT, env=citysim_env(), cwd=tmp

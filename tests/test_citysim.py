@@ -429,3 +429,16 @@ def test_admin_listing_text_and_bad_trust_root(sim, tmp_path):
     assert done.returncode == 2 and "trust root" in done.stderr and "Traceback" not in done.stderr
     missing = admin(tmp_path / "typo.sqlite3", "revoke", "S")
     assert missing.returncode == 2 and "no database" in missing.stderr and not (tmp_path / "typo.sqlite3").exists()
+
+
+def test_rate_limit_answers_429_with_retry_after(tmp_path):
+    with running_citysim(tmp_path, [], token=TOKEN, extra=("--rate-limit", "2")) as city:
+        answers = [city.get("/seals/NONE/status") for _ in range(8)]
+        limited = [a for a in answers if a.status_code == 429]
+        assert limited and all(a.status_code in (404, 429) for a in answers)
+        retry_after = int(limited[0].headers["Retry-After"])
+        assert retry_after >= 1 and limited[0].json()["error"] == "rate_limited"
+        time.sleep(retry_after)
+        assert city.get("/seals/NONE/status").status_code == 404
+        # the limit is per token and never reached before authentication
+        assert requests.get(city.api + "/seals/NONE/status", timeout=10).status_code == 401
