@@ -13,6 +13,8 @@ import threading
 import time
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
+
 from . import API_PREFIX
 from .errors import RATE_LIMITED, UNAUTHORIZED
 from .storage import Store, token_hash
@@ -71,7 +73,8 @@ class BearerAuth:
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] == "http" and scope["path"].startswith(API_PREFIX):
             token = bearer_token(scope["headers"])
-            if token is None or not self.store.token_known(token):
+            # in the thread pool: the store's lock may be held by a long upload transaction
+            if token is None or not await run_in_threadpool(self.store.token_known, token):
                 await send(
                     {
                         "type": "http.response.start",
