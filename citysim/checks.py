@@ -1,0 +1,78 @@
+"""The city's own cryptographic checks: is a certificate trusted, is a proof of possession good.
+
+The server never takes the client's word: the certificate must chain to one of the city's roots, the proof is
+checked against that certificate with the same function the client signs for (`message_signature_problem`),
+and records are later checked only against certificates that passed here.
+
+Chain validation is a list of `TrustCheck`s tried by the certificate's signature algorithm; SM2 (GM/T 0015)
+certificates get their own check later by adding one entry to `TRUST_CHECKS` — nothing else changes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+
+from app.core.usage.records import UNSUPPORTED_PREFIX, message_signature_problem
+
+REGISTER_CONTEXT = b"sealdesk-city-register-v1\n"
+
+TrustCheck = Callable[[bytes, Sequence[bytes], datetime], str | None]
+"""(certificate DER, trusted root DERs, now) → why the certificate is not trusted, or None."""
+
+
+def registration_message(nonce: str, certificate_der: bytes) -> bytes:
+    """The bytes a holder's key signs to register: context, nonce and the certificate's SHA-256 (contract)."""
+    return REGISTER_CONTEXT + nonce.encode("ascii") + b"\n" + hashlib.sha256(certificate_der).hexdigest().encode("ascii")
+
+
+def proof_problem(certificate_der: bytes, nonce: str, proof: bytes) -> str | None:
+    """Why `proof` is not the certificate's key's signature over the registration message, or None."""
+    problem = message_signature_problem(certificate_der, registration_message(nonce, certificate_der), proof)
+    if problem is not None and problem.startswith(UNSUPPORTED_PREFIX):
+        return f"the proof cannot be checked: {problem}"
+    return problem
+
+
+def certvalidator_problem(certificate_der: bytes, roots: Sequence[bytes], now: datetime) -> str | None:
+    """RSA/ECDSA chains: pyhanko-certvalidator path building to the roots, validity at `now`, no fetching."""
+    from asn1crypto import x509
+    from pyhanko_certvalidator import CertificateValidator, ValidationContext
+
+    try:
+        cert = x509.Certificate.load(certificate_der)
+        cert.native  # noqa: B018 - parse everything now, so a broken certificate is "untrusted", not a crash
+        context = ValidationContext(
+            trust_roots=[x509.Certificate.load(r) for r in roots],
+            moment=now,
+            allow_fetching=False,
+            revocation_mode="soft-fail",
+        )
+        validator = CertificateValidator(cert, validation_context=context)
+        asyncio.run(validator.async_validate_usage(set()))
+    except Exception as exc:  # noqa: BLE001 - any failure to build a trusted path is the answer
+        return f"{type(exc).__name__}: {exc}"
+    usage = cert.key_usage_value
+    if usage is not None and not ({"digital_signature", "non_repudiation"} & set(usage.native)):
+        return "the certificate's key usage allows neither digitalSignature nor nonRepudiation"
+    return None
+
+
+TRUST_CHECKS: dict[str, TrustCheck] = {}
+"""Signature-algorithm OID (dotted) of the certificate → its check; anything else uses certvalidator."""
+
+
+def trust_problem(certificate_der: bytes, roots: Sequence[bytes], now: datetime | None = None) -> str | None:
+    """Why the certificate does not chain to one of `roots` (or is not valid now), or None if it does."""
+    from asn1crypto import x509
+
+    if not roots:
+        return "the city system has no trusted roots configured (--trust-root)"
+    try:
+        algorithm = x509.Certificate.load(certificate_der)["signature_algorithm"]["algorithm"].dotted
+    except ValueError as exc:
+        return f"the certificate cannot be read ({exc})"
+    check = TRUST_CHECKS.get(algorithm, certvalidator_problem)
+    return check(certificate_der, roots, now or datetime.now(UTC))
