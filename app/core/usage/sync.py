@@ -72,22 +72,22 @@ _REFUSED = QT_TRANSLATE_NOOP("errors", "the connection was refused or broken (is
 _REDIRECTED = QT_TRANSLATE_NOOP("errors", "it answered with a redirection, which SealDesk does not follow")
 _CA_MISSING = QT_TRANSLATE_NOOP("errors", "the CA bundle file {path} cannot be read")
 _CERT_UNTRUSTED = QT_TRANSLATE_NOOP(
-    "errors", "its certificate is not issued by a trusted CA ({detail})"
+    "errors", "its certificate is not issued by a trusted CA ({tls_detail})"
 )
 _REASONS = {
     "unauthorized": QT_TRANSLATE_NOOP("errors", "the API token was refused"),
-    "bad_request": QT_TRANSLATE_NOOP("errors", "the request was not understood ({detail})"),
-    "not_found": QT_TRANSLATE_NOOP("errors", "it does not know this item ({detail})"),
+    "bad_request": QT_TRANSLATE_NOOP("errors", "the request was not understood ({server_detail})"),
+    "not_found": QT_TRANSLATE_NOOP("errors", "it does not know this item ({server_detail})"),
     "challenge_invalid": QT_TRANSLATE_NOOP(
         "errors", "the registration challenge expired or was already used; register again"
     ),
     "certificate_untrusted": QT_TRANSLATE_NOOP(
-        "errors", "the key's certificate is not issued by a CA the city system trusts ({detail})"
+        "errors", "the key's certificate is not issued by a CA the city system trusts ({server_detail})"
     ),
     "proof_invalid": QT_TRANSLATE_NOOP("errors", "the key's signature over the challenge is not valid"),
     "too_many_records": QT_TRANSLATE_NOOP("errors", "too many records in one request"),
 }
-_REASON_OTHER = QT_TRANSLATE_NOOP("errors", "HTTP {status}: {detail}")
+_REASON_OTHER = QT_TRANSLATE_NOOP("errors", "HTTP {status}: {server_detail}")
 
 
 # --- base URL and API token ------------------------------------------------------------------------
@@ -305,7 +305,7 @@ class CityClient:
                 )
             except requests.exceptions.SSLError as exc:
                 raise CityTlsFailed(_tls_detail(exc), server=self.base_url, problem=_CERT_UNTRUSTED,
-                                    detail=_tls_detail(exc)) from None  # fmt: skip
+                                    tls_detail=_tls_detail(exc)) from None  # fmt: skip
             except requests.exceptions.Timeout:
                 last = CityUnreachable(f"{method} {path}: timeout", server=self.base_url, problem=_TIMED_OUT)
             except requests.exceptions.RequestException as exc:
@@ -386,7 +386,7 @@ def _refused(response, server: str) -> CityRequestRefused:
         pass
     reason = _REASONS.get(code, _REASON_OTHER)
     error = CityRequestRefused(f"HTTP {response.status_code} {code}: {detail}", reason=reason, status=response.status_code,
-                               detail=detail)  # fmt: skip
+                               server_detail=detail)  # fmt: skip
     error.code = code or f"http_{response.status_code}"
     return error
 

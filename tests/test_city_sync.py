@@ -1,0 +1,267 @@
+"""City sync against citysim on 127.0.0.1: end to end, faults through a real proxy, server and client kills."""
+
+from __future__ import annotations
+
+import random
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from city_helpers import (
+    REPO,
+    TOKEN,
+    CitySim,
+    FaultProxy,
+    append_records,
+    register_software_key,
+    serial_hex,
+    write_pem,
+)
+
+from app.core.errors import CityAnswerUnreadable, CityServerFailed, CityTokenRefused, CityUnreachable
+from app.core.usage import UsageLog, signature_problem
+from app.core.usage.records import UsageRecord
+from app.core.usage.sync import CityClient, RetryPolicy, SyncStore, sync_records
+
+FAST = RetryPolicy(attempts=6, base_s=0.05, cap_s=0.2)
+
+
+@pytest.fixture(scope="module")
+def city_root(ca, tmp_path_factory) -> Path:
+    return write_pem(tmp_path_factory.mktemp("roots") / "root.pem", ca.root_der)
+
+
+@pytest.fixture
+def citysim(tmp_path, city_root):
+    sim = CitySim(tmp_path / "city.sqlite3", [city_root]).start()
+    yield sim
+    sim.stop(signal.SIGKILL)
+
+
+@pytest.fixture
+def log(tmp_path):
+    with UsageLog(tmp_path / "usage.sqlite3") as opened:
+        yield opened
+
+
+@pytest.fixture
+def store(log):
+    opened = SyncStore(log.path)
+    yield opened
+    opened.close()
+
+
+def holder_of(signer) -> str:
+    return f"SOFT0001:{serial_hex(signer.certificate)}"
+
+
+def registered(citysim, signer) -> str:
+    client = CityClient(citysim.url, TOKEN, retry=FAST)
+    holder_id = register_software_key(client, signer, holder_of(signer))
+    client.close()
+    return holder_id
+
+
+def assert_exactly_once(citysim, log, holder: str) -> None:
+    """The server holds each local record once, seq 1..n without gaps, with the same hashes."""
+    local = log.records(holder=holder)
+    stored = [r for r in citysim.stored() if r["chain_id"] == holder]
+    assert [r["record_id"] for r in stored] == [r.record_id for r in local]
+    assert [r["seq"] for r in stored] == list(range(1, len(local) + 1))
+    assert [r["record_hash"] for r in stored] == [r.record_hash for r in local]
+
+
+def test_records_reach_the_server_once_with_valid_signatures(citysim, log, store, signer):
+    holder_id = registered(citysim, signer)
+    holder = holder_of(signer)
+    append_records(log, signer, holder, 1203)  # three requests: 500 + 500 + 203
+    client = CityClient(citysim.url, TOKEN, retry=FAST)
+    result = sync_records(log, store, client)
+    assert (result.accepted, result.duplicates, result.pending, result.requests) == (1203, 0, 0, 3)
+    assert result.ok
+    assert_exactly_once(citysim, log, holder)
+    # the audit listing gives the records back; each still verifies with the holder's certificate
+    listing = client.audit(holder_id, chain_id=holder, after_seq=1200)
+    records = [UsageRecord.from_json(r) for r in listing["records"]]
+    assert [r.seq for r in records] == [1201, 1202, 1203]
+    assert all(signature_problem(r, signer.certificate) is None for r in records)
+    assert listing["problems"] == []
+    again = sync_records(log, store, client)  # nothing pending: no request at all
+    assert (again.requests, again.accepted) == (0, 0)
+
+
+def test_unregistered_chain_stays_pending_and_goes_once_registered(citysim, log, store, signer):
+    holder = holder_of(signer)
+    append_records(log, signer, holder, 3)
+    client = CityClient(citysim.url, TOKEN, retry=FAST)
+    first = sync_records(log, store, client)
+    assert first.pending == 3 and {r[1] for r in first.rejected} == {"unregistered"}
+    assert store.state_of(log.records()[0].record_id).reason == "unregistered"
+    registered(citysim, signer)
+    second = sync_records(log, store, client)
+    assert (second.accepted, second.pending) == (3, 0)
+    assert_exactly_once(citysim, log, holder)
+
+
+@pytest.mark.parametrize("faults", [
+    ["500", "500", "503"],
+    ["timeout", "timeout"],
+    ["garbage", "partial", "drop"],
+    ["429", "duplicate"],
+    ["duplicate", "partial", "duplicate"],
+])  # fmt: skip
+def test_injected_faults_end_with_every_record_exactly_once(citysim, log, store, signer, faults):
+    registered(citysim, signer)
+    holder = holder_of(signer)
+    append_records(log, signer, holder, 620)
+    proxy = FaultProxy(citysim.port, retry_after="0.3", hold_s=1.5)
+    try:
+        proxy.faults.extend(faults)
+        client = CityClient(proxy.url, TOKEN, retry=FAST, timeout_s=1.0)
+        result = sync_records(log, store, client)
+        assert result.ok, result.error
+        assert_exactly_once(citysim, log, holder)
+        if "429" in faults:  # Retry-After is honoured: the wait after the 429 is at least 0.3 s
+            assert max(client.waits) >= 0.3
+        assert [f for _m, _p, f in proxy.seen if f] == faults
+    finally:
+        proxy.close()
+
+
+def test_each_failure_has_its_error_and_4xx_is_not_retried(citysim, signer):
+    proxy = FaultProxy(citysim.port, retry_after="0", hold_s=1.0)
+    try:
+        quick = CityClient(proxy.url, TOKEN, retry=RetryPolicy(attempts=2, base_s=0.01, cap_s=0.01), timeout_s=0.5)
+        cases = [
+            (["500", "500"], CityServerFailed),
+            (["timeout", "timeout"], CityUnreachable),
+            (["garbage", "garbage"], CityAnswerUnreadable),
+            (["partial", "partial"], CityAnswerUnreadable),
+            (["redirect"], CityUnreachable),
+        ]
+        for faults, error in cases:
+            proxy.faults.extend(faults)
+            with pytest.raises(error) as raised:
+                quick.challenge()
+            assert TOKEN not in str(raised.value) and TOKEN not in raised.value.detail
+        before = len(proxy.seen)
+        with pytest.raises(CityTokenRefused):
+            CityClient(proxy.url, "wrong-token", retry=FAST).challenge()
+        from app.core.errors import CityRequestRefused
+
+        with pytest.raises(CityRequestRefused) as refused:  # 404: a 4xx, asked once
+            CityClient(proxy.url, TOKEN, retry=FAST).seal_status("no-such-seal")
+        assert refused.value.code == "not_found"
+        assert len(proxy.seen) == before + 2
+    finally:
+        proxy.close()
+
+
+def test_server_down_then_up(citysim, log, store, signer):
+    registered(citysim, signer)
+    holder = holder_of(signer)
+    append_records(log, signer, holder, 5)
+    citysim.stop()
+    client = CityClient(citysim.url, TOKEN, retry=RetryPolicy(attempts=2, base_s=0.01, cap_s=0.01))
+    down = sync_records(log, store, client)
+    assert isinstance(down.error, CityUnreachable) and down.pending == 5 and down.synced == 0
+    citysim.start()
+    up = sync_records(log, store, client)
+    assert up.ok and up.accepted == 5
+    assert_exactly_once(citysim, log, holder)
+
+
+def test_server_killed_mid_batch(citysim, log, store, signer):
+    registered(citysim, signer)
+    holder = holder_of(signer)
+    append_records(log, signer, holder, 1200)
+    client = CityClient(citysim.url, TOKEN, retry=RetryPolicy(attempts=3, base_s=0.01, cap_s=0.05))
+    progress = []
+
+    def kill_after_first_request(event) -> None:
+        progress.append(event)
+        if len(progress) == 1:
+            citysim.stop(signal.SIGKILL)
+
+    first = sync_records(log, store, client, progress=kill_after_first_request)
+    assert isinstance(first.error, CityUnreachable)
+    assert first.accepted == 500 and first.pending == 700
+    citysim.start()
+    second = sync_records(log, store, client)
+    assert second.ok and second.accepted + second.duplicates == 700
+    assert_exactly_once(citysim, log, holder)
+
+
+SYNC_SCRIPT = textwrap.dedent(
+    """
+    import sys
+    from app.core.usage import UsageLog
+    from app.core.usage.sync import CityClient, RetryPolicy, SyncStore, sync_records
+    log = UsageLog(sys.argv[1]); store = SyncStore(log.path)
+    client = CityClient(sys.argv[2], sys.argv[3], retry=RetryPolicy(attempts=3, base_s=0.01, cap_s=0.05))
+    result = sync_records(log, store, client, lock_wait_s=30)
+    print(result.synced, result.pending, flush=True)
+    """
+)
+
+
+def kill_loop(citysim, log, store, kills: int, seed: int) -> dict:
+    """Start a client sync process and SIGKILL it after a random delay, `kills` times; then one clean sync.
+    Returns counts for the report."""
+    rng = random.Random(seed)
+    env = {"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"}
+    killed = finished = 0
+    for _ in range(kills):
+        proc = subprocess.Popen(
+            [sys.executable, "-c", SYNC_SCRIPT, str(log.path), citysim.url, TOKEN],
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        )  # fmt: skip
+        time.sleep(rng.uniform(0.05, 1.2))
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGKILL)
+            killed += 1
+        else:
+            finished += 1
+        proc.wait()
+    client = CityClient(citysim.url, TOKEN, retry=FAST)
+    final = sync_records(log, store, client)
+    return {"killed": killed, "finished": finished, "final_pending": final.pending, "final_ok": final.ok}
+
+
+def test_client_killed_during_sync_and_restarted(citysim, log, store, signer):
+    registered(citysim, signer)
+    holder = holder_of(signer)
+    for round_number in range(5):  # new records keep arriving between the kills
+        append_records(log, signer, holder, 400, start=round_number * 400 + 1)
+        counts = kill_loop(citysim, log, store, 2, seed=round_number)
+        assert counts["final_ok"], counts
+    assert_exactly_once(citysim, log, holder)
+    assert {s.state.value for s in store.states().values()} == {"synced"}
+
+
+def test_two_syncs_at_once_do_not_interleave(citysim, log, store, signer, tmp_path):
+    registered(citysim, signer)
+    holder = holder_of(signer)
+    append_records(log, signer, holder, 1500)
+    results = []
+
+    def run() -> None:
+        with UsageLog(log.path) as own_log:
+            own_store = SyncStore(own_log.path)
+            client = CityClient(citysim.url, TOKEN, retry=FAST)
+            results.append(sync_records(own_log, own_store, client, lock_wait_s=60))
+            own_store.close()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(r.accepted for r in results) == [0, 1500]  # the second waited, then found nothing pending
+    assert sum(r.duplicates for r in results) == 0
+    assert_exactly_once(citysim, log, holder)
