@@ -11,10 +11,12 @@ import hashlib
 import http.client
 import json
 import os
+import random
 import signal
 import socket
 import subprocess
 import sys
+import textwrap
 import threading
 import time
 from collections import deque
@@ -249,5 +251,71 @@ def write_pem(path: Path, der: bytes) -> Path:
     return path
 
 
+# --- the client killed during sync ---------------------------------------------------------------------
+SYNC_SCRIPT = textwrap.dedent(
+    """
+    import sys
+    from app.core.usage import UsageLog
+    from app.core.usage.sync import CityClient, RetryPolicy, SyncStore, sync_records
+    log = UsageLog(sys.argv[1]); store = SyncStore(log.path)
+    client = CityClient(sys.argv[2], sys.argv[3], retry=RetryPolicy(attempts=3, base_s=0.01, cap_s=0.05))
+    result = sync_records(log, store, client, lock_wait_s=30, batch_limit=int(sys.argv[4]),
+                          progress=lambda p: print("sent", p.sent, flush=True))
+    print("done", result.synced, result.pending, flush=True)
+    """
+)
+
+
+def kill_loop(
+    citysim, log, store, kills: int, seed: int, *, max_delay_s: float = 1.2, batch_limit: int = 20, before_each=None
+) -> dict:
+    """Start a client sync process and SIGKILL it, `kills` times; then one clean sync. Every other kill
+    lands at a random moment (0.05 s … `max_delay_s` after start: start-up, reading the log, mid-request);
+    the others 0–0.3 s after the process reported its first answered upload (between uploads, while
+    marking records synced). `before_each()` runs before each start (new records arrive); the killed
+    processes upload `batch_limit` records per request, so there are many moments between requests.
+    Returns counts for the report."""
+    import select
+
+    rng = random.Random(seed)
+    env = {"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"}
+    killed = finished = mid_sync = 0
+    for number in range(kills):
+        if before_each is not None:
+            before_each()
+        proc = subprocess.Popen(
+            [sys.executable, "-c", SYNC_SCRIPT, str(log.path), citysim.url, TOKEN, str(batch_limit)],
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        seen = b""
+        if number % 2:
+            deadline = time.monotonic() + 30
+            while b"sent" not in seen and b"done" not in seen and time.monotonic() < deadline:
+                ready, _, _ = select.select([proc.stdout], [], [], 0.5)
+                if ready:
+                    chunk = os.read(proc.stdout.fileno(), 4096)
+                    if not chunk:
+                        break
+                    seen += chunk
+            time.sleep(rng.uniform(0.0, 0.3))
+        else:
+            time.sleep(rng.uniform(0.05, max_delay_s))
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGKILL)
+            killed += 1
+            seen += proc.communicate()[0]
+            mid_sync += b"sent" in seen  # killed after at least one answered upload request
+        else:
+            finished += 1
+            proc.communicate()
+    from app.core.usage.sync import CityClient, RetryPolicy, sync_records
+
+    client = CityClient(citysim.url, TOKEN, retry=RetryPolicy(attempts=6, base_s=0.05, cap_s=0.2))
+    final = sync_records(log, store, client)
+    client.close()
+    return {"killed": killed, "killed_after_an_upload": mid_sync, "finished": finished,
+            "final_pending": final.pending, "final_ok": final.ok}  # fmt: skip
+
+
 __all__ = ["FAULTS", "TOKEN", "CitySim", "FaultProxy", "append_records", "free_port", "new_record",
-           "register_software_key", "write_pem"]  # fmt: skip
+           "kill_loop", "register_software_key", "write_pem"]  # fmt: skip

@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-import random
 import signal
-import subprocess
-import sys
-import textwrap
 import threading
-import time
 from pathlib import Path
 
 import pytest
 from city_helpers import (
-    REPO,
     TOKEN,
     CitySim,
     FaultProxy,
     append_records,
+    kill_loop,
     register_software_key,
     serial_hex,
     write_pem,
@@ -197,50 +192,18 @@ def test_server_killed_mid_batch(citysim, log, store, signer):
     assert_exactly_once(citysim, log, holder)
 
 
-SYNC_SCRIPT = textwrap.dedent(
-    """
-    import sys
-    from app.core.usage import UsageLog
-    from app.core.usage.sync import CityClient, RetryPolicy, SyncStore, sync_records
-    log = UsageLog(sys.argv[1]); store = SyncStore(log.path)
-    client = CityClient(sys.argv[2], sys.argv[3], retry=RetryPolicy(attempts=3, base_s=0.01, cap_s=0.05))
-    result = sync_records(log, store, client, lock_wait_s=30)
-    print(result.synced, result.pending, flush=True)
-    """
-)
-
-
-def kill_loop(citysim, log, store, kills: int, seed: int) -> dict:
-    """Start a client sync process and SIGKILL it after a random delay, `kills` times; then one clean sync.
-    Returns counts for the report."""
-    rng = random.Random(seed)
-    env = {"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"}
-    killed = finished = 0
-    for _ in range(kills):
-        proc = subprocess.Popen(
-            [sys.executable, "-c", SYNC_SCRIPT, str(log.path), citysim.url, TOKEN],
-            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        )  # fmt: skip
-        time.sleep(rng.uniform(0.05, 1.2))
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGKILL)
-            killed += 1
-        else:
-            finished += 1
-        proc.wait()
-    client = CityClient(citysim.url, TOKEN, retry=FAST)
-    final = sync_records(log, store, client)
-    return {"killed": killed, "finished": finished, "final_pending": final.pending, "final_ok": final.ok}
-
-
 def test_client_killed_during_sync_and_restarted(citysim, log, store, signer):
     registered(citysim, signer)
     holder = holder_of(signer)
-    for round_number in range(5):  # new records keep arriving between the kills
-        append_records(log, signer, holder, 400, start=round_number * 400 + 1)
-        counts = kill_loop(citysim, log, store, 2, seed=round_number)
-        assert counts["final_ok"], counts
+    added = []
+
+    def new_records() -> None:  # records keep arriving between the kills
+        added.extend(append_records(log, signer, holder, 60, start=len(added) + 1))
+
+    counts = kill_loop(citysim, log, store, 10, seed=8, batch_limit=20, before_each=new_records)
+    assert counts["final_ok"] and counts["killed"] >= 5, counts
     assert_exactly_once(citysim, log, holder)
+    assert len(added) == 600
     assert {s.state.value for s in store.states().values()} == {"synced"}
 
 

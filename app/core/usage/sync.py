@@ -598,10 +598,11 @@ def sync_records(
     cancelled: Callable[[], bool] = lambda: False,
     progress: Callable[[SyncProgress], None] | None = None,
     lock_wait_s: float = 10.0,
+    batch_limit: int = BATCH_LIMIT,
 ) -> SyncResult:
     """Upload pending records, chain by chain in seq order, ≤ 500 per request. Never raises for the server's
     or the network's failures: they end the sync and are the result's `error` (also kept as the last error);
-    SyncBusy is raised when another sync holds the lock."""
+    SyncBusy is raised when another sync holds the lock. `batch_limit` (≤ 500) is smaller only in tests."""
     from ..errors import Cancelled
 
     accepted = duplicates = requests_made = 0
@@ -620,7 +621,7 @@ def sync_records(
                 while index < len(records):
                     if cancelled():
                         raise Cancelled()
-                    batch = records[index : index + BATCH_LIMIT]
+                    batch = records[index : index + min(batch_limit, BATCH_LIMIT)]
                     answer = client.upload([r.to_json() for r in batch])
                     requests_made += 1
                     store.apply(answer)
@@ -645,7 +646,7 @@ def sync_records(
                         continue
                     if reasons:
                         break  # later records of this chain would only gap; they wait for the next sync
-                    index += BATCH_LIMIT
+                    index += len(batch)
         except Cancelled:
             stopped = True
         except SealDeskError as exc:
