@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -228,3 +229,62 @@ def test_two_syncs_at_once_do_not_interleave(citysim, log, store, signer, tmp_pa
     assert sorted(r.accepted for r in results) == [0, 1500]  # the second waited, then found nothing pending
     assert sum(r.duplicates for r in results) == 0
     assert_exactly_once(citysim, log, holder)
+
+
+def test_a_second_sync_waits_then_says_busy(citysim, log, store, signer):
+    from app.core.errors import SyncBusy
+    from app.core.usage.sync import sync_lock
+
+    registered(citysim, signer)
+    append_records(log, signer, holder_of(signer), 2)
+    client = CityClient(citysim.url, TOKEN, retry=FAST)
+    with sync_lock(log.path):  # the GUI's worker is syncing
+        started = time.monotonic()
+        with pytest.raises(SyncBusy):
+            sync_records(log, store, client, lock_wait_s=0.5)
+        assert time.monotonic() - started >= 0.5
+    assert sync_records(log, store, client).accepted == 2  # the lock is free again
+
+
+def test_several_keys_for_one_holder(citysim, ca, log, store, signer):
+    from pdf_helpers import SoftwareDigestSigner
+
+    second = SoftwareDigestSigner.from_issued(ca.issue("张三 第二把钥匙", key_type="rsa"))
+    client = CityClient(citysim.url, TOKEN, retry=FAST)
+    holder_id = register_software_key(client, signer, holder_of(signer))
+    again = register_software_key(client, second, f"SOFT0002:{serial_hex(second.certificate)}", holder_id=holder_id)
+    assert again == holder_id
+    assert register_software_key(client, signer, holder_of(signer)) == holder_id  # the same certificate again
+    append_records(log, signer, holder_of(signer), 3)
+    append_records(log, second, f"SOFT0002:{serial_hex(second.certificate)}", 2)
+    result = sync_records(log, store, client)
+    assert result.ok and result.accepted == 5
+    listing = client.audit(holder_id)
+    assert sorted(c["count"] for c in listing["chains"]) == [2, 3]
+
+
+def test_application_sync_now_reports_progress_and_stops_when_cancelled(citysim, log, signer, monkeypatch):
+    from app.core.application import Application, CityState
+    from app.core.settings import Settings
+    from app.core.stamping import CancelToken
+
+    registered(citysim, signer)
+    append_records(log, signer, holder_of(signer), 1100)
+    monkeypatch.setenv("SEALDESK_CITY_TOKEN", TOKEN)
+    with Application(Settings(city_url=citysim.url), usage_log=log) as application:
+        assert application.city_status().state is CityState.PENDING
+        cancel = CancelToken()
+        events = []
+
+        def progress(event) -> None:
+            events.append(event)
+            cancel.cancel()  # after the first request
+
+        stopped = application.sync_now(cancel, progress)
+        assert stopped.cancelled and stopped.accepted == 500 and stopped.pending == 600
+        assert [(e.sent, e.total) for e in events] == [(500, 1100)]
+        done = application.sync_now(None, events.append)
+        assert done.ok and done.accepted == 600
+        status = application.city_status()
+        assert (status.state, status.pending, status.last_error) == (CityState.SYNCED, 0, None)
+        assert status.last_sync is not None
