@@ -288,3 +288,24 @@ def test_application_sync_now_reports_progress_and_stops_when_cancelled(citysim,
         status = application.city_status()
         assert (status.state, status.pending, status.last_error) == (CityState.SYNCED, 0, None)
         assert status.last_sync is not None
+
+
+def test_usage_entries_show_state_reason_and_unchecked_status(log, store, signer):
+    from app.core.application import Application, SyncState
+    from app.core.settings import Settings
+    from app.core.usage.sync import UploadAnswer
+    from app.i18n import translate
+
+    records = append_records(log, signer, holder_of(signer), 4)
+    store.apply(UploadAnswer((records[0].record_id,), (), ((records[1].record_id, "fork", "seq 2 taken"),
+                                                           (records[2].record_id, "gap", "seq 2 missing"))))  # fmt: skip
+    store.mark_status_unchecked(records[3].record_id)
+    with Application(Settings(city_url="https://city.example"), usage_log=log) as application:
+        entries = {e.record.seq: e for e in application.usage_entries()}
+        assert [entries[n].sync_state for n in (1, 2, 3, 4)] == [
+            SyncState.SYNCED, SyncState.REJECTED, SyncState.PENDING, SyncState.PENDING]  # fmt: skip
+        assert translate("app", "another record already has this number") in entries[2].sync_text(translate)
+        assert translate("app", "; seal status unchecked") in entries[4].sync_text(translate)
+        assert application.city_status().rejected == 1
+    with Application(Settings(), usage_log=log) as application:  # no city system: local only
+        assert {e.sync_state for e in application.usage_entries()} == {SyncState.LOCAL}

@@ -1467,6 +1467,29 @@ class UsageEntry:
     status_unchecked: bool = False
     """Stamped while the city system could not be asked for the seal's status (policy "allow")."""
 
+    def sync_text(self, translate: Callable[[str, str], str] = lambda c, t: t) -> str:
+        """The sync column's words: the state, the city's reason for a refusal, and "status unchecked"."""
+        text = translate("app", SYNC_STATE_TEXT[self.sync_state])
+        if self.sync_reason:
+            reason = SYNC_REASON_TEXT.get(self.sync_reason)
+            text += translate("app", " ({reason})").format(
+                reason=translate("app", reason) if reason else self.sync_reason
+            )
+        if self.status_unchecked:
+            text += translate("app", "; seal status unchecked")
+        return text
+
+
+SYNC_REASON_TEXT = {
+    "unregistered": QT_TRANSLATE_NOOP("app", "the key is not registered yet"),
+    "gap": QT_TRANSLATE_NOOP("app", "earlier records are missing there"),
+    "malformed": QT_TRANSLATE_NOOP("app", "the record is damaged"),
+    "bad_signature": QT_TRANSLATE_NOOP("app", "its signature is not valid"),
+    "conflict": QT_TRANSLATE_NOOP("app", "a different record with the same id is there"),
+    "fork": QT_TRANSLATE_NOOP("app", "another record already has this number"),
+}
+"""The city system's rejection codes (protocol contract) in words."""
+
 
 def _parse_time(text: str) -> datetime | None:
     try:

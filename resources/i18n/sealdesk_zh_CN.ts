@@ -1106,6 +1106,38 @@ SHA-256 {fingerprint}… — 有效期至 {date}</translation>
         <translation>上报失败，{pending} 条记录待上报</translation>
     </message>
     <message>
+        <source> ({reason})</source>
+        <translation>（{reason}）</translation>
+    </message>
+    <message>
+        <source>; seal status unchecked</source>
+        <translation>；印章状态未核验</translation>
+    </message>
+    <message>
+        <source>the key is not registered yet</source>
+        <translation>钥匙尚未登记</translation>
+    </message>
+    <message>
+        <source>earlier records are missing there</source>
+        <translation>市系统缺少更早的记录</translation>
+    </message>
+    <message>
+        <source>the record is damaged</source>
+        <translation>记录已损坏</translation>
+    </message>
+    <message>
+        <source>its signature is not valid</source>
+        <translation>记录签名无效</translation>
+    </message>
+    <message>
+        <source>a different record with the same id is there</source>
+        <translation>市系统已有同编号的不同记录</translation>
+    </message>
+    <message>
+        <source>another record already has this number</source>
+        <translation>该序号已被另一条记录占用</translation>
+    </message>
+    <message>
         <source>expired</source>
         <translation>已过期</translation>
     </message>
