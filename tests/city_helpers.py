@@ -110,6 +110,8 @@ class FaultProxy:
         self.seen: list[tuple[str, str, str]] = []
         self.retry_after = retry_after
         self.hold_s = hold_s
+        self.on_forward = None
+        """Called (method, path) just before a request is forwarded: a test kills the server from here."""
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -119,6 +121,8 @@ class FaultProxy:
                 pass
 
             def _forward(self, body: bytes) -> tuple[int, dict, bytes]:
+                if proxy.on_forward is not None:
+                    proxy.on_forward(self.command, self.path)
                 conn = http.client.HTTPConnection("127.0.0.1", proxy.upstream_port, timeout=60)
                 headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
                 conn.request(self.command, self.path, body=body or None, headers=headers)

@@ -309,3 +309,35 @@ def test_usage_entries_show_state_reason_and_unchecked_status(log, store, signer
         assert application.city_status().rejected == 1
     with Application(Settings(), usage_log=log) as application:  # no city system: local only
         assert {e.sync_state for e in application.usage_entries()} == {SyncState.LOCAL}
+
+
+def test_server_killed_while_it_stores_a_request(citysim, log, store, signer):
+    """SIGKILL lands 0–150 ms into an upload of 500 records, several times: the server keeps all of a
+    request or none, and the client (which got no answer) sends it again after the restart."""
+    registered(citysim, signer)
+    holder = holder_of(signer)
+    append_records(log, signer, holder, 1500)
+    proxy = FaultProxy(citysim.port)
+    rng = __import__("random").Random(3)
+    kills = []
+
+    def kill_soon(method: str, path: str) -> None:
+        if path.endswith("/usage-records") and len(kills) < 3:
+            kills.append(threading.Timer(rng.uniform(0.0, 0.15), citysim.stop, args=(signal.SIGKILL,)))
+            kills[-1].start()
+
+    proxy.on_forward = kill_soon
+    try:
+        client = CityClient(proxy.url, TOKEN, retry=RetryPolicy(attempts=1))
+        for _ in range(6):
+            result = sync_records(log, store, client)
+            for timer in kills:
+                timer.join()
+            if result.ok:
+                break
+            if citysim.process is None or citysim.process.poll() is not None:
+                citysim.start()
+        assert result.ok and len(kills) == 3
+    finally:
+        proxy.close()
+    assert_exactly_once(citysim, log, holder)
