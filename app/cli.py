@@ -951,6 +951,10 @@ def build_parser() -> argparse.ArgumentParser:
         "start", help=translate("cli", "first-run flow: demo key when no key is present, list keys and seals")
     )
     p.set_defaults(func=cmd_start)
+
+    from .cli_city import add_parsers as add_city_parsers  # register, sync, city
+
+    add_city_parsers(sub)
     return parser
 
 

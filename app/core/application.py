@@ -11,6 +11,7 @@ on the watcher's thread (the GUI marshals it to its own thread with a queued sig
 
 from __future__ import annotations
 
+import base64
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -194,6 +195,7 @@ class WarningKind(StrEnum):
     OFFICIAL_SEAL = "official_seal"
     ALREADY_SIGNED = "already_signed"
     CERTIFIED_NEW_FIELD = "certified_new_field"
+    SEAL_STATUS_UNCHECKED = "seal_status_unchecked"
 
 
 @dataclass(frozen=True)
@@ -248,6 +250,9 @@ class StampPlan:
     """Blocking: stamping refuses while any is present."""
     needs_approval: bool
     """The seal is official and the settings require an approval reference."""
+    status_unchecked: bool = False
+    """The city system could not be asked for the seal's status and the policy allows stamping: the usage
+    record is marked "status unchecked" in the sync table."""
 
     @property
     def ok(self) -> bool:
@@ -453,6 +458,7 @@ class Application:
         self._lock = threading.RLock()
         self._session = None
         self._watcher: TokenWatcher | None = None
+        self._sync_store = None
 
     @property
     def _manager(self) -> TokenManager:
@@ -712,6 +718,14 @@ class Application:
             )
         elif needs_approval and not any(isinstance(p, ApprovalRequired) for p in problems):
             problems.append(ApprovalRequired())
+        status_unchecked = False
+        if seal.seal is not None and not problems:
+            city_problem, city_warning = self.seal_status_check(seal.seal.es_id, seal.name)
+            if city_problem is not None:
+                problems.append(city_problem)
+            if city_warning is not None:
+                warnings.append(city_warning)
+                status_unchecked = True
         try:
             document = open_pdf_bytes(read_document(source), source.name)
             in_field = isinstance(placement, FieldPlacement)
@@ -782,6 +796,7 @@ class Application:
             warnings=tuple(warnings),
             problems=tuple(problems),
             needs_approval=needs_approval,
+            status_unchecked=status_unchecked,
         )
 
     # -- stamping (PIN)
@@ -854,6 +869,8 @@ class Application:
                 )
                 try:
                     result = stamper.stamp(request, on_phase=on_phase, cancel=stop)
+                    if plan.status_unchecked:
+                        self._mark_status_unchecked(result.record_id)
                     outcomes.append(StampOutcome(plan, StampStatus.SIGNED, result, None))
                 except Cancelled as exc:
                     outcomes.append(StampOutcome(plan, StampStatus.CANCELLED, None, exc))
@@ -915,6 +932,9 @@ class Application:
                 session.close()
             except SealDeskError:
                 pass
+        if self._sync_store is not None:
+            self._sync_store.close()
+            self._sync_store = None
         if self._own_log and self._usage_log is not None:
             self._usage_log.close()
             self._usage_log = None
@@ -1085,6 +1105,16 @@ class Application:
                 stamper = Stamper(
                     session, batch.seal_query, usage_log=self.usage_log, options=batch.options, clock=self.clock
                 )
+                # the city's word on the seal (its id is certain only now; nothing is signed yet)
+                city_problem, city_warning = self.seal_status_check(stamper.seal.es_id, stamper.seal.name)
+                if city_problem is not None:
+                    from .stamping import BatchItem as _Item
+
+                    for n in numbers:
+                        lines[n] = batch_line(n, _Item(batch.requests[n - 1], None, city_problem))
+                        if progress is not None:
+                            progress(lines[n])
+                    return [lines[n] for n in sorted(lines)]
 
                 def on_item(number, _count, request, result, error):
                     line = batch_line(numbers[number - 1], BatchItem(request, result, error))
@@ -1095,6 +1125,10 @@ class Application:
                     [batch.requests[n - 1] for n in numbers], progress=on_item, again=batch.again
                 )
             lines.update({n: batch_line(n, item) for n, item in zip(numbers, items, strict=True)})
+            if city_warning is not None:
+                for n in numbers:
+                    if lines[n].result is not None:
+                        self._mark_status_unchecked(lines[n].result.record_id)
         return [lines[n] for n in sorted(lines)]
 
     # -- guiparts: output naming, usage log view, settings (small additions for the GUI's windows) -------
@@ -1115,6 +1149,11 @@ class Application:
         datetimes), each with its sync state (the city-sync work fills it; "local" until then)."""
         voided = {}
         records = self.usage_log.records()
+        states = self.sync_store.states() if self.city_configured() else None
+        if states is not None:
+            from .usage.sync import RecordSync, RecordSyncState
+
+            pending = RecordSync(RecordSyncState.PENDING)
         for record in records:
             if record.refers_to:
                 voided[record.refers_to] = record.record_id
@@ -1127,8 +1166,16 @@ class Application:
                 continue
             if until is not None and (stamped is None or stamped > until):
                 continue
+            row = states.get(record.record_id, pending) if states is not None else None
             entries.append(
-                UsageEntry(record, stamped, sync_state_of(record), voided_by=voided.get(record.record_id))
+                UsageEntry(
+                    record,
+                    stamped,
+                    sync_state_of(record, row),
+                    voided_by=voided.get(record.record_id),
+                    sync_reason=row.reason if row is not None else None,
+                    status_unchecked=bool(row and row.status_unchecked),
+                )
             )
         return entries
 
@@ -1145,26 +1192,264 @@ class Application:
         self.settings = settings
         self.set_language(settings.language)
 
+    # -- city e-seal system (用印登记): status, sync, registration (app/core/usage/sync.py) ---------------
+    @property
+    def sync_store(self):
+        """The sync tables in the usage log's file (opened at first use)."""
+        with self._lock:
+            if self._sync_store is None:
+                from .usage.sync import SyncStore
+
+                self._sync_store = SyncStore(self.usage_log.path)
+            return self._sync_store
+
+    def city_configured(self) -> bool:
+        return bool(self.settings.city_url.strip())
+
+    def city_client(self, *, cancelled: Callable[[], bool] = lambda: False, **options):
+        """A CityClient for the configured city system; CityNotConfigured / CityUrlRefused / CityTokenMissing."""
+        from .errors import CityNotConfigured
+        from .usage.sync import CityClient, normalized_base_url, require_token
+
+        if not self.city_configured():
+            raise CityNotConfigured()
+        base = normalized_base_url(self.settings.city_url)
+        return CityClient(
+            base, require_token(base), ca_bundle=self.settings.city_ca_bundle, cancelled=cancelled, **options
+        )
+
+    def seal_status_check(self, seal_id: str, seal_name: str = "") -> tuple[SealDeskError | None, PlanWarning | None]:
+        """The city system's status of a seal before stamping: (problem, warning). No city URL → (None, None)
+        without any network. Revoked/suspended → a SealBlockedByCity problem. Not answerable (offline, 2 s
+        timeout, token refused, seal unknown there) → the unreachable policy: "allow" gives a warning (the
+        record is then marked "status unchecked"), "refuse" a SealStatusUnchecked problem."""
+        from .errors import SealBlockedByCity, SealStatusUnchecked
+        from .usage.sync import normalized_base_url
+
+        if not self.city_configured():
+            return None, None
+        label = seal_name or seal_id
+        try:
+            base = normalized_base_url(self.settings.city_url)
+            store = self.sync_store
+            status = store.cached_status(base, seal_id, self.settings.city_status_ttl_s)
+            if status is None:
+                client = self.city_client()
+                try:
+                    status = client.seal_status(seal_id)
+                finally:
+                    client.close()
+                store.cache_status(base, status)
+        except SealDeskError as exc:
+            if self.settings.city_unreachable_policy == "refuse":
+                return SealStatusUnchecked(label, exc), None
+            return None, PlanWarning(
+                WarningKind.SEAL_STATUS_UNCHECKED,
+                QT_TRANSLATE_NOOP(
+                    "app",
+                    "The seal's status could not be checked with the city system ({problem}); the usage "
+                    "record is marked “status unchecked”.",
+                ),
+                params=(("problem", exc.user_message(_current_translate())),),
+            )
+        if status.status in ("revoked", "suspended"):
+            reason = f" ({status.reason})" if status.reason else ""
+            return SealBlockedByCity(f"{seal_id}: {status.status}", seal=label, status=CITY_STATUS_TEXT[status.status],
+                                     reason=reason), None  # fmt: skip
+        return None, None
+
+    def _mark_status_unchecked(self, record_id: str) -> None:
+        try:
+            self.sync_store.mark_status_unchecked(record_id)
+        except Exception:  # noqa: BLE001 - the stamping is done; a lost mark must not turn it into a failure
+            pass
+
+    def sync_state_of(self, record) -> SyncState:
+        """A usage record's sync state (LOCAL when no city system is configured)."""
+        return sync_state_of(record, self.sync_store.state_of(record.record_id) if self.city_configured() else None)
+
+    def city_status(self) -> CityStatus:
+        """The status bar's indicator as data: configured?, pending and rejected counts, last sync, last error."""
+        from .usage.sync import RecordSyncState, error_from_json, pending_chains
+
+        if not self.city_configured():
+            return CityStatus(CityState.NOT_CONFIGURED, False)
+        store = self.sync_store
+        states = store.states()
+        pending = sum(len(v) for v in pending_chains(self.usage_log, states).values())
+        rejected = sum(1 for s in states.values() if s.state is RecordSyncState.REJECTED)
+        last_error = error_from_json(store.meta("last_error"))
+        last_sync = _parse_time(store.meta("last_sync") or "")
+        from .errors import CityUnreachable
+
+        if last_error is not None:
+            state = CityState.OFFLINE if isinstance(last_error, CityUnreachable) else CityState.ERROR
+        elif pending:
+            state = CityState.PENDING
+        else:
+            state = CityState.SYNCED
+        return CityStatus(state, True, pending, rejected, last_sync, last_error, self.settings.city_url.strip())
+
+    def sync_now(self, cancel: CancelToken | None = None, progress: Callable | None = None):
+        """Upload the pending usage records (blocks: call it from a worker thread). Returns
+        app.core.usage.sync.SyncResult; network and server failures are its `error`, never raised. Raises
+        CityNotConfigured / CityTokenMissing / SyncBusy (another sync is running)."""
+        from .errors import SealDeskError as _Error
+        from .usage.sync import sync_records
+
+        cancelled = (lambda: cancel.cancelled) if cancel is not None else (lambda: False)
+        try:
+            client = self.city_client(cancelled=cancelled)
+        except _Error as exc:
+            if self.city_configured():
+                from .usage.sync import _error_json
+
+                self.sync_store.set_meta(last_error=_error_json(exc))
+            raise
+        try:
+            return sync_records(self.usage_log, self.sync_store, client, cancelled=cancelled, progress=progress)
+        finally:
+            client.close()
+
+    def register_holder(
+        self, pin: str, key: KeySummary, name: str, organisation: str, holder_id: str | None = None
+    ) -> Registration:
+        """Register the key with the city system: for each certificate on the key that binds seals, a
+        challenge, the key's proof over it, and the registration (the first holder id is reused for the
+        key's other certificates). The holder id is kept in the settings per usage-log chain."""
+        from dataclasses import replace as _replace
+
+        from .certs import summarize as _summarize
+        from .errors import InvalidArgument
+        from .seals import key_seals
+        from .usage.sync import sign_registration
+
+        if not name.strip() or not organisation.strip():
+            raise InvalidArgument(what="the holder's name and organisation")
+        client = self.city_client()
+        chains: list[tuple[str, tuple[str, ...]]] = []
+        try:
+            with self.session(key, pin) as session:
+                del pin
+                groups: dict[bytes, list] = {}
+                for entry in key_seals(session, clock=self.clock, verify=False):
+                    if entry.seal is not None and entry.certificate:
+                        groups.setdefault(entry.key_id, []).append(entry)
+                if not groups:
+                    raise SealNotFound(f"no seal with a certificate on key {key.serial}", seal="")
+                for key_id, entries in groups.items():
+                    signer = session.digest_signer(key_id)
+                    certificate = bytes(signer.certificate)
+                    chain_id = f"{session.token.serial}:{_summarize(certificate).serial_hex}"
+                    nonce = client.challenge()
+                    payload = {
+                        "nonce": nonce,
+                        "certificate": base64.b64encode(certificate).decode("ascii"),
+                        "token_serial": session.token.serial,
+                        "seal_ids": [e.seal.es_id for e in entries],
+                        "chain_id": chain_id,
+                        "name": name.strip(),
+                        "organisation": organisation.strip(),
+                        "proof": sign_registration(signer, nonce),
+                    }
+                    if holder_id:
+                        payload["holder_id"] = holder_id
+                    answer = client.register(payload)
+                    holder_id = answer["holder_id"]
+                    chains.append((chain_id, tuple(payload["seal_ids"])))
+        finally:
+            client.close()
+        holders = {**self.settings.city_holders, **{chain: holder_id for chain, _ in chains}}
+        self.save_settings(_replace(self.settings, city_holders=holders))
+        return Registration(holder_id or "", tuple(chains))
+
 
 class SyncState(StrEnum):
-    """Whether a usage record reached the city system (用印登记). Only LOCAL exists before city sync."""
+    """Whether a usage record reached the city system (用印登记)."""
 
     LOCAL = "local"
+    """No city system is configured."""
+    PENDING = "pending"
+    """Waiting to be sent (or sent and refused for a reason that passes: a gap, an unregistered key)."""
     SYNCED = "synced"
-    FAILED = "failed"
+    """The city system holds it (accepted, or reported as a duplicate)."""
+    REJECTED = "rejected"
+    """The city system refused it for good (bad signature, fork, conflict, malformed); see the reason."""
 
 
 SYNC_STATE_TEXT = {
     SyncState.LOCAL: QT_TRANSLATE_NOOP("app", "local only"),
+    SyncState.PENDING: QT_TRANSLATE_NOOP("app", "waiting to be sent"),
     SyncState.SYNCED: QT_TRANSLATE_NOOP("app", "sent to the city system"),
-    SyncState.FAILED: QT_TRANSLATE_NOOP("app", "sending failed"),
+    SyncState.REJECTED: QT_TRANSLATE_NOOP("app", "refused by the city system"),
 }
 
 
-def sync_state_of(record) -> SyncState:
-    """The sync state of a record; the city-sync work replaces this with what its outbox knows."""
+def sync_state_of(record, row=None) -> SyncState:
+    """The sync state of a record from its sync-table row (app.core.usage.sync.RecordSync); no row given
+    (no city system configured) → LOCAL."""
     del record
-    return SyncState.LOCAL
+    if row is None:
+        return SyncState.LOCAL
+    return SyncState(row.state.value)
+
+
+class CityState(StrEnum):
+    """The status bar's city indicator."""
+
+    NOT_CONFIGURED = "not_configured"
+    SYNCED = "synced"
+    PENDING = "pending"
+    OFFLINE = "offline"
+    ERROR = "error"
+
+
+CITY_STATE_TEXT = {
+    CityState.NOT_CONFIGURED: QT_TRANSLATE_NOOP("app", "no city system"),
+    CityState.SYNCED: QT_TRANSLATE_NOOP("app", "all records sent"),
+    CityState.PENDING: QT_TRANSLATE_NOOP("app", "{pending} records waiting"),
+    CityState.OFFLINE: QT_TRANSLATE_NOOP("app", "city system offline, {pending} records waiting"),
+    CityState.ERROR: QT_TRANSLATE_NOOP("app", "city sync failed, {pending} records waiting"),
+}
+
+CITY_STATUS_TEXT = {
+    "revoked": QT_TRANSLATE_NOOP("errors", "revoked"),
+    "suspended": QT_TRANSLATE_NOOP("errors", "suspended"),
+}
+"""The city system's seal states that refuse stamping (the errors context: they are error parameters)."""
+
+
+@dataclass(frozen=True)
+class CityStatus:
+    """The city sync as the status bar shows it."""
+
+    state: CityState
+    configured: bool
+    pending: int = 0
+    rejected: int = 0
+    """Records refused for good (shown in the usage-log view with the reason)."""
+    last_sync: datetime | None = None
+    """The end of the last sync that finished without error."""
+    last_error: SealDeskError | None = None
+    """Why the last sync failed (translated at display time), None after a good sync."""
+    url: str = ""
+
+    def text(self, translate: Callable[[str, str], str] = lambda c, t: t) -> str:
+        return translate("app", CITY_STATE_TEXT[self.state]).format(pending=self.pending)
+
+
+@dataclass(frozen=True)
+class Registration:
+    """What `register_holder` registered: the holder id and, per usage-log chain, the seal ids."""
+
+    holder_id: str
+    chains: tuple[tuple[str, tuple[str, ...]], ...]
+
+
+def _current_translate() -> Callable[[str, str], str]:
+    from app.i18n import translate
+
+    return translate
 
 
 @dataclass(frozen=True)
@@ -1177,6 +1462,33 @@ class UsageEntry:
     sync_state: SyncState
     voided_by: str | None = None
     """record_id of the void record that cancels this one (the output was never written)."""
+    sync_reason: str | None = None
+    """The city system's rejection code (gap, unregistered, fork, bad_signature …) when it refused it."""
+    status_unchecked: bool = False
+    """Stamped while the city system could not be asked for the seal's status (policy "allow")."""
+
+    def sync_text(self, translate: Callable[[str, str], str] = lambda c, t: t) -> str:
+        """The sync column's words: the state, the city's reason for a refusal, and "status unchecked"."""
+        text = translate("app", SYNC_STATE_TEXT[self.sync_state])
+        if self.sync_reason:
+            reason = SYNC_REASON_TEXT.get(self.sync_reason)
+            text += translate("app", " ({reason})").format(
+                reason=translate("app", reason) if reason else self.sync_reason
+            )
+        if self.status_unchecked:
+            text += translate("app", "; seal status unchecked")
+        return text
+
+
+SYNC_REASON_TEXT = {
+    "unregistered": QT_TRANSLATE_NOOP("app", "the key is not registered yet"),
+    "gap": QT_TRANSLATE_NOOP("app", "earlier records are missing there"),
+    "malformed": QT_TRANSLATE_NOOP("app", "the record is damaged"),
+    "bad_signature": QT_TRANSLATE_NOOP("app", "its signature is not valid"),
+    "conflict": QT_TRANSLATE_NOOP("app", "a different record with the same id is there"),
+    "fork": QT_TRANSLATE_NOOP("app", "another record already has this number"),
+}
+"""The city system's rejection codes (protocol contract) in words."""
 
 
 def _parse_time(text: str) -> datetime | None:

@@ -482,6 +482,114 @@ class ServerAnswerInvalid(NetworkError):
     message = QT_TRANSLATE_NOOP("errors", "The server {server} sent an answer SealDesk does not understand.")
 
 
+# --- city e-seal system (用印登记; app/core/usage/sync.py). The API token never goes into these. ------
+class _NestedMessage:
+    """Mix-in: the parameter `problem` or `reason` is itself a marked message with placeholders from params."""
+
+    def user_message(self: SealDeskError, translate: Translate = _identity) -> str:  # type: ignore[misc]
+        params = dict(self.params)
+        for name in ("problem", "reason"):
+            if isinstance(params.get(name), str):
+                inner = translate(CONTEXT, params[name])
+                try:
+                    params[name] = inner.format(**self.params)
+                except (KeyError, IndexError, ValueError):
+                    params[name] = inner
+        try:
+            return translate(CONTEXT, self.message).format(**params)
+        except (KeyError, IndexError, ValueError):
+            return translate(CONTEXT, self.message)
+
+
+class CityNotConfigured(InvalidArgument):
+    message = QT_TRANSLATE_NOOP(
+        "errors", "No city e-seal system is set up. Set its address with “sealdesk city url https://…”."
+    )
+
+
+class CityUrlRefused(_NestedMessage, InvalidArgument):
+    message = QT_TRANSLATE_NOOP(
+        "errors",
+        "The city system address “{url}” cannot be used: {problem}.",
+    )
+
+
+class CityTokenMissing(InvalidArgument):
+    message = QT_TRANSLATE_NOOP(
+        "errors",
+        "There is no API token for the city system {server}. Set it with “sealdesk city token” (or, where no "
+        "keyring exists, in the environment variable SEALDESK_CITY_TOKEN).",
+    )
+
+
+class CityTokenStoreUnavailable(_NestedMessage, InvalidArgument):
+    message = QT_TRANSLATE_NOOP(
+        "errors",
+        "No keyring (password store) is available on this computer to keep the API token ({problem}). Set the "
+        "environment variable SEALDESK_CITY_TOKEN instead.",
+    )
+
+
+class CityUnreachable(_NestedMessage, NetworkError):
+    message = QT_TRANSLATE_NOOP("errors", "The city e-seal system {server} could not be reached: {problem}.")
+
+
+class CityTlsFailed(_NestedMessage, NetworkError):
+    message = QT_TRANSLATE_NOOP(
+        "errors",
+        "The secure connection to the city system {server} failed: {problem}. Check the CA bundle setting "
+        "(“sealdesk city ca FILE”, or the system's trusted certificates).",
+    )
+
+
+class CityTokenRefused(NetworkError):
+    message = QT_TRANSLATE_NOOP(
+        "errors", "The city system refused the API token. Set the right token with “sealdesk city token”."
+    )
+
+
+class CityAnswerUnreadable(ServerAnswerInvalid):
+    message = QT_TRANSLATE_NOOP("errors", "The city system sent an answer SealDesk cannot read.")
+
+
+class CityServerFailed(NetworkError):
+    message = QT_TRANSLATE_NOOP(
+        "errors", "The city system {server} kept failing (HTTP {status}, {attempts} attempts); try again later."
+    )
+
+
+class CityRequestRefused(_NestedMessage, NetworkError):
+    message = QT_TRANSLATE_NOOP("errors", "The city system refused the request: {reason}")
+
+
+class SyncBusy(NetworkError):
+    message = QT_TRANSLATE_NOOP(
+        "errors", "Another sync with the city system is running; try again when it has finished."
+    )
+
+
+class SealBlockedByCity(SealError):
+    message = QT_TRANSLATE_NOOP(
+        "errors", "The city e-seal system lists the seal {seal} as {status}; stamping with it is refused.{reason}"
+    )
+
+
+class SealStatusUnchecked(PolicyRefused):
+    message = QT_TRANSLATE_NOOP(
+        "errors",
+        "The status of the seal {seal} could not be checked with the city system, and the settings refuse "
+        "stamping without it. {problem}",
+    )
+
+    def __init__(self, seal: str, inner: SealDeskError) -> None:
+        self.inner = inner
+        super().__init__(inner.detail, seal=seal)
+
+    def user_message(self, translate: Translate = _identity) -> str:
+        template = translate(CONTEXT, self.message)
+        return template.format(seal=self.params.get("seal", ""), problem=self.inner.user_message(translate))
+
+
 def error_code(err: SealDeskError) -> str:
     """A stable snake_case name of the error's kind for machine-readable output (PinIncorrect →
     "pin_incorrect"); a file-named error reports the kind of the problem underneath."""

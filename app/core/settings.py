@@ -1,6 +1,7 @@
 """User settings: a JSON file in the user data dir, read into a frozen dataclass.
 
-Never holds a PIN. The city-system API token lives in the OS keyring (see `city_token`), not here.
+Never holds a PIN. The city-system API token lives in the OS keyring (service "sealdesk-city", user = the
+base URL; see app/core/usage/sync.py), never here.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from .i18n_marks import QT_TRANSLATE_NOOP
 from .paths import data_dir, write_private
 
 SETTINGS_FILE = "settings.json"
-KEYRING_SERVICE = "SealDesk city system"
+KEYRING_SERVICE = "sealdesk-city"
+"""The keyring service of the city system's API token (the username is the city base URL)."""
 
 
 @dataclass(frozen=True)
@@ -31,7 +33,17 @@ class Settings:
     require_approval_for_official: bool = True
     """Official seals (公章 kinds) need an approval reference before they stamp."""
     city_url: str = ""
-    """Base URL of the city e-seal system (用印登记)."""
+    """Base URL of the city e-seal system (用印登记), e.g. https://city.example/; empty = no city system:
+    no status check, no sync, no network. http:// only to this computer (127.0.0.1, ::1, localhost)."""
+    city_ca_bundle: str = ""
+    """PEM file of the CA(s) the city system's TLS certificate must chain to; empty = the system's trust."""
+    city_unreachable_policy: str = "allow"
+    """When the seal status cannot be checked before stamping: "allow" (stamp; the record is marked
+    "status unchecked" in the sync table) or "refuse"."""
+    city_status_ttl_s: int = 600
+    """How long (seconds) a seal status answer of the city system is reused before asking again."""
+    city_holders: dict = field(default_factory=dict, compare=False)
+    """Holder id the city system gave at registration, per usage-log chain ("<key serial>:<cert serial>")."""
     hash_name: str = "sha256"
     """Digest for PDF signatures."""
     output_folder: str = ""
@@ -82,7 +94,11 @@ _EXPECTED = {
     str: QT_TRANSLATE_NOOP("errors", "the setting “{key}” must be a text in quotes"),
     bool: QT_TRANSLATE_NOOP("errors", "the setting “{key}” must be true or false (without quotes)"),
     tuple: QT_TRANSLATE_NOOP("errors", "the setting “{key}” must be a list of texts, like [\"a\", \"b\"]"),
+    int: QT_TRANSLATE_NOOP("errors", "the setting “{key}” must be a whole number of 0 or more (without quotes)"),
+    dict: QT_TRANSLATE_NOOP("errors", "the setting “{key}” must be an object of texts, like {{\"a\": \"b\"}}"),
 }
+UNREACHABLE_POLICIES = ("allow", "refuse")
+_POLICY = QT_TRANSLATE_NOOP("errors", "the setting “{key}” must be allow or refuse")
 
 HASH_NAMES = ("sha256", "sha384", "sha512")
 _HASH = QT_TRANSLATE_NOOP("errors", "the setting “{key}” (the digest of PDF signatures) must be sha256, sha384 or sha512")
@@ -94,6 +110,10 @@ _TYPES = {
     "tsa_url": str,
     "require_approval_for_official": bool,
     "city_url": str,
+    "city_ca_bundle": str,
+    "city_unreachable_policy": str,
+    "city_status_ttl_s": int,
+    "city_holders": dict,
     "hash_name": str,
     "output_folder": str,
     "output_suffix": str,
@@ -107,7 +127,15 @@ def _checked(path: Path, key: str, value):
     expected = _TYPES[key]
     if key == "hash_name" and isinstance(value, str) and value not in HASH_NAMES:
         raise SettingsInvalid(f"{path}: hash_name {value!r}", path=str(path), problem=_HASH, key=key)
-    if expected is tuple:
+    if key == "city_unreachable_policy" and isinstance(value, str) and value not in UNREACHABLE_POLICIES:
+        raise SettingsInvalid(f"{path}: {key} {value!r}", path=str(path), problem=_POLICY, key=key)
+    if expected is int:
+        if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+            return value
+    elif expected is dict:
+        if isinstance(value, dict) and all(isinstance(v, str) for v in value.values()):
+            return dict(value)
+    elif expected is tuple:
         if isinstance(value, list) and all(isinstance(item, str) for item in value):
             return tuple(value)
     elif isinstance(value, expected):

@@ -1066,16 +1066,76 @@ SHA-256 {fingerprint}… — 有效期至 {date}</translation>
         <translation>第 {page} 页的印章距页面边缘不足 {margin} 毫米。</translation>
     </message>
     <message>
+        <source>The seal&apos;s status could not be checked with the city system ({problem}); the usage record is marked “status unchecked”.</source>
+        <translation>无法向市电子印章系统查询印章状态（{problem}）；本次用印记录标记为“状态未核验”。</translation>
+    </message>
+    <message>
         <source>local only</source>
         <translation>仅本地</translation>
+    </message>
+    <message>
+        <source>waiting to be sent</source>
+        <translation>等待上报</translation>
     </message>
     <message>
         <source>sent to the city system</source>
         <translation>已上报市级系统</translation>
     </message>
     <message>
-        <source>sending failed</source>
-        <translation>上报失败</translation>
+        <source>refused by the city system</source>
+        <translation>被市系统拒收</translation>
+    </message>
+    <message>
+        <source>no city system</source>
+        <translation>未设置市系统</translation>
+    </message>
+    <message>
+        <source>all records sent</source>
+        <translation>记录已全部上报</translation>
+    </message>
+    <message>
+        <source>{pending} records waiting</source>
+        <translation>{pending} 条记录待上报</translation>
+    </message>
+    <message>
+        <source>city system offline, {pending} records waiting</source>
+        <translation>市系统无法连接，{pending} 条记录待上报</translation>
+    </message>
+    <message>
+        <source>city sync failed, {pending} records waiting</source>
+        <translation>上报失败，{pending} 条记录待上报</translation>
+    </message>
+    <message>
+        <source> ({reason})</source>
+        <translation>（{reason}）</translation>
+    </message>
+    <message>
+        <source>; seal status unchecked</source>
+        <translation>；印章状态未核验</translation>
+    </message>
+    <message>
+        <source>the key is not registered yet</source>
+        <translation>钥匙尚未登记</translation>
+    </message>
+    <message>
+        <source>earlier records are missing there</source>
+        <translation>市系统缺少更早的记录</translation>
+    </message>
+    <message>
+        <source>the record is damaged</source>
+        <translation>记录已损坏</translation>
+    </message>
+    <message>
+        <source>its signature is not valid</source>
+        <translation>记录签名无效</translation>
+    </message>
+    <message>
+        <source>a different record with the same id is there</source>
+        <translation>市系统已有同编号的不同记录</translation>
+    </message>
+    <message>
+        <source>another record already has this number</source>
+        <translation>该序号已被另一条记录占用</translation>
     </message>
     <message>
         <source>expired</source>
@@ -1789,6 +1849,110 @@ SHA-256 {fingerprint}… — 有效期至 {date}</translation>
         <source>Cancelled.</source>
         <translation>已取消。</translation>
     </message>
+    <message>
+        <source>City system: {url}</source>
+        <translation>市电子印章系统：{url}</translation>
+    </message>
+    <message>
+        <source>CA bundle: {path}</source>
+        <translation>CA 证书文件：{path}</translation>
+    </message>
+    <message>
+        <source>the system&apos;s trust</source>
+        <translation>系统信任的证书</translation>
+    </message>
+    <message>
+        <source>the policy must be allow or refuse</source>
+        <translation>策略必须是 allow 或 refuse</translation>
+    </message>
+    <message>
+        <source>When the seal status cannot be checked: {policy}</source>
+        <translation>无法查询印章状态时：{policy}</translation>
+    </message>
+    <message>
+        <source>API token of {url}: </source>
+        <translation>{url} 的 API 令牌：</translation>
+    </message>
+    <message>
+        <source>API token stored in the keyring for {url}.</source>
+        <translation>{url} 的 API 令牌已存入系统密钥环。</translation>
+    </message>
+    <message>
+        <source>State: {state}</source>
+        <translation>状态：{state}</translation>
+    </message>
+    <message>
+        <source>Waiting: {pending}   refused: {rejected}</source>
+        <translation>待上报：{pending}   被拒收：{rejected}</translation>
+    </message>
+    <message>
+        <source>never</source>
+        <translation>从未</translation>
+    </message>
+    <message>
+        <source>Last sync: {time}</source>
+        <translation>上次上报：{time}</translation>
+    </message>
+    <message>
+        <source>Last error: {error}</source>
+        <translation>上次错误：{error}</translation>
+    </message>
+    <message>
+        <source>Sent to the city system: {synced} ({dup} already there); waiting: {pending}.</source>
+        <translation>已上报市系统：{synced} 条（其中 {dup} 条此前已收到）；待上报：{pending} 条。</translation>
+    </message>
+    <message>
+        <source>Refused {record}: {reason} ({detail})</source>
+        <translation>被拒收 {record}：{reason}（{detail}）</translation>
+    </message>
+    <message>
+        <source>Registered as holder {holder}.</source>
+        <translation>已登记，持章人编号 {holder}。</translation>
+    </message>
+    <message>
+        <source>{chain}: seals {seals}</source>
+        <translation>{chain}：印章 {seals}</translation>
+    </message>
+    <message>
+        <source>register the key&apos;s seals with the city e-seal system</source>
+        <translation>向市电子印章系统登记本钥匙的印章</translation>
+    </message>
+    <message>
+        <source>the holder&apos;s name</source>
+        <translation>持章人姓名</translation>
+    </message>
+    <message>
+        <source>the holder&apos;s organisation</source>
+        <translation>持章人单位</translation>
+    </message>
+    <message>
+        <source>add this key to an earlier registration</source>
+        <translation>把本钥匙加入已有的登记（持章人编号）</translation>
+    </message>
+    <message>
+        <source>serial of the key to use</source>
+        <translation>要使用的钥匙序列号</translation>
+    </message>
+    <message>
+        <source>read the PIN from stdin</source>
+        <translation>从标准输入读取口令</translation>
+    </message>
+    <message>
+        <source>send the pending usage records to the city e-seal system</source>
+        <translation>把待上报的用印记录发送到市电子印章系统</translation>
+    </message>
+    <message>
+        <source>city e-seal system: address, CA bundle, API token, status</source>
+        <translation>市电子印章系统：地址、CA 证书、API 令牌、状态</translation>
+    </message>
+    <message>
+        <source>url: https://…; ca: PEM file (none = system trust); policy: allow or refuse</source>
+        <translation>url：https://…；ca：PEM 文件（不填 = 系统信任）；policy：allow 或 refuse</translation>
+    </message>
+    <message>
+        <source>token: read it from stdin</source>
+        <translation>token：从标准输入读取</translation>
+    </message>
 </context>
 <context>
     <name>errors</name>
@@ -2093,6 +2257,58 @@ SHA-256 {fingerprint}… — 有效期至 {date}</translation>
         <translation>服务器 {server} 的应答无法识别。</translation>
     </message>
     <message>
+        <source>No city e-seal system is set up. Set its address with “sealdesk city url https://…”.</source>
+        <translation>尚未设置市电子印章系统。请用“sealdesk city url https://…”设置其地址。</translation>
+    </message>
+    <message>
+        <source>The city system address “{url}” cannot be used: {problem}.</source>
+        <translation>市系统地址“{url}”不能使用：{problem}。</translation>
+    </message>
+    <message>
+        <source>There is no API token for the city system {server}. Set it with “sealdesk city token” (or, where no keyring exists, in the environment variable SEALDESK_CITY_TOKEN).</source>
+        <translation>没有市系统 {server} 的 API 令牌。请用“sealdesk city token”设置（没有系统密钥环时，可设置环境变量 SEALDESK_CITY_TOKEN）。</translation>
+    </message>
+    <message>
+        <source>No keyring (password store) is available on this computer to keep the API token ({problem}). Set the environment variable SEALDESK_CITY_TOKEN instead.</source>
+        <translation>本机没有可保存 API 令牌的系统密钥环（{problem}）。请改为设置环境变量 SEALDESK_CITY_TOKEN。</translation>
+    </message>
+    <message>
+        <source>The city e-seal system {server} could not be reached: {problem}.</source>
+        <translation>无法连接市电子印章系统 {server}：{problem}。</translation>
+    </message>
+    <message>
+        <source>The secure connection to the city system {server} failed: {problem}. Check the CA bundle setting (“sealdesk city ca FILE”, or the system&apos;s trusted certificates).</source>
+        <translation>与市系统 {server} 的安全连接失败：{problem}。请检查 CA 证书设置（“sealdesk city ca 文件”，或系统信任的证书）。</translation>
+    </message>
+    <message>
+        <source>The city system refused the API token. Set the right token with “sealdesk city token”.</source>
+        <translation>市系统拒绝了 API 令牌。请用“sealdesk city token”设置正确的令牌。</translation>
+    </message>
+    <message>
+        <source>The city system sent an answer SealDesk cannot read.</source>
+        <translation>市系统返回了 SealDesk 无法读取的应答。</translation>
+    </message>
+    <message>
+        <source>The city system {server} kept failing (HTTP {status}, {attempts} attempts); try again later.</source>
+        <translation>市系统 {server} 持续出错（HTTP {status}，已尝试 {attempts} 次）；请稍后再试。</translation>
+    </message>
+    <message>
+        <source>The city system refused the request: {reason}</source>
+        <translation>市系统拒绝了请求：{reason}</translation>
+    </message>
+    <message>
+        <source>Another sync with the city system is running; try again when it has finished.</source>
+        <translation>另一个上报正在进行；请在它结束后再试。</translation>
+    </message>
+    <message>
+        <source>The city e-seal system lists the seal {seal} as {status}; stamping with it is refused.{reason}</source>
+        <translation>市电子印章系统显示印章 {seal} 已{status}；拒绝用此印章盖章。{reason}</translation>
+    </message>
+    <message>
+        <source>The status of the seal {seal} could not be checked with the city system, and the settings refuse stamping without it. {problem}</source>
+        <translation>无法向市系统查询印章 {seal} 的状态，而设置要求未核验状态时不得盖章。{problem}</translation>
+    </message>
+    <message>
         <source>the disk is full</source>
         <translation>磁盘已满</translation>
     </message>
@@ -2261,6 +2477,18 @@ SHA-256 {fingerprint}… — 有效期至 {date}</translation>
         <translation>设置项“{key}”必须是文本列表，如 [&quot;a&quot;, &quot;b&quot;]</translation>
     </message>
     <message>
+        <source>the setting “{key}” must be a whole number of 0 or more (without quotes)</source>
+        <translation>设置“{key}”必须是 0 或更大的整数（不加引号）</translation>
+    </message>
+    <message>
+        <source>the setting “{key}” must be an object of texts, like {{&quot;a&quot;: &quot;b&quot;}}</source>
+        <translation>设置“{key}”必须是文本对象，例如 {{&quot;a&quot;: &quot;b&quot;}}</translation>
+    </message>
+    <message>
+        <source>the setting “{key}” must be allow or refuse</source>
+        <translation>设置“{key}”必须是 allow 或 refuse</translation>
+    </message>
+    <message>
         <source>the setting “{key}” (the digest of PDF signatures) must be sha256, sha384 or sha512</source>
         <translation>设置项“{key}”（PDF 签名的摘要算法）必须是 sha256、sha384 或 sha512</translation>
     </message>
@@ -2291,6 +2519,66 @@ SHA-256 {fingerprint}… — 有效期至 {date}</translation>
     <message>
         <source>no PDF files given</source>
         <translation>未指定 PDF 文件</translation>
+    </message>
+    <message>
+        <source>plain http:// is allowed only to this computer (127.0.0.1); use https:// for a city system</source>
+        <translation>明文 http:// 只允许连接本机（127.0.0.1）；市系统请使用 https://</translation>
+    </message>
+    <message>
+        <source>it must start with https:// and name a server</source>
+        <translation>地址必须以 https:// 开头并包含服务器名</translation>
+    </message>
+    <message>
+        <source>it did not answer in time</source>
+        <translation>未在规定时间内应答</translation>
+    </message>
+    <message>
+        <source>the connection was refused or broken (is the address right, is it running?)</source>
+        <translation>连接被拒绝或中断（地址是否正确，服务是否在运行？）</translation>
+    </message>
+    <message>
+        <source>it answered with a redirection, which SealDesk does not follow</source>
+        <translation>它返回了重定向，SealDesk 不跟随重定向</translation>
+    </message>
+    <message>
+        <source>the CA bundle file {path} cannot be read</source>
+        <translation>无法读取 CA 证书文件 {path}</translation>
+    </message>
+    <message>
+        <source>its certificate is not issued by a trusted CA ({tls_detail})</source>
+        <translation>其证书不是由受信任的 CA 签发的（{tls_detail}）</translation>
+    </message>
+    <message>
+        <source>the API token was refused</source>
+        <translation>API 令牌被拒绝</translation>
+    </message>
+    <message>
+        <source>the request was not understood ({server_detail})</source>
+        <translation>请求无法被理解（{server_detail}）</translation>
+    </message>
+    <message>
+        <source>it does not know this item ({server_detail})</source>
+        <translation>没有此项（{server_detail}）</translation>
+    </message>
+    <message>
+        <source>the registration challenge expired or was already used; register again</source>
+        <translation>登记挑战值已过期或已使用；请重新登记</translation>
+    </message>
+    <message>
+        <source>the key&apos;s certificate is not issued by a CA the city system trusts ({server_detail})</source>
+        <translation>钥匙的证书不是由市系统信任的 CA 签发的（{server_detail}）</translation>
+    </message>
+    <message>
+        <source>the key&apos;s signature over the challenge is not valid</source>
+        <translation>钥匙对挑战值的签名无效</translation>
+    </message>
+    <message>
+        <source>too many records in one request</source>
+        <translation>一次请求中的记录过多</translation>
+    </message>
+    <message>
+        <source>HTTP {status}: {server_detail}</source>
+        <translation>HTTP {status}：{server_detail}</translation>
     </message>
 </context>
 <context>
