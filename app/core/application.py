@@ -1132,9 +1132,20 @@ class Application:
             )
         return entries
 
-    def check_usage_log(self):
-        """`sealdesk log verify` as data: app.core.usage.log.LogVerification (problems never raised)."""
-        return self.usage_log.verify()
+    def check_usage_log(self, key: KeySummary | None = None, pin: str | None = None):
+        """`sealdesk log verify` as data: app.core.usage.log.LogVerification (problems never raised).
+
+        With `key` and its `pin`, the log is also compared with the chain heads on that key (private
+        objects: one login, never retried), which is what shows deleted newest records or an emptied log;
+        without, `heads_checked` is 0."""
+        if key is None or pin is None:
+            return self.usage_log.verify()
+        from .usage.chain_head import read_heads
+
+        with self.session(key, pin) as session:
+            del pin
+            heads = read_heads(session)
+        return self.usage_log.verify(key_heads=[heads])
 
     def save_settings(self, settings: Settings) -> None:
         """Persist new settings and use them from now on (language at once; PKCS#11 modules from the

@@ -455,6 +455,31 @@ class Stamper:
 
         self._cert = summarize(self._cert_der)
         self.holder = f"{session.token.serial}:{self._cert.serial_hex}"
+        self._head = self._read_head()
+
+    def _read_head(self):
+        """This holder's chain head on the key (the session is logged in), or None (none yet, or an older
+        key layout): appending continues past it, so records deleted from the log never reuse a seq."""
+        from .usage.chain_head import read_heads
+
+        return read_heads(self._session).head_for(self.holder)
+
+    def _write_head(self, record, target: Path) -> None:
+        """Record `record` as the holder's newest on the key, after the output is in place: the record is
+        already durable, so a failure here (key pulled out) loses nothing; it is said as
+        UsageHeadNotWritten and the head catches up at the next stamping (docs/usage-log.md)."""
+        from .errors import UsageHeadNotWritten
+        from .usage.chain_head import head_after, write_head
+
+        head = head_after(record, self._key_id, clock=self._clock)
+        try:
+            write_head(self._session, head)
+        except SealDeskError as exc:
+            raise UsageHeadNotWritten(
+                f"chain head for record {record.record_id}: {exc.detail or exc}", output=target.name, seq=record.seq,
+                inner=exc,
+            ) from exc  # fmt: skip
+        self._head = head
 
     # policy is cheap but depends on "now" and the approval reference, so it runs per document
     def check(self, approval_ref: str | None) -> PolicyDecision:
@@ -542,12 +567,20 @@ class Stamper:
                 ),
                 self._signer,
                 clock=self._clock,
+                floor=self._head,
             )
             try:
                 output.commit()
             except OSError as exc:
-                self._log.void(record, f"output not written: {type(exc).__name__}", self._signer, clock=self._clock)
+                void = self._log.void(
+                    record, f"output not written: {type(exc).__name__}", self._signer, clock=self._clock, floor=self._head
+                )
+                try:
+                    self._write_head(void, target)
+                except SealDeskError:
+                    pass  # the output error below is what the user must hear; the head catches up later
                 raise output_error(exc, target) from exc
+        self._write_head(record, target)
         return StampResult(
             input_path=source,
             output_path=target,

@@ -7,11 +7,12 @@ are what every reader in objects.py expects to find.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..errors import CertificateInvalid, InvalidArgument, MechanismUnsupported, SealNotFound, TokenRemoved
 from .model import SEAL_APPLICATION
-from .objects import SessionObjects, find_certificates, find_seal_objects, seal_key_id
+from .objects import SessionObjects, find_certificates, find_data_objects, find_seal_objects, seal_key_id
 from .p11 import sign_error
 
 if TYPE_CHECKING:
@@ -152,3 +153,44 @@ class Provisioning(SessionObjects):
                 obj.destroy()
 
         self._run(run, self._generic("deleting seal"))
+
+    def put_private_data(
+        self, application: str, key_id: bytes, label: str, value: bytes, replaces: Callable[[bytes], bool]
+    ) -> None:
+        """Write a private CKO_DATA object of `application` for the key: the first existing one of that
+        key whose value `replaces` accepts gets the new CKA_VALUE in place (one C_SetAttributeValue, so a
+        key pulled out mid-write keeps the old or the new value, never none); else a new object is made.
+        Used for the usage-log chain head (docs/token-layout.md)."""
+        from pkcs11 import Attribute, ObjectClass
+
+        template = {
+            Attribute.CLASS: ObjectClass.DATA,
+            Attribute.TOKEN: True,
+            Attribute.PRIVATE: True,
+            Attribute.MODIFIABLE: True,
+            Attribute.APPLICATION: application,
+            Attribute.OBJECT_ID: key_id,
+            Attribute.LABEL: label,
+            Attribute.VALUE: value,
+        }
+
+        def run() -> None:
+            for obj in find_data_objects(self._session, application):
+                if seal_key_id(obj) == key_id and replaces(bytes(obj[Attribute.VALUE])):
+                    obj[Attribute.VALUE] = value
+                    return
+            self._session.create_object(template)
+
+        self._run(run, self._generic(f"storing {application}"))
+
+    def delete_data(self, application: str) -> int:
+        """Destroy every CKO_DATA object of `application` (private ones too); returns how many. Resets a
+        key's usage-log chain heads (the test suite's shared demo key between tests)."""
+
+        def run() -> int:
+            found = find_data_objects(self._session, application)
+            for obj in found:
+                obj.destroy()
+            return len(found)
+
+        return self._run(run, self._generic(f"deleting {application}"))
