@@ -157,17 +157,16 @@ class Provisioning(SessionObjects):
     def put_private_data(
         self, application: str, key_id: bytes, label: str, value: bytes, replaces: Callable[[bytes], bool]
     ) -> None:
-        """Write a private CKO_DATA object of `application` for the key: the first existing one of that
-        key whose value `replaces` accepts gets the new CKA_VALUE in place (one C_SetAttributeValue, so a
-        key pulled out mid-write keeps the old or the new value, never none); else a new object is made.
-        Used for the usage-log chain head (docs/token-layout.md)."""
+        """Write a private CKO_DATA object of `application` for the key, then destroy the key's older
+        objects of that application whose value `replaces` accepts. Created before the old ones go (a data
+        object's CKA_VALUE cannot be changed in place, PKCS#11 and SoftHSM say): a key pulled out in between
+        keeps two values, never none. Used for the usage-log chain head (docs/token-layout.md)."""
         from pkcs11 import Attribute, ObjectClass
 
         template = {
             Attribute.CLASS: ObjectClass.DATA,
             Attribute.TOKEN: True,
             Attribute.PRIVATE: True,
-            Attribute.MODIFIABLE: True,
             Attribute.APPLICATION: application,
             Attribute.OBJECT_ID: key_id,
             Attribute.LABEL: label,
@@ -175,11 +174,14 @@ class Provisioning(SessionObjects):
         }
 
         def run() -> None:
-            for obj in find_data_objects(self._session, application):
-                if seal_key_id(obj) == key_id and replaces(bytes(obj[Attribute.VALUE])):
-                    obj[Attribute.VALUE] = value
-                    return
+            old = [
+                obj
+                for obj in find_data_objects(self._session, application)
+                if seal_key_id(obj) == key_id and replaces(bytes(obj[Attribute.VALUE]))
+            ]
             self._session.create_object(template)
+            for obj in old:
+                obj.destroy()
 
         self._run(run, self._generic(f"storing {application}"))
 

@@ -87,7 +87,9 @@ class KeyHeads:
     """Technical descriptions of head objects that could not be parsed."""
 
     def head_for(self, holder: str) -> ChainHead | None:
-        return next((h for h in self.heads if h.holder == holder), None)
+        """The holder's head; of two (a key pulled out between writing the new and removing the old), the
+        further one."""
+        return max((h for h in self.heads if h.holder == holder), key=lambda h: h.seq, default=None)
 
 
 def read_heads(session) -> KeyHeads:
@@ -134,7 +136,10 @@ def compare_heads(
     for key in key_heads:
         for detail in key.unreadable:
             problems.append(f"key {key.token_serial}: the chain head on the key is damaged: {detail}")
-        for head in key.heads:
+        for holder in dict.fromkeys(h.holder for h in key.heads):
+            head = key.head_for(holder)
+            if head is None:
+                continue
             newest = last.get(head.holder)
             if newest is None or newest[0] < head.seq:
                 first = 1 if newest is None else newest[0] + 1
