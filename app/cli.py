@@ -573,7 +573,7 @@ def _print_batch_line(line, total: int) -> None:
             )
         )
         for warning in line.warnings:
-            _out("  " + translate("cli", "Warning: {warning}").format(warning=warning.text(translate)))
+            _out("  " + translate("cli", "Warning: {text}").format(text=warning.text(translate)))
     elif line.status is BatchStatus.SKIPPED:
         _out(
             translate("cli", "[{n}/{total}] skipped {src}: {reason}").format(
@@ -740,7 +740,7 @@ def _verify_log(args: argparse.Namespace) -> int:
             for problem in result.problems:
                 _out("  - " + (problem.text(translate) if hasattr(problem, "text") else str(problem)))
             for warning in result.warnings:
-                _out(translate("cli", "Warning: {warning}").format(warning=warning.text(translate)))
+                _out(translate("cli", "Warning: {text}").format(text=warning.text(translate)))
             if key is None:
                 _out(
                     translate(

@@ -220,7 +220,7 @@ def test_a_key_without_head_still_verifies_with_a_warning(
         "Holder {holder}: no chain head on the key (records written by an older SealDesk?); deleted newest "
         "records cannot be detected until the next stamping.",
     ).format(holder=holder)
-    assert code == EXIT_OK and cli_text("Warning: {warning}", warning=warning) in out, out
+    assert code == EXIT_OK and translate("cli", "Warning: {text}").format(text=warning) in out, out
     stamp(demo_key, tmp_path, "new", monkeypatch, capsys)  # the next stamping writes the head
     code, out = verify_with_key(demo_key, monkeypatch, capsys)
     assert code == EXIT_OK and warning not in out
