@@ -266,3 +266,27 @@ def test_key_removed_while_writing_the_head(tmp_path: Path, softhsm_module):
     (record,) = log.records()
     assert record.document_name == plan.output.name and log.verify().ok
     log.close()
+
+
+def test_a_batch_writes_the_head_once_even_when_its_last_document_fails(
+    demo_key, session, tmp_path: Path, monkeypatch
+):
+    from app.core.stamping import Stamper, StampRequest
+
+    log = UsageLog(tmp_path / "usage.sqlite3")
+    stamper = Stamper(session, _personal_seal(demo_key), usage_log=log)
+    writes = []
+    real_put = session.put_private_data
+    monkeypatch.setattr(
+        session, "put_private_data", lambda *a: writes.append(a[0]) or real_put(*a)
+    )  # counts, calls through
+    files = [make_pdf(tmp_path / f"d{i}.pdf", pages=1) for i in range(3)]
+    damaged = tmp_path / "damaged.pdf"
+    damaged.write_bytes(b"%PDF-1.7\nnot really")
+    items = stamper.stamp_batch([StampRequest(f, SpotPlacement((100.0, 100.0))) for f in [*files, damaged]])
+    assert [item.failed for item in items] == [False, False, False, True]
+    assert writes == [HEAD_APPLICATION]  # one token write for the batch, after its last stamped document
+    head = read_heads(session).head_for(stamper.holder)
+    newest = log.records()[-1]
+    assert (head.seq, head.record_hash) == (3, newest.record_hash) and log.verify([read_heads(session)]).ok
+    log.close()

@@ -853,7 +853,7 @@ class Application:
                     plan.document, plan.placement, plan.output, plan.approval_ref, plan.purpose
                 )
                 try:
-                    result = stamper.stamp(request, on_phase=on_phase, cancel=stop)
+                    result = stamper.stamp(request, on_phase=on_phase, cancel=stop, write_head=number == len(plans))
                     outcomes.append(StampOutcome(plan, StampStatus.SIGNED, result, None))
                 except Cancelled as exc:
                     outcomes.append(StampOutcome(plan, StampStatus.CANCELLED, None, exc))
@@ -863,6 +863,7 @@ class Application:
                     outcomes.append(StampOutcome(plan, StampStatus.FAILED, None, exc))
                     if isinstance(exc, TokenRemoved):
                         stop.cancel()
+            stamper.write_pending_head()  # one chain-head write per batch: the last stamped document's
         except SealDeskError as exc:  # the Stamper could not start (seal gone, key removed …)
             done = len(outcomes)
             outcomes.extend(StampOutcome(p, StampStatus.FAILED, None, exc) for p in plans[done:])
