@@ -48,7 +48,8 @@ class UsageLogTimings:
 
     @property
     def met(self) -> bool:
-        return self.append_ms <= APPEND_TARGET_MS
+        """Median and mean within the target (the mean carries the fsync outliers)."""
+        return self.append_ms <= APPEND_TARGET_MS and statistics.fmean(self.append) * 1000 <= APPEND_TARGET_MS
 
 
 def _record(holder: str, number: int, cert) -> object:
@@ -147,7 +148,8 @@ def report(t: UsageLogTimings) -> str:
             "| what | median | p95 | max | target | |",
             "|---|---|---|---|---|---|",
             f"| `UsageLog.append` (token signature + durable commit) | {_ms(t.append)} | {_ms(t.append, 0.95)} | "
-            f"{_ms(t.append, 1.0)} | ≤ {APPEND_TARGET_MS:g} ms | {verdict} |",
+            f"{_ms(t.append, 1.0)} | ≤ {APPEND_TARGET_MS:g} ms (mean {statistics.fmean(t.append) * 1000:.2f} ms) | "
+            f"{verdict} |",
             f"| of which the token's signature (`sign_digest`) | {_ms(t.sign)} | {_ms(t.sign, 0.95)} | "
             f"{_ms(t.sign, 1.0)} | | |",
             f"| chain head written on the key (`write_head`, once per stamping) | {_ms(t.head_write)} | "

@@ -290,3 +290,18 @@ def test_a_batch_writes_the_head_once_even_when_its_last_document_fails(
     newest = log.records()[-1]
     assert (head.seq, head.record_hash) == (3, newest.record_hash) and log.verify([read_heads(session)]).ok
     log.close()
+
+
+def test_the_usage_log_benchmark_runs(softhsm_module, tmp_path: Path):
+    """benchmarks/bench_usage_log.py at a tiny size, so it cannot rot (real token, real log)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from benchmarks import bench_usage_log, common
+
+    token = common.provision_token()
+    try:
+        timings = bench_usage_log.measure(token, tmp_path / "work", records=20, head_writes=3)
+    finally:
+        common.delete_token(token)
+    assert len(timings.append) == 20 and all(s > 0 for s in timings.append) and len(timings.head_write) == 3
+    assert timings.synchronous == 2 and timings.journal_mode.lower() == "wal"  # FULL: durable commits
+    assert "## The usage log" in bench_usage_log.report(timings)
