@@ -37,6 +37,9 @@ class UsageLogTimings:
     head_write: list[float]
     """`chain_head.write_head` on the key (create the new object, destroy the old)."""
     head_read: list[float]
+    bare_commit: list[float]
+    """A bare SQLite commit (one small row, WAL, synchronous=FULL) in the same folder: the disk's floor,
+    taken right after the appends so that both see the same machine load."""
     verify_s: float
     """`UsageLog.verify` of every record against the key's head (all signatures checked)."""
     synchronous: int
@@ -71,6 +74,26 @@ def _record(holder: str, number: int, cert) -> object:
         approval_ref=None,
         purpose="benchmark",
     )
+
+
+def _bare_commits(folder: Path, count: int) -> list[float]:
+    import sqlite3
+
+    conn = sqlite3.connect(folder / "bare.sqlite3", isolation_level=None)
+    try:
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=FULL")
+        conn.execute("CREATE TABLE IF NOT EXISTS t (v TEXT)")
+        samples = []
+        for _ in range(count):
+            start = time.perf_counter()
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute("INSERT INTO t VALUES (?)", ("x" * 1500,))
+            conn.execute("COMMIT")
+            samples.append(time.perf_counter() - start)
+        return samples
+    finally:
+        conn.close()
 
 
 def measure(token, work: Path, records: int = 10_000, head_writes: int = 200) -> UsageLogTimings:
@@ -112,6 +135,7 @@ def measure(token, work: Path, records: int = 10_000, head_writes: int = 200) ->
                 reads.append(time.perf_counter() - start)
             if len(heads.heads) != 1 or heads.head_for(holder) != head:
                 raise RuntimeError("the key does not hold exactly the one head written last")
+        bare = _bare_commits(work, max(20, min(records, 500)))
         start = time.perf_counter()
         result = log.verify(key_heads=[heads])
         verify_s = time.perf_counter() - start
@@ -123,7 +147,7 @@ def measure(token, work: Path, records: int = 10_000, head_writes: int = 200) ->
     finally:
         log.close()
         manager.close()
-    return UsageLogTimings(records, appends, signs, writes, reads, verify_s, synchronous, journal)
+    return UsageLogTimings(records, appends, signs, writes, reads, bare, verify_s, synchronous, journal)
 
 
 def _ms(samples: list[float], q: float | None = None) -> str:
@@ -152,7 +176,9 @@ def report(t: UsageLogTimings) -> str:
             f"{verdict} |",
             f"| of which the token's signature (`sign_digest`) | {_ms(t.sign)} | {_ms(t.sign, 0.95)} | "
             f"{_ms(t.sign, 1.0)} | | |",
-            f"| chain head written on the key (`write_head`, once per stamping) | {_ms(t.head_write)} | "
+            f"| the disk's floor: a bare SQLite commit (WAL, FULL) in the same folder | {_ms(t.bare_commit)} | "
+            f"{_ms(t.bare_commit, 0.95)} | {_ms(t.bare_commit, 1.0)} | | |",
+            f"| chain head written on the key (`write_head`, once per stamping or batch) | {_ms(t.head_write)} | "
             f"{_ms(t.head_write, 0.95)} | {_ms(t.head_write, 1.0)} | | |",
             f"| chain head read (`read_heads`, once per `Stamper` and `log verify --key`) | {_ms(t.head_read)} | "
             f"{_ms(t.head_read, 0.95)} | {_ms(t.head_read, 1.0)} | | |",
