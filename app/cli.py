@@ -706,7 +706,12 @@ def _print_verify_report(report) -> None:
 # --- usage log ------------------------------------------------------------------------------------
 def _verify_log(args: argparse.Namespace) -> int:
     with _application() as application:
-        result = application.check_usage_log()
+        key = pin = None
+        if args.key or args.pin_stdin or args.token:  # the chain heads are private objects: one login
+            key = application.select_key(args.token)
+            pin = read_pin(args, translate("cli", "PIN for {label}: ").format(label=key.label))
+        result = application.check_usage_log(key, pin)
+        del pin
         roots = application.trust_roots_reporting(
             args.trust or [], on_skip=_trust_skip_warning, name_files=True
         )
@@ -719,6 +724,8 @@ def _verify_log(args: argparse.Namespace) -> int:
                     "chain_ok": result.ok,
                     "checked": result.checked,
                     "problems": problems,
+                    "warnings": [w.text(translate) for w in result.warnings],
+                    "heads_checked": result.heads_checked,
                     "unverified_holders": [_holder_json(h) for h in unverified],
                 }
             )
@@ -732,6 +739,16 @@ def _verify_log(args: argparse.Namespace) -> int:
             )
             for problem in result.problems:
                 _out("  - " + (problem.text(translate) if hasattr(problem, "text") else str(problem)))
+            for warning in result.warnings:
+                _out(translate("cli", "Warning: {text}").format(text=warning.text(translate)))
+            if key is None:
+                _out(
+                    translate(
+                        "cli",
+                        "Deleted newest records are only evident against the chain head on the key: run "
+                        "`sealdesk log verify --key` (asks the key's PIN) to compare.",
+                    )
+                )
             _print_unverified_holders(unverified)
         return EXIT_OK if result.ok and not unverified else EXIT_VERIFY_FAILED
 
@@ -939,6 +956,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("log", help=translate("cli", "show or check the usage log (用印登记)"))
     p.add_argument("log_command", nargs="?", choices=["list", "verify"], default="list")
+    p.add_argument(
+        "--key",
+        action="store_true",
+        help=translate("cli", "verify: also compare with the chain head on the key (asks the PIN)"),
+    )
+    _add_key_arguments(p)
     p.add_argument(
         "--trust",
         action="append",

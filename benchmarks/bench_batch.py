@@ -18,7 +18,7 @@ from pathlib import Path
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import BenchToken, OpenSession, Timing, make_text_pdf  # noqa: E402
+from benchmarks.common import BenchToken, OpenSession, Timing, clear_chain_heads, make_text_pdf  # noqa: E402
 
 CENTER_MM = (150.0, 250.0)
 
@@ -62,6 +62,7 @@ def bench_batch(token: BenchToken, work: Path, *, documents: int = 100, repeat: 
     placement = SpotPlacement(CENTER_MM, pages="1")
     batch_samples: list[float] = []
     setup_samples: list[float] = []
+    clear_chain_heads(token)  # a log of its own: not continuing another benchmark's chain on the token
     log = UsageLog(work / "batch-usage.sqlite3")
     try:
         for rep in range(-1, repeat):  # -1: warm-up with two documents (imports, first PyMuPDF/pyHanko use)

@@ -140,6 +140,16 @@ class OpenSession:
             self.manager.close()
 
 
+def clear_chain_heads(token: BenchToken) -> None:
+    """Remove the usage-log chain heads from the benchmark token. Each benchmark keeps a usage log of its
+    own while all share the token, so an earlier benchmark's head would make the next log's records start
+    after it (a gap `verify` reports, docs/usage-log.md)."""
+    from app.core.usage.chain_head import HEAD_APPLICATION
+
+    with OpenSession(token) as session:
+        session.delete_data(HEAD_APPLICATION)
+
+
 # --- input documents ------------------------------------------------------------------------------
 def make_text_pdf(path: Path, pages: int) -> Path:
     """An A4 PDF of `pages` pages of body text (Latin and Chinese), like a contract."""

@@ -70,6 +70,30 @@ def demo_key(softhsm_module: str):
     return demo.create_demo_key(force=True)
 
 
+@pytest.fixture(autouse=True)
+def _demo_key_chain_heads_cleared(request: pytest.FixtureRequest) -> Iterator[None]:
+    """The demo key lives for the whole session, but each test has its own usage log: the usage-log chain
+    heads a test's stampings leave on the key would make the next test's new log look rewound (and its
+    records continue after the head). So a test that used the demo key ends by removing them."""
+    yield
+    if "demo_key" not in request.fixturenames:
+        return
+    from app.core import demo
+    from app.core.errors import NoTokenPresent, TokenNotFound
+    from app.core.keys import TokenManager
+    from app.core.usage.chain_head import HEAD_APPLICATION
+
+    manager = TokenManager(extra_modules=[softhsm.module_path()], use_catalog=False)
+    try:
+        token = manager.find_token(label=demo.DEMO_LABEL)
+        with manager.open_session(token, demo.DEMO_PIN) as opened:
+            opened.delete_data(HEAD_APPLICATION)
+    except (NoTokenPresent, TokenNotFound):
+        pass  # the test removed or replaced the demo key: nothing to clear
+    finally:
+        manager.close()
+
+
 @pytest.fixture(scope="module")
 def ca():
     """A software root CA (tests/pdf_helpers.py), fresh per test module."""

@@ -849,3 +849,87 @@ def test_a_holder_certificate_is_checked_at_the_records_times(log: UsageLog, ca)
     log.append(new_record(signer, holder="T:1"), signer, clock=fixed_clock(now))
     (check,) = log.verify_holders([ca.root_der])
     assert not check.trusted and len(check.record_ids) == 2, check
+
+
+# --- the chain head on the key (chain_head.py): log side ------------------------------------------
+def _key_heads(*heads, serial: str = "TOKEN1", unreadable: tuple[str, ...] = ()):
+    from app.core.usage.chain_head import KeyHeads
+
+    return [KeyHeads(serial, tuple(heads), unreadable)]
+
+
+def test_append_continues_after_a_head_the_log_has_lost(log: UsageLog):
+    from app.core.usage.chain_head import head_after
+
+    signer = rsa_signer()
+    records = [log.append(new_record(signer), signer) for _ in range(3)]
+    head = head_after(records[-1], b"\x01")
+    raw_sql(log.path, "DELETE FROM records WHERE seq >= 2")  # the holder rewinds the file
+    other = head_after(records[-1], b"\x01").__class__("OTHER:1", 50, "ab" * 32, "x", "t")
+    continued = log.append(new_record(signer), signer, floor=other)  # another holder's head: no effect
+    assert continued.seq == 2
+    after = log.append(new_record(signer), signer, floor=head)  # the key remembers seq 3: never reused
+    assert after.seq == 4 and after.prev_hash == records[-1].record_hash
+    assert log.append(new_record(signer), signer, floor=head).seq == 5  # a head behind the log: no effect
+    result = log.verify()
+    assert not result.ok and any("seq 3 missing before it" in p for p in result.problems)
+
+
+def test_verify_against_heads_finds_rewind_rewrite_and_damage(log: UsageLog):
+    from app.core.usage.chain_head import head_after
+
+    signer = rsa_signer()
+    records = [log.append(new_record(signer), signer) for _ in range(4)]
+    at = {r.seq: head_after(r, b"\x01") for r in records}
+    assert log.verify(_key_heads(at[4])).ok  # in step
+    ahead = log.verify(_key_heads(at[2]))  # the log ran ahead of the head (a head write failed): fine
+    assert ahead.ok and ahead.heads_checked == 1 and not ahead.warnings
+    raw_sql(log.path, "DELETE FROM records WHERE seq >= 3")
+    assert log.verify().ok  # the chain alone cannot see it
+    rewound = log.verify(_key_heads(at[4]))
+    assert not rewound.ok
+    assert list(rewound.problems) == ["holder TOKEN1:1A2B3C: the usage log was rewound: records 3..4 are missing"]
+    raw_sql(log.path, "DELETE FROM records")
+    emptied = log.verify(_key_heads(at[4]))
+    assert list(emptied.problems) == ["holder TOKEN1:1A2B3C: the usage log was rewound: records 1..4 are missing"]
+    forged = head_after(records[0], b"\x01").__class__("TOKEN1:1A2B3C", 1, "cd" * 32, "x", "t")
+    first = log.append(new_record(signer), signer)  # a new chain from 1 …
+    assert first.seq == 1
+    rewritten = log.verify(_key_heads(forged))  # … whose record 1 is not the one the key remembers
+    assert [p for p in rewritten.problems] == [
+        "holder TOKEN1:1A2B3C: record 1 is not the one the key's chain head names (log rewritten)"
+    ]
+    damaged = log.verify(_key_heads(unreadable=("object of key 01: not JSON",)))
+    assert not damaged.ok and "damaged" in damaged.problems[0]
+
+
+def test_holders_of_a_key_without_head_are_a_warning_not_a_failure(log: UsageLog):
+    signer = rsa_signer()
+    log.append(new_record(signer), signer)
+    log.append(new_record(signer, holder="OTHERKEY:1A2B3C"), signer)
+    result = log.verify(_key_heads())
+    assert result.ok and [str(w) for w in result.warnings] == ["holder TOKEN1:1A2B3C: no chain head on the key"]
+
+
+@pytest.mark.parametrize("language", ["en", "zh_CN"])
+def test_head_findings_read_in_both_languages(log: UsageLog, language: str):
+    from app import i18n
+    from app.core.usage.chain_head import head_after
+
+    signer = rsa_signer()
+    records = [log.append(new_record(signer), signer) for _ in range(3)]
+    raw_sql(log.path, "DELETE FROM records WHERE seq = 3")
+    result = log.verify([*_key_heads(head_after(records[-1], b"\x01")), *_key_heads(serial="NOHEAD")])
+    i18n.set_language(language)
+    try:
+        text = result.problems[0].text(translate)
+        expected = translate(
+            "usage-log",
+            "Holder {holder}: the usage log was rewound: records {span} are missing "
+            "(the chain head on the key is further on).",
+        ).format(holder="TOKEN1:1A2B3C", span="3")
+        assert text == expected
+        if language == "zh_CN":
+            assert "TOKEN1:1A2B3C" in text and text != str(result.problems[0]) and "rewound" not in text
+    finally:
+        i18n.set_language("")

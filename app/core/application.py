@@ -868,7 +868,7 @@ class Application:
                     plan.document, plan.placement, plan.output, plan.approval_ref, plan.purpose
                 )
                 try:
-                    result = stamper.stamp(request, on_phase=on_phase, cancel=stop)
+                    result = stamper.stamp(request, on_phase=on_phase, cancel=stop, write_head=number == len(plans))
                     if plan.status_unchecked:
                         self._mark_status_unchecked(result.record_id)
                     outcomes.append(StampOutcome(plan, StampStatus.SIGNED, result, None))
@@ -880,6 +880,7 @@ class Application:
                     outcomes.append(StampOutcome(plan, StampStatus.FAILED, None, exc))
                     if isinstance(exc, TokenRemoved):
                         stop.cancel()
+            stamper.write_pending_head()  # one chain-head write per batch: the last stamped document's
         except SealDeskError as exc:  # the Stamper could not start (seal gone, key removed …)
             done = len(outcomes)
             outcomes.extend(StampOutcome(p, StampStatus.FAILED, None, exc) for p in plans[done:])
@@ -1179,9 +1180,20 @@ class Application:
             )
         return entries
 
-    def check_usage_log(self):
-        """`sealdesk log verify` as data: app.core.usage.log.LogVerification (problems never raised)."""
-        return self.usage_log.verify()
+    def check_usage_log(self, key: KeySummary | None = None, pin: str | None = None):
+        """`sealdesk log verify` as data: app.core.usage.log.LogVerification (problems never raised).
+
+        With `key` and its `pin`, the log is also compared with the chain heads on that key (private
+        objects: one login, never retried), which is what shows deleted newest records or an emptied log;
+        without, `heads_checked` is 0."""
+        if key is None or pin is None:
+            return self.usage_log.verify()
+        from .usage.chain_head import read_heads
+
+        with self.session(key, pin) as session:
+            del pin
+            heads = read_heads(session)
+        return self.usage_log.verify(key_heads=[heads])
 
     def save_settings(self, settings: Settings) -> None:
         """Persist new settings and use them from now on (language at once; PKCS#11 modules from the

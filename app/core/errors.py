@@ -472,6 +472,27 @@ class UsageRecordUnreadable(UsageLogCorrupt):
     )
 
 
+class UsageHeadNotWritten(UsageLogError):
+    """The stamping succeeded (output in place, record saved) but the chain head on the key was not
+    updated — usually the key was pulled out. Not a truncation: the head catches up at the next stamping."""
+
+    message = QT_TRANSLATE_NOOP(
+        "errors",
+        "{output} was stamped and its usage record (number {seq}) saved, but the usage-log chain head on the key "
+        "could not be updated: {problem} It is brought up to date at the next stamping with this key.",
+    )
+
+    def __init__(self, detail: str, *, output: str, seq: int, inner: SealDeskError) -> None:
+        self.inner = inner
+        super().__init__(detail, output=output, seq=seq)
+
+    def user_message(self, translate: Translate = _identity) -> str:
+        template = translate(CONTEXT, self.message)
+        return template.format(
+            output=self.params.get("output", ""), seq=self.params.get("seq", ""), problem=self.inner.user_message(translate)
+        )
+
+
 # --- network / city system ------------------------------------------------------------------------
 class NetworkError(SealDeskError):
     message = QT_TRANSLATE_NOOP("errors", "The server {server} could not be reached.")

@@ -11,6 +11,7 @@ then moved into place without ever replacing the input or an existing file.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import socket
 import threading
@@ -39,6 +40,7 @@ from .i18n_marks import QT_TRANSLATE_NOOP
 from .policy import PolicyDecision, PolicySettings, PolicyWarning, RevocationLookup, check_before_stamping
 
 SIGNED_SUFFIX = ".signed"
+_log = logging.getLogger(__name__)
 
 
 # --- what the user asks for -----------------------------------------------------------------------
@@ -455,6 +457,47 @@ class Stamper:
 
         self._cert = summarize(self._cert_der)
         self.holder = f"{session.token.serial}:{self._cert.serial_hex}"
+        self._head = self._read_head()
+        self._pending_head: tuple[object, Path] | None = None
+        """A record whose head is not on the key yet (a batch writes it once, with its last document)."""
+
+    def _read_head(self):
+        """This holder's chain head on the key (the session is logged in), or None (none yet, or an older
+        key layout): appending continues past it, so records deleted from the log never reuse a seq."""
+        from .usage.chain_head import read_heads
+
+        return read_heads(self._session).head_for(self.holder)
+
+    def _write_head(self, record, target: Path) -> None:
+        """Record `record` as the holder's newest on the key, after the output is in place: the record is
+        already durable, so a failure here (key pulled out) loses nothing; it is said as
+        UsageHeadNotWritten and the head catches up at the next stamping (docs/usage-log.md)."""
+        from .errors import UsageHeadNotWritten
+        from .usage.chain_head import head_after, write_head
+
+        head = head_after(record, self._key_id, clock=self._clock)
+        try:
+            write_head(self._session, head)
+        except SealDeskError as exc:
+            self._pending_head = (record, target)
+            raise UsageHeadNotWritten(
+                f"chain head for record {record.record_id}: {exc.detail or exc}", output=target.name, seq=record.seq,
+                inner=exc,
+            ) from exc  # fmt: skip
+        self._head = head
+        self._pending_head = None
+
+    def write_pending_head(self) -> None:
+        """Write the head a batch left pending (its last document was not stamped), without raising: the
+        records are durable, a head behind the log is not a problem, and the documents' own outcomes were
+        already said (the usual cause is the key pulled out, which those outcomes report)."""
+        if self._pending_head is None:
+            return
+        record, target = self._pending_head
+        try:
+            self._write_head(record, target)
+        except SealDeskError as exc:
+            _log.warning("usage-log chain head not written after the batch: %s", exc.detail or exc)
 
     # policy is cheap but depends on "now" and the approval reference, so it runs per document
     def check(self, approval_ref: str | None) -> PolicyDecision:
@@ -473,10 +516,15 @@ class Stamper:
         *,
         on_phase: PhaseCallback | None = None,
         cancel: CancelToken | None = None,
+        write_head: bool = True,
     ) -> StampResult:
         """Stamp one document. `cancel` is honoured before opening, before signing, while waiting for the
         key or the TSA, and before the usage record; once the record exists the output is committed (or the
-        record voided), so a cancellation never leaves a partial file or an unexplained record."""
+        record voided), so a cancellation never leaves a partial file or an unexplained record.
+
+        Then the usage-log chain head goes on the key (UsageHeadNotWritten if that fails: the stamping
+        itself stands). A batch passes `write_head=False` for all but its last document and calls
+        `write_pending_head()` at its end: one token write per batch instead of one per document."""
         from .pdf.inspect import check_can_sign, open_pdf
 
         phase = on_phase or (lambda _p: None)
@@ -499,9 +547,12 @@ class Stamper:
             phase(StampPhase.CHECKS)
             in_field = isinstance(request.placement, FieldPlacement)
             check_can_sign(document.facts, new_field=not in_field, reader=document.reader)
-            return self._stamp_opened(document, request, source, target, input_digests, phase, stop)
+            result = self._stamp_opened(document, request, source, target, input_digests, phase, stop)
         finally:
             document.close()
+        if write_head and self._pending_head is not None:
+            self._write_head(*self._pending_head)
+        return result
 
     def _stamp_opened(
         self, document, request: StampRequest, source: Path, target: Path, input_digests, phase, stop: CancelToken
@@ -542,12 +593,18 @@ class Stamper:
                 ),
                 self._signer,
                 clock=self._clock,
+                floor=self._head,
             )
             try:
                 output.commit()
             except OSError as exc:
-                self._log.void(record, f"output not written: {type(exc).__name__}", self._signer, clock=self._clock)
+                void = self._log.void(
+                    record, f"output not written: {type(exc).__name__}", self._signer, clock=self._clock, floor=self._head
+                )
+                self._pending_head = (void, target)
+                self.write_pending_head()  # the output error below is what the user must hear
                 raise output_error(exc, target) from exc
+        self._pending_head = (record, target)
         return StampResult(
             input_path=source,
             output_path=target,
@@ -663,7 +720,7 @@ class Stamper:
                     if progress:
                         progress(number, len(requests), request, None, skipped)
                     continue
-                result = self.stamp(request, on_phase=on_phase, cancel=cancel)
+                result = self.stamp(request, on_phase=on_phase, cancel=cancel, write_head=number == len(requests))
                 items.append(BatchItem(request, result, None))
                 if progress:
                     progress(number, len(requests), request, result, None)
@@ -680,6 +737,7 @@ class Stamper:
                 items.append(BatchItem(request, None, wrapped))
                 if progress:
                     progress(number, len(requests), request, None, wrapped)
+        self.write_pending_head()
         return items
 
 

@@ -1706,6 +1706,10 @@ SHA-256 {fingerprint}… — 有效期至 {date}</translation>
         <translation>时间戳问题</translation>
     </message>
     <message>
+        <source>Deleted newest records are only evident against the chain head on the key: run `sealdesk log verify --key` (asks the key&apos;s PIN) to compare.</source>
+        <translation>删除最新记录只有对照钥匙上的链头才能发现：运行 `sealdesk log verify --key`（需输入钥匙 PIN）进行比对。</translation>
+    </message>
+    <message>
         <source>Technical detail: {detail}</source>
         <translation>技术详情：{detail}</translation>
     </message>
@@ -1824,6 +1828,10 @@ SHA-256 {fingerprint}… — 有效期至 {date}</translation>
     <message>
         <source>show or check the usage log (用印登记)</source>
         <translation>查看或核验用印登记</translation>
+    </message>
+    <message>
+        <source>verify: also compare with the chain head on the key (asks the PIN)</source>
+        <translation>verify：同时与钥匙上的链头比对（需输入 PIN）</translation>
     </message>
     <message>
         <source>first-run flow: demo key when no key is present, list keys and seals</source>
@@ -2247,6 +2255,10 @@ SHA-256 {fingerprint}… — 有效期至 {date}</translation>
     <message>
         <source>The usage log has been altered or damaged: record {record} (number {seq}) cannot be read.</source>
         <translation>用印记录已被篡改或损坏：记录 {record}（序号 {seq}）无法读取。</translation>
+    </message>
+    <message>
+        <source>{output} was stamped and its usage record (number {seq}) saved, but the usage-log chain head on the key could not be updated: {problem} It is brought up to date at the next stamping with this key.</source>
+        <translation>{output} 已盖章，用印记录（序号 {seq}）已保存，但未能更新钥匙上的用印记录链头：{problem} 下次用这把钥匙盖章时会补上。</translation>
     </message>
     <message>
         <source>The server {server} could not be reached.</source>
@@ -2946,6 +2958,22 @@ SHA-256 {fingerprint}… — 有效期至 {date}</translation>
     <message>
         <source>it voids record {target} a second time</source>
         <translation>它再次作废了记录 {target}</translation>
+    </message>
+    <message>
+        <source>Holder {holder}: the usage log was rewound: records {span} are missing (the chain head on the key is further on).</source>
+        <translation>持章人 {holder}：用印记录被回退，缺少第 {span} 号记录（钥匙上的链头更靠后）。</translation>
+    </message>
+    <message>
+        <source>Holder {holder}: record {seq} is not the one the chain head on the key names (the usage log was rewritten).</source>
+        <translation>持章人 {holder}：第 {seq} 号记录与钥匙上链头所指的记录不符（用印记录被改写）。</translation>
+    </message>
+    <message>
+        <source>Holder {holder}: no chain head on the key (records written by an older SealDesk?); deleted newest records cannot be detected until the next stamping.</source>
+        <translation>持章人 {holder}：钥匙上没有链头（记录由旧版 SealDesk 写入？）；在下次盖章之前，无法发现被删除的最新记录。</translation>
+    </message>
+    <message>
+        <source>Key {holder}: the chain head on the key is damaged.</source>
+        <translation>钥匙 {holder}：钥匙上的链头已损坏。</translation>
     </message>
 </context>
 <context>

@@ -32,9 +32,14 @@ def find_certificates(session: Any, key_id: bytes | None = None) -> list[Any]:
 
 def find_seal_objects(session: Any) -> list[Any]:
     """The CKO_DATA objects that hold seals."""
+    return find_data_objects(session, SEAL_APPLICATION)
+
+
+def find_data_objects(session: Any, application: str) -> list[Any]:
+    """The CKO_DATA objects with this CKA_APPLICATION (public and, when logged in, private ones)."""
     from pkcs11 import Attribute, ObjectClass
 
-    return list(session.get_objects({Attribute.CLASS: ObjectClass.DATA, Attribute.APPLICATION: SEAL_APPLICATION}))
+    return list(session.get_objects({Attribute.CLASS: ObjectClass.DATA, Attribute.APPLICATION: application}))
 
 
 def seal_key_id(obj: Any) -> bytes:

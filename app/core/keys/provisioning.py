@@ -7,11 +7,12 @@ are what every reader in objects.py expects to find.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..errors import CertificateInvalid, InvalidArgument, MechanismUnsupported, SealNotFound, TokenRemoved
 from .model import SEAL_APPLICATION
-from .objects import SessionObjects, find_certificates, find_seal_objects, seal_key_id
+from .objects import SessionObjects, find_certificates, find_data_objects, find_seal_objects, seal_key_id
 from .p11 import sign_error
 
 if TYPE_CHECKING:
@@ -152,3 +153,46 @@ class Provisioning(SessionObjects):
                 obj.destroy()
 
         self._run(run, self._generic("deleting seal"))
+
+    def put_private_data(
+        self, application: str, key_id: bytes, label: str, value: bytes, replaces: Callable[[bytes], bool]
+    ) -> None:
+        """Write a private CKO_DATA object of `application` for the key, then destroy the key's older
+        objects of that application whose value `replaces` accepts. Created before the old ones go (a data
+        object's CKA_VALUE cannot be changed in place, PKCS#11 and SoftHSM say): a key pulled out in between
+        keeps two values, never none. Used for the usage-log chain head (docs/token-layout.md)."""
+        from pkcs11 import Attribute, ObjectClass
+
+        template = {
+            Attribute.CLASS: ObjectClass.DATA,
+            Attribute.TOKEN: True,
+            Attribute.PRIVATE: True,
+            Attribute.APPLICATION: application,
+            Attribute.OBJECT_ID: key_id,
+            Attribute.LABEL: label,
+            Attribute.VALUE: value,
+        }
+
+        def run() -> None:
+            old = [
+                obj
+                for obj in find_data_objects(self._session, application)
+                if seal_key_id(obj) == key_id and replaces(bytes(obj[Attribute.VALUE]))
+            ]
+            self._session.create_object(template)
+            for obj in old:
+                obj.destroy()
+
+        self._run(run, self._generic(f"storing {application}"))
+
+    def delete_data(self, application: str) -> int:
+        """Destroy every CKO_DATA object of `application` (private ones too); returns how many. Resets a
+        key's usage-log chain heads (the test suite's shared demo key between tests)."""
+
+        def run() -> int:
+            found = find_data_objects(self._session, application)
+            for obj in found:
+                obj.destroy()
+            return len(found)
+
+        return self._run(run, self._generic(f"deleting {application}"))

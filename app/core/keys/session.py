@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import InvalidArgument, KeyNotFound, MechanismUnsupported, TokenRemoved
 from .model import KeyEntry, StoredSeal, TokenInfo
-from .objects import find_certificates, key_type_of, read_seals
+from .objects import find_certificates, find_data_objects, key_type_of, read_seals, seal_key_id
 from .p11 import close_quietly, find_slot, pkcs11_exc, sign_error
 from .provisioning import Provisioning
 
@@ -114,6 +114,19 @@ class KeySession(Provisioning):
             return seals
 
         return self._run(run, self._generic("listing seals"))
+
+    def data_objects(self, application: str) -> list[tuple[bytes, bytes]]:
+        """(key id, CKA_VALUE) of every CKO_DATA object of `application`, private ones included (logged
+        in); used for the usage-log chain heads. Empty when there is none."""
+        from pkcs11 import Attribute
+
+        def run() -> list[tuple[bytes, bytes]]:
+            found = [(seal_key_id(o), bytes(o[Attribute.VALUE])) for o in find_data_objects(self._session, application)]
+            if not found and not self._present():
+                raise TokenRemoved(f"token vanished while reading {application}")
+            return sorted(found)
+
+        return self._run(run, self._generic(f"reading {application}"))
 
     def certificate(self, key_id: bytes) -> bytes:
         """DER of the certificate with this CKA_ID (KeyNotFound when there is none)."""

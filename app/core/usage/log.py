@@ -33,6 +33,7 @@ from ..errors import (
 from ..i18n_marks import QT_TRANSLATE_NOOP
 from ..paths import create_private_file
 from ..signer import DigestSigner
+from .chain_head import ChainHead, KeyHeads, compare_heads
 from .records import (
     GENESIS_HASH,
     OUTCOME_SIGNED,
@@ -128,6 +129,8 @@ class LogProblem(str):
         params = dict(self.params)
         inner = translate(PROBLEM_CONTEXT, self.template)
         try:
+            if "holder" in params and "record_id" not in params:  # a whole-chain finding (chain head)
+                return inner.format(**params)
             params["problem"] = inner.format(**params)
             return translate(PROBLEM_CONTEXT, _RECORD_PROBLEM).format(**params)
         except (KeyError, IndexError, ValueError):
@@ -164,9 +167,31 @@ _PROBLEM_TEMPLATES = [
 """The chain check's English details (records.check_chain, `verify`) → translatable templates."""
 
 
+_HOLDER_PREFIX = re.compile(r"^(?:holder|key) (?P<holder>.+?): (?P<rest>.*)$", re.S)
+_HOLDER_TEMPLATES = [
+    (r"the usage log was rewound: records (?P<span>\S+) are missing",
+     QT_TRANSLATE_NOOP("usage-log", "Holder {holder}: the usage log was rewound: records {span} are missing "
+                                    "(the chain head on the key is further on).")),
+    (r"record (?P<seq>\d+) is not the one the key's chain head names \(log rewritten\)",
+     QT_TRANSLATE_NOOP("usage-log", "Holder {holder}: record {seq} is not the one the chain head on the key "
+                                    "names (the usage log was rewritten).")),
+    (r"no chain head on the key",
+     QT_TRANSLATE_NOOP("usage-log", "Holder {holder}: no chain head on the key (records written by an older "
+                                    "SealDesk?); deleted newest records cannot be detected until the next stamping.")),
+    (r"the chain head on the key is damaged: .*",
+     QT_TRANSLATE_NOOP("usage-log", "Key {holder}: the chain head on the key is damaged.")),
+]  # fmt: skip
+"""Findings about a holder's whole chain against the head on the key (chain_head.compare_heads)."""
+
+
 def _problem_template(english: str) -> tuple[str, dict[str, str]]:
     head = _RECORD_PREFIX.match(english)
     if head is None:
+        whole = _HOLDER_PREFIX.match(english)
+        for pattern, template in _HOLDER_TEMPLATES if whole else ():
+            found = re.fullmatch(pattern, whole.group("rest"), re.S)
+            if found:
+                return template, {"holder": whole.group("holder"), **found.groupdict()}
         return "", {}
     rest = head.group("rest")
     for pattern, template in _PROBLEM_TEMPLATES:
@@ -187,6 +212,10 @@ class LogVerification:
     """Number of records examined."""
     problems: tuple[LogProblem, ...]
     """Descriptions naming the record_id and seq concerned: English as str, translated by `.text(translate)`."""
+    warnings: tuple[LogProblem, ...] = ()
+    """Not failures: e.g. a holder of a checked key without a chain head (an older SealDesk wrote it)."""
+    heads_checked: int = 0
+    """Chain heads on keys the log was compared with (0: truncation of the newest records not checked)."""
 
 
 @dataclass(frozen=True)
@@ -276,15 +305,27 @@ class UsageLog:
         return self._conn
 
     # --- writing ----------------------------------------------------------------------------------
-    def append(self, new: NewRecord, signer: DigestSigner, *, clock: Clock = utc_now) -> UsageRecord:
+    def append(
+        self, new: NewRecord, signer: DigestSigner, *, clock: Clock = utc_now, floor: ChainHead | None = None
+    ) -> UsageRecord:
         """Append a "signed" record for one stamping, signed by `signer`; returns the stored record.
 
         Call it before renaming the signed output into place. If `signer.sign_digest` raises, nothing is
-        written, no seq is used, and the signer's exception propagates.
+        written, no seq is used, and the signer's exception propagates. `floor` is the holder's chain head
+        from the key: when the log is behind it (records deleted), the record continues after the head —
+        seq head+1, prev_hash the head's hash — so no deleted seq is reused and the gap stays evident.
         """
-        return self._append(new, signer, clock, outcome=OUTCOME_SIGNED, refers_to=None)
+        return self._append(new, signer, clock, outcome=OUTCOME_SIGNED, refers_to=None, floor=floor)
 
-    def void(self, record: UsageRecord, reason: str, signer: DigestSigner, *, clock: Clock = utc_now) -> UsageRecord:
+    def void(
+        self,
+        record: UsageRecord,
+        reason: str,
+        signer: DigestSigner,
+        *,
+        clock: Clock = utc_now,
+        floor: ChainHead | None = None,
+    ) -> UsageRecord:
         """Append a "void" record saying `record`'s output file never appeared; `reason` goes into purpose."""
         if not isinstance(reason, str) or not reason.strip():
             raise InvalidArgument("void without a reason", what="a reason for voiding the usage record")
@@ -303,10 +344,17 @@ class UsageLog:
             approval_ref=record.approval_ref,
             purpose=reason,
         )
-        return self._append(new, signer, clock, outcome=OUTCOME_VOID, refers_to=record)
+        return self._append(new, signer, clock, outcome=OUTCOME_VOID, refers_to=record, floor=floor)
 
     def _append(
-        self, new: NewRecord, signer: DigestSigner, clock: Clock, *, outcome: str, refers_to: UsageRecord | None
+        self,
+        new: NewRecord,
+        signer: DigestSigner,
+        clock: Clock,
+        *,
+        outcome: str,
+        refers_to: UsageRecord | None,
+        floor: ChainHead | None = None,
     ) -> UsageRecord:
         certificate = bytes(signer.certificate)
         draft = UsageRecord(
@@ -351,6 +399,8 @@ class UsageLog:
                     "SELECT seq, record_hash FROM records WHERE holder = ? ORDER BY seq DESC LIMIT 1", (new.holder,)
                 ).fetchone()
                 seq, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS_HASH)
+                if floor is not None and floor.holder == new.holder and floor.seq >= seq:
+                    seq, prev_hash = floor.seq + 1, floor.record_hash  # the log lost records: never reuse a seq
                 unsigned = replace(draft, seq=seq, prev_hash=prev_hash)
                 record_hash = unsigned.computed_hash()
                 raw = signer.sign_digest(bytes.fromhex(record_hash), "sha256")
@@ -438,8 +488,10 @@ class UsageLog:
         return UsageLogError(detail)
 
     # --- checking ---------------------------------------------------------------------------------
-    def verify(self) -> LogVerification:
-        """Check every holder's chain (gap-free seq, prev_hash links, recomputed hashes) and every signature."""
+    def verify(self, key_heads: Sequence[KeyHeads] = ()) -> LogVerification:
+        """Check every holder's chain (gap-free seq, prev_hash links, recomputed hashes) and every signature,
+        and against the chain heads read from keys (`chain_head.read_heads`): a log behind a head lost its
+        newest records, which the chain alone cannot show."""
         rows = self._query(f"SELECT {', '.join(_COLUMNS)} FROM records ORDER BY id", [])
         certificates = {
             row[0]: bytes(row[1]) if isinstance(row[1], bytes | bytearray | memoryview) else b""
@@ -460,7 +512,21 @@ class UsageLog:
             count, found = check_chain(group, certificates.get)
             checked += count
             problems.extend(found)
-        return LogVerification(ok=not problems, checked=checked, problems=tuple(LogProblem(p) for p in problems))
+        last: dict[str, tuple[int, str]] = {}
+        hashes: dict[tuple[str, int], str] = {}
+        for record in readable:
+            hashes.setdefault((record.holder, record.seq), record.record_hash)
+            if record.holder not in last or record.seq > last[record.holder][0]:
+                last[record.holder] = (record.seq, record.record_hash)
+        head_problems, warnings = compare_heads(last, lambda h, s: hashes.get((h, s)), key_heads)
+        problems.extend(head_problems)
+        return LogVerification(
+            ok=not problems,
+            checked=checked,
+            problems=tuple(LogProblem(p) for p in problems),
+            warnings=tuple(LogProblem(w) for w in warnings),
+            heads_checked=sum(len(k.heads) + len(k.unreadable) for k in key_heads),
+        )
 
     def verify_holders(self, trust_roots: Sequence[bytes]) -> tuple[HolderCheck, ...]:
         """Check each holder certificate stored in the log against `trust_roots` (DER), one result per
