@@ -557,7 +557,9 @@ EXPORT CK_RV C_InitToken(CK_SLOT_ID slotID, CK_UTF8CHAR_PTR pPin, CK_ULONG ulPin
         size_t i;
         p11sm2_token_clear(&s->tok);
         s->tok.initialized = 1;
-        memcpy(s->tok.label, pLabel, 32);
+        /* 32 blank-padded bytes per the standard; some wrappers (PyKCS11) pass a C string: stop at a NUL */
+        memset(s->tok.label, ' ', 32);
+        memcpy(s->tok.label, pLabel, strnlen((const char *)pLabel, 32));
         if (p11sm2_random(serial_bytes, sizeof(serial_bytes)) != 0)
             rv = CKR_FUNCTION_FAILED;
         for (i = 0; i < 8; i++)
@@ -920,10 +922,11 @@ static CK_RV complete_object(p11_obj *o, int generated)
 static CK_RV object_from_template(CK_ATTRIBUTE_PTR t, CK_ULONG n, p11_obj *o)
 {
     CK_ULONG i;
-    CK_RV rv = check_template(t, n);
+    CK_RV rv;
+    memset(o, 0, sizeof(*o)); /* first: the caller frees `o` on every error path */
+    rv = check_template(t, n);
     if (rv != CKR_OK)
         return rv;
-    memset(o, 0, sizeof(*o));
     for (i = 0; i < n; i++)
         if (attr_set(o, t[i].type, t[i].pValue, t[i].ulValueLen) != 0)
             return CKR_HOST_MEMORY;
@@ -1522,7 +1525,7 @@ EXPORT CK_RV C_SeedRandom(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pSeed, CK_ULON
 /* ---- everything else ---- */
 
 #define UNSUPPORTED(name, args) \
-    static CK_RV name##_unsupported args { return CKR_FUNCTION_NOT_SUPPORTED; }
+    EXPORT CK_RV name args { return CKR_FUNCTION_NOT_SUPPORTED; }
 #define U_SH CK_SESSION_HANDLE a
 #define U_BUF CK_BYTE_PTR b, CK_ULONG c, CK_BYTE_PTR d, CK_ULONG_PTR e
 /* stubs with the right signatures; their parameters are unused by design */
@@ -1575,19 +1578,19 @@ static CK_FUNCTION_LIST g_functions = {
     {2, 40},
     C_Initialize, C_Finalize, C_GetInfo, C_GetFunctionList, C_GetSlotList, C_GetSlotInfo, C_GetTokenInfo,
     C_GetMechanismList, C_GetMechanismInfo, C_InitToken, C_InitPIN, C_SetPIN, C_OpenSession, C_CloseSession,
-    C_CloseAllSessions, C_GetSessionInfo, C_GetOperationState_unsupported, C_SetOperationState_unsupported,
-    C_Login, C_Logout, C_CreateObject, C_CopyObject_unsupported, C_DestroyObject, C_GetObjectSize_unsupported,
+    C_CloseAllSessions, C_GetSessionInfo, C_GetOperationState, C_SetOperationState,
+    C_Login, C_Logout, C_CreateObject, C_CopyObject, C_DestroyObject, C_GetObjectSize,
     C_GetAttributeValue, C_SetAttributeValue, C_FindObjectsInit, C_FindObjects, C_FindObjectsFinal,
-    C_EncryptInit_unsupported, C_Encrypt_unsupported, C_EncryptUpdate_unsupported, C_EncryptFinal_unsupported,
-    C_DecryptInit_unsupported, C_Decrypt_unsupported, C_DecryptUpdate_unsupported, C_DecryptFinal_unsupported,
-    C_DigestInit_unsupported, C_Digest_unsupported, C_DigestUpdate_unsupported, C_DigestKey_unsupported,
-    C_DigestFinal_unsupported, C_SignInit, C_Sign, C_SignUpdate, C_SignFinal, C_SignRecoverInit_unsupported,
-    C_SignRecover_unsupported, C_VerifyInit_unsupported, C_Verify_unsupported, C_VerifyUpdate_unsupported,
-    C_VerifyFinal_unsupported, C_VerifyRecoverInit_unsupported, C_VerifyRecover_unsupported,
-    C_DigestEncryptUpdate_unsupported, C_DecryptDigestUpdate_unsupported, C_SignEncryptUpdate_unsupported,
-    C_DecryptVerifyUpdate_unsupported, C_GenerateKey_unsupported, C_GenerateKeyPair, C_WrapKey_unsupported,
-    C_UnwrapKey_unsupported, C_DeriveKey_unsupported, C_SeedRandom, C_GenerateRandom,
-    C_GetFunctionStatus_unsupported, C_CancelFunction_unsupported, C_WaitForSlotEvent_unsupported,
+    C_EncryptInit, C_Encrypt, C_EncryptUpdate, C_EncryptFinal,
+    C_DecryptInit, C_Decrypt, C_DecryptUpdate, C_DecryptFinal,
+    C_DigestInit, C_Digest, C_DigestUpdate, C_DigestKey,
+    C_DigestFinal, C_SignInit, C_Sign, C_SignUpdate, C_SignFinal, C_SignRecoverInit,
+    C_SignRecover, C_VerifyInit, C_Verify, C_VerifyUpdate,
+    C_VerifyFinal, C_VerifyRecoverInit, C_VerifyRecover,
+    C_DigestEncryptUpdate, C_DecryptDigestUpdate, C_SignEncryptUpdate,
+    C_DecryptVerifyUpdate, C_GenerateKey, C_GenerateKeyPair, C_WrapKey,
+    C_UnwrapKey, C_DeriveKey, C_SeedRandom, C_GenerateRandom,
+    C_GetFunctionStatus, C_CancelFunction, C_WaitForSlotEvent,
 };
 
 EXPORT CK_RV C_GetFunctionList(CK_FUNCTION_LIST_PTR_PTR ppFunctionList)
