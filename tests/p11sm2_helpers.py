@@ -115,7 +115,12 @@ def sm2_e(public_point: bytes, message: bytes, user_id: bytes = gm.DEFAULT_USER_
         0x32C4AE2C1F1981195F9904466A39C9948FE30BBFF2660BE1715A4589334C74C7,
         0xBC3736A2F4F6779C59BDCEE36B692153D0A9877CC62A474002DF32E52139F0A0,
     )
-    z = gm.sm3((len(user_id) * 8).to_bytes(2, "big") + user_id + b"".join(v.to_bytes(32, "big") for v in curve) + public_point[1:])
+    z = gm.sm3(
+        (len(user_id) * 8).to_bytes(2, "big")
+        + user_id
+        + b"".join(v.to_bytes(32, "big") for v in curve)
+        + public_point[1:]
+    )
     return gm.sm3(z + message)
 
 
@@ -146,8 +151,18 @@ def openssl_sm2_verify(directory: Path, public_point: bytes, message: bytes, sig
     (directory / "msg.bin").write_bytes(message)
     (directory / "sig.der").write_bytes(signature_der)
     done = subprocess.run(
-        ["openssl", "dgst", "-sm3", "-verify", str(directory / "pub.pem"), "-signature", str(directory / "sig.der"),
-         "-sigopt", "distid:1234567812345678", str(directory / "msg.bin")],
+        [
+            "openssl",
+            "dgst",
+            "-sm3",
+            "-verify",
+            str(directory / "pub.pem"),
+            "-signature",
+            str(directory / "sig.der"),
+            "-sigopt",
+            "distid:1234567812345678",
+            str(directory / "msg.bin"),
+        ],
         capture_output=True,
         text=True,
     )

@@ -132,7 +132,9 @@ def test_private_objects_are_invisible_before_login(tmp_path: Path) -> None:
             prov.import_data(session, SEAL_APP, "private seal", b"secret", b"\x02", private=True)
             assert len(session.findObjects()) == 4  # private key, public key, two data objects
         public = tok.session(rw=False)
-        classes = sorted(int(public.getAttributeValue(o, [PyKCS11.CKA_CLASS])[0]) for o in public.findObjects())
+        classes = sorted(
+            int(public.getAttributeValue(o, [PyKCS11.CKA_CLASS])[0]) for o in public.findObjects()
+        )
         assert classes == [PyKCS11.CKO_DATA, PyKCS11.CKO_PUBLIC_KEY]
         assert public.findObjects([(PyKCS11.CKA_LABEL, "private seal")]) == []
         public.login(USER_PIN)
@@ -147,12 +149,20 @@ def test_the_private_key_value_is_never_readable(tmp_path: Path) -> None:
         # PyKCS11 turns CKR_ATTRIBUTE_SENSITIVE into None (the raw code is checked through ctypes below)
         assert session.getAttributeValue(key, [PyKCS11.CKA_VALUE]) == [None]
         attrs = (CK_ATTRIBUTE * 1)(CK_ATTRIBUTE(PyKCS11.CKA_VALUE, None, 0))
-        assert tok.c.C_GetAttributeValue(session.session.value(), key.value(), attrs, 1) == PyKCS11.CKR_ATTRIBUTE_SENSITIVE
+        assert (
+            tok.c.C_GetAttributeValue(session.session.value(), key.value(), attrs, 1)
+            == PyKCS11.CKR_ATTRIBUTE_SENSITIVE
+        )
         assert attrs[0].ulValueLen == ctypes.c_ulong(-1).value
         sensitive, extractable, key_type, point, params = session.getAttributeValue(
             key,
-            [PyKCS11.CKA_SENSITIVE, PyKCS11.CKA_EXTRACTABLE, PyKCS11.CKA_KEY_TYPE, PyKCS11.CKA_EC_POINT,
-             PyKCS11.CKA_EC_PARAMS],
+            [
+                PyKCS11.CKA_SENSITIVE,
+                PyKCS11.CKA_EXTRACTABLE,
+                PyKCS11.CKA_KEY_TYPE,
+                PyKCS11.CKA_EC_POINT,
+                PyKCS11.CKA_EC_PARAMS,
+            ],
         )
         assert (sensitive, extractable, key_type) == (True, False, KEY_TYPE_SM2)
         assert bytes(point) == b"\x04\x41" + PUBLIC_POINT
@@ -226,22 +236,32 @@ def test_state_is_shared_with_another_process(tmp_path: Path) -> None:
         env = {**os.environ, provision.CONF_ENV: str(tok.conf_path)}
         done = subprocess.run(
             [sys.executable, "-c", _CHILD, str(Path(__file__).parent), str(tok.path), USER_PIN],
-            capture_output=True, text=True, env=env, check=True,
+            capture_output=True,
+            text=True,
+            env=env,
+            check=True,
         )
         child = json.loads(done.stdout)
         assert child["wrong"] == CKR_PIN_INCORRECT
         # ...one in the child: then its right PIN reset the counter, which this process sees
         assert tok.pin_flags() == 0
         assert child["count"] == 3
-        assert [bytes(session.getAttributeValue(o, [PyKCS11.CKA_VALUE])[0]) for o in
-                session.findObjects([(PyKCS11.CKA_LABEL, "from the child")])] == [b"child"]
+        assert [
+            bytes(session.getAttributeValue(o, [PyKCS11.CKA_VALUE])[0])
+            for o in session.findObjects([(PyKCS11.CKA_LABEL, "from the child")])
+        ] == [b"child"]
 
 
 def test_a_damaged_store_is_a_device_error_not_a_crash(tmp_path: Path) -> None:
     with sm2_token(tmp_path) as tok:
         store = Path(str(tok.conf["store"])) / "token0.bin"
         data = store.read_bytes()
-        for damaged in (data[:40], data[:-3], b"P11SM2S1" + b"\xff" * 200, data[:176] + b"\xff\xff\xff\x7f" + data[180:]):
+        for damaged in (
+            data[:40],
+            data[:-3],
+            b"P11SM2S1" + b"\xff" * 200,
+            data[:176] + b"\xff\xff\xff\x7f" + data[180:],
+        ):
             store.write_bytes(damaged)
             with pytest.raises(PyKCS11.PyKCS11Error) as err:
                 tok.lib.getTokenInfo(0)
@@ -255,7 +275,9 @@ def test_a_damaged_store_is_a_device_error_not_a_crash(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("signature_format", ["raw", "der"])
 @pytest.mark.parametrize("mechanism", ["mech_sm2_raw", "mech_sm3_sm2"])
-def test_sm2_signatures_verify_with_openssl_and_gm(tmp_path: Path, mechanism: str, signature_format: str) -> None:
+def test_sm2_signatures_verify_with_openssl_and_gm(
+    tmp_path: Path, mechanism: str, signature_format: str
+) -> None:
     message = "合同 contract 2026".encode() * 100
     with sm2_token(tmp_path, signature_format=signature_format) as tok, tok.user() as session:
         mech = PyKCS11.Mechanism(int(tok.conf[mechanism]))  # type: ignore[call-overload]
@@ -308,7 +330,10 @@ def test_sign_two_call_convention(tmp_path: Path) -> None:
         assert size.value == exact
         assert gm.sm2_verify(PUBLIC_POINT, message, buf.raw[:exact])
         # the operation ended with the signature
-        assert c.C_Sign(handle, message, len(message), buf, ctypes.byref(size)) == PyKCS11.CKR_OPERATION_NOT_INITIALIZED
+        assert (
+            c.C_Sign(handle, message, len(message), buf, ctypes.byref(size))
+            == PyKCS11.CKR_OPERATION_NOT_INITIALIZED
+        )
 
 
 def test_raw_mechanism_wants_exactly_32_bytes_and_signing_needs_login(tmp_path: Path) -> None:
@@ -327,7 +352,10 @@ def test_raw_mechanism_wants_exactly_32_bytes_and_signing_needs_login(tmp_path: 
         mech = CK_MECHANISM(int(tok.conf["mech_sm2_raw"]), None, 0)  # type: ignore[call-overload]
         public = tok.session()
         # not logged in: the private key does not exist for this session
-        assert c.C_SignInit(public.session.value(), ctypes.byref(mech), key.value()) == PyKCS11.CKR_KEY_HANDLE_INVALID
+        assert (
+            c.C_SignInit(public.session.value(), ctypes.byref(mech), key.value())
+            == PyKCS11.CKR_KEY_HANDLE_INVALID
+        )
         public.closeSession()
         with tok.user() as session:
             h = session.session.value()
@@ -346,7 +374,9 @@ def test_generated_key_pair_signs(tmp_path: Path) -> None:
             mecha=keygen,
         )
         point = bytes(session.getAttributeValue(pub, [PyKCS11.CKA_EC_POINT], allAsBinary=True)[0])[2:]
-        assert bytes(session.getAttributeValue(priv, [PyKCS11.CKA_EC_POINT], allAsBinary=True)[0])[2:] == point
+        assert (
+            bytes(session.getAttributeValue(priv, [PyKCS11.CKA_EC_POINT], allAsBinary=True)[0])[2:] == point
+        )
         local, never = session.getAttributeValue(priv, [PyKCS11.CKA_LOCAL, PyKCS11.CKA_NEVER_EXTRACTABLE])
         assert local and never
         message = b"generated on the token"
@@ -355,13 +385,19 @@ def test_generated_key_pair_signs(tmp_path: Path) -> None:
 
 
 def test_vendor_numbers_come_from_the_conf(tmp_path: Path) -> None:
-    ibm = {"mech_sm2_raw": 0x8005000B, "mech_sm3_sm2": 0x8005000C, "mech_sm2_keygen": 0x80050001,
-           "key_type_sm2": 0x80050002}
+    ibm = {
+        "mech_sm2_raw": 0x8005000B,
+        "mech_sm3_sm2": 0x8005000C,
+        "mech_sm2_keygen": 0x80050001,
+        "key_type_sm2": 0x80050002,
+    }
     with sm2_token(tmp_path, **ibm) as tok, tok.user() as session:
         mechs = (ULONG * 8)()
         count = ULONG(8)
         assert tok.c.C_GetMechanismList(0, mechs, ctypes.byref(count)) == CKR_OK
-        assert sorted(mechs[: count.value]) == sorted([ibm["mech_sm2_raw"], ibm["mech_sm3_sm2"], ibm["mech_sm2_keygen"]])
+        assert sorted(mechs[: count.value]) == sorted(
+            [ibm["mech_sm2_raw"], ibm["mech_sm3_sm2"], ibm["mech_sm2_keygen"]]
+        )
         key = private_key(session)
         assert session.getAttributeValue(key, [PyKCS11.CKA_KEY_TYPE])[0] == ibm["key_type_sm2"]
         with pytest.raises(PyKCS11.PyKCS11Error) as err:
@@ -379,19 +415,47 @@ def test_imports_that_cannot_be_sm2_keys_are_refused(tmp_path: Path) -> None:
     with sm2_token(tmp_path, provision_key=False) as tok, tok.user() as session:
         base = [(PyKCS11.CKA_CLASS, PyKCS11.CKO_PRIVATE_KEY), (PyKCS11.CKA_TOKEN, True)]
         cases = [
-            (base + [(PyKCS11.CKA_KEY_TYPE, KEY_TYPE_SM2), (PyKCS11.CKA_VALUE, bytes(32))], "ATTRIBUTE_VALUE_INVALID"),
-            (base + [(PyKCS11.CKA_KEY_TYPE, KEY_TYPE_SM2), (PyKCS11.CKA_VALUE, (n - 1).to_bytes(32, "big"))],
-             "ATTRIBUTE_VALUE_INVALID"),
-            (base + [(PyKCS11.CKA_KEY_TYPE, KEY_TYPE_SM2), (PyKCS11.CKA_VALUE, bytes(30) + b"\x01")],
-             "ATTRIBUTE_VALUE_INVALID"),
-            (base + [(PyKCS11.CKA_KEY_TYPE, PyKCS11.CKK_EC), (PyKCS11.CKA_VALUE, SM2_PRIVATE)], "ATTRIBUTE_VALUE_INVALID"),
+            (
+                base + [(PyKCS11.CKA_KEY_TYPE, KEY_TYPE_SM2), (PyKCS11.CKA_VALUE, bytes(32))],
+                "ATTRIBUTE_VALUE_INVALID",
+            ),
+            (
+                base
+                + [(PyKCS11.CKA_KEY_TYPE, KEY_TYPE_SM2), (PyKCS11.CKA_VALUE, (n - 1).to_bytes(32, "big"))],
+                "ATTRIBUTE_VALUE_INVALID",
+            ),
+            (
+                base + [(PyKCS11.CKA_KEY_TYPE, KEY_TYPE_SM2), (PyKCS11.CKA_VALUE, bytes(30) + b"\x01")],
+                "ATTRIBUTE_VALUE_INVALID",
+            ),
+            (
+                base + [(PyKCS11.CKA_KEY_TYPE, PyKCS11.CKK_EC), (PyKCS11.CKA_VALUE, SM2_PRIVATE)],
+                "ATTRIBUTE_VALUE_INVALID",
+            ),
             (base + [(PyKCS11.CKA_KEY_TYPE, KEY_TYPE_SM2)], "TEMPLATE_INCOMPLETE"),
-            (base + [(PyKCS11.CKA_KEY_TYPE, KEY_TYPE_SM2), (PyKCS11.CKA_VALUE, SM2_PRIVATE),
-                     (PyKCS11.CKA_EXTRACTABLE, True)], "ATTRIBUTE_VALUE_INVALID"),
-            (base + [(PyKCS11.CKA_KEY_TYPE, KEY_TYPE_SM2), (PyKCS11.CKA_VALUE, SM2_PRIVATE),
-                     (PyKCS11.CKA_EC_POINT, b"\x04\x41" + b"\x04" + bytes(64))], "TEMPLATE_INCONSISTENT"),
+            (
+                base
+                + [
+                    (PyKCS11.CKA_KEY_TYPE, KEY_TYPE_SM2),
+                    (PyKCS11.CKA_VALUE, SM2_PRIVATE),
+                    (PyKCS11.CKA_EXTRACTABLE, True),
+                ],
+                "ATTRIBUTE_VALUE_INVALID",
+            ),
+            (
+                base
+                + [
+                    (PyKCS11.CKA_KEY_TYPE, KEY_TYPE_SM2),
+                    (PyKCS11.CKA_VALUE, SM2_PRIVATE),
+                    (PyKCS11.CKA_EC_POINT, b"\x04\x41" + b"\x04" + bytes(64)),
+                ],
+                "TEMPLATE_INCONSISTENT",
+            ),
             ([(PyKCS11.CKA_TOKEN, True)], "TEMPLATE_INCOMPLETE"),
-            ([(PyKCS11.CKA_CLASS, PyKCS11.CKO_CERTIFICATE), (PyKCS11.CKA_TOKEN, True)], "TEMPLATE_INCOMPLETE"),
+            (
+                [(PyKCS11.CKA_CLASS, PyKCS11.CKO_CERTIFICATE), (PyKCS11.CKA_TOKEN, True)],
+                "TEMPLATE_INCOMPLETE",
+            ),
         ]
         for template, expected in cases:
             with pytest.raises(PyKCS11.PyKCS11Error) as err:
@@ -419,7 +483,10 @@ def test_null_pointers_bad_handles_and_small_buffers(tmp_path: Path) -> None:
         count = ULONG(1)
         assert c.C_GetSlotList(1, one, ctypes.byref(count)) == CKR_BUFFER_TOO_SMALL and count.value == 2
         assert c.C_OpenSession(0, 4, None, None, None) == CKR_ARGUMENTS_BAD
-        assert c.C_OpenSession(0, 0, None, None, ctypes.byref(ULONG())) == PyKCS11.CKR_SESSION_PARALLEL_NOT_SUPPORTED
+        assert (
+            c.C_OpenSession(0, 0, None, None, ctypes.byref(ULONG()))
+            == PyKCS11.CKR_SESSION_PARALLEL_NOT_SUPPORTED
+        )
         assert c.C_Login(987654, 1, b"123456", 6) == PyKCS11.CKR_SESSION_HANDLE_INVALID
         assert c.C_Login(h, 7, b"123456", 6) == PyKCS11.CKR_USER_TYPE_INVALID
         assert c.C_Login(h, 1, None, 6) == CKR_ARGUMENTS_BAD
@@ -434,7 +501,9 @@ def test_null_pointers_bad_handles_and_small_buffers(tmp_path: Path) -> None:
         assert c.C_GetAttributeValue(h, pub.value(), attrs, 2) == PyKCS11.CKR_ATTRIBUTE_TYPE_INVALID
         assert attrs[0].ulValueLen == 67 and attrs[1].ulValueLen == ctypes.c_ulong(-1).value
         small = ctypes.create_string_buffer(10)
-        attrs = (CK_ATTRIBUTE * 1)(CK_ATTRIBUTE(PyKCS11.CKA_EC_POINT, ctypes.cast(small, ctypes.c_void_p), 10))
+        attrs = (CK_ATTRIBUTE * 1)(
+            CK_ATTRIBUTE(PyKCS11.CKA_EC_POINT, ctypes.cast(small, ctypes.c_void_p), 10)
+        )
         assert c.C_GetAttributeValue(h, pub.value(), attrs, 1) == CKR_BUFFER_TOO_SMALL
         assert attrs[0].ulValueLen == ctypes.c_ulong(-1).value
         assert c.C_GetAttributeValue(h, 123456, attrs, 1) == PyKCS11.CKR_OBJECT_HANDLE_INVALID
@@ -455,8 +524,13 @@ def test_a_bad_conf_file_fails_initialisation(tmp_path: Path) -> None:
     old = os.environ.get(provision.CONF_ENV)
     try:
         os.environ[provision.CONF_ENV] = str(conf)
-        for text in ("store = /tmp/x\nmax_pin_triez = 3\n", "slots = 0\n", "signature_format = pem\n",
-                     "mech_sm2_raw = 12abc\n", "no equals sign\n"):
+        for text in (
+            "store = /tmp/x\nmax_pin_triez = 3\n",
+            "slots = 0\n",
+            "signature_format = pem\n",
+            "mech_sm2_raw = 12abc\n",
+            "no equals sign\n",
+        ):
             conf.write_text(text)
             assert c.C_Initialize(None) == PyKCS11.CKR_GENERAL_ERROR, text
         conf.unlink()

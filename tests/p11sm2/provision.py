@@ -237,7 +237,9 @@ def _main(argv: list[str] | None = None) -> int:
                 key_id = bytes.fromhex(key["id"])
                 prov.import_sm2_key(session, bytes.fromhex(key["private"]), key_id, key.get("label", ""))
                 if key.get("certificate"):
-                    prov.import_certificate(session, bytes.fromhex(key["certificate"]), key_id, key.get("label", ""))
+                    prov.import_certificate(
+                        session, bytes.fromhex(key["certificate"]), key_id, key.get("label", "")
+                    )
             for data in spec.get("data", []):
                 prov.import_data(
                     session,
