@@ -48,6 +48,7 @@ from app.core.application import (
 )
 from app.core.document import open_document
 from app.core.errors import SealDeskError
+from app.core.keys.pin import pin_state_error
 from app.core.paths import data_dir
 from app.core.stamping import (
     CrossPagePlacement,
@@ -628,6 +629,10 @@ class MainWindow(QMainWindow):
             key = self.app.refresh_key(plan.key)  # the PIN state right now, for the dialog
         except SealDeskError as exc:
             self.show_message(QMessageBox.Warning, self.tr("Cannot stamp"), exc.user_message(translate))
+            return
+        blocked = pin_state_error(key.pin_state)
+        if blocked is not None:  # a locked key is refused before any PIN is asked
+            self.show_message(QMessageBox.Warning, self.tr("Cannot stamp"), blocked.user_message(translate))
             return
         dialog = PinDialog(key, self)
         if dialog.exec() != QDialog.Accepted:

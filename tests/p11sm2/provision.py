@@ -221,7 +221,12 @@ class Provisioner:
 
 
 def _main(argv: list[str] | None = None) -> int:
-    """CLI: provision one slot from a JSON description (file or stdin); prints the serial as JSON."""
+    """CLI: provision one slot from a JSON description (file or stdin); prints the serial as JSON.
+
+    Spec: {"slot", "label", "so_pin", "user_pin", "keys": [{"id", "private", "label", "certificate"}],
+    "certificates": [{"id", "label", "der"}], "data": [{"application", "label", "value", "id", "private"}]}
+    with every binary value in hex.
+    """
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--conf", required=True, type=Path, help="the module's conf file")
     parser.add_argument("--spec", type=Path, help="JSON spec (default: stdin)")
@@ -240,6 +245,10 @@ def _main(argv: list[str] | None = None) -> int:
                     prov.import_certificate(
                         session, bytes.fromhex(key["certificate"]), key_id, key.get("label", "")
                     )
+            for cert in spec.get("certificates", []):
+                prov.import_certificate(
+                    session, bytes.fromhex(cert["der"]), bytes.fromhex(cert["id"]), cert.get("label", "")
+                )
             for data in spec.get("data", []):
                 prov.import_data(
                     session,
