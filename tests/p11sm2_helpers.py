@@ -8,6 +8,7 @@ process — SealDesk's key manager, another wrapper — can have initialised it 
 from __future__ import annotations
 
 import ctypes
+import os
 import shutil
 import subprocess
 import sys
@@ -37,6 +38,15 @@ PIN_FLAGS = CKF_USER_PIN_COUNT_LOW | CKF_USER_PIN_FINAL_TRY | CKF_USER_PIN_LOCKE
 
 
 _PINNED: list[ctypes.CDLL] = []
+ASAN_ENV = "SEALDESK_P11SM2_ASAN"
+
+
+def _built_module() -> Path:
+    """The module build; with SEALDESK_P11SM2_ASAN=1 the AddressSanitizer/UBSan build (tests/p11sm2/README.md)."""
+    if not os.environ.get(ASAN_ENV):
+        return provision.build_module()
+    subprocess.run(["make", "-s", "-C", str(provision.ROOT / "tests" / "p11sm2"), "asan"], check=True)
+    return provision.MODULE_PATH.with_name("libsealdesk_sm2_test_asan.so")
 
 
 def module_copy(directory: Path) -> Path:
@@ -46,7 +56,7 @@ def module_copy(directory: Path) -> Path:
     was unloaded — pytest's repr of a failing assertion does that — then gets an error code, not a crash.
     """
     target = directory / f"libsm2test-{uuid.uuid4().hex[:8]}.so"
-    shutil.copyfile(provision.build_module(), target)
+    shutil.copyfile(_built_module(), target)
     _PINNED.append(ctypes.CDLL(str(target)))
     return target
 

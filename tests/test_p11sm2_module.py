@@ -540,3 +540,65 @@ def test_a_bad_conf_file_fails_initialisation(tmp_path: Path) -> None:
             os.environ.pop(provision.CONF_ENV, None)
         else:
             os.environ[provision.CONF_ENV] = old
+
+
+# ---- concurrency ----
+
+_WRITER = """
+import sys
+import PyKCS11
+lib = PyKCS11.PyKCS11Lib().load(sys.argv[1])
+session = lib.openSession(0, PyKCS11.CKF_SERIAL_SESSION | PyKCS11.CKF_RW_SESSION)
+for i in range(int(sys.argv[3])):
+    session.createObject([(PyKCS11.CKA_CLASS, PyKCS11.CKO_DATA), (PyKCS11.CKA_TOKEN, True),
+                          (PyKCS11.CKA_LABEL, f"{sys.argv[2]}-{i}"), (PyKCS11.CKA_VALUE, b"x" * 1000)])
+"""
+
+
+def test_concurrent_writers_in_two_processes_lose_nothing(tmp_path: Path) -> None:
+    with sm2_token(tmp_path, provision_key=False) as tok:
+        env = {**os.environ, provision.CONF_ENV: str(tok.conf_path)}
+        children = [
+            subprocess.Popen([sys.executable, "-c", _WRITER, str(module_copy(tmp_path)), name, "25"], env=env)
+            for name in ("a", "b")
+        ]
+        assert [child.wait(timeout=120) for child in children] == [0, 0]
+        session = tok.session()
+        labels = sorted(session.getAttributeValue(o, [PyKCS11.CKA_LABEL])[0] for o in session.findObjects())
+        assert labels == sorted(f"{name}-{i}" for name in "ab" for i in range(25))
+        handles = [o.value() for o in session.findObjects()]
+        assert len(set(handles)) == 50  # every object got its own handle
+
+
+def test_threads_signing_at_once_get_valid_signatures(tmp_path: Path) -> None:
+    import threading
+
+    with sm2_token(tmp_path, signature_format="der") as tok, tok.user() as login:
+        key = private_key(login).value()
+        c = tok.c
+        mech = CK_MECHANISM(int(tok.conf["mech_sm3_sm2"]), None, 0)  # type: ignore[call-overload]
+        results: list[tuple[bytes, bytes]] = []
+        errors: list[int] = []
+
+        def worker(n: int) -> None:
+            handle = ULONG()
+            rv = c.C_OpenSession(0, 4, None, None, ctypes.byref(handle))
+            for i in range(15):
+                message = f"thread {n} message {i}".encode()
+                buf = ctypes.create_string_buffer(72)
+                size = ULONG(72)
+                rv = rv or c.C_SignInit(handle.value, ctypes.byref(mech), key)
+                rv = rv or c.C_Sign(handle.value, message, len(message), buf, ctypes.byref(size))
+                if rv:
+                    errors.append(rv)
+                    return
+                results.append((message, buf.raw[: size.value]))
+            c.C_CloseSession(handle.value)
+
+        threads = [threading.Thread(target=worker, args=(n,)) for n in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert errors == [] and len(results) == 60
+    assert all(gm.sm2_verify(PUBLIC_POINT, message, signature) for message, signature in results)
