@@ -485,8 +485,6 @@ EXPORT CK_RV C_GetMechanismInfo(CK_SLOT_ID slotID, CK_MECHANISM_TYPE type, CK_ME
 
 static CK_RV pin_check_len(CK_UTF8CHAR_PTR pin, CK_ULONG len)
 {
-    if (!pin && len)
-        return CKR_ARGUMENTS_BAD;
     if (!pin)
         return CKR_ARGUMENTS_BAD; /* no protected authentication path */
     if (len < P11SM2_PIN_MIN || len > P11SM2_PIN_MAX)
@@ -933,19 +931,24 @@ static CK_RV object_from_template(CK_ATTRIBUTE_PTR t, CK_ULONG n, p11_obj *o)
     return CKR_OK;
 }
 
-/* Adds a completed object to the token (persisted, caller holds the store lock) or to the session list. */
+/* Adds a completed object to the token (persisted, caller holds the store lock) or to the session list.
+ * Takes ownership of `o`: on failure its attributes are freed. */
 static CK_RV add_object(session *se, p11_obj *o, CK_OBJECT_HANDLE *out)
 {
     slot_state *s = &g_slots[se->slot];
     CK_OBJECT_HANDLE base = (CK_OBJECT_HANDLE)(se->slot + 1) << 24;
+    p11_obj *na;
+    CK_RV rv;
     if (attr_bool(o, CKA_TOKEN, 0)) {
-        p11_obj *na;
-        CK_RV rv;
-        if (s->tok.next_handle >= HANDLE_SESSION_BIT)
+        if (s->tok.next_handle >= HANDLE_SESSION_BIT) {
+            p11sm2_obj_free(o);
             return CKR_DEVICE_ERROR;
+        }
         na = realloc(s->tok.objs, (s->tok.nobj + 1) * sizeof(p11_obj));
-        if (!na)
+        if (!na) {
+            p11sm2_obj_free(o);
             return CKR_HOST_MEMORY;
+        }
         s->tok.objs = na;
         o->handle = base | (CK_OBJECT_HANDLE)s->tok.next_handle++;
         o->is_token = 1;
@@ -956,9 +959,11 @@ static CK_RV add_object(session *se, p11_obj *o, CK_OBJECT_HANDLE *out)
             return rv;
         }
     } else {
-        p11_obj *na = realloc(s->sobjs, (s->nsobj + 1) * sizeof(p11_obj));
-        if (!na)
+        na = realloc(s->sobjs, (s->nsobj + 1) * sizeof(p11_obj));
+        if (!na) {
+            p11sm2_obj_free(o);
             return CKR_HOST_MEMORY;
+        }
         s->sobjs = na;
         s->next_session_obj = (s->next_session_obj + 1) & (HANDLE_SESSION_BIT - 1);
         if (!s->next_session_obj)
@@ -980,6 +985,38 @@ static CK_RV may_write(session *se, p11_obj *o)
     if (attr_bool(o, CKA_PRIVATE, 0) && s->login != (int)CKU_USER)
         return CKR_USER_NOT_LOGGED_IN;
     return CKR_OK;
+}
+
+/* Takes an object out of its list (for a token object the caller saves the store). */
+static void remove_object(slot_state *s, p11_obj *o)
+{
+    int token = o->is_token;
+    p11_obj *list = token ? s->tok.objs : s->sobjs;
+    size_t *count = token ? &s->tok.nobj : &s->nsobj;
+    size_t i = (size_t)(o - list);
+    p11sm2_obj_free(o);
+    memmove(&list[i], &list[i + 1], (*count - i - 1) * sizeof(p11_obj));
+    (*count)--;
+}
+
+/* The object a write targets, visible and writable by this session; a token object is looked up after a
+ * reload under the store lock, which stays held in *fd (-1 otherwise) until the caller unlocks. */
+static CK_RV writable_object(session *se, CK_OBJECT_HANDLE h, int *fd, p11_obj **out)
+{
+    slot_state *s = &g_slots[se->slot];
+    CK_RV rv = CKR_OK;
+    *fd = -1;
+    *out = NULL;
+    if (!(h & HANDLE_SESSION_BIT)) {
+        *fd = p11sm2_store_lock(&g_conf, se->slot);
+        rv = *fd < 0 ? CKR_DEVICE_ERROR : reload(se->slot);
+    }
+    if (rv != CKR_OK)
+        return rv;
+    *out = object_of(s, h);
+    if (!*out || !visible(s, *out))
+        return CKR_OBJECT_HANDLE_INVALID;
+    return may_write(se, *out);
 }
 
 EXPORT CK_RV C_CreateObject(CK_SESSION_HANDLE hSession, CK_ATTRIBUTE_PTR pTemplate, CK_ULONG ulCount,
@@ -1015,37 +1052,21 @@ EXPORT CK_RV C_CreateObject(CK_SESSION_HANDLE hSession, CK_ATTRIBUTE_PTR pTempla
 EXPORT CK_RV C_DestroyObject(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hObject)
 {
     session *se;
-    slot_state *s;
     p11_obj *o;
-    CK_RV rv = CKR_OK;
-    size_t i;
-    int fd = -1;
+    CK_RV rv;
+    int fd, token;
     ENTER();
     se = session_of(hSession);
     if (!se)
         LEAVE(CKR_SESSION_HANDLE_INVALID);
-    s = &g_slots[se->slot];
-    if (!(hObject & HANDLE_SESSION_BIT)) {
-        fd = p11sm2_store_lock(&g_conf, se->slot);
-        rv = fd < 0 ? CKR_DEVICE_ERROR : reload(se->slot);
-    }
-    o = rv == CKR_OK ? object_of(s, hObject) : NULL;
-    if (rv == CKR_OK && (!o || !visible(s, o)))
-        rv = CKR_OBJECT_HANDLE_INVALID;
-    if (rv == CKR_OK)
-        rv = may_write(se, o);
+    rv = writable_object(se, hObject, &fd, &o);
     if (rv == CKR_OK && !attr_bool(o, CKA_DESTROYABLE, 1))
         rv = CKR_ACTION_PROHIBITED;
     if (rv == CKR_OK) {
-        int token = o->is_token;
-        p11_obj *list = token ? s->tok.objs : s->sobjs;
-        size_t *count = token ? &s->tok.nobj : &s->nsobj;
-        i = (size_t)(o - list);
-        p11sm2_obj_free(o);
-        memmove(&list[i], &list[i + 1], (*count - i - 1) * sizeof(p11_obj));
-        (*count)--;
+        token = o->is_token;
+        remove_object(&g_slots[se->slot], o);
         if (token)
-            rv = p11sm2_store_save(&g_conf, se->slot, &s->tok);
+            rv = p11sm2_store_save(&g_conf, se->slot, &g_slots[se->slot].tok);
     }
     p11sm2_store_unlock(fd);
     LEAVE(rv);
@@ -1113,7 +1134,6 @@ EXPORT CK_RV C_SetAttributeValue(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hO
                                  CK_ULONG ulCount)
 {
     session *se;
-    slot_state *s;
     p11_obj *o;
     CK_ULONG i, cls = 0;
     CK_RV rv;
@@ -1123,18 +1143,8 @@ EXPORT CK_RV C_SetAttributeValue(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hO
     if (!se)
         LEAVE(CKR_SESSION_HANDLE_INVALID);
     rv = check_template(pTemplate, ulCount);
-    if (rv != CKR_OK)
-        LEAVE(rv);
-    s = &g_slots[se->slot];
-    if (!(hObject & HANDLE_SESSION_BIT)) {
-        fd = p11sm2_store_lock(&g_conf, se->slot);
-        rv = fd < 0 ? CKR_DEVICE_ERROR : reload(se->slot);
-    }
-    o = rv == CKR_OK ? object_of(s, hObject) : NULL;
-    if (rv == CKR_OK && (!o || !visible(s, o)))
-        rv = CKR_OBJECT_HANDLE_INVALID;
     if (rv == CKR_OK)
-        rv = may_write(se, o);
+        rv = writable_object(se, hObject, &fd, &o);
     if (rv == CKR_OK && !attr_bool(o, CKA_MODIFIABLE, 1))
         rv = CKR_ATTRIBUTE_READ_ONLY;
     if (rv == CKR_OK) {
@@ -1146,7 +1156,7 @@ EXPORT CK_RV C_SetAttributeValue(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hO
             if (attr_set(o, pTemplate[i].type, pTemplate[i].pValue, pTemplate[i].ulValueLen) != 0)
                 rv = CKR_HOST_MEMORY;
         if (rv == CKR_OK && o->is_token)
-            rv = p11sm2_store_save(&g_conf, se->slot, &s->tok);
+            rv = p11sm2_store_save(&g_conf, se->slot, &g_slots[se->slot].tok);
     }
     p11sm2_store_unlock(fd);
     LEAVE(rv);
@@ -1298,12 +1308,7 @@ EXPORT CK_RV C_GenerateKeyPair(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMec
                 p11_obj *o = object_of(s, *phPrivateKey);
                 if (o) {
                     int was_token = o->is_token;
-                    p11_obj *list = was_token ? s->tok.objs : s->sobjs;
-                    size_t *count = was_token ? &s->tok.nobj : &s->nsobj;
-                    size_t i = (size_t)(o - list);
-                    p11sm2_obj_free(o);
-                    memmove(&list[i], &list[i + 1], (*count - i - 1) * sizeof(p11_obj));
-                    (*count)--;
+                    remove_object(s, o);
                     if (was_token)
                         p11sm2_store_save(&g_conf, se->slot, &s->tok);
                 }
