@@ -264,22 +264,27 @@ def test_gui_pin_dialog_states_then_a_locked_key_gets_no_dialog(qtbot, gui_token
 
     # locked: stamping says so at once; no PIN dialog opens and the token is not touched
     before = tok.store_bytes()
+    locked = PinLocked().user_message(translate)
     answers = DialogAnswerer(qtbot, pin=USER_PIN, approval="", purpose="")
     _place_and_confirm(qtbot, win, 0, (150.0, 200.0))
-    qtbot.waitUntil(
-        lambda: (
-            any("Cannot stamp" in s or PinLocked().user_message(translate) in s for s in answers.seen)
-            or (win.message_box is not None and win.message_box.isVisible())
-        ),
-        timeout=10000,
-    )
+    qtbot.waitUntil(lambda: any(locked in seen for seen in answers.seen), timeout=10000)
     qtbot.wait(300)
     answers.stop()
     assert "pinDialog" not in answers.seen
-    assert win.message_box is not None
-    assert PinLocked().user_message(translate) in (win.message_box.text() + " ".join(answers.seen))
     assert tok.store_bytes() == before
     assert sorted(p.name for p in tmp_path.glob("*.pdf")) == ["contract.pdf"]
+
+    # changing the PIN of a locked key: refused before the PIN-change dialog
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QPushButton
+
+    answers = DialogAnswerer(qtbot, old=USER_PIN, new="246810")
+    qtbot.mouseClick(win.key_panel.findChild(QPushButton, "changePinButton"), Qt.LeftButton)
+    qtbot.waitUntil(lambda: bool(answers.seen), timeout=10000)
+    answers.stop()
+    assert "pinChangeDialog" not in answers.seen
+    assert locked in answers.seen[0]
+    assert tok.store_bytes() == before
     win.close()
 
 
