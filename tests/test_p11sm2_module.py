@@ -602,3 +602,22 @@ def test_threads_signing_at_once_get_valid_signatures(tmp_path: Path) -> None:
             thread.join()
     assert errors == [] and len(results) == 60
     assert all(gm.sm2_verify(PUBLIC_POINT, message, signature) for message, signature in results)
+
+
+def test_a_clean_build_is_warning_free_and_exports_only_the_pkcs11_api(tmp_path: Path) -> None:
+    """`make setup` builds with -Wall -Wextra -Werror; nothing but the 68 C_ functions leaves the library."""
+    out = tmp_path / "build"
+    done = subprocess.run(
+        ["make", "-C", str(provision.ROOT / "tests" / "p11sm2"), f"OUT={out}"], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert "warning" not in done.stderr
+    symbols = subprocess.run(
+        ["nm", "-D", "--defined-only", str(out / "libsealdesk_sm2_test.so")],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    exported = {s for s in symbols if s.startswith("C_")}
+    assert len(exported) == 68 and "C_GetFunctionList" in exported
+    assert not [s for s in symbols if s.startswith("p11sm2_")]  # internals stay hidden
