@@ -171,6 +171,7 @@ def cmd_tokens(args: argparse.Namespace) -> int:
     with _application() as application:
         modules = application.modules()
         tokens = [key.token for key in application.detected_keys()]
+    if args.json:
         _json_out(
             {
                 "modules": [

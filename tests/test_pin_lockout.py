@@ -292,3 +292,25 @@ def _dialog_tr(text: str) -> str:
     from PySide6.QtCore import QCoreApplication
 
     return QCoreApplication.translate("PinDialog", text) if text else ""
+
+
+def test_cli_a_key_without_user_pin_is_described_and_refused_before_the_pin(tmp_path: Path) -> None:
+    import PyKCS11
+
+    from app.core.application import pin_state_text as app_pin_state_text
+    from app.core.errors import PinNotInitialised
+
+    conf = provision.write_conf(tmp_path / "token", slots=1)
+    with provision.loaded(conf, module_copy(tmp_path)) as lib:
+        lib.initToken(0, SO_PIN, "no user PIN")  # the issuer never ran C_InitPIN
+        serial = lib.getTokenInfo(0).serialNumber.strip()
+        assert not int(lib.getTokenInfo(0).flags) & PyKCS11.CKF_USER_PIN_INITIALIZED
+    (tmp_path / "home").mkdir()
+    tok = LockoutToken(conf, module_copy(tmp_path), serial, tmp_path / "home")
+    done = run_cli(tok, ["tokens"], "")
+    assert done.returncode == 0, done.stderr
+    assert app_pin_state_text(PinState.NOT_INITIALISED, translate) in done.stdout
+    assert str(PinState.NOT_INITIALISED) not in done.stdout  # not the raw enum value
+    done = run_cli(tok, ["seals", "--token", serial, "--pin-stdin"], "")
+    assert done.returncode != 0 and PinNotInitialised().user_message(translate) in done.stderr
+    assert translate("cli", "empty PIN") not in done.stderr
