@@ -60,6 +60,16 @@ static CK_SESSION_HANDLE g_next_session = 1;
             return CKR_CRYPTOKI_NOT_INITIALIZED;                                                             \
         }                                                                                                    \
     } while (0)
+/* ENTER, then the session `h` into `se` (CKR_SESSION_HANDLE_INVALID when there is none) */
+#define ENTER_SESSION(se, h)                                                                                 \
+    do {                                                                                                     \
+        ENTER();                                                                                             \
+        (se) = session_of(h);                                                                                \
+        if (!(se)) {                                                                                         \
+            UNLOCK();                                                                                        \
+            return CKR_SESSION_HANDLE_INVALID;                                                               \
+        }                                                                                                    \
+    } while (0)
 #define LEAVE(rv)                                                                                            \
     do {                                                                                                     \
         CK_RV leave_rv_ = (rv);                                                                              \
@@ -342,25 +352,31 @@ EXPORT CK_RV C_GetInfo(CK_INFO_PTR pInfo)
     LEAVE(CKR_OK);
 }
 
+/* The two-call convention for a list of numbers: NULL buffer → count, short buffer → CKR_BUFFER_TOO_SMALL. */
+static CK_RV ulong_list(const CK_ULONG *items, CK_ULONG n, CK_ULONG_PTR out, CK_ULONG_PTR count)
+{
+    CK_ULONG i;
+    if (!count)
+        return CKR_ARGUMENTS_BAD;
+    if (out && *count < n) {
+        *count = n;
+        return CKR_BUFFER_TOO_SMALL;
+    }
+    for (i = 0; out && i < n; i++)
+        out[i] = items[i];
+    *count = n;
+    return CKR_OK;
+}
+
 EXPORT CK_RV C_GetSlotList(CK_BBOOL tokenPresent, CK_SLOT_ID_PTR pSlotList, CK_ULONG_PTR pulCount)
 {
+    CK_SLOT_ID ids[P11SM2_MAX_SLOTS];
     CK_ULONG i;
     (void)tokenPresent; /* every slot always holds a token */
     ENTER();
-    if (!pulCount)
-        LEAVE(CKR_ARGUMENTS_BAD);
-    if (!pSlotList) {
-        *pulCount = g_conf.slots;
-        LEAVE(CKR_OK);
-    }
-    if (*pulCount < g_conf.slots) {
-        *pulCount = g_conf.slots;
-        LEAVE(CKR_BUFFER_TOO_SMALL);
-    }
     for (i = 0; i < g_conf.slots; i++)
-        pSlotList[i] = i;
-    *pulCount = g_conf.slots;
-    LEAVE(CKR_OK);
+        ids[i] = i;
+    LEAVE(ulong_list(ids, g_conf.slots, pSlotList, pulCount));
 }
 
 EXPORT CK_RV C_GetSlotInfo(CK_SLOT_ID slotID, CK_SLOT_INFO_PTR pInfo)
@@ -443,24 +459,14 @@ EXPORT CK_RV C_GetTokenInfo(CK_SLOT_ID slotID, CK_TOKEN_INFO_PTR pInfo)
 
 EXPORT CK_RV C_GetMechanismList(CK_SLOT_ID slotID, CK_MECHANISM_TYPE_PTR pList, CK_ULONG_PTR pulCount)
 {
+    CK_MECHANISM_TYPE mechs[3];
     ENTER();
     if (!slot_of(slotID))
         LEAVE(CKR_SLOT_ID_INVALID);
-    if (!pulCount)
-        LEAVE(CKR_ARGUMENTS_BAD);
-    if (!pList) {
-        *pulCount = 3;
-        LEAVE(CKR_OK);
-    }
-    if (*pulCount < 3) {
-        *pulCount = 3;
-        LEAVE(CKR_BUFFER_TOO_SMALL);
-    }
-    pList[0] = g_conf.mech_sm2_keygen;
-    pList[1] = g_conf.mech_sm2_raw;
-    pList[2] = g_conf.mech_sm3_sm2;
-    *pulCount = 3;
-    LEAVE(CKR_OK);
+    mechs[0] = g_conf.mech_sm2_keygen;
+    mechs[1] = g_conf.mech_sm2_raw;
+    mechs[2] = g_conf.mech_sm3_sm2;
+    LEAVE(ulong_list(mechs, 3, pList, pulCount));
 }
 
 EXPORT CK_RV C_GetMechanismInfo(CK_SLOT_ID slotID, CK_MECHANISM_TYPE type, CK_MECHANISM_INFO_PTR pInfo)
@@ -580,10 +586,7 @@ EXPORT CK_RV C_InitPIN(CK_SESSION_HANDLE hSession, CK_UTF8CHAR_PTR pPin, CK_ULON
     slot_state *s;
     CK_RV rv;
     int fd;
-    ENTER();
-    se = session_of(hSession);
-    if (!se)
-        LEAVE(CKR_SESSION_HANDLE_INVALID);
+    ENTER_SESSION(se, hSession);
     s = &g_slots[se->slot];
     if (s->login != (int)CKU_SO)
         LEAVE(CKR_USER_NOT_LOGGED_IN);
@@ -648,10 +651,7 @@ EXPORT CK_RV C_SetPIN(CK_SESSION_HANDLE hSession, CK_UTF8CHAR_PTR pOldPin, CK_UL
     CK_USER_TYPE who;
     CK_RV rv;
     int fd;
-    ENTER();
-    se = session_of(hSession);
-    if (!se)
-        LEAVE(CKR_SESSION_HANDLE_INVALID);
+    ENTER_SESSION(se, hSession);
     s = &g_slots[se->slot];
     if (!(se->flags & CKF_RW_SESSION))
         LEAVE(CKR_SESSION_READ_ONLY);
@@ -722,10 +722,7 @@ EXPORT CK_RV C_OpenSession(CK_SLOT_ID slotID, CK_FLAGS flags, CK_VOID_PTR pAppli
 EXPORT CK_RV C_CloseSession(CK_SESSION_HANDLE hSession)
 {
     session *se;
-    ENTER();
-    se = session_of(hSession);
-    if (!se)
-        LEAVE(CKR_SESSION_HANDLE_INVALID);
+    ENTER_SESSION(se, hSession);
     session_close(se);
     LEAVE(CKR_OK);
 }
@@ -746,10 +743,7 @@ EXPORT CK_RV C_CloseAllSessions(CK_SLOT_ID slotID)
 EXPORT CK_RV C_GetSessionInfo(CK_SESSION_HANDLE hSession, CK_SESSION_INFO_PTR pInfo)
 {
     session *se;
-    ENTER();
-    se = session_of(hSession);
-    if (!se)
-        LEAVE(CKR_SESSION_HANDLE_INVALID);
+    ENTER_SESSION(se, hSession);
     if (!pInfo)
         LEAVE(CKR_ARGUMENTS_BAD);
     pInfo->slotID = se->slot;
@@ -766,10 +760,7 @@ EXPORT CK_RV C_Login(CK_SESSION_HANDLE hSession, CK_USER_TYPE userType, CK_UTF8C
     CK_RV rv;
     size_t i;
     int fd;
-    ENTER();
-    se = session_of(hSession);
-    if (!se)
-        LEAVE(CKR_SESSION_HANDLE_INVALID);
+    ENTER_SESSION(se, hSession);
     s = &g_slots[se->slot];
     if (userType != CKU_USER && userType != CKU_SO)
         LEAVE(CKR_USER_TYPE_INVALID);
@@ -797,10 +788,7 @@ EXPORT CK_RV C_Logout(CK_SESSION_HANDLE hSession)
 {
     session *se;
     size_t i;
-    ENTER();
-    se = session_of(hSession);
-    if (!se)
-        LEAVE(CKR_SESSION_HANDLE_INVALID);
+    ENTER_SESSION(se, hSession);
     if (g_slots[se->slot].login < 0)
         LEAVE(CKR_USER_NOT_LOGGED_IN);
     g_slots[se->slot].login = -1;
@@ -1026,10 +1014,7 @@ EXPORT CK_RV C_CreateObject(CK_SESSION_HANDLE hSession, CK_ATTRIBUTE_PTR pTempla
     p11_obj o;
     CK_RV rv;
     int fd = -1;
-    ENTER();
-    se = session_of(hSession);
-    if (!se)
-        LEAVE(CKR_SESSION_HANDLE_INVALID);
+    ENTER_SESSION(se, hSession);
     if (!phObject)
         LEAVE(CKR_ARGUMENTS_BAD);
     rv = object_from_template(pTemplate, ulCount, &o);
@@ -1055,10 +1040,7 @@ EXPORT CK_RV C_DestroyObject(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hObjec
     p11_obj *o;
     CK_RV rv;
     int fd, token;
-    ENTER();
-    se = session_of(hSession);
-    if (!se)
-        LEAVE(CKR_SESSION_HANDLE_INVALID);
+    ENTER_SESSION(se, hSession);
     rv = writable_object(se, hObject, &fd, &o);
     if (rv == CKR_OK && !attr_bool(o, CKA_DESTROYABLE, 1))
         rv = CKR_ACTION_PROHIBITED;
@@ -1080,10 +1062,7 @@ EXPORT CK_RV C_GetAttributeValue(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hO
     p11_obj *o;
     CK_ULONG i, cls = 0;
     CK_RV rv = CKR_OK;
-    ENTER();
-    se = session_of(hSession);
-    if (!se)
-        LEAVE(CKR_SESSION_HANDLE_INVALID);
+    ENTER_SESSION(se, hSession);
     if (!pTemplate && ulCount)
         LEAVE(CKR_ARGUMENTS_BAD);
     s = &g_slots[se->slot];
@@ -1138,10 +1117,7 @@ EXPORT CK_RV C_SetAttributeValue(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hO
     CK_ULONG i, cls = 0;
     CK_RV rv;
     int fd = -1;
-    ENTER();
-    se = session_of(hSession);
-    if (!se)
-        LEAVE(CKR_SESSION_HANDLE_INVALID);
+    ENTER_SESSION(se, hSession);
     rv = check_template(pTemplate, ulCount);
     if (rv == CKR_OK)
         rv = writable_object(se, hObject, &fd, &o);
@@ -1182,10 +1158,7 @@ EXPORT CK_RV C_FindObjectsInit(CK_SESSION_HANDLE hSession, CK_ATTRIBUTE_PTR pTem
     slot_state *s;
     CK_RV rv;
     size_t i, total;
-    ENTER();
-    se = session_of(hSession);
-    if (!se)
-        LEAVE(CKR_SESSION_HANDLE_INVALID);
+    ENTER_SESSION(se, hSession);
     if (se->find_active)
         LEAVE(CKR_OPERATION_ACTIVE);
     rv = check_template(pTemplate, ulCount);
@@ -1214,10 +1187,7 @@ EXPORT CK_RV C_FindObjects(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE_PTR phOb
 {
     session *se;
     CK_ULONG n = 0;
-    ENTER();
-    se = session_of(hSession);
-    if (!se)
-        LEAVE(CKR_SESSION_HANDLE_INVALID);
+    ENTER_SESSION(se, hSession);
     if (!se->find_active)
         LEAVE(CKR_OPERATION_NOT_INITIALIZED);
     if (!pulObjectCount || (!phObject && ulMaxObjectCount))
@@ -1231,10 +1201,7 @@ EXPORT CK_RV C_FindObjects(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE_PTR phOb
 EXPORT CK_RV C_FindObjectsFinal(CK_SESSION_HANDLE hSession)
 {
     session *se;
-    ENTER();
-    se = session_of(hSession);
-    if (!se)
-        LEAVE(CKR_SESSION_HANDLE_INVALID);
+    ENTER_SESSION(se, hSession);
     if (!se->find_active)
         LEAVE(CKR_OPERATION_NOT_INITIALIZED);
     find_reset(se);
@@ -1256,10 +1223,7 @@ EXPORT CK_RV C_GenerateKeyPair(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMec
     CK_MECHANISM_TYPE mech;
     CK_RV rv;
     int fd = -1, token;
-    ENTER();
-    se = session_of(hSession);
-    if (!se)
-        LEAVE(CKR_SESSION_HANDLE_INVALID);
+    ENTER_SESSION(se, hSession);
     if (!pMechanism || !phPublicKey || !phPrivateKey)
         LEAVE(CKR_ARGUMENTS_BAD);
     if (pMechanism->mechanism != g_conf.mech_sm2_keygen)
@@ -1332,10 +1296,7 @@ EXPORT CK_RV C_SignInit(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism,
     p11_attr *v, *pt;
     CK_ULONG cls, kt;
     CK_RV rv;
-    ENTER();
-    se = session_of(hSession);
-    if (!se)
-        LEAVE(CKR_SESSION_HANDLE_INVALID);
+    ENTER_SESSION(se, hSession);
     if (!pMechanism)
         LEAVE(CKR_ARGUMENTS_BAD);
     if (se->sign_active)
@@ -1444,10 +1405,7 @@ EXPORT CK_RV C_Sign(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pData, CK_ULONG ulDa
 {
     session *se;
     CK_RV rv;
-    ENTER();
-    se = session_of(hSession);
-    if (!se)
-        LEAVE(CKR_SESSION_HANDLE_INVALID);
+    ENTER_SESSION(se, hSession);
     if (!se->sign_active)
         LEAVE(CKR_OPERATION_NOT_INITIALIZED);
     if (!pulSignatureLen || (!pData && ulDataLen)) {
@@ -1473,10 +1431,7 @@ EXPORT CK_RV C_SignUpdate(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pPart, CK_ULON
 {
     session *se;
     CK_RV rv;
-    ENTER();
-    se = session_of(hSession);
-    if (!se)
-        LEAVE(CKR_SESSION_HANDLE_INVALID);
+    ENTER_SESSION(se, hSession);
     if (!se->sign_active)
         LEAVE(CKR_OPERATION_NOT_INITIALIZED);
     if ((!pPart && ulPartLen) || se->sign_done) {
@@ -1493,10 +1448,7 @@ EXPORT CK_RV C_SignUpdate(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pPart, CK_ULON
 EXPORT CK_RV C_SignFinal(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pSignature, CK_ULONG_PTR pulSignatureLen)
 {
     session *se;
-    ENTER();
-    se = session_of(hSession);
-    if (!se)
-        LEAVE(CKR_SESSION_HANDLE_INVALID);
+    ENTER_SESSION(se, hSession);
     if (!se->sign_active)
         LEAVE(CKR_OPERATION_NOT_INITIALIZED);
     if (!pulSignatureLen) {
