@@ -98,6 +98,7 @@ PIN_STATE_TEXT = {
     PinState.FINAL_TRY: QT_TRANSLATE_NOOP("app", "final try — one more wrong PIN locks the key"),
     PinState.LOCKED: QT_TRANSLATE_NOOP("app", "locked"),
     PinState.MUST_CHANGE: QT_TRANSLATE_NOOP("app", "must be changed"),
+    PinState.NOT_INITIALISED: QT_TRANSLATE_NOOP("app", "no user PIN yet — the issuer must set one"),
 }
 
 

@@ -1034,6 +1034,10 @@ SHA-256 {fingerprint}… — 有效期至 {date}</translation>
         <translation>必须修改</translation>
     </message>
     <message>
+        <source>no user PIN yet — the issuer must set one</source>
+        <translation>尚未设置用户口令——须由发放机构设置</translation>
+    </message>
+    <message>
         <source>valid</source>
         <translation>有效</translation>
     </message>
@@ -1228,6 +1232,10 @@ SHA-256 {fingerprint}… — 有效期至 {date}</translation>
     <message>
         <source>empty PIN</source>
         <translation>口令为空</translation>
+    </message>
+    <message>
+        <source>Warning: {state}</source>
+        <translation>警告：{state}</translation>
     </message>
     <message>
         <source>Key inserted: {label} [{serial}]</source>
