@@ -31,9 +31,21 @@ def _openssl_verifies(cert_der: bytes, message: bytes, signature_der: bytes, fol
     (folder / "cert.der").write_bytes(cert_der)
     (folder / "msg.bin").write_bytes(message)
     (folder / "sig.der").write_bytes(signature_der)
-    out = _openssl("x509", "-inform", "DER", "-in", "cert.der", "-pubkey", "-noout", "-out", "pub.pem", cwd=folder)
+    out = _openssl(
+        "x509", "-inform", "DER", "-in", "cert.der", "-pubkey", "-noout", "-out", "pub.pem", cwd=folder
+    )
     assert out.returncode == 0, out.stderr
-    args = ("dgst", "-sm3", "-verify", "pub.pem", "-sigopt", "distid:1234567812345678", "-signature", "sig.der", "msg.bin")
+    args = (
+        "dgst",
+        "-sm3",
+        "-verify",
+        "pub.pem",
+        "-sigopt",
+        "distid:1234567812345678",
+        "-signature",
+        "sig.der",
+        "msg.bin",
+    )
     return _openssl(*args, cwd=folder).returncode == 0
 
 
@@ -103,7 +115,11 @@ def test_raw_style_signature_over_e_verifies_with_openssl(user_key, tmp_path: Pa
     point = gm.sm2_public_point_from_cert(cert)
     assert e == gm.sm3(gm.z_value(point) + MESSAGE)
     raw = _token_raw_sign(private_key, e)
-    returned = raw if answer == "raw" else gm.encode_signature(int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:], "big"))
+    returned = (
+        raw
+        if answer == "raw"
+        else gm.encode_signature(int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:], "big"))
+    )
     der = sm2.checked(profile, cert, MESSAGE, returned)
     assert _openssl_verifies(cert, MESSAGE, der, tmp_path)
     assert not _openssl_verifies(cert, MESSAGE + b"!", der, tmp_path)
@@ -130,7 +146,9 @@ def test_wrong_or_malformed_token_signatures_are_errors(user_key) -> None:
     private_key, cert = user_key
     profile = sm2.profile_of({"mech_sm2_raw": 1})
     _, e = sm2.token_input(profile, cert, MESSAGE)
-    other_message = _token_raw_sign(private_key, gm.sm3(gm.z_value(gm.sm2_public_point_from_cert(cert)) + b"x"))
+    other_message = _token_raw_sign(
+        private_key, gm.sm3(gm.z_value(gm.sm2_public_point_from_cert(cert)) + b"x")
+    )
     with pytest.raises(TokenSignatureWrong) as caught:
         sm2.checked(profile, cert, MESSAGE, other_message)
     assert isinstance(caught.value, SigningFailed)  # callers that catch signing failures catch this too
@@ -144,7 +162,11 @@ def test_wrong_or_malformed_token_signatures_are_errors(user_key) -> None:
 def test_der_answers_are_reencoded_strictly(user_key) -> None:
     raw = bytes(range(1, 65))
     der = sm2.to_der(raw)
-    assert sm2.to_der(der) == der == gm.encode_signature(int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:], "big"))
+    assert (
+        sm2.to_der(der)
+        == der
+        == gm.encode_signature(int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:], "big"))
+    )
 
 
 # --- records ----------------------------------------------------------------------------------------
@@ -152,7 +174,10 @@ def test_message_signatures_by_sm2_keys_are_checked_both_ways_with_openssl(user_
     private_key, cert = user_key
     ours = gm.sm2_sign(private_key, MESSAGE)
     assert message_signature_problem(cert, MESSAGE, ours) is None
-    assert message_signature_problem(cert, MESSAGE + b"x", ours) == "the signature does not verify with the signer certificate"
+    assert (
+        message_signature_problem(cert, MESSAGE + b"x", ours)
+        == "the signature does not verify with the signer certificate"
+    )
     assert message_signature_problem(cert, MESSAGE, b"\x30\x00") is not None
     # a key and a certificate made by OpenSSL: its signature is checked by SealDesk
     steps = [
@@ -193,7 +218,9 @@ def test_the_sm2_demo_chain_verifies_with_openssl_and_its_seal_with_sealdesk(tmp
     (tmp_path / "root.pem").write_bytes(pem.armor("CERTIFICATE", made.root))
     for name, der in (("holder", made.holder), ("maker", made.maker)):
         (tmp_path / f"{name}.pem").write_bytes(pem.armor("CERTIFICATE", der))
-        out = _openssl("verify", "-vfyopt", "distid:1234567812345678", "-CAfile", "root.pem", f"{name}.pem", cwd=tmp_path)
+        out = _openssl(
+            "verify", "-vfyopt", "distid:1234567812345678", "-CAfile", "root.pem", f"{name}.pem", cwd=tmp_path
+        )
         assert out.returncode == 0, out.stdout + out.stderr
     seal = parse_seal(made.seal_der)
     assert seal.es_id == made.es_id and seal.version == 4
@@ -211,3 +238,18 @@ def test_seals_json_names_the_key_family(tmp_path: Path) -> None:
     seal = parse_seal(made.seal_der)
     row = seal_row(seal, verify_seal(seal), made.holder).to_json(lambda _c, text: text)
     assert row["certificate"]["algorithm"] == "SM2" and row["certificate"]["key_type"] == "sm2"
+
+
+def test_demo_key_without_the_module_says_why_the_sm2_demo_is_skipped(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from app.core import demo_sm2, sm2_test_module
+    from app.core.errors import ModuleLoadFailed, ModuleNotBuilt
+
+    monkeypatch.setattr(sm2_test_module, "module_path", lambda: None)  # as on a machine without `make setup`
+    with pytest.raises(ModuleNotBuilt) as caught:
+        demo_sm2.create_sm2_demo()
+    assert isinstance(caught.value, ModuleLoadFailed)
+    assert caught.value.user_message() == (
+        "The SealDesk SM2 test module is not built: run `make setup` in SealDesk's source folder."
+    )

@@ -19,12 +19,11 @@ from pathlib import Path
 
 from . import gm, sm2_test_module
 from .clock import Clock, utc_now
-from .demo import DEMO_ORG, DEMO_PIN, DEMO_SO_PIN, DEMO_VID, DemoSeal, demo_dir
+from .demo import DEMO_ORG, DEMO_PIN, DEMO_SO_PIN, DEMO_VID, SM2_DEMO_LABEL, DemoSeal, demo_dir
 from .errors import ModuleLoadFailed, ModuleNotBuilt
 from .paths import write_private
 from .ses import kinds
 
-SM2_DEMO_LABEL = "SealDesk SM2 Demo"
 SM2_KEY_ID = b"\x21"
 SM2_SEAL_NAME = f"{DEMO_ORG}公章（SM2）"
 MODULE_NAME = "SealDesk SM2 test module"
