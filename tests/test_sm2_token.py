@@ -26,7 +26,7 @@ def _openssl(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run(["openssl", *args], cwd=cwd, capture_output=True, timeout=60)
 
 
-def _openssl_verifies(cert_der: bytes, message: bytes, signature_der: bytes, folder: Path) -> bool:
+def openssl_verifies(cert_der: bytes, message: bytes, signature_der: bytes, folder: Path) -> bool:
     """`openssl dgst -sm3 -verify` with the default ID, the check the issue names."""
     (folder / "cert.der").write_bytes(cert_der)
     (folder / "msg.bin").write_bytes(message)
@@ -121,8 +121,8 @@ def test_raw_style_signature_over_e_verifies_with_openssl(user_key, tmp_path: Pa
         else gm.encode_signature(int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:], "big"))
     )
     der = sm2.checked(profile, cert, MESSAGE, returned)
-    assert _openssl_verifies(cert, MESSAGE, der, tmp_path)
-    assert not _openssl_verifies(cert, MESSAGE + b"!", der, tmp_path)
+    assert openssl_verifies(cert, MESSAGE, der, tmp_path)
+    assert not openssl_verifies(cert, MESSAGE + b"!", der, tmp_path)
 
 
 def test_sm3_sm2_style_hands_the_message_to_the_token(user_key) -> None:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
+from test_sm2_token import openssl_verifies
 
 from app.core import demo, demo_sm2, sm2_test_module
 from app.core.errors import MechanismUnsupported, SigningFailed, TokenSignatureWrong
@@ -28,7 +29,6 @@ MODULE = sm2_test_module.module_path()
 pytestmark = pytest.mark.skipif(MODULE is None, reason="the SM2 test module is not built (make setup)")
 ROOT = Path(__file__).resolve().parent.parent
 MESSAGE = "合同 SM2 签名".encode()
-DISTID = "distid:1234567812345678"
 IBM = {"key_type_sm2": "0x80050002", "mech_sm2_raw": "0x8005000B", "mech_sm3_sm2": "0x8005000C"}
 """Another vendor's numbering (the IBM one in drivers/modules.toml)."""
 
@@ -38,27 +38,6 @@ class Sm2Token:
     manager: TokenManager
     session: KeySession
     identity: demo_sm2.Sm2Identity
-
-
-def _openssl(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(["openssl", *args], cwd=cwd, capture_output=True, timeout=60)
-
-
-def openssl_verifies(cert_der: bytes, message: bytes, signature: bytes, folder: Path) -> bool:
-    """`openssl dgst -sm3 -verify pub.pem -sigopt distid:1234567812345678 -signature sig msg`."""
-    (folder / "cert.der").write_bytes(cert_der)
-    (folder / "msg").write_bytes(message)
-    (folder / "sig").write_bytes(signature)
-    out = _openssl(
-        "x509", "-inform", "DER", "-in", "cert.der", "-pubkey", "-noout", "-out", "pub.pem", cwd=folder
-    )
-    assert out.returncode == 0, out.stderr
-    return (
-        _openssl(
-            "dgst", "-sm3", "-verify", "pub.pem", "-sigopt", DISTID, "-signature", "sig", "msg", cwd=folder
-        ).returncode
-        == 0
-    )
 
 
 @pytest.fixture
