@@ -51,24 +51,35 @@ def sm2_token(
     store.mkdir()
     conf = tmp_path / "module.conf"
     conf.write_text(sm2_test_module.config_text(store, **conf_overrides), encoding="utf-8")
-    monkeypatch.setenv(sm2_test_module.CONF_ENV, str(conf))
-    manager = TokenManager(extra_modules=[MODULE], use_catalog=False)  # re-initialised: reads this conf
-    module = manager._module(MODULE)
-    if profile_overrides:
-        monkeypatch.setattr(
-            module, "spec", replace(module.spec, sm2={**module.spec.sm2, **profile_overrides})
-        )
-    identity = demo_sm2.make_sm2_identity()
-    manager.initialise_token(MODULE, "SM2 test", demo.DEMO_SO_PIN, demo.DEMO_PIN)
-    token = manager.find_token(label="SM2 test")
-    session = manager.open_session(token, demo.DEMO_PIN)
-    session.import_sm2_key(demo_sm2.SM2_KEY_ID, "SM2 holder", identity.holder_key)
-    session.put_certificate(demo_sm2.SM2_KEY_ID, "SM2 holder", identity.holder)
-    session.put_seal(demo_sm2.SM2_KEY_ID, demo_sm2.SM2_SEAL_NAME, identity.seal_der)
+    previous = os.environ.get(sm2_test_module.CONF_ENV)
+    os.environ[sm2_test_module.CONF_ENV] = str(conf)
+    manager = TokenManager(extra_modules=[MODULE], use_catalog=False)
+    session = None
     try:
+        manager.reinitialize(
+            MODULE
+        )  # the module reads this conf (refused if another test left a session open)
+        module = manager._module(MODULE)
+        if profile_overrides:
+            monkeypatch.setattr(
+                module, "spec", replace(module.spec, sm2={**module.spec.sm2, **profile_overrides})
+            )
+        identity = demo_sm2.make_sm2_identity()
+        manager.initialise_token(MODULE, "SM2 test", demo.DEMO_SO_PIN, demo.DEMO_PIN)
+        token = manager.find_token(label="SM2 test")
+        session = manager.open_session(token, demo.DEMO_PIN)
+        session.import_sm2_key(demo_sm2.SM2_KEY_ID, "SM2 holder", identity.holder_key)
+        session.put_certificate(demo_sm2.SM2_KEY_ID, "SM2 holder", identity.holder)
+        session.put_seal(demo_sm2.SM2_KEY_ID, demo_sm2.SM2_SEAL_NAME, identity.seal_der)
         yield Sm2Token(manager, session, identity)
     finally:
-        session.close()
+        if session is not None:
+            session.close()
+        os.environ.pop(sm2_test_module.CONF_ENV)
+        if previous is not None:
+            os.environ[sm2_test_module.CONF_ENV] = previous
+        sm2_test_module.ensure_config()  # what SealDesk's prepare hook does: the session's own store
+        manager.reinitialize(MODULE)  # so later tests never see this test's token
         manager.close()
 
 
