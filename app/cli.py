@@ -119,6 +119,18 @@ def read_pin(args: argparse.Namespace, prompt: str) -> str:
     return pin
 
 
+def check_pin_state(key) -> None:
+    """Before any PIN is asked: refuse a locked (or PIN-less) key outright — a prompt would only invite a
+    try the key refuses — and warn on stderr when earlier wrong PINs left few tries or only the last one."""
+    from .core.keys.pin import PinState, pin_state_error, pin_state_text
+
+    blocked = pin_state_error(key.pin_state)
+    if blocked is not None:
+        raise blocked
+    if key.pin_state in (PinState.COUNT_LOW, PinState.FINAL_TRY):
+        _err(translate("cli", "Warning: {state}").format(state=translate("errors", pin_state_text(key.pin_state))))
+
+
 # --- shared helpers -------------------------------------------------------------------------------
 def _application():
     """The application layer (settings, keys, usage log); use it in a `with` block so it is closed."""
@@ -282,6 +294,7 @@ def cmd_seals(args: argparse.Namespace) -> int:
             key = application.select_key(args.token)
             if key.is_demo and getattr(args, "demo_hint", False):
                 _err(translate("cli", "Demo key: its PIN is 123456. Change it with `sealdesk pin change`."))
+            check_pin_state(key)
             pin = read_pin(args, translate("cli", "PIN for {label}: ").format(label=key.label))
             listing = application.seal_listing(key, pin, import_file=seal_file, clock=clock)
             del pin
@@ -383,6 +396,7 @@ def _trust_skip_warning(path: Any, problem: SealDeskError) -> None:
 def cmd_pin_change(args: argparse.Namespace) -> int:
     with _application() as application:
         key = application.select_key(args.token)
+        check_pin_state(key)
         if args.pin_stdin:
             old, new, again = (_stdin_secret_line() for _ in range(3))
         else:
@@ -553,6 +567,7 @@ def cmd_stamp(args: argparse.Namespace) -> int:
         pin = ""
         if batch.to_stamp:  # one PIN entry
             key = application.select_key(args.token)
+            check_pin_state(key)
             pin = read_pin(args, translate("cli", "PIN for {label}: ").format(label=key.label))
         lines = application.run_batch(batch, key, pin, progress=progress)
         del pin

@@ -48,6 +48,7 @@ from app.core.application import (
 )
 from app.core.document import open_document
 from app.core.errors import SealDeskError
+from app.core.keys.pin import pin_state_error
 from app.core.paths import data_dir
 from app.core.stamping import (
     CrossPagePlacement,
@@ -493,7 +494,24 @@ class MainWindow(QMainWindow):
             return  # the watcher's first poll reports the keys already listed: re-reading them took ~0.1 s at start
         self.refresh_keys()
 
+    def _key_for_pin(self, key: KeySummary, title: str) -> KeySummary | None:
+        """The key with its PIN state right now (for the dialog), or None after saying why no PIN can be asked:
+        a locked key is refused before any PIN is asked."""
+        try:
+            key = self.app.refresh_key(key)
+        except SealDeskError as exc:
+            self.show_message(QMessageBox.Warning, title, exc.user_message(translate))
+            return None
+        blocked = pin_state_error(key.pin_state)
+        if blocked is not None:
+            self.show_message(QMessageBox.Warning, title, blocked.user_message(translate))
+            return None
+        return key
+
     def change_pin(self, key: KeySummary) -> None:
+        key = self._key_for_pin(key, self.tr("Change PIN"))
+        if key is None:
+            return
         dialog = PinChangeDialog(key, self)
         if dialog.exec() != QDialog.Accepted:
             return
@@ -624,10 +642,8 @@ class MainWindow(QMainWindow):
             return
         if plan.warnings and not self._confirm_warnings(plan):
             return
-        try:
-            key = self.app.refresh_key(plan.key)  # the PIN state right now, for the dialog
-        except SealDeskError as exc:
-            self.show_message(QMessageBox.Warning, self.tr("Cannot stamp"), exc.user_message(translate))
+        key = self._key_for_pin(plan.key, self.tr("Cannot stamp"))
+        if key is None:
             return
         dialog = PinDialog(key, self)
         if dialog.exec() != QDialog.Accepted:

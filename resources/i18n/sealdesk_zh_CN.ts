@@ -1170,6 +1170,10 @@ SHA-256 {fingerprint}… — 有效期至 {date}</translation>
         <translation>口令为空</translation>
     </message>
     <message>
+        <source>Warning: {state}</source>
+        <translation>警告：{state}</translation>
+    </message>
+    <message>
         <source>Key inserted: {label} [{serial}]</source>
         <translation>钥匙已插入：{label} [{serial}]</translation>
     </message>

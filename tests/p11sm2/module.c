@@ -485,8 +485,6 @@ EXPORT CK_RV C_GetMechanismInfo(CK_SLOT_ID slotID, CK_MECHANISM_TYPE type, CK_ME
 
 static CK_RV pin_check_len(CK_UTF8CHAR_PTR pin, CK_ULONG len)
 {
-    if (!pin && len)
-        return CKR_ARGUMENTS_BAD;
     if (!pin)
         return CKR_ARGUMENTS_BAD; /* no protected authentication path */
     if (len < P11SM2_PIN_MIN || len > P11SM2_PIN_MAX)
@@ -557,7 +555,9 @@ EXPORT CK_RV C_InitToken(CK_SLOT_ID slotID, CK_UTF8CHAR_PTR pPin, CK_ULONG ulPin
         size_t i;
         p11sm2_token_clear(&s->tok);
         s->tok.initialized = 1;
-        memcpy(s->tok.label, pLabel, 32);
+        /* 32 blank-padded bytes per the standard; some wrappers (PyKCS11) pass a C string: stop at a NUL */
+        memset(s->tok.label, ' ', 32);
+        memcpy(s->tok.label, pLabel, strnlen((const char *)pLabel, 32));
         if (p11sm2_random(serial_bytes, sizeof(serial_bytes)) != 0)
             rv = CKR_FUNCTION_FAILED;
         for (i = 0; i < 8; i++)
@@ -920,29 +920,35 @@ static CK_RV complete_object(p11_obj *o, int generated)
 static CK_RV object_from_template(CK_ATTRIBUTE_PTR t, CK_ULONG n, p11_obj *o)
 {
     CK_ULONG i;
-    CK_RV rv = check_template(t, n);
+    CK_RV rv;
+    memset(o, 0, sizeof(*o)); /* first: the caller frees `o` on every error path */
+    rv = check_template(t, n);
     if (rv != CKR_OK)
         return rv;
-    memset(o, 0, sizeof(*o));
     for (i = 0; i < n; i++)
         if (attr_set(o, t[i].type, t[i].pValue, t[i].ulValueLen) != 0)
             return CKR_HOST_MEMORY;
     return CKR_OK;
 }
 
-/* Adds a completed object to the token (persisted, caller holds the store lock) or to the session list. */
+/* Adds a completed object to the token (persisted, caller holds the store lock) or to the session list.
+ * Takes ownership of `o`: on failure its attributes are freed. */
 static CK_RV add_object(session *se, p11_obj *o, CK_OBJECT_HANDLE *out)
 {
     slot_state *s = &g_slots[se->slot];
     CK_OBJECT_HANDLE base = (CK_OBJECT_HANDLE)(se->slot + 1) << 24;
+    p11_obj *na;
+    CK_RV rv;
     if (attr_bool(o, CKA_TOKEN, 0)) {
-        p11_obj *na;
-        CK_RV rv;
-        if (s->tok.next_handle >= HANDLE_SESSION_BIT)
+        if (s->tok.next_handle >= HANDLE_SESSION_BIT) {
+            p11sm2_obj_free(o);
             return CKR_DEVICE_ERROR;
+        }
         na = realloc(s->tok.objs, (s->tok.nobj + 1) * sizeof(p11_obj));
-        if (!na)
+        if (!na) {
+            p11sm2_obj_free(o);
             return CKR_HOST_MEMORY;
+        }
         s->tok.objs = na;
         o->handle = base | (CK_OBJECT_HANDLE)s->tok.next_handle++;
         o->is_token = 1;
@@ -953,9 +959,11 @@ static CK_RV add_object(session *se, p11_obj *o, CK_OBJECT_HANDLE *out)
             return rv;
         }
     } else {
-        p11_obj *na = realloc(s->sobjs, (s->nsobj + 1) * sizeof(p11_obj));
-        if (!na)
+        na = realloc(s->sobjs, (s->nsobj + 1) * sizeof(p11_obj));
+        if (!na) {
+            p11sm2_obj_free(o);
             return CKR_HOST_MEMORY;
+        }
         s->sobjs = na;
         s->next_session_obj = (s->next_session_obj + 1) & (HANDLE_SESSION_BIT - 1);
         if (!s->next_session_obj)
@@ -977,6 +985,38 @@ static CK_RV may_write(session *se, p11_obj *o)
     if (attr_bool(o, CKA_PRIVATE, 0) && s->login != (int)CKU_USER)
         return CKR_USER_NOT_LOGGED_IN;
     return CKR_OK;
+}
+
+/* Takes an object out of its list (for a token object the caller saves the store). */
+static void remove_object(slot_state *s, p11_obj *o)
+{
+    int token = o->is_token;
+    p11_obj *list = token ? s->tok.objs : s->sobjs;
+    size_t *count = token ? &s->tok.nobj : &s->nsobj;
+    size_t i = (size_t)(o - list);
+    p11sm2_obj_free(o);
+    memmove(&list[i], &list[i + 1], (*count - i - 1) * sizeof(p11_obj));
+    (*count)--;
+}
+
+/* The object a write targets, visible and writable by this session; a token object is looked up after a
+ * reload under the store lock, which stays held in *fd (-1 otherwise) until the caller unlocks. */
+static CK_RV writable_object(session *se, CK_OBJECT_HANDLE h, int *fd, p11_obj **out)
+{
+    slot_state *s = &g_slots[se->slot];
+    CK_RV rv = CKR_OK;
+    *fd = -1;
+    *out = NULL;
+    if (!(h & HANDLE_SESSION_BIT)) {
+        *fd = p11sm2_store_lock(&g_conf, se->slot);
+        rv = *fd < 0 ? CKR_DEVICE_ERROR : reload(se->slot);
+    }
+    if (rv != CKR_OK)
+        return rv;
+    *out = object_of(s, h);
+    if (!*out || !visible(s, *out))
+        return CKR_OBJECT_HANDLE_INVALID;
+    return may_write(se, *out);
 }
 
 EXPORT CK_RV C_CreateObject(CK_SESSION_HANDLE hSession, CK_ATTRIBUTE_PTR pTemplate, CK_ULONG ulCount,
@@ -1012,37 +1052,21 @@ EXPORT CK_RV C_CreateObject(CK_SESSION_HANDLE hSession, CK_ATTRIBUTE_PTR pTempla
 EXPORT CK_RV C_DestroyObject(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hObject)
 {
     session *se;
-    slot_state *s;
     p11_obj *o;
-    CK_RV rv = CKR_OK;
-    size_t i;
-    int fd = -1;
+    CK_RV rv;
+    int fd, token;
     ENTER();
     se = session_of(hSession);
     if (!se)
         LEAVE(CKR_SESSION_HANDLE_INVALID);
-    s = &g_slots[se->slot];
-    if (!(hObject & HANDLE_SESSION_BIT)) {
-        fd = p11sm2_store_lock(&g_conf, se->slot);
-        rv = fd < 0 ? CKR_DEVICE_ERROR : reload(se->slot);
-    }
-    o = rv == CKR_OK ? object_of(s, hObject) : NULL;
-    if (rv == CKR_OK && (!o || !visible(s, o)))
-        rv = CKR_OBJECT_HANDLE_INVALID;
-    if (rv == CKR_OK)
-        rv = may_write(se, o);
+    rv = writable_object(se, hObject, &fd, &o);
     if (rv == CKR_OK && !attr_bool(o, CKA_DESTROYABLE, 1))
         rv = CKR_ACTION_PROHIBITED;
     if (rv == CKR_OK) {
-        int token = o->is_token;
-        p11_obj *list = token ? s->tok.objs : s->sobjs;
-        size_t *count = token ? &s->tok.nobj : &s->nsobj;
-        i = (size_t)(o - list);
-        p11sm2_obj_free(o);
-        memmove(&list[i], &list[i + 1], (*count - i - 1) * sizeof(p11_obj));
-        (*count)--;
+        token = o->is_token;
+        remove_object(&g_slots[se->slot], o);
         if (token)
-            rv = p11sm2_store_save(&g_conf, se->slot, &s->tok);
+            rv = p11sm2_store_save(&g_conf, se->slot, &g_slots[se->slot].tok);
     }
     p11sm2_store_unlock(fd);
     LEAVE(rv);
@@ -1110,7 +1134,6 @@ EXPORT CK_RV C_SetAttributeValue(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hO
                                  CK_ULONG ulCount)
 {
     session *se;
-    slot_state *s;
     p11_obj *o;
     CK_ULONG i, cls = 0;
     CK_RV rv;
@@ -1120,18 +1143,8 @@ EXPORT CK_RV C_SetAttributeValue(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hO
     if (!se)
         LEAVE(CKR_SESSION_HANDLE_INVALID);
     rv = check_template(pTemplate, ulCount);
-    if (rv != CKR_OK)
-        LEAVE(rv);
-    s = &g_slots[se->slot];
-    if (!(hObject & HANDLE_SESSION_BIT)) {
-        fd = p11sm2_store_lock(&g_conf, se->slot);
-        rv = fd < 0 ? CKR_DEVICE_ERROR : reload(se->slot);
-    }
-    o = rv == CKR_OK ? object_of(s, hObject) : NULL;
-    if (rv == CKR_OK && (!o || !visible(s, o)))
-        rv = CKR_OBJECT_HANDLE_INVALID;
     if (rv == CKR_OK)
-        rv = may_write(se, o);
+        rv = writable_object(se, hObject, &fd, &o);
     if (rv == CKR_OK && !attr_bool(o, CKA_MODIFIABLE, 1))
         rv = CKR_ATTRIBUTE_READ_ONLY;
     if (rv == CKR_OK) {
@@ -1143,7 +1156,7 @@ EXPORT CK_RV C_SetAttributeValue(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hO
             if (attr_set(o, pTemplate[i].type, pTemplate[i].pValue, pTemplate[i].ulValueLen) != 0)
                 rv = CKR_HOST_MEMORY;
         if (rv == CKR_OK && o->is_token)
-            rv = p11sm2_store_save(&g_conf, se->slot, &s->tok);
+            rv = p11sm2_store_save(&g_conf, se->slot, &g_slots[se->slot].tok);
     }
     p11sm2_store_unlock(fd);
     LEAVE(rv);
@@ -1295,12 +1308,7 @@ EXPORT CK_RV C_GenerateKeyPair(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMec
                 p11_obj *o = object_of(s, *phPrivateKey);
                 if (o) {
                     int was_token = o->is_token;
-                    p11_obj *list = was_token ? s->tok.objs : s->sobjs;
-                    size_t *count = was_token ? &s->tok.nobj : &s->nsobj;
-                    size_t i = (size_t)(o - list);
-                    p11sm2_obj_free(o);
-                    memmove(&list[i], &list[i + 1], (*count - i - 1) * sizeof(p11_obj));
-                    (*count)--;
+                    remove_object(s, o);
                     if (was_token)
                         p11sm2_store_save(&g_conf, se->slot, &s->tok);
                 }
@@ -1522,7 +1530,7 @@ EXPORT CK_RV C_SeedRandom(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pSeed, CK_ULON
 /* ---- everything else ---- */
 
 #define UNSUPPORTED(name, args) \
-    static CK_RV name##_unsupported args { return CKR_FUNCTION_NOT_SUPPORTED; }
+    EXPORT CK_RV name args { return CKR_FUNCTION_NOT_SUPPORTED; }
 #define U_SH CK_SESSION_HANDLE a
 #define U_BUF CK_BYTE_PTR b, CK_ULONG c, CK_BYTE_PTR d, CK_ULONG_PTR e
 /* stubs with the right signatures; their parameters are unused by design */
@@ -1575,19 +1583,19 @@ static CK_FUNCTION_LIST g_functions = {
     {2, 40},
     C_Initialize, C_Finalize, C_GetInfo, C_GetFunctionList, C_GetSlotList, C_GetSlotInfo, C_GetTokenInfo,
     C_GetMechanismList, C_GetMechanismInfo, C_InitToken, C_InitPIN, C_SetPIN, C_OpenSession, C_CloseSession,
-    C_CloseAllSessions, C_GetSessionInfo, C_GetOperationState_unsupported, C_SetOperationState_unsupported,
-    C_Login, C_Logout, C_CreateObject, C_CopyObject_unsupported, C_DestroyObject, C_GetObjectSize_unsupported,
+    C_CloseAllSessions, C_GetSessionInfo, C_GetOperationState, C_SetOperationState,
+    C_Login, C_Logout, C_CreateObject, C_CopyObject, C_DestroyObject, C_GetObjectSize,
     C_GetAttributeValue, C_SetAttributeValue, C_FindObjectsInit, C_FindObjects, C_FindObjectsFinal,
-    C_EncryptInit_unsupported, C_Encrypt_unsupported, C_EncryptUpdate_unsupported, C_EncryptFinal_unsupported,
-    C_DecryptInit_unsupported, C_Decrypt_unsupported, C_DecryptUpdate_unsupported, C_DecryptFinal_unsupported,
-    C_DigestInit_unsupported, C_Digest_unsupported, C_DigestUpdate_unsupported, C_DigestKey_unsupported,
-    C_DigestFinal_unsupported, C_SignInit, C_Sign, C_SignUpdate, C_SignFinal, C_SignRecoverInit_unsupported,
-    C_SignRecover_unsupported, C_VerifyInit_unsupported, C_Verify_unsupported, C_VerifyUpdate_unsupported,
-    C_VerifyFinal_unsupported, C_VerifyRecoverInit_unsupported, C_VerifyRecover_unsupported,
-    C_DigestEncryptUpdate_unsupported, C_DecryptDigestUpdate_unsupported, C_SignEncryptUpdate_unsupported,
-    C_DecryptVerifyUpdate_unsupported, C_GenerateKey_unsupported, C_GenerateKeyPair, C_WrapKey_unsupported,
-    C_UnwrapKey_unsupported, C_DeriveKey_unsupported, C_SeedRandom, C_GenerateRandom,
-    C_GetFunctionStatus_unsupported, C_CancelFunction_unsupported, C_WaitForSlotEvent_unsupported,
+    C_EncryptInit, C_Encrypt, C_EncryptUpdate, C_EncryptFinal,
+    C_DecryptInit, C_Decrypt, C_DecryptUpdate, C_DecryptFinal,
+    C_DigestInit, C_Digest, C_DigestUpdate, C_DigestKey,
+    C_DigestFinal, C_SignInit, C_Sign, C_SignUpdate, C_SignFinal, C_SignRecoverInit,
+    C_SignRecover, C_VerifyInit, C_Verify, C_VerifyUpdate,
+    C_VerifyFinal, C_VerifyRecoverInit, C_VerifyRecover,
+    C_DigestEncryptUpdate, C_DecryptDigestUpdate, C_SignEncryptUpdate,
+    C_DecryptVerifyUpdate, C_GenerateKey, C_GenerateKeyPair, C_WrapKey,
+    C_UnwrapKey, C_DeriveKey, C_SeedRandom, C_GenerateRandom,
+    C_GetFunctionStatus, C_CancelFunction, C_WaitForSlotEvent,
 };
 
 EXPORT CK_RV C_GetFunctionList(CK_FUNCTION_LIST_PTR_PTR ppFunctionList)

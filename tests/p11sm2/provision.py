@@ -86,13 +86,13 @@ def read_conf(path: Path) -> dict[str, object]:
 
 
 @contextmanager
-def loaded(conf_path: Path) -> Iterator[PyKCS11.PyKCS11Lib]:
-    """The module loaded (C_Initialize) with this conf, unloaded (C_Finalize) afterwards."""
+def loaded(conf_path: Path, module: Path | None = None) -> Iterator[PyKCS11.PyKCS11Lib]:
+    """The module (default: the build) loaded (C_Initialize) with this conf, unloaded (C_Finalize) afterwards."""
     old = os.environ.get(CONF_ENV)
     os.environ[CONF_ENV] = str(conf_path)
     lib = PyKCS11.PyKCS11Lib()
     try:
-        lib.load(str(build_module()))
+        lib.load(str(module or build_module()))
         yield lib
     finally:
         lib.unload()
@@ -103,12 +103,10 @@ def loaded(conf_path: Path) -> Iterator[PyKCS11.PyKCS11Lib]:
 
 
 def sm2_public_point(private_value: bytes) -> bytes:
-    """04||x||y for an SM2 private scalar (gmssl, pure Python)."""
-    from gmssl import sm2 as gm_sm2
+    """04||x||y for an SM2 private scalar (SealDesk's pure-Python SM2 helpers)."""
+    from app.core import gm
 
-    key = gm_sm2.CryptSM2(private_key=private_value.hex(), public_key="")
-    point = key._kg(int(private_value.hex(), 16), gm_sm2.default_ecc_table["g"])
-    return bytes.fromhex("04" + point)
+    return gm.sm2_public_point_from_private(int.from_bytes(private_value, "big"))
 
 
 class Provisioner:
@@ -223,7 +221,12 @@ class Provisioner:
 
 
 def _main(argv: list[str] | None = None) -> int:
-    """CLI: provision one slot from a JSON description (file or stdin); prints the serial as JSON."""
+    """CLI: provision one slot from a JSON description (file or stdin); prints the serial as JSON.
+
+    Spec: {"slot", "label", "so_pin", "user_pin", "keys": [{"id", "private", "label", "certificate"}],
+    "certificates": [{"id", "label", "der"}], "data": [{"application", "label", "value", "id", "private"}]}
+    with every binary value in hex.
+    """
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--conf", required=True, type=Path, help="the module's conf file")
     parser.add_argument("--spec", type=Path, help="JSON spec (default: stdin)")
@@ -239,7 +242,13 @@ def _main(argv: list[str] | None = None) -> int:
                 key_id = bytes.fromhex(key["id"])
                 prov.import_sm2_key(session, bytes.fromhex(key["private"]), key_id, key.get("label", ""))
                 if key.get("certificate"):
-                    prov.import_certificate(session, bytes.fromhex(key["certificate"]), key_id, key.get("label", ""))
+                    prov.import_certificate(
+                        session, bytes.fromhex(key["certificate"]), key_id, key.get("label", "")
+                    )
+            for cert in spec.get("certificates", []):
+                prov.import_certificate(
+                    session, bytes.fromhex(cert["der"]), bytes.fromhex(cert["id"]), cert.get("label", "")
+                )
             for data in spec.get("data", []):
                 prov.import_data(
                     session,
