@@ -23,6 +23,7 @@ from p11sm2_helpers import (
 )
 from testdata import SO_PIN, USER_PIN
 
+from app.core import sm2_test_module
 from app.core.errors import PinLocked
 from app.core.keys.model import SEAL_APPLICATION
 from app.core.keys.pin import PinState, pin_incorrect, pin_state_text
@@ -92,7 +93,9 @@ def run_cli(token: LockoutToken, args: list[str], stdin: str) -> subprocess.Comp
         **os.environ,
         "PYTHONPATH": str(ROOT),
         "SEALDESK_HOME": str(token.home),
-        "SEALDESK_PKCS11_MODULE": str(token.module),
+        # the built module itself, as the catalog (sealdesk-sm2-test) loads it: a copy named here would be a
+        # second instance on the same store, and every token would be listed twice
+        "SEALDESK_PKCS11_MODULE": str(sm2_test_module.module_path() or token.module),
         provision.CONF_ENV: str(token.conf),
     }
     return subprocess.run(
