@@ -292,14 +292,25 @@ def _report_one(embedded, trust_roots, moment) -> SignatureReport:
     from pyhanko.sign.validation import validate_pdf_signature
     from pyhanko.sign.validation.settings import KeyUsageConstraints
 
+    from .sm2_verify import is_sm2_signature, validate_sm2_pdf_signature
+
     cert = embedded.signer_cert
-    key_usage = KeyUsageConstraints(key_usage={"digital_signature", "non_repudiation"}, match_all_key_usages=False)
-    status = validate_pdf_signature(
-        embedded,
-        signer_validation_context=_validation_context(trust_roots, moment),
-        key_usage_settings=key_usage,
-        diff_policy=acrobat_like_diff_policy(),
-    )
+    if is_sm2_signature(embedded):  # pyHanko's validator has no SM2: the same checks in sm2_verify.py
+        status = validate_sm2_pdf_signature(
+            embedded,
+            trust_roots=list(trust_roots),
+            moment=moment,
+            diff_policy=acrobat_like_diff_policy(),
+            ts_validation_context=_validation_context(trust_roots, moment),
+        )
+    else:
+        key_usage = KeyUsageConstraints(key_usage={"digital_signature", "non_repudiation"}, match_all_key_usages=False)
+        status = validate_pdf_signature(
+            embedded,
+            signer_validation_context=_validation_context(trust_roots, moment),
+            key_usage_settings=key_usage,
+            diff_policy=acrobat_like_diff_policy(),
+        )
     tst = status.timestamp_validity
     timestamp_time = None
     timestamp_trusted = False
