@@ -325,7 +325,7 @@ def test_signature_from_a_key_that_does_not_match_the_certificate_is_refused(log
 
 @dataclass
 class SoftSM2Signer:
-    """The interop SM2 key (tests/data/interop/USER.p12): records are written, their check is "unsupported"."""
+    """The interop SM2 key (tests/data/interop/USER.p12) as an SM2 signer: it signs the record's bytes."""
 
     private_key: int
     certificate: bytes
@@ -333,24 +333,26 @@ class SoftSM2Signer:
     scheme: str = "sm2"
 
     def sign_digest(self, digest: bytes, hash_name: str) -> bytes:
+        raise AssertionError("SM2 records must be signed over the message, not a digest")
+
+    def sign_message(self, message: bytes) -> bytes:
         from app.core.gm import sm2_sign
 
-        return sm2_sign(self.private_key, digest)
+        return sm2_sign(self.private_key, message)
 
 
-def test_sm2_signer_records_are_reported_as_not_checked(log: UsageLog, interop_dir: Path) -> None:
-    from app.core.gm import load_sm2_p12
+def test_sm2_signer_records_are_signed_over_the_message_and_checked(log: UsageLog, interop_dir: Path) -> None:
+    from app.core.gm import load_sm2_p12, sm2_public_point_from_cert, sm2_verify
 
     private_key, certificate = load_sm2_p12((interop_dir / "USER.p12").read_bytes(), b"777777")
     signer = SoftSM2Signer(private_key, certificate)
-    record = log.append(new_record(signer, holder="SM2"), signer)
-    assert log.records() == [record]
+    first = log.append(new_record(signer, holder="SM2"), signer)
+    second = log.append(new_record(signer, holder="SM2"), signer)
+    assert log.records() == [first, second]
     result = log.verify()
-    assert not result.ok and result.checked == 1
-    assert len(result.problems) == 1
-    assert result.problems[0].startswith(
-        f"record {record.record_id} (holder 'SM2', seq 1): signature not checked: unsupported: SM2"
-    )
+    assert result.ok and result.checked == 2 and not result.problems
+    signature = base64.b64decode(first.signature)
+    assert sm2_verify(sm2_public_point_from_cert(certificate), first.canonical_bytes(), signature)
 
 
 def test_records_are_append_only_in_sql(log: UsageLog, log_path: Path) -> None:

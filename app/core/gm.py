@@ -119,6 +119,24 @@ def _z_value(public_point: bytes, user_id: bytes) -> bytes:
     return sm3(entl + user_id + fields + public_point[1:])
 
 
+def z_value(public_point: bytes, user_id: bytes = DEFAULT_USER_ID) -> bytes:
+    """Z = SM3(ENTL || ID || a || b || Gx || Gy || Px || Py) of an SM2 public point (any encoding)."""
+    return _z_value(normalise_public_point(public_point), user_id)
+
+
+def is_sm2_certificate(cert_der: bytes) -> bool:
+    """Whether the certificate's key is SM2 (id-ecPublicKey on the SM2 curve, or the SM2 key OID)."""
+    try:
+        spki = _RawSpki.load(x509.Certificate.load(cert_der)["tbs_certificate"]["subject_public_key_info"].dump())
+        algorithm = algos.AlgorithmIdentifier.load(spki["algorithm"].dump())
+        oid = algorithm["algorithm"].dotted
+        params = algorithm["parameters"]
+        curve = core.ObjectIdentifier.load(params.dump()).dotted if params.native is not None else None
+    except Exception:  # damaged or foreign encodings: not a certificate we can treat as SM2
+        return False
+    return oid == SM2_CURVE_OID or (oid == "1.2.840.10045.2.1" and curve == SM2_CURVE_OID)
+
+
 def _digest_e(public_point: bytes, data: bytes, user_id: bytes) -> bytes:
     return sm3(_z_value(public_point, user_id) + data)
 

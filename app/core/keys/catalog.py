@@ -44,8 +44,9 @@ class ModuleSpec:
     Only functions inside the `app` package are accepted; the catalog ships with SealDesk."""
     quirks: dict[str, Any] = field(default_factory=dict)
     """Known deviations, e.g. {"no_hashed_ecdsa": True}."""
-    sm2: dict[str, int] = field(default_factory=dict)
-    """Vendor SM2 key type / mechanism numbers (not used yet)."""
+    sm2: dict[str, Any] = field(default_factory=dict)
+    """Vendor SM2 profile ([module.sm2]: key type, mechanism numbers, style, signature format, ID);
+    read by keys/sm2.py. Empty: the module's SM2 keys are listed but cannot sign."""
 
 
 @dataclass(frozen=True)
@@ -93,21 +94,38 @@ def load_catalog(path: Path | None = None) -> list[ModuleSpec]:
     os_key = _os_key()
     specs = []
     for entry in data.get("module", []):
-        sm2_ref = entry.get("sm2")
+        candidates = tuple(str(p) for p in entry.get(os_key, []))
+        if entry.get("project_relative"):  # a module built inside the source tree (the SM2 test module)
+            candidates = tuple(str(drivers_dir().parent / p) if not Path(p).is_absolute() else p for p in candidates)
         specs.append(
             ModuleSpec(
                 id=str(entry.get("id", "")),
                 name=str(entry.get("name", entry.get("id", ""))),
-                candidates=tuple(str(p) for p in entry.get(os_key, [])),
+                candidates=candidates,
                 confirmed=bool(entry.get("confirmed", True)),
                 needs_reinit=bool(entry.get("needs_reinit", False)),
                 store_lock=bool(entry.get("store_lock", False)),
                 prepare=str(entry.get("prepare", "")),
                 quirks=dict(entry.get("quirks", {})),
-                sm2=dict(tables.get(sm2_ref, {})) if isinstance(sm2_ref, str) else {},
+                sm2=_sm2_entry(entry.get("sm2"), tables),
             )
         )
     return specs
+
+
+def _sm2_entry(entry: Any, tables: dict[str, Any]) -> dict[str, Any]:
+    """A module's SM2 profile: its own [module.sm2] table, starting from a shared numbering table when it
+    names one (`numbers = "sansec"`); a bare string names a shared table only (older catalogs)."""
+    if isinstance(entry, str):
+        entry = {"numbers": entry}
+    if not isinstance(entry, dict):
+        return {}
+    merged: dict[str, Any] = {}
+    shared = tables.get(entry.get("numbers", ""), {})
+    if isinstance(shared, dict):
+        merged.update(shared)
+    merged.update({k: v for k, v in entry.items() if k != "numbers"})
+    return merged
 
 
 def resolve(candidate: str) -> Path | None:

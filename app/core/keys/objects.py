@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import KeyNotFound, MechanismUnsupported, SealDeskError, TokenError, TokenRemoved
 from .model import SEAL_APPLICATION, StoredCertificate, StoredSeal, TokenInfo, decode_text
 from .p11 import close_quietly, is_removal, name, pkcs11_exc
+from .sm2 import SM2_CURVE_PARAMS, Sm2Profile
 from .worker import CKR_OK
 
 if TYPE_CHECKING:
@@ -70,15 +71,24 @@ def read_certificates(session: Any) -> list[StoredCertificate]:
     return sorted(certs, key=lambda c: (c.label, c.key_id))
 
 
-def key_type_of(obj: Any) -> str:
-    """"rsa" or "ec" for a key object; MechanismUnsupported for anything else (vendor SM2...)."""
+def key_type_of(obj: Any, sm2: Sm2Profile | None = None) -> str:
+    """"rsa", "ec" or "sm2" for a key object; MechanismUnsupported for anything else.
+
+    SM2 keys carry the vendor's key type (`sm2.key_type`) or CKK_EC with the SM2 curve's parameters.
+    """
     from pkcs11 import Attribute, KeyType
 
     key_type = obj[Attribute.KEY_TYPE]
     if key_type == KeyType.RSA:
         return "rsa"
     if key_type == KeyType.EC:
-        return "ec"
+        try:
+            params = bytes(obj[Attribute.EC_PARAMS])
+        except Exception:  # noqa: BLE001 - no readable parameters: an ordinary EC key
+            params = b""
+        return "sm2" if params == SM2_CURVE_PARAMS else "ec"
+    if sm2 is not None and sm2.key_type is not None and int(key_type) == sm2.key_type:
+        return "sm2"
     raise MechanismUnsupported(f"key type {key_type!r}", mechanism=str(key_type))
 
 

@@ -80,7 +80,27 @@ def make_mapper() -> Any:
 
     for attr in (Attribute.LABEL, Attribute.APPLICATION):
         mapper.register_handler(attr, pack, lambda b: decode_text(bytes(b)))
+    mapper.register_handler(Attribute.KEY_TYPE, _pack_ulong, _key_type)
     return mapper
+
+
+def _pack_ulong(value: int) -> bytes:
+    import struct
+
+    return struct.pack("L", int(value))
+
+
+def _key_type(raw: bytes) -> Any:
+    """CKA_KEY_TYPE as python-pkcs11's KeyType, or the bare number for vendor types (SM2) it lacks."""
+    import struct
+
+    from pkcs11 import KeyType
+
+    number = struct.unpack("L", bytes(raw))[0]
+    try:
+        return KeyType(number)
+    except ValueError:
+        return number
 
 
 def find_slot(lib: Any, slot_id: int) -> Any:

@@ -13,10 +13,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..errors import InvalidArgument, KeyNotFound, MechanismUnsupported, TokenRemoved
+from ..errors import InvalidArgument, KeyNotFound, MechanismUnsupported, SigningFailed, TokenRemoved
+from . import sm2
 from .model import KeyEntry, StoredSeal, TokenInfo
 from .objects import find_certificates, key_type_of, read_seals
-from .p11 import close_quietly, find_slot, pkcs11_exc, sign_error
+from .p11 import REMOVAL_RVS, close_quietly, find_slot, pkcs11_exc, sign_error
 from .provisioning import Provisioning
 
 if TYPE_CHECKING:
@@ -28,8 +29,8 @@ _DIGEST_INFO_PREFIX = {
     "sha384": bytes.fromhex("3041300d060960864801650304020205000430"),
     "sha512": bytes.fromhex("3051300d060960864801650304020305000440"),
 }
-SCHEMES = {"rsa": ("pkcs1v15", "pss"), "ec": ("ecdsa",)}
-DEFAULT_SCHEME = {"rsa": "pkcs1v15", "ec": "ecdsa"}
+SCHEMES = {"rsa": ("pkcs1v15", "pss"), "ec": ("ecdsa",), "sm2": ("sm2",)}
+DEFAULT_SCHEME = {"rsa": "pkcs1v15", "ec": "ecdsa", "sm2": "sm2"}
 _PSS_PARAMS: dict[str, Callable[[Any, Any], tuple[Any, Any]]] = {
     "sha256": lambda M, G: (M.SHA256, G.SHA256),
     "sha384": lambda M, G: (M.SHA384, G.SHA384),
@@ -94,9 +95,9 @@ class KeySession(Provisioning):
             for obj in self._session.get_objects({Attribute.CLASS: ObjectClass.PRIVATE_KEY}):
                 key_id = bytes(obj[Attribute.ID])
                 try:
-                    key_type = key_type_of(obj)
+                    key_type = key_type_of(obj, self.sm2_profile)
                 except MechanismUnsupported:
-                    continue  # SM2 or other key types we cannot sign with yet
+                    continue  # key types SealDesk cannot sign with (DSA, vendor types not in the catalog)
                 entries.append(KeyEntry(key_id, obj[Attribute.LABEL], key_type, certs.get(key_id)))
             if not entries and not self._present():
                 raise TokenRemoved("token vanished while listing keys")
@@ -147,7 +148,9 @@ class KeySession(Provisioning):
 
         def run() -> bytes:
             key = self._private_key(key_id)
-            chosen = self._resolve_scheme(key_type_of(key), scheme)
+            chosen = self._resolve_scheme(key_type_of(key, self.sm2_profile), scheme)
+            if chosen == "sm2":
+                raise MechanismUnsupported("SM2 signs messages (sign_sm2), not digests", mechanism="sm2")
             if chosen == "pkcs1v15":
                 return bytes(key.sign(_DIGEST_INFO_PREFIX[hash_name] + digest, mechanism=Mechanism.RSA_PKCS))
             if chosen == "pss":
@@ -168,7 +171,9 @@ class KeySession(Provisioning):
 
         def run() -> bytes | None:
             key = self._private_key(key_id)
-            chosen = self._resolve_scheme(key_type_of(key), scheme)
+            chosen = self._resolve_scheme(key_type_of(key, self.sm2_profile), scheme)
+            if chosen == "sm2":
+                raise MechanismUnsupported("SM2 signs messages (sign_sm2)", mechanism="sm2")
             suffix = hash_name.upper()
             if chosen == "pkcs1v15":
                 mech, param = getattr(Mechanism, f"{suffix}_RSA_PKCS"), None
@@ -200,7 +205,7 @@ class KeySession(Provisioning):
 
         def run() -> tuple[str, bytes]:
             key = self._private_key(key_id)
-            key_type = key_type_of(key)
+            key_type = key_type_of(key, self.sm2_profile)
             for cert in find_certificates(self._session, key_id):
                 return key_type, bytes(cert[Attribute.VALUE])
             raise KeyNotFound(f"no certificate with CKA_ID {key_id.hex()}")
@@ -208,6 +213,69 @@ class KeySession(Provisioning):
         key_type, cert = self._run(run, self._generic("preparing signer"))
         chosen = self._resolve_scheme(key_type, scheme)
         return TokenDigestSigner(self, key_id, cert, key_type, chosen)
+
+    # -- SM2 (vendor mechanisms through raw C_Sign on this session's handle: keys/sm2.py)
+    @property
+    def sm2_profile(self) -> sm2.Sm2Profile:
+        """This module's SM2 numbers from the catalog ([module.sm2])."""
+        return sm2.profile_of(self._module.spec.sm2)
+
+    def sign_sm2(self, key_id: bytes, message: bytes) -> bytes:
+        """DER SM2 signature over `message` (Z from the certificate's key and the catalog's ID, then SM3).
+
+        The vendor's mechanism comes from the catalog ("raw": SealDesk computes e = SM3(Z || M); "sm3_sm2":
+        the token does); r||s answers are turned into DER, and the signature is verified in software before
+        it is returned (SigningFailed when the token's answer is wrong).
+        """
+        profile = self.sm2_profile
+        from pkcs11 import Attribute
+
+        def run() -> tuple[bytes, bytes]:
+            key = self._private_key(key_id)
+            if key_type_of(key, profile) != "sm2":
+                raise MechanismUnsupported(f"key {key_id.hex()} is not an SM2 key", mechanism="sm2")
+            certificate = None
+            for cert in find_certificates(self._session, key_id):
+                certificate = bytes(cert[Attribute.VALUE])
+                break
+            if certificate is None:
+                raise KeyNotFound(f"no certificate with CKA_ID {key_id.hex()}")
+            mechanism, data = sm2.token_input(profile, certificate, message)
+            rv, signature = self._module.raw.sign(self._session.handle, key.handle, mechanism, data)
+            if rv in REMOVAL_RVS:
+                raise TokenRemoved(f"C_Sign: CKR 0x{rv:x}")
+            if rv in _MECHANISM_RVS:
+                raise MechanismUnsupported(f"C_SignInit 0x{mechanism:x}: CKR 0x{rv:x}", mechanism=f"SM2 0x{mechanism:x}")
+            if rv != 0:
+                raise SigningFailed(f"SM2 C_Sign 0x{mechanism:x}: CKR 0x{rv:x}")
+            return certificate, signature
+
+        certificate, signature = self._run(run, sign_error("SM2"))
+        return sm2.checked(profile, certificate, message, signature)
+
+    def sm2_signer(self, key_id: bytes) -> TokenSm2Signer:
+        """This session's SM2 key as the Sm2MessageSigner protocol the SM2 PDF signer takes."""
+        signer = self.digest_signer(key_id)
+        if signer.key_type != "sm2":
+            raise MechanismUnsupported(f"key {key_id.hex()} is a {signer.key_type} key", mechanism="sm2")
+        return TokenSm2Signer(self, key_id, signer.certificate)
+
+
+_MECHANISM_RVS = {0x70, 0x71, 0x63, 0x60, 0x54}
+"""CKR_MECHANISM_INVALID, _PARAM_INVALID, KEY_TYPE_INCONSISTENT, KEY_FUNCTION_NOT_PERMITTED, FUNCTION_NOT_SUPPORTED."""
+
+
+@dataclass
+class TokenSm2Signer:
+    """An SM2 key of an open KeySession as `Sm2MessageSigner`: DER (r, s) over a message, Z included."""
+
+    session: KeySession
+    key_id: bytes
+    certificate: bytes
+
+    def sign_message(self, message: bytes) -> bytes:
+        """DER SM2 signature over `message` (verified before it is returned)."""
+        return self.session.sign_sm2(self.key_id, message)
 
 
 @dataclass
@@ -222,5 +290,11 @@ class TokenDigestSigner:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def sign_digest(self, digest: bytes, hash_name: str) -> bytes:
-        """Signature over `digest` (DER ECDSA-Sig-Value for EC keys)."""
+        """Signature over `digest` (DER ECDSA-Sig-Value for EC keys; SM2 keys refuse: see sign_message)."""
         return self.session.sign_digest(self.key_id, digest, hash_name, self.scheme)
+
+    def sign_message(self, message: bytes) -> bytes:
+        """SM2 keys sign messages, not digests (Z and SM3 belong to the signature): DER (r, s)."""
+        if self.key_type != "sm2":
+            raise MechanismUnsupported(f"message signing with a {self.key_type} key", mechanism=self.scheme)
+        return self.session.sign_sm2(self.key_id, message)

@@ -11,7 +11,8 @@ The raw calls (through ctypes, on the same loaded module) exist because python-p
 - logs in inside `Token.open()` and leaks the session when the PIN is wrong (no handle is returned);
   we open a session without a PIN and call `C_Login` ourselves, so we can close it on failure;
 - decodes the token label with errors="replace" and hides ulMinPinLen/ulMaxPinLen;
-- has no C_GetSessionInfo (used to check that no session leaked).
+- has no C_GetSessionInfo (used to check that no session leaked);
+- refuses vendor mechanism numbers (SM2: C_SignInit/C_Sign, keys/sm2.py) and has no C_InitToken/C_InitPIN.
 """
 
 from __future__ import annotations
@@ -131,7 +132,21 @@ _FUNCTIONS = [
     "C_GetTokenInfo", "C_GetMechanismList", "C_GetMechanismInfo", "C_InitToken", "C_InitPIN", "C_SetPIN",
     "C_OpenSession", "C_CloseSession", "C_CloseAllSessions", "C_GetSessionInfo", "C_GetOperationState",
     "C_SetOperationState", "C_Login", "C_Logout",
+    # up to C_Sign, for vendor SM2 mechanisms python-pkcs11 refuses (keys/sm2.py)
+    "C_CreateObject", "C_CopyObject", "C_DestroyObject", "C_GetObjectSize", "C_GetAttributeValue",
+    "C_SetAttributeValue", "C_FindObjectsInit", "C_FindObjects", "C_FindObjectsFinal", "C_EncryptInit",
+    "C_Encrypt", "C_EncryptUpdate", "C_EncryptFinal", "C_DecryptInit", "C_Decrypt", "C_DecryptUpdate",
+    "C_DecryptFinal", "C_DigestInit", "C_Digest", "C_DigestUpdate", "C_DigestKey", "C_DigestFinal",
+    "C_SignInit", "C_Sign",
 ]  # fmt: skip
+
+
+class _Mechanism(ctypes.Structure):
+    _pack_ = _PACK or 8
+    _fields_ = [("mechanism", CK_ULONG), ("pParameter", ctypes.c_void_p), ("ulParameterLen", CK_ULONG)]
+
+
+CKR_BUFFER_TOO_SMALL = 0x150
 
 
 class _FunctionList(ctypes.Structure):
@@ -180,6 +195,14 @@ class RawModule:
         )
         self._login = ctypes.CFUNCTYPE(CK_RV, CK_ULONG, CK_ULONG, ctypes.c_char_p, CK_ULONG)(table.C_Login)
         self._close_session = ctypes.CFUNCTYPE(CK_RV, CK_ULONG)(table.C_CloseSession)
+        self._sign_init = ctypes.CFUNCTYPE(CK_RV, CK_ULONG, ctypes.POINTER(_Mechanism), CK_ULONG)(table.C_SignInit)
+        self._sign = ctypes.CFUNCTYPE(
+            CK_RV, CK_ULONG, ctypes.c_char_p, CK_ULONG, ctypes.c_char_p, ctypes.POINTER(CK_ULONG)
+        )(table.C_Sign)
+        self._init_token = ctypes.CFUNCTYPE(CK_RV, CK_ULONG, ctypes.c_char_p, CK_ULONG, ctypes.c_char_p)(
+            table.C_InitToken
+        )
+        self._init_pin = ctypes.CFUNCTYPE(CK_RV, CK_ULONG, ctypes.c_char_p, CK_ULONG)(table.C_InitPIN)
 
     def token_info(self, slot_id: int) -> tuple[int, RawTokenInfo | None]:
         """(CK_RV, info) of C_GetTokenInfo."""
@@ -216,3 +239,26 @@ class RawModule:
     def close_session(self, session_handle: int) -> int:
         """C_CloseSession on a handle python-pkcs11 lost (its leaked wrong-PIN session)."""
         return int(self._close_session(session_handle))
+
+    def sign(self, session_handle: int, key_handle: int, mechanism: int, data: bytes) -> tuple[int, bytes]:
+        """(CK_RV, signature) of C_SignInit + C_Sign with any mechanism number (vendor SM2), no parameter."""
+        mech = _Mechanism(mechanism, None, 0)
+        rv = int(self._sign_init(session_handle, ctypes.byref(mech), key_handle))
+        if rv != CKR_OK:
+            return rv, b""
+        size = CK_ULONG(512)
+        out = ctypes.create_string_buffer(size.value)
+        rv = int(self._sign(session_handle, data, len(data), out, ctypes.byref(size)))
+        if rv == CKR_BUFFER_TOO_SMALL:  # the operation stays active: call again with the size asked for
+            out = ctypes.create_string_buffer(size.value)
+            rv = int(self._sign(session_handle, data, len(data), out, ctypes.byref(size)))
+        return rv, out.raw[: size.value] if rv == CKR_OK else b""
+
+    def init_token(self, slot_id: int, so_pin: bytes, label: str) -> int:
+        """C_InitToken (python-pkcs11 has none): the SM2 demo token is made this way."""
+        padded = label.encode("utf-8")[:32].ljust(32, b" ")
+        return int(self._init_token(slot_id, so_pin, len(so_pin), padded))
+
+    def init_pin(self, session_handle: int, pin: bytes) -> int:
+        """C_InitPIN in a session logged in as the SO."""
+        return int(self._init_pin(session_handle, pin, len(pin)))

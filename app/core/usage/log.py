@@ -353,8 +353,11 @@ class UsageLog:
                 seq, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS_HASH)
                 unsigned = replace(draft, seq=seq, prev_hash=prev_hash)
                 record_hash = unsigned.computed_hash()
-                raw = signer.sign_digest(bytes.fromhex(record_hash), "sha256")
-                signature = _normalize_signature(bytes(raw), signer, certificate)
+                if signer.key_type == "sm2":  # SM2 signs the message (Z and SM3 are part of the signature)
+                    signature = bytes(signer.sign_message(unsigned.canonical_bytes()))  # type: ignore[attr-defined]
+                else:
+                    raw = signer.sign_digest(bytes.fromhex(record_hash), "sha256")
+                    signature = _normalize_signature(bytes(raw), signer, certificate)
                 record = replace(unsigned, record_hash=record_hash, signature=base64.b64encode(signature).decode())
                 problem = signature_problem(record, certificate)
                 if problem is not None and not problem.startswith(UNSUPPORTED_PREFIX):

@@ -340,7 +340,7 @@ def normalize_ecdsa_signature(signature: bytes, curve_bits: int) -> bytes:
 def signature_problem(record: UsageRecord, certificate_der: bytes) -> str | None:
     """Why `record.signature` is not a valid signature by `certificate_der`'s key, or None if it is.
 
-    Returns a text starting with UNSUPPORTED_PREFIX when the key type cannot be checked yet (SM2).
+    Returns a text starting with UNSUPPORTED_PREFIX when the key type cannot be checked (neither RSA, EC nor SM2).
     """
     from cryptography import x509
 
@@ -367,22 +367,33 @@ def message_signature_problem(certificate_der: bytes, message: bytes, signature:
 
     The one check for everything a holder's key signs outside documents (usage records, the city system's
     registration challenge), so client and city server agree. RSA: PKCS#1 v1.5 or PSS (MGF1-SHA256, any
-    salt length) over SHA-256; ECDSA: DER over SHA-256. Returns a text starting with UNSUPPORTED_PREFIX when
-    the key type cannot be checked yet.
+    salt length) over SHA-256; ECDSA: DER over SHA-256; SM2: DER (r, s) over the message itself, with SM3 and
+    Z from the certificate's key and the default ID 1234567812345678 (GB/T 35276). Returns a text starting
+    with UNSUPPORTED_PREFIX when the key type cannot be checked.
     """
     from cryptography import x509
     from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
     from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa, utils
 
+    from .. import gm
+
     try:
         cert = x509.load_der_x509_certificate(certificate_der)
     except ValueError as exc:
         return f"the signer certificate cannot be read ({exc})"
+    if gm.is_sm2_certificate(certificate_der):
+        try:
+            point = gm.sm2_public_point_from_cert(certificate_der)
+        except ValueError as exc:
+            return f"the signer certificate's SM2 key cannot be read ({exc})"
+        if gm.sm2_verify(point, message, signature):
+            return None
+        return "the signature does not verify with the signer certificate"
     try:
         key = cert.public_key()
     except (UnsupportedAlgorithm, ValueError) as exc:
-        return f"{UNSUPPORTED_PREFIX}: SM2 and other key types of the signer certificate cannot be checked yet ({exc})"
+        return f"{UNSUPPORTED_PREFIX}: the signer certificate's key type cannot be checked ({exc})"
     digest = hashlib.sha256(message).digest()
     prehashed = utils.Prehashed(hashes.SHA256())
     try:
