@@ -35,6 +35,7 @@ from ..errors import (
     SealDeskError,
     SigningFailed,
 )
+from ..gm import is_sm2_certificate
 from ..i18n_marks import QT_TRANSLATE_NOOP
 from ..signer import DigestSigner
 from .inspect import OpenedPdf, check_can_sign, incremental_writer, open_pdf
@@ -511,7 +512,7 @@ def sign_pdf(
     embed next to the signing certificate. `direct`: pyHanko writes straight into `output` (readable
     and seekable) instead of an in-memory copy of the whole signed file; on failure `output` holds a
     partial file, so only pass a file the caller discards then (stamping's O_TMPFILE output).
-    An `Sm2MessageSigner` (it has `sign_message`) makes an SM2/SM3 signature (pdf/sm2_cms.py); its
+    A signer with an SM2 certificate (an `Sm2MessageSigner`) makes an SM2/SM3 signature (pdf/sm2_cms.py); its
     digest is always SM3, whatever `settings.hash_name` says.
     """
     from pyhanko.pdf_utils.misc import PdfError
@@ -532,7 +533,7 @@ def sign_pdf(
         images.append(decoded[png])
     field_name = settings.field_name or f"Seal-{uuid.uuid4().hex[:8]}"
     settings = replace(settings, field_name=field_name)
-    if hasattr(signer, "sign_message"):  # an SM2 key (sm2_cms.Sm2MessageSigner): SM2/SM3 CMS, SM3 digest
+    if is_sm2_certificate(bytes(signer.certificate)):  # an Sm2MessageSigner: SM2/SM3 CMS, SM3 digest
         from .sm2_cms import SM2_HASH, sm2_pdf_signer
 
         settings = replace(settings, hash_name=SM2_HASH)

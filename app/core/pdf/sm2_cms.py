@@ -36,27 +36,6 @@ class Sm2MessageSigner(Protocol):
         ...
 
 
-def is_sm2_certificate(cert_der: bytes) -> bool:
-    """Whether the certificate's public key is an SM2 key (id-ecPublicKey on sm2p256v1, or the SM2 key OID).
-
-    Used to pick the signing path: a token's SM2 key is recognised by what its certificate says."""
-    from asn1crypto import x509
-
-    gm.register_oids()
-    try:
-        spki = x509.Certificate.load(bytes(cert_der))["tbs_certificate"]["subject_public_key_info"]
-        algorithm = spki["algorithm"]
-        oid = algorithm["algorithm"].dotted
-        if oid == gm.SM2_SIGN_OID or oid == gm.SM2_CURVE_OID:
-            return True
-        if algorithm["algorithm"].native != "ec":
-            return False
-        params = algorithm["parameters"]
-        return params.name == "named" and params.chosen.dotted == gm.SM2_CURVE_OID
-    except Exception:  # noqa: BLE001 - an unreadable certificate is not an SM2 one; the signer says why
-        return False
-
-
 def sm2_signature_mechanism():
     """The SignerInfo's signatureAlgorithm: SM2-with-SM3 (1.2.156.10197.1.501), no parameters."""
     from asn1crypto import algos
@@ -90,7 +69,7 @@ def _make_sm2_signer_class():
                     c.native  # noqa: B018
             except Exception as exc:  # noqa: BLE001
                 raise CertificateInvalid(f"{type(exc).__name__}: {exc}") from exc
-            if not is_sm2_certificate(cert_der):
+            if not gm.is_sm2_certificate(cert_der):
                 raise MechanismUnsupported("the certificate's key is not an SM2 key", mechanism="sm2")
             self._message_signer = message_signer
             self._seal_der = seal_der
