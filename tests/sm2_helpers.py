@@ -149,9 +149,10 @@ class Sm2CA:
         """The CA certificates to embed next to a holder's (intermediate and root)."""
         return [c.certificate for c in (self.intermediate, self.root) if c is not None]
 
-    def issue(self, cn: str, *, scalar: int | None = None, **kw) -> Sm2Key:
+    def issue(self, cn: str, *, scalar: int | None = None, by_root: bool = False, **kw) -> Sm2Key:
+        """An end certificate from the intermediate (or, `by_root`, from the root itself)."""
         scalar = scalar or new_scalar()
-        issuer = self.issuer
+        issuer = self.root if by_root else self.issuer
         der = sm2_certificate(
             cn, _subject(issuer.certificate), gm.sm2_public_point_from_private(scalar), issuer.scalar, **kw
         )
