@@ -22,6 +22,9 @@ SM2_MAX_SIGNATURE_SIZE = 72
 SM2_HASH = "sm3"
 """The digest of every SM2 PDF signature (message digest over the byte ranges, SignerInfo)."""
 
+TIMESTAMP_HASH = "sha256"
+"""Message imprint of an SM2 signature's RFC 3161 timestamp (what every TSA accepts)."""
+
 
 @runtime_checkable
 class Sm2MessageSigner(Protocol):
@@ -47,10 +50,21 @@ def sm2_signature_mechanism():
 def _make_sm2_signer_class():
     """Build Sm2PdfSigner lazily: its base class lives in pyHanko."""
     from asn1crypto import x509
+    from pyhanko.sign.attributes import TSTProvider, UnsignedAttributeProviderSpec
     from pyhanko.sign.signers.pdf_cms import Signer
     from pyhanko_certvalidator.registry import SimpleCertificateStore
 
     from .sign import with_seal_attribute
+
+    class _Sha256Timestamp(UnsignedAttributeProviderSpec):
+        def __init__(self, timestamper):
+            self.timestamper = timestamper
+
+        def unsigned_attr_providers(self, signature: bytes, signed_attrs, digest_algorithm: str):
+            if self.timestamper is not None:
+                yield TSTProvider(
+                    digest_algorithm=TIMESTAMP_HASH, data_to_ts=signature, timestamper=self.timestamper
+                )
 
     class Sm2PdfSigner(Signer):
         """pyHanko Signer over an Sm2MessageSigner: the key signs the DER signed attributes."""
@@ -90,6 +104,11 @@ def _make_sm2_signer_class():
                 is_pdf_sig=is_pdf_sig,
             )
             return with_seal_attribute(inner, self._seal_der)
+
+        def _unsigned_attr_provider_spec(self, timestamper=None):
+            # the signature timestamp's imprint is SHA-256, not the signature's SM3: RFC 3161 services
+            # outside China rarely accept SM3 imprints (see docs/signature-format.md)
+            return _Sha256Timestamp(timestamper)
 
         async def async_sign_raw(self, data: bytes, digest_algorithm: str, dry_run=False) -> bytes:
             if dry_run:
