@@ -10,6 +10,7 @@ the AdES sub-indications the pyHanko path reports, so the reports and their text
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -108,8 +109,19 @@ def validate_sm2_chain(
     maker). A trust root is the end of a path when the certificate met is the root itself (same DER, or
     the same name and key). Of several failing paths, the one that got furthest names the problem.
     """
+    at = (moment or datetime.now(UTC)).replace(microsecond=0)
+    return _validate(
+        bytes(cert_der), tuple(map(bytes, intermediates)), tuple(map(bytes, trust_roots)), at, key_usage
+    )
+
+
+@functools.lru_cache(maxsize=256)
+def _validate(
+    cert_der: bytes, intermediates: tuple[bytes, ...], trust_roots: tuple[bytes, ...], at: datetime, key_usage
+) -> ChainResult:
+    """validate_sm2_chain, memoised: the signatures of one document usually share one chain, and
+    parsing certificates costs more than the SM2 arithmetic (validity is judged to the second)."""
     gm.register_oids()
-    at = moment or datetime.now(UTC)
     try:
         leaf = _load(cert_der)
         roots = [_load(r) for r in trust_roots]
