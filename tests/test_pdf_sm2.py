@@ -352,3 +352,33 @@ def _subject(cert_der: bytes):
     from asn1crypto import x509
 
     return x509.Certificate.load(cert_der).subject
+
+
+def test_ses_signature_v4_export_over_the_signed_pdf(tmp_path, sm2_ca, holder, sm2_seal):
+    """GB/T 38540 v4 SES_Signature over the signed document, by the same SM2 key: parsed back and verified
+    by SealDesk's SES code and, independently, by OpenSSL."""
+    from app.core.ses import build_ses_signature_v4, parse_ses_signature, verify_ses_signature
+
+    signed = _sign(make_pdf(tmp_path / "doc.pdf", pages=1), tmp_path / "合同.pdf", holder,
+                   [spot(0, (100, 100, 200, 200))], seal_der=sm2_seal, chain=sm2_ca.chain)  # fmt: skip
+    document = signed.read_bytes()
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    der = build_ses_signature_v4(seal_der=sm2_seal, data=document, property_info=signed.name, time_info=now,
+                                 cert=holder.certificate, sign_alg=gm.SM2_WITH_SM3_OID, sign=holder.sign_message)  # fmt: skip
+    sig = parse_ses_signature(der)
+    assert (sig.version, sig.time_info, sig.sign_alg, sig.cert) == (
+        4,
+        now,
+        gm.SM2_WITH_SM3_OID,
+        holder.certificate,
+    )
+    assert sig.property_info == "%E5%90%88%E5%90%8C.pdf" and sig.seal.es_id == "SM2PDF000001"
+    check = verify_ses_signature(sig, data=document)
+    assert check.ok and check.signature_ok and check.data_hash_ok and check.seal_check.bound
+    assert verify_ses_signature(sig, data=document + b"\n").data_hash_ok is False
+
+    (tmp_path / "ses.der").write_bytes(der)
+    assert _openssl("asn1parse", "-inform", "DER", "-in", str(tmp_path / "ses.der")).returncode == 0
+    checked = openssl_sm2_verify(tmp_path, holder.public_pem(), sig.tbs_der, sig.signature)
+    assert checked.returncode == 0 and "Verified OK" in checked.stdout, checked.stderr
+    assert _openssl("dgst", "-sm3", "-binary", str(signed)).stdout == sig.data_hash
