@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 APT_PACKAGES := softhsm2 poppler-utils qpdf
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test setup system-deps venv lint clean benchmark i18n
+.PHONY: run test setup system-deps venv lint clean benchmark i18n p11sm2
 
 run: setup
 	$(VENV)/bin/sealdesk-gui
@@ -26,13 +26,19 @@ test: setup
 	done; \
 	if [ -n "$$failed" ]; then echo "== tests failed in:$$failed"; exit 1; fi
 
-setup: system-deps venv
+setup: system-deps venv p11sm2
+
+# The SM2 test token (tests/p11sm2): a PKCS#11 module in C on OpenSSL 3 for the SM2 and PIN-lockout tests.
+p11sm2: system-deps
+	@$(MAKE) -s -C tests/p11sm2
 
 system-deps:
 	@missing=""; \
 	command -v softhsm2-util >/dev/null 2>&1 || missing="$$missing softhsm2"; \
 	command -v pdfsig >/dev/null 2>&1 || missing="$$missing poppler-utils"; \
 	command -v qpdf >/dev/null 2>&1 || missing="$$missing qpdf"; \
+	command -v cc >/dev/null 2>&1 || missing="$$missing gcc"; \
+	[ -f /usr/include/openssl/evp.h ] || missing="$$missing libssl-dev"; \
 	for pair in libxcb-cursor.so.0:libxcb-cursor0 libxcb-icccm.so.4:libxcb-icccm4 \
 		libxcb-keysyms.so.1:libxcb-keysyms1 libxkbcommon-x11.so.0:libxkbcommon-x11-0 libEGL.so.1:libegl1; do \
 		PATH="$$PATH:/sbin:/usr/sbin" ldconfig -p 2>/dev/null | grep -q "$${pair%%:*}" || missing="$$missing $${pair#*:}"; \

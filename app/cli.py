@@ -419,7 +419,29 @@ def cmd_demo_key(args: argparse.Namespace) -> int:
             "with `sealdesk trust add`.",
         )
     )
+    for seal in info.seals:
+        _out(translate("cli", "  {module}: {seal}").format(module="SoftHSM", seal=seal.name))
+    _demo_key_sm2()
     return EXIT_OK
+
+
+def _demo_key_sm2() -> None:
+    """The SM2 identity on the SM2 test module, or why it was skipped (the SoftHSM demo key stands alone)."""
+    from .core import demo_sm2
+
+    try:
+        sm2 = demo_sm2.create_sm2_demo()
+    except SealDeskError as err:
+        _out(translate("cli", "SM2 demo skipped: {reason}").format(reason=err.user_message(translate)))
+        return
+    _out(
+        translate("cli", "SM2 demo key “{label}” created on the {module} ({path}).").format(
+            label=sm2.label, module=demo_sm2.MODULE_NAME, path=sm2.module_path
+        )
+    )
+    for seal in sm2.seals:
+        _out(translate("cli", "  {module}: {seal}").format(module=demo_sm2.MODULE_NAME, seal=seal.name))
+    _out(translate("cli", "SM2 demo root certificate: {path}").format(path=sm2.root_cert_path))
 
 
 # --- start (what `make run` calls until the GUI exists) --------------------------------------------

@@ -406,9 +406,9 @@ def _usability(problems: Sequence[SealDeskError], bound: bool | None) -> SealUsa
 
 
 def _is_demo(token: TokenInfo) -> bool:
-    from .demo import DEMO_LABEL
+    from .demo import DEMO_LABELS
 
-    return token.label == DEMO_LABEL
+    return token.label in DEMO_LABELS
 
 
 def key_summary(token: TokenInfo) -> KeySummary:

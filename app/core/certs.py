@@ -17,6 +17,7 @@ EXPIRY_WARNING_DAYS = 90
 
 _CURVE_NAMES = {
     "1.2.156.10197.1.301": "SM2",
+    "sm2p256v1": "SM2",  # the name once gm.register_oids() has run
     "secp256r1": "P-256",
     "secp384r1": "P-384",
     "secp521r1": "P-521",
@@ -80,6 +81,17 @@ def _key_algorithm(public_key_info) -> str:
     if algo in ("1.2.156.10197.1.301", "sm2"):
         return "SM2"
     return str(algo)
+
+
+def key_family(algorithm: str) -> str:
+    """"sm2", "rsa" or "ec" for a CertSummary.algorithm ("SM2", "RSA-2048", "EC P-256"); lower-case otherwise."""
+    if algorithm == "SM2":
+        return "sm2"
+    if algorithm.startswith("RSA-"):
+        return "rsa"
+    if algorithm.startswith("EC "):
+        return "ec"
+    return algorithm.lower()
 
 
 def summarize(cert_der: bytes) -> CertSummary:

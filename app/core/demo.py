@@ -29,6 +29,9 @@ from .paths import data_dir, private_dir, write_private
 from .ses import kinds
 
 DEMO_LABEL = "SealDesk Demo"
+SM2_DEMO_LABEL = "SealDesk SM2 Demo"
+"""The SM2 demo key on the SM2 test module (demo_sm2.py); same PINs as the demo key."""
+DEMO_LABELS = (DEMO_LABEL, SM2_DEMO_LABEL)
 DEMO_PIN = "123456"
 DEMO_SO_PIN = "12345678"
 DEMO_ORG = "示例科技有限公司"

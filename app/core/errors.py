@@ -120,6 +120,10 @@ class ModuleLoadFailed(TokenError):
     )
 
 
+class ModuleNotBuilt(ModuleLoadFailed):
+    message = QT_TRANSLATE_NOOP("errors", "The {module} is not built: run `make setup` in SealDesk's source folder.")
+
+
 class NoTokenPresent(TokenError):
     message = QT_TRANSLATE_NOOP("errors", "No USB key was found. Insert your key and try again.")
 
@@ -201,6 +205,12 @@ class MechanismUnsupported(TokenError):
 
 class SigningFailed(TokenError):
     message = QT_TRANSLATE_NOOP("errors", "The USB key could not make the signature.")
+
+
+class TokenSignatureWrong(SigningFailed):
+    message = QT_TRANSLATE_NOOP(
+        "errors", "The USB key returned a signature that does not verify with its certificate; nothing was signed."
+    )
 
 
 # --- seals (GB/T 38540 / GM/T 0031) ---------------------------------------------------------------

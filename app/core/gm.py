@@ -237,6 +237,11 @@ def _verify_e(point: bytes, e: int, r: int, s: int) -> bool:
     return x1 is not None and (e + x1) % _N == r
 
 
+def generate_private_key() -> int:
+    """A new SM2 private scalar in [1, n-2] from `secrets`."""
+    return secrets.randbelow(_N - 2) + 1
+
+
 def sm2_public_point_from_private(private_key: int) -> bytes:
     """The public point 04||X||Y of an SM2 private scalar."""
     if not 1 <= private_key < _N - 1:

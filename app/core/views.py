@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .application import CONTEXT, CertificateInfo, _certificate_info
-from .certs import EXPIRY_WARNING_DAYS, summarize
+from .certs import EXPIRY_WARNING_DAYS, key_family, summarize
 from .clock import Clock, utc_now
 from .errors import DocumentNotFound, FileNotFound, FileRejected, FileUnreadable, SealDeskError
 from .i18n_marks import QT_TRANSLATE_NOOP
@@ -119,6 +119,7 @@ class SealRow:
                 "valid_from": cert.not_before.isoformat(),
                 "valid_to": cert.not_after.isoformat(),
                 "algorithm": cert.algorithm,
+                "key_type": key_family(cert.algorithm),
                 "days_to_expiry": cert.days_to_expiry,
                 "expiring_soon": cert.expiring_soon,
             }

@@ -1354,6 +1354,22 @@ SHA-256 {fingerprint}… — 有效期至 {date}</translation>
         <translation>每把演示钥匙都有新的根证书（其私钥从不保存）：如需核验其盖章的文档，请用 `sealdesk trust add` 信任此文件。</translation>
     </message>
     <message>
+        <source>  {module}: {seal}</source>
+        <translation>  {module}：{seal}</translation>
+    </message>
+    <message>
+        <source>SM2 demo skipped: {reason}</source>
+        <translation>已跳过 SM2 演示：{reason}</translation>
+    </message>
+    <message>
+        <source>SM2 demo key “{label}” created on the {module} ({path}).</source>
+        <translation>已在 {module}（{path}）上创建 SM2 演示密钥“{label}”。</translation>
+    </message>
+    <message>
+        <source>SM2 demo root certificate: {path}</source>
+        <translation>SM2 演示根证书：{path}</translation>
+    </message>
+    <message>
         <source>No USB key found: creating the demo key (SoftHSM) with three seals…</source>
         <translation>未找到智能密码钥匙：正在创建内含三枚印章的演示钥匙（SoftHSM）……</translation>
     </message>
@@ -1833,6 +1849,10 @@ SHA-256 {fingerprint}… — 有效期至 {date}</translation>
         <translation>无法加载钥匙驱动 {module}。请确认驱动已安装，且与本程序的位数一致（64 位 SealDesk 需要 64 位驱动）。</translation>
     </message>
     <message>
+        <source>The {module} is not built: run `make setup` in SealDesk&apos;s source folder.</source>
+        <translation>{module} 尚未构建：请在 SealDesk 源代码目录中运行 `make setup`。</translation>
+    </message>
+    <message>
         <source>No USB key was found. Insert your key and try again.</source>
         <translation>未找到智能密码钥匙。请插入钥匙后重试。</translation>
     </message>
@@ -1895,6 +1915,10 @@ SHA-256 {fingerprint}… — 有效期至 {date}</translation>
     <message>
         <source>The USB key could not make the signature.</source>
         <translation>钥匙未能完成签名。</translation>
+    </message>
+    <message>
+        <source>The USB key returned a signature that does not verify with its certificate; nothing was signed.</source>
+        <translation>USB 密钥返回的签名无法用其证书验证；未进行任何签名。</translation>
     </message>
     <message>
         <source>The seal cannot be used.</source>

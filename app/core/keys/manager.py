@@ -17,7 +17,7 @@ from ..errors import ModuleLoadFailed, NoTokenPresent, TokenError, TokenNotFound
 from . import p11
 from .catalog import discover
 from .login import login, set_pin
-from .model import ModuleInfo, PublicObjects, TokenInfo
+from .model import ModuleInfo, PublicObjects, TokenInfo, decode_text
 from .objects import read_certificates, read_seals
 from .pin import CKF_TOKEN_INITIALIZED, PinBuffer
 from .registry import LoadedModule, load, release
@@ -90,6 +90,44 @@ class TokenManager:
             module.worker.call(module.lib.reinitialize)
         except Exception as exc:
             raise TokenError(f"re-initialising {module.spec.name} failed: {p11.name(exc)}") from None
+
+    def initialise_token(self, module_path: str, label: str, so_pin: str, user_pin: str) -> None:
+        """C_InitToken on the slot whose token has this label, else on the first blank one, then C_InitPIN.
+
+        For modules SealDesk provisions itself (the SM2 test module: python-pkcs11 has no C_InitToken);
+        SoftHSM tokens are made with softhsm2-util (softhsm.py).
+        """
+        module = self._module(module_path)
+
+        def run() -> None:
+            chosen = blank = None
+            for slot in module.lib.get_slots(token_present=True):
+                rv, raw = module.raw.token_info(slot.slot_id)
+                if rv != CKR_OK or raw is None:
+                    continue
+                if raw.flags & CKF_TOKEN_INITIALIZED and decode_text(raw.label) == label:
+                    chosen = slot
+                    break
+                if blank is None and not raw.flags & CKF_TOKEN_INITIALIZED:
+                    blank = slot
+            chosen = chosen or blank
+            if chosen is None:
+                raise TokenError(f"no blank slot on {module.spec.name}")
+            rv = module.raw.init_token(chosen.slot_id, so_pin.encode("utf-8"), label)
+            if rv != CKR_OK:
+                raise TokenError(f"C_InitToken: CKR 0x{rv:x}")
+            session = chosen.get_token().open(rw=True, so_pin=so_pin)
+            try:
+                rv = module.raw.init_pin(session.handle, user_pin.encode("utf-8"))
+            finally:
+                session.close()
+            if rv != CKR_OK:
+                raise TokenError(f"C_InitPIN: CKR 0x{rv:x}")
+
+        try:
+            module.worker.call(run)
+        except p11.pkcs11_exc().PKCS11Error as exc:
+            raise TokenError(f"initialising a token on {module.spec.name}: {p11.name(exc)}") from None
 
     # -- tokens
     def _list(self, module: LoadedModule) -> list[TokenInfo]:

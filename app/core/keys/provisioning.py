@@ -79,6 +79,46 @@ class Provisioning(SessionObjects):
             return rsa.RSAPublicNumbers(int.from_bytes(exponent, "big"), int.from_bytes(modulus, "big")).public_key()
         return ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), unwrap_ec_point(value))
 
+    def import_sm2_key(self, key_id: bytes, label: str, private_key: int) -> bytes:
+        """Store an SM2 key pair made in software (the SM2 demo identity); returns the point 04||X||Y.
+
+        The private key gets the module's SM2 key type from the catalog, is sensitive and not extractable,
+        sign-only; the public key is stored beside it (CKA_EC_POINT: DER OCTET STRING).
+        """
+        from asn1crypto import core
+        from pkcs11 import Attribute, KeyType, ObjectClass
+
+        from .. import gm
+        from .sm2 import SM2_CURVE_PARAMS, profile_of
+
+        point = gm.sm2_public_point_from_private(private_key)
+        key_type = profile_of(self._module.spec.sm2).key_type
+        common: dict[Any, Any] = {
+            Attribute.KEY_TYPE: key_type if key_type is not None else KeyType.EC,
+            Attribute.TOKEN: True,
+            Attribute.ID: key_id,
+            Attribute.LABEL: label,
+            Attribute.EC_PARAMS: SM2_CURVE_PARAMS,
+            Attribute.EC_POINT: core.OctetString(point).dump(),
+        }
+        private = {
+            **common,
+            Attribute.CLASS: ObjectClass.PRIVATE_KEY,
+            Attribute.PRIVATE: True,
+            Attribute.SENSITIVE: True,
+            Attribute.EXTRACTABLE: False,
+            Attribute.SIGN: True,
+            Attribute.VALUE: private_key.to_bytes(32, "big"),
+        }
+        public = {**common, Attribute.CLASS: ObjectClass.PUBLIC_KEY, Attribute.PRIVATE: False, Attribute.VERIFY: True}
+
+        def run() -> None:
+            self._session.create_object(private)
+            self._session.create_object(public)
+
+        self._run(run, sign_error("importing an SM2 key"))
+        return point
+
     def put_certificate(self, key_id: bytes, label: str, cert_der: bytes) -> None:
         """Store an X.509 certificate under the key's CKA_ID (replacing one with the same CKA_ID)."""
         from asn1crypto import core

@@ -19,7 +19,7 @@ from typing import Any
 from asn1crypto import algos
 
 from .. import gm
-from ..errors import MechanismUnsupported, SigningFailed
+from ..errors import MechanismUnsupported, SigningFailed, TokenSignatureWrong
 
 STYLES = ("raw", "sm3_sm2")
 SIGNATURE_FORMATS = ("raw", "der", "auto")
@@ -89,7 +89,7 @@ def to_der(signature: bytes, expected: str = "auto") -> bytes:
             return gm.encode_signature(parsed["r"].native, parsed["s"].native)
         except (ValueError, TypeError):
             pass
-    raise SigningFailed(f"the token returned {len(signature)} bytes, not an SM2 signature ({expected})")
+    raise TokenSignatureWrong(f"the token returned {len(signature)} bytes, not an SM2 signature ({expected})")
 
 
 def token_input(profile: Sm2Profile, certificate: bytes, message: bytes) -> tuple[int, bytes]:
@@ -115,5 +115,5 @@ def checked(profile: Sm2Profile, certificate: bytes, message: bytes, signature: 
     """The DER signature once it verifies over `message` with the certificate's key; SigningFailed if not."""
     der = to_der(signature, profile.signature)
     if not gm.sm2_verify(public_point(certificate), message, der, profile.user_id):
-        raise SigningFailed("the token's SM2 signature does not verify with the key's certificate")
+        raise TokenSignatureWrong("the token's SM2 signature does not verify with the key's certificate")
     return der
