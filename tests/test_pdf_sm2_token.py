@@ -77,3 +77,42 @@ def test_stamping_with_the_sm2_token_key(sm2_token: Sm2Token, tmp_path: Path, de
     report = verify_document(both, trust_roots=[identity.root, demo_root])
     assert len(report.signatures) == 2 and report.all_valid
     assert [s.modification_level for s in report.signatures] == ["form_filling", "none"]
+
+
+def test_cli_stamps_with_the_sm2_demo_and_verifies(tmp_path: Path) -> None:
+    """`sealdesk demo-key`, then `stamp --cross-page` with the SM2 demo key and `verify --json` in
+    subprocesses: the CLI shows an SM2 signature exactly like an RSA/ECDSA one."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from app.core import demo, sm2_test_module
+
+    home = tmp_path / "home"
+    home.mkdir(mode=0o700)
+    env = {k: v for k, v in os.environ.items() if k not in (sm2_test_module.CONF_ENV, "SOFTHSM2_CONF")}
+    env["SEALDESK_HOME"] = str(home)
+    root_dir = Path(__file__).resolve().parent.parent
+
+    def cli(*args: str, stdin: str = "") -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "app.cli", *args], cwd=root_dir, env=env, input=stdin,
+                              capture_output=True, text=True, timeout=300)  # fmt: skip
+
+    assert cli("demo-key").returncode == 0
+    tokens = json.loads(cli("tokens", "--json").stdout)["tokens"]
+    serial = next(t["serial"] for t in tokens if t["label"] == demo.SM2_DEMO_LABEL)
+    source = make_pdf(tmp_path / "contract.pdf", pages=3)
+    out = tmp_path / "contract.sm2.pdf"
+    stamped = cli("stamp", str(source), "--seal", "DEMOSM2", "--cross-page", "--approval", "A-1", "--out", str(out),
+                  "--token", serial, "--pin-stdin", "--json", stdin=demo.DEMO_PIN + "\n")  # fmt: skip
+    assert stamped.returncode == 0, stamped.stdout + stamped.stderr
+    root = home / "demo" / "demo-sm2-root-ca.pem"
+    verified = cli("verify", str(out), "--trust", str(root), "--json")
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    result = json.loads(verified.stdout)
+    (sig,) = result["signatures"]
+    assert result["all_valid"] and sig["seal_status"] == "valid" and sig["picture_check"] == "match"
+    assert [p["page"] for p in sig["pictures"]] == [1, 2, 3]  # one slice per page
+    untrusted = json.loads(cli("verify", str(out), "--json").stdout)
+    assert not untrusted["all_valid"] and untrusted["signatures"][0]["trust_problem"] == "no_trusted_path"

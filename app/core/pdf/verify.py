@@ -16,6 +16,7 @@ from pathlib import Path
 from ..certs import _name_to_text
 from ..clock import Clock
 from ..errors import DocumentDamaged, DocumentEncrypted
+from ..gm import register_oids
 from .inspect import open_without_password, read_document
 from .seal_pictures import DrawnPicture, PictureCollector, annotation_index, page_indexes, signature_pictures
 from .sign import SEAL_ATTRIBUTE_OID, register_seal_attribute
@@ -427,6 +428,7 @@ def verify_pdf(path: Path | str, *, trust_roots: Sequence[bytes] = (), clock: Cl
     path = Path(path)
     name = path.name
     register_seal_attribute()
+    register_oids()  # SM3/SM2 by name before pyHanko parses SM2 signatures (it hashes by the digest's name)
     data = read_document(path)
     if b"%PDF-" not in data[:1024]:
         raise DocumentDamaged("no %PDF- header in the first 1024 bytes", name=name)
