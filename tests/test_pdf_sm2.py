@@ -382,3 +382,21 @@ def test_ses_signature_v4_export_over_the_signed_pdf(tmp_path, sm2_ca, holder, s
     checked = openssl_sm2_verify(tmp_path, holder.public_pem(), sig.tbs_der, sig.signature)
     assert checked.returncode == 0 and "Verified OK" in checked.stdout, checked.stderr
     assert _openssl("dgst", "-sm3", "-binary", str(signed)).stdout == sig.data_hash
+
+
+def test_a_digest_only_signer_with_an_sm2_certificate_is_refused(tmp_path, holder):
+    """An SM2 certificate on a key that can only sign digests: a typed error, no output."""
+    from app.core.errors import MechanismUnsupported
+
+    class DigestOnly:
+        certificate = holder.certificate
+        key_type, scheme = "ec", "ecdsa"
+
+        def sign_digest(self, digest: bytes, hash_name: str) -> bytes:
+            raise AssertionError("must not be asked")
+
+    out = io.BytesIO()
+    with pytest.raises(MechanismUnsupported):
+        sign_pdf(make_pdf(tmp_path / "doc.pdf", pages=1), out, signer=DigestOnly(), spots=[spot(0, (100, 100, 200, 200))],
+                 spot_images=[seal_png()], seal_der=None, settings=SignSettings())  # fmt: skip
+    assert out.getvalue() == b""

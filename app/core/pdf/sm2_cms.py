@@ -85,6 +85,10 @@ def _make_sm2_signer_class():
                 raise CertificateInvalid(f"{type(exc).__name__}: {exc}") from exc
             if not gm.is_sm2_certificate(cert_der):
                 raise MechanismUnsupported("the certificate's key is not an SM2 key", mechanism="sm2")
+            if not callable(getattr(message_signer, "sign_message", None)):
+                raise MechanismUnsupported(
+                    "an SM2 certificate, but a signer without sign_message", mechanism="sm2"
+                )
             self._message_signer = message_signer
             self._seal_der = seal_der
             super().__init__(
