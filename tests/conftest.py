@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import asn1crypto.tsp  # noqa: F401 - names 'tst_info' before any test builds ContentType's name→OID map
 import pytest
 
 _SESSION_HOME = Path(tempfile.mkdtemp(prefix="sealdesk-test-"))

@@ -451,7 +451,9 @@ class Stamper:
         self._cert_der = chosen.certificate
         if not self._cert_der:
             raise SealNotFound(f"seal {seal_id!r} has no certificate on the key", seal=seal_id)
-        self._signer = session.digest_signer(self._key_id)
+        self._signer = session.digest_signer(self._key_id)  # usage records (SM2 keys: over the message)
+        # the document signature: SM2 keys make an SM2/SM3 CMS through the message-signing protocol
+        self._pdf_signer = session.sm2_signer(self._key_id) if self._signer.key_type == "sm2" else self._signer
         self._image = seal_image(self.seal.picture)
         from .certs import summarize
 
@@ -623,20 +625,29 @@ class Stamper:
         from .pdf.sign import SignSettings, sign_pdf
 
         tsa = self._options.tsa_url
-        signer = self._signer
+        signer = self._pdf_signer
         in_field = isinstance(request.placement, FieldPlacement)
 
-        class _PhaseSigner:
-            """The key's signer. With a TSA, pyHanko asks for a token before the key signs (to size the
-            signature) and again after; the phases say which wait is going on."""
-
-            def sign_digest(self, digest: bytes, hash_name: str) -> bytes:
+        def phased(sign):
+            def call(*args):
                 if tsa:
                     phase(StampPhase.SIGN)
-                signature = signer.sign_digest(digest, hash_name)
+                signature = sign(*args)
                 if tsa:
                     phase(StampPhase.TIMESTAMP)
                 return signature
+
+            return call
+
+        class _PhaseSigner:
+            """The key's signer. With a TSA, pyHanko asks for a token before the key signs (to size the
+            signature) and again after; the phases say which wait is going on. Wraps what the key has:
+            sign_digest (RSA/ECDSA) and/or sign_message (SM2)."""
+
+            def __init__(self) -> None:
+                for name in ("sign_digest", "sign_message"):
+                    if hasattr(signer, name):
+                        setattr(self, name, phased(getattr(signer, name)))
 
             def __getattr__(self, attr: str):
                 return getattr(signer, attr)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -210,8 +210,8 @@ def maker_trust_problem(maker_der: bytes, trust_roots, moment: datetime | None) 
 
     A seal is only as good as its maker: without this, anyone with a trusted signing certificate could
     make themselves an "official seal" with a self-signed maker. International-algorithm chains go
-    through pyhanko-certvalidator; SM2 makers (certvalidator has no SM2) are accepted when they are a
-    trusted root themselves or are issued directly by one (`_sm2_maker_problem`).
+    through pyhanko-certvalidator; SM2 makers (certvalidator has no SM2) through sm2_chain.py
+    (`_sm2_maker_problem`).
     """
     import asyncio
 
@@ -243,32 +243,14 @@ def maker_trust_problem(maker_der: bytes, trust_roots, moment: datetime | None) 
 
 
 def _sm2_maker_problem(maker_der: bytes, trust_roots, moment: datetime | None) -> str | None:
-    """One-level SM2 path: the maker is a trusted root, or a trusted root's SM2 signature covers it."""
-    from asn1crypto import x509
+    """SM2 maker: a path of SM2 signatures to a trusted root (sm2_chain.py), through CA certificates the
+    user trusts as well (the seal carries only the maker's own certificate)."""
+    from .sm2_chain import validate_sm2_chain
 
-    from .gm import sm2_public_point_from_cert, sm2_verify
-
-    maker = x509.Certificate.load(maker_der)
-    at = moment or datetime.now(UTC)
-    validity = maker["tbs_certificate"]["validity"]
-    if not validity["not_before"].native <= at <= validity["not_after"].native:
-        return "maker certificate not valid at the signing time"
-    if maker_der in trust_roots:
-        return None
-    for root_der in trust_roots:
-        root = x509.Certificate.load(root_der)
-        if root.subject != maker.issuer or not root.ca:
-            continue
-        root_validity = root["tbs_certificate"]["validity"]
-        if not root_validity["not_before"].native <= at <= root_validity["not_after"].native:
-            continue
-        try:
-            point = sm2_public_point_from_cert(root_der)
-        except ValueError:
-            continue
-        if sm2_verify(point, maker["tbs_certificate"].dump(), maker["signature_value"].native):
-            return None
-    return "no trusted SM2 root issued the maker certificate"
+    result = validate_sm2_chain(
+        maker_der, intermediates=trust_roots, trust_roots=trust_roots, moment=moment, key_usage=None
+    )
+    return None if result.trusted else f"SM2 maker certificate: {result.problem} ({result.detail})"
 
 
 class _PictureCheck:

@@ -35,12 +35,15 @@ from ..errors import (
     SealDeskError,
     SigningFailed,
 )
+from ..gm import is_sm2_certificate
 from ..i18n_marks import QT_TRANSLATE_NOOP
 from ..signer import DigestSigner
 from .inspect import OpenedPdf, check_can_sign, incremental_writer, open_pdf
 
 if TYPE_CHECKING:  # pragma: no cover
     from app.core.placement import StampSpot
+
+    from .sm2_cms import Sm2MessageSigner
 
 SEAL_ATTRIBUTE_OID = "2.25.222528157247365489077371394512627047332"
 """OID of SealDesk's signed CMS attribute carrying the DER SESeal (`SealDeskSeal ::= OCTET STRING`)."""
@@ -182,13 +185,10 @@ def _placeholder_size(public_key, key_type: str) -> int:
     return 2 * n + 9 if key_type == "ec" else n
 
 
-def _make_token_signer_class():
-    """Build TokenPdfSigner lazily: its base class lives in pyHanko."""
-    from asn1crypto import core, x509
-    from cryptography import x509 as cx509
+def _make_seal_spec_class():
+    """Build the signed-attribute spec that appends the seal attribute (its base classes live in pyHanko)."""
+    from asn1crypto import core
     from pyhanko.sign.attributes import CMSAttributeProvider, SignedAttributeProviderSpec
-    from pyhanko.sign.signers.pdf_cms import Signer
-    from pyhanko_certvalidator.registry import SimpleCertificateStore
 
     class _SealAttributeProvider(CMSAttributeProvider):
         attribute_type = SEAL_ATTRIBUTE_OID
@@ -209,6 +209,31 @@ def _make_token_signer_class():
                 data_digest=data_digest, digest_algorithm=digest_algorithm
             )
             yield _SealAttributeProvider(self.seal_der)
+
+    return _WithSealAttribute
+
+
+_SEAL_SPEC_CLASS = None
+
+
+def with_seal_attribute(inner, seal_der: bytes | None):
+    """pyHanko's signed-attribute spec `inner` plus SealDesk's seal attribute (the same for every key
+    algorithm, so the seal is carried identically in RSA/ECDSA and SM2 signatures); `inner` when no seal."""
+    global _SEAL_SPEC_CLASS
+    if seal_der is None:
+        return inner
+    register_seal_attribute()
+    if _SEAL_SPEC_CLASS is None:
+        _SEAL_SPEC_CLASS = _make_seal_spec_class()
+    return _SEAL_SPEC_CLASS(inner, seal_der)
+
+
+def _make_token_signer_class():
+    """Build TokenPdfSigner lazily: its base class lives in pyHanko."""
+    from asn1crypto import x509
+    from cryptography import x509 as cx509
+    from pyhanko.sign.signers.pdf_cms import Signer
+    from pyhanko_certvalidator.registry import SimpleCertificateStore
 
     class TokenPdfSigner(Signer):
         """pyHanko Signer over a DigestSigner: hashes the signed attributes here, the key signs the digest."""
@@ -262,9 +287,7 @@ def _make_token_signer_class():
                 use_cades=use_cades,
                 is_pdf_sig=is_pdf_sig,
             )
-            if self._seal_der is None:
-                return inner
-            return _WithSealAttribute(inner, self._seal_der)
+            return with_seal_attribute(inner, self._seal_der)
 
         async def async_sign_raw(self, data: bytes, digest_algorithm: str, dry_run=False) -> bytes:
             ds = self._digest_signer
@@ -472,7 +495,7 @@ def sign_pdf(
     input_path: Path | OpenedPdf,
     output: BinaryIO,
     *,
-    signer: DigestSigner,
+    signer: DigestSigner | Sm2MessageSigner,
     spots: Sequence[StampSpot],
     spot_images: Sequence[bytes],
     seal_der: bytes | None,
@@ -489,6 +512,8 @@ def sign_pdf(
     embed next to the signing certificate. `direct`: pyHanko writes straight into `output` (readable
     and seekable) instead of an in-memory copy of the whole signed file; on failure `output` holds a
     partial file, so only pass a file the caller discards then (stamping's O_TMPFILE output).
+    A signer with an SM2 certificate (an `Sm2MessageSigner`) makes an SM2/SM3 signature (pdf/sm2_cms.py); its
+    digest is always SM3, whatever `settings.hash_name` says.
     """
     from pyhanko.pdf_utils.misc import PdfError
     from pyhanko.sign.general import SigningError
@@ -508,7 +533,13 @@ def sign_pdf(
         images.append(decoded[png])
     field_name = settings.field_name or f"Seal-{uuid.uuid4().hex[:8]}"
     settings = replace(settings, field_name=field_name)
-    pdf_signer_obj = token_pdf_signer(signer, hash_name=settings.hash_name, chain=chain, seal_der=seal_der)
+    if is_sm2_certificate(bytes(signer.certificate)):  # an Sm2MessageSigner: SM2/SM3 CMS, SM3 digest
+        from .sm2_cms import SM2_HASH, sm2_pdf_signer
+
+        settings = replace(settings, hash_name=SM2_HASH)
+        pdf_signer_obj = sm2_pdf_signer(signer, chain=chain, seal_der=seal_der)
+    else:
+        pdf_signer_obj = token_pdf_signer(signer, hash_name=settings.hash_name, chain=chain, seal_der=seal_der)
 
     try:
         signed = _sign_bytes(

@@ -16,6 +16,7 @@ from pathlib import Path
 from ..certs import _name_to_text
 from ..clock import Clock
 from ..errors import DocumentDamaged, DocumentEncrypted
+from ..gm import register_oids
 from .inspect import open_without_password, read_document
 from .seal_pictures import DrawnPicture, PictureCollector, annotation_index, page_indexes, signature_pictures
 from .sign import SEAL_ATTRIBUTE_OID, register_seal_attribute
@@ -292,14 +293,25 @@ def _report_one(embedded, trust_roots, moment) -> SignatureReport:
     from pyhanko.sign.validation import validate_pdf_signature
     from pyhanko.sign.validation.settings import KeyUsageConstraints
 
+    from .sm2_verify import is_sm2_signature, validate_sm2_pdf_signature
+
     cert = embedded.signer_cert
-    key_usage = KeyUsageConstraints(key_usage={"digital_signature", "non_repudiation"}, match_all_key_usages=False)
-    status = validate_pdf_signature(
-        embedded,
-        signer_validation_context=_validation_context(trust_roots, moment),
-        key_usage_settings=key_usage,
-        diff_policy=acrobat_like_diff_policy(),
-    )
+    if is_sm2_signature(embedded):  # pyHanko's validator has no SM2: the same checks in sm2_verify.py
+        status = validate_sm2_pdf_signature(
+            embedded,
+            trust_roots=list(trust_roots),
+            moment=moment,
+            diff_policy=acrobat_like_diff_policy(),
+            ts_validation_context=_validation_context(trust_roots, moment),
+        )
+    else:
+        key_usage = KeyUsageConstraints(key_usage={"digital_signature", "non_repudiation"}, match_all_key_usages=False)
+        status = validate_pdf_signature(
+            embedded,
+            signer_validation_context=_validation_context(trust_roots, moment),
+            key_usage_settings=key_usage,
+            diff_policy=acrobat_like_diff_policy(),
+        )
     tst = status.timestamp_validity
     timestamp_time = None
     timestamp_trusted = False
@@ -416,6 +428,7 @@ def verify_pdf(path: Path | str, *, trust_roots: Sequence[bytes] = (), clock: Cl
     path = Path(path)
     name = path.name
     register_seal_attribute()
+    register_oids()  # SM3/SM2 by name before pyHanko parses SM2 signatures (it hashes by the digest's name)
     data = read_document(path)
     if b"%PDF-" not in data[:1024]:
         raise DocumentDamaged("no %PDF- header in the first 1024 bytes", name=name)

@@ -5,7 +5,7 @@ See docs/seal-format.md.
 """
 
 from ..gm import register_oids
-from .build import build_seal_v4
+from .build import build_seal_v4, build_ses_signature_v4
 from .model import Seal, SealCheck, SealPicture, SesSignature, SesSignatureCheck
 from .parse import parse_seal, parse_ses_signature
 from .verify import signature_algorithm_verify, verify_seal, verify_ses_signature
@@ -19,6 +19,7 @@ __all__ = [
     "SesSignature",
     "SesSignatureCheck",
     "build_seal_v4",
+    "build_ses_signature_v4",
     "parse_seal",
     "parse_ses_signature",
     "signature_algorithm_verify",

@@ -65,7 +65,9 @@ def build_seal_v4(
         cert_list_type = 2
         cert_list: core.Asn1Value = asn1.CertDigestList(
             [
-                asn1.CertDigestObj({"type": _string(_ascii(kind, "digest type"), "printable"), "value": value})
+                asn1.CertDigestObj(
+                    {"type": _string(_ascii(kind, "digest type"), "printable"), "value": value}
+                )
                 for kind, value in cert_digests
             ]
         )
@@ -86,7 +88,9 @@ def build_seal_v4(
     )
     seal_info = asn1.SealInfo(
         {
-            "header": asn1.Header({"id": _string("ES"), "version": version, "vid": _string(_ascii(vid, "Vid"))}),
+            "header": asn1.Header(
+                {"id": _string("ES"), "version": version, "vid": _string(_ascii(vid, "Vid"))}
+            ),
             "es_id": _string(_ascii(es_id, "esID")),
             "property": core.Any(prop),
             "picture": asn1.PictureInfo(
@@ -110,3 +114,43 @@ def build_seal_v4(
         }
     )
     return seal.dump()
+
+
+def build_ses_signature_v4(
+    *,
+    seal_der: bytes,
+    data: bytes,
+    property_info: str,
+    time_info: datetime,
+    cert: bytes,
+    sign_alg: str,
+    sign: Callable[[bytes], bytes],
+) -> bytes:
+    """The DER of a GB/T 38540 v4 SES_Signature over `data` (e.g. a signed PDF, for systems that expect one).
+
+    TBS_Sign = {version 4, the seal, timeInfo, dataHash (SM3 for SM2, else the algorithm's SHA-2),
+    propertyInfo (IA5String: percent-encoded when not ASCII)}; `sign` receives the DER of TBS_Sign and
+    returns the signature value (for SM2: an Sm2MessageSigner's `sign_message`).
+    """
+    from urllib.parse import quote
+
+    from .verify import data_hash_for
+
+    tbs = asn1.TbsSignV4(
+        {
+            "version": 4,
+            "eseal": core.Any.load(bytes(seal_der)),
+            "time_info": core.Any(_generalized(time_info, "timeInfo").chosen),
+            "data_hash": asn1.AnyBytes(name="bits", value=data_hash_for(sign_alg, data)),
+            "property_info": _string(quote(property_info, safe="/:._-")),
+        }
+    )
+    tbs_der = tbs.dump()
+    return asn1.SignatureV4(
+        {
+            "to_sign": asn1.TbsSignV4.load(tbs_der),
+            "cert": bytes(cert),
+            "signature_alg_id": sign_alg,
+            "signature": asn1.AnyBytes(name="bits", value=sign(tbs_der)),
+        }
+    ).dump()
