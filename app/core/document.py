@@ -264,16 +264,12 @@ class OfdViewDocument:
             return self._view.render(index, dpi)
 
     def search(self, text: str, pages: Sequence[int] | None = None) -> list[TextHit]:
-        from .ofd.text import find_text
+        from .ofd.text import find_keyword
 
-        if not isinstance(text, str) or not text.strip():
-            raise errors.InvalidArgument(what=QT_TRANSLATE_NOOP("errors", "the keyword is empty"), detail=repr(text))
-        for index in pages or ():
-            self._check_page(index)
         with self._lock:
             self._view._require_open()
-            hits = find_text(self.ofd, text, pages, self._copy.advance)
-        return [TextHit(page, _box_to_rect(box)) for page, box in hits]
+            hits = find_keyword(self.ofd, text, pages=pages, advance=self._copy.advance)
+        return [TextHit(h.page_index, _box_to_rect(h.rect_mm)) for h in hits]
 
     def empty_signature_fields(self) -> list[EmptyField]:
         """OFD has no signature fields: seals are placed freely (StampAnnot boundaries)."""

@@ -13,6 +13,9 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from .. import errors
+from ..i18n_marks import QT_TRANSLATE_NOOP
+from ..placement import KeywordHit, PageGeometry, mm_to_pt
 from . import xml
 from .model import Box, Page
 from .reader import OfdDocument, numbers
@@ -148,3 +151,26 @@ def find_text(doc: OfdDocument, keyword: str, pages: Sequence[int] | None = None
                                      max(b[2] for b in part), max(b[3] for b in part))))
                 start = joined.find(wanted, start + len(wanted))
     return hits
+
+
+def page_geometries(doc: OfdDocument) -> list[PageGeometry]:
+    """OFD pages as placement.PageGeometry (no crop, no rotation), so that placement's spot, page-list and
+    cross-page functions work unchanged on OFD; its visible mm are the OFD page's mm."""
+    return [
+        PageGeometry(page.index, (0.0, 0.0, mm_to_pt(page.size_mm[0]), mm_to_pt(page.size_mm[1])))
+        for page in doc.pages
+    ]
+
+
+def find_keyword(doc: OfdDocument, keyword: str, *, pages: Sequence[int] | None = None,
+                 advance: Advance = default_advance) -> list[KeywordHit]:
+    """placement.find_keyword for OFD: the same hits (visible mm, document order) from the OFD text."""
+    if not isinstance(keyword, str) or not keyword.strip():
+        raise errors.InvalidArgument(what=QT_TRANSLATE_NOOP("errors", "the keyword is empty"), detail=repr(keyword))
+    for index in pages or ():
+        if not 0 <= index < len(doc.pages):
+            raise errors.PageOutOfRange(page=index + 1, count=len(doc.pages))
+    return [
+        KeywordHit(page_index=index, center_mm=((b[0] + b[2]) / 2, (b[1] + b[3]) / 2), rect_mm=b)
+        for index, b in find_text(doc, keyword, None if pages is None else list(dict.fromkeys(pages)), advance)
+    ]
