@@ -268,7 +268,13 @@ class OfdViewDocument:
 
         with self._lock:
             self._view._require_open()
-            hits = find_keyword(self.ofd, text, pages=pages, advance=self._copy.advance)
+            try:
+                hits = find_keyword(self.ofd, text, pages=pages, advance=self._copy.advance)
+            except errors.SealDeskError:
+                raise
+            except Exception as exc:  # a damaged text part: a typed error naming the file, never a traceback
+                raise errors.OfdDamaged(f"search: {type(exc).__name__}: {exc}", name=self.path.name,
+                                        problem=QT_TRANSLATE_NOOP("errors", "its structure is broken")) from exc
         return [TextHit(h.page_index, _box_to_rect(h.rect_mm)) for h in hits]
 
     def empty_signature_fields(self) -> list[EmptyField]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import posixpath
 import threading
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,7 +62,7 @@ class OfdPackage:
         self._lock = threading.Lock()
         try:
             self._zip = zipfile.ZipFile(path)
-        except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        except (zipfile.BadZipFile, zlib.error, OSError, ValueError, EOFError, NotImplementedError) as exc:
             raise errors.OfdDamaged(f"{type(exc).__name__}: {exc}", name=self.name, problem=NOT_A_ZIP) from exc
         try:
             self._entries = self._check(limits)
@@ -79,7 +80,7 @@ class OfdPackage:
             key = _normalise_entry(info.filename)
             if key is None:
                 raise errors.OfdUnsafe(f"entry {info.filename!r}", name=self.name, problem=BAD_PART_NAME)
-            if info.is_dir() or not key:
+            if not key or info.filename.endswith("/"):
                 continue
             if info.flag_bits & 0x1:
                 raise errors.OfdDamaged(f"entry {key}", name=self.name, problem=ENCRYPTED_PART)
@@ -115,7 +116,8 @@ class OfdPackage:
             try:
                 with self._zip.open(info) as stream:
                     data = stream.read(info.file_size + 1)  # never more than declared (+1 to notice a lie)
-            except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError, RuntimeError) as exc:
+            except (zipfile.BadZipFile, zlib.error, OSError, ValueError, EOFError, NotImplementedError,
+                    RuntimeError) as exc:
                 raise errors.OfdDamaged(f"{part}: {type(exc).__name__}: {exc}", name=self.name,
                                         problem=PART_UNREADABLE) from exc
         if len(data) > info.file_size:

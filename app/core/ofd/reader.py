@@ -287,7 +287,13 @@ def read_ofd(path: str | Path, limits: ZipLimits = DEFAULT_LIMITS) -> OfdDocumen
     path = Path(path)
     if not path.is_file():
         raise errors.DocumentNotFound(detail=str(path), name=str(path))
-    package = OfdPackage(path, limits)
+    try:
+        package = OfdPackage(path, limits)
+    except errors.SealDeskError:
+        raise
+    except Exception as exc:  # zipfile's own surprises on damaged directories
+        raise errors.OfdDamaged(f"{type(exc).__name__}: {exc}", name=path.name,
+                                problem=QT_TRANSLATE_NOOP("errors", "its structure is broken")) from exc
     try:
         return _Reader(package).read()
     except errors.SealDeskError:

@@ -54,8 +54,8 @@ def expand_deltas(value: str, name: str = "") -> list[float]:
     i = 0
     while i < len(tokens) and len(out) <= MAX_GLYPHS_PER_CODE:
         if tokens[i] == "g" and i + 2 < len(tokens):
-            count = int(float(tokens[i + 1]))
-            out.extend(numbers(tokens[i + 2], name) * max(0, min(count, MAX_GLYPHS_PER_CODE)))
+            count = int(max(0.0, min(numbers(tokens[i + 1], name)[0], MAX_GLYPHS_PER_CODE)))
+            out.extend(numbers(tokens[i + 2], name) * count)
             i += 3
         else:
             out.extend(numbers(tokens[i], name) if tokens[i] != "g" else [])
