@@ -49,20 +49,3 @@ def write_ofd(path: Path, parts: dict[str, str | bytes], compression: int = zipf
             archive.writestr(name, data.encode("utf-8") if isinstance(data, str) else data)
     return path
 
-
-def many_pages(path: Path, count: int) -> Path:
-    """An OFD of `count` pages, each with a heading, a body of text lines and a box (benchmarks)."""
-    parts = minimal_parts()
-    pages = "".join(f'<ofd:Page ID="{i + 10}" BaseLoc="Pages/Page_{i}/Content.xml"/>' for i in range(count))
-    parts["Doc_0/Document.xml"] = DOCUMENT_XML.replace(
-        '<ofd:Page ID="1" BaseLoc="Pages/Page_0/Content.xml"/>', pages
-    )
-    for i in range(count):
-        lines = "".join(
-            f'<ofd:TextObject ID="{100 + n}" Boundary="20 {40 + n * 8} 170 8" Font="3" Size="4.2">'
-            f'<ofd:TextCode X="0" Y="4.2" DeltaX="g 39 4.2">第{i + 1}页第{n + 1}行：电子印章客户端性能测试文本内容示例，用于基准。</ofd:TextCode>'
-            "</ofd:TextObject>"
-            for n in range(25)
-        )
-        parts[f"Doc_0/Pages/Page_{i}/Content.xml"] = PAGE_XML.replace("</ofd:Layer>", lines + "</ofd:Layer>")
-    return write_ofd(path, parts)

@@ -234,3 +234,15 @@ def test_sm3_of_parts_matches_hashlib_free_digest():
                 assert hashlib.sha256(ofd.part_bytes(name)).digest() == hashlib.sha256(archive.read(name)).digest()
     finally:
         ofd.close()
+
+
+def test_the_ofd_benchmark_runs_at_a_tiny_size(tmp_path: Path, qapp):
+    """benchmarks/bench_ofd.py end to end with 3 pages, so it cannot rot."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from benchmarks import bench_ofd
+
+    result = bench_ofd.bench_ofd(tmp_path, pages=3, repeat=1)
+    assert result.open_first_paint.median > 0 and result.render_first.samples and result.render_again.samples
+    assert "100-page" not in "\n".join(bench_ofd.report_lines(result)) and len(bench_ofd.report_lines(result)) == 5

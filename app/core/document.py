@@ -93,12 +93,13 @@ def _box_to_rect(box: placement.Box) -> RectMM:
 class PdfDocument:
     """A PDF opened read-only with PyMuPDF. Create it with `open_document`."""
 
-    def __init__(self, path: Path, handle: Any) -> None:
+    def __init__(self, path: Path, handle: Any, geometry: list[placement.PageGeometry] | None = None) -> None:
         self.path = path
         self._doc = handle
         self._lock = threading.RLock()
         self.page_count: int = handle.page_count
-        self._geometry = placement.page_geometries(handle)
+        # `geometry` given: the caller knows the pages already (an OFD's display copy), no walk of the page tree
+        self._geometry = geometry if geometry is not None else placement.page_geometries(handle)
 
     def _check_page(self, index: int) -> placement.PageGeometry:
         if not isinstance(index, int) or not 0 <= index < self.page_count:
@@ -244,8 +245,10 @@ class OfdViewDocument:
         self.path = path
         self.ofd = ofd
         self.page_count: int = len(ofd.pages)
+        from .ofd.text import page_geometries
+
         self._copy = DisplayCopy(ofd)
-        self._view = PdfDocument(path, self._copy.pdf)
+        self._view = PdfDocument(path, self._copy.pdf, page_geometries(ofd))
         self._lock = self._view._lock  # one lock: building a page and rendering it both call MuPDF
 
     def _check_page(self, index: int) -> None:

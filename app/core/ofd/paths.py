@@ -15,8 +15,9 @@ ARGS = {"S": 2, "M": 2, "L": 2, "Q": 4, "B": 6, "A": 7, "C": 0, "Z": 0}
 MAX_TOKENS = 2_000_000
 
 
-def _fmt(value: float) -> str:
-    return f"{value:.4f}".rstrip("0").rstrip(".") or "0"
+def fmt(value: float) -> str:
+    """A number for a PDF content stream (0.0001 mm is far below a device pixel)."""
+    return f"{value:.4f}"
 
 
 def _arc_to_beziers(x0: float, y0: float, rx: float, ry: float, angle: float, large: bool, sweep: bool,
@@ -79,7 +80,7 @@ def path_operators(data: str, matrix: Matrix | None = None) -> str:
     def pt(x: float, y: float) -> str:
         if matrix is not None:
             x, y = apply(matrix, x, y)
-        return f"{_fmt(x)} {_fmt(y)}"
+        return f"{fmt(x)} {fmt(y)}"
 
     while i < len(tokens):
         token = tokens[i]

@@ -18,7 +18,8 @@ from typing import Any
 from .. import errors
 from ..i18n_marks import QT_TRANSLATE_NOOP
 from . import fonts, xml
-from .paths import _fmt, path_operators
+from .paths import fmt as _fmt
+from .paths import path_operators
 from .reader import OfdDocument, numbers
 from .text import text_object_glyphs
 from .walk import Matrix, Placed, multiply, walk_page
@@ -62,6 +63,8 @@ class DisplayCopy:
         self._images: dict[str, int | None] = {}
         self._fallback: _Font | None = None
         self._font_objects: dict[str, Any] = {}
+        self._advances: dict[tuple[str, str], float] = {}
+        self._glyph_ids: dict[tuple[str, str], int] = {}
 
     # -- fonts ------------------------------------------------------------------------------------
     def _fallback_font(self, page: Any) -> _Font:
@@ -113,8 +116,11 @@ class DisplayCopy:
             except Exception:  # noqa: BLE001 - unusable font file: the fallback's metrics
                 font = pymupdf.Font(fonts.FALLBACK)
             self._font_objects[key] = font
-        width = font.glyph_advance(ord(char)) if font.has_glyph(ord(char)) else 0.0
-        return (width or (1.0 if ord(char) > 0x2E7F else 0.5)) * size
+        width = self._advances.get((key, char))
+        if width is None:
+            width = font.glyph_advance(ord(char)) if font.has_glyph(ord(char)) else 0.0
+            width = self._advances[(key, char)] = width or (1.0 if ord(char) > 0x2E7F else 0.5)
+        return width * size
 
     # -- colours, parameters ----------------------------------------------------------------------
     def _colour(self, element: xml.Element | None, stroke: bool) -> tuple[str, float] | None:
@@ -269,12 +275,15 @@ class DisplayCopy:
             ops.append(f"{_fmt(size * 0.03)} w")
         ops.append(f"BT {mode} Tr")
         current = ""
+        prefix = f"{_fmt(hscale)} 0 {'0.2' if italic else '0'} -1 "  # y flipped back: glyphs stand upright
         for glyph in glyphs:
             if glyph.char.isspace():
                 continue
             chosen, code = font, ""
             if chosen is not None:
-                gid = chosen.font.has_glyph(ord(glyph.char))
+                gid = self._glyph_ids.get((chosen.key, glyph.char))
+                if gid is None:
+                    gid = self._glyph_ids[(chosen.key, glyph.char)] = chosen.font.has_glyph(ord(glyph.char))
                 code = f"{gid:04x}" if gid else ""
             if not code:
                 chosen = self._fallback_font(page)
@@ -283,8 +292,7 @@ class DisplayCopy:
             if chosen.key != current:
                 ops.append(f"/{chosen.key} {_fmt(glyph.size)} Tf")
                 current = chosen.key
-            skew = 0.2 if italic else 0.0
-            ops.append(f"{_fmt(hscale)} 0 {_fmt(skew)} -1 {_fmt(glyph.x)} {_fmt(glyph.y)} Tm <{code}> Tj")
+            ops.append(f"{prefix}{glyph.x:.3f} {glyph.y:.3f} Tm <{code}> Tj")
         ops.append("ET")
         return "\n".join(o for o in ops if o)
 
@@ -377,7 +385,7 @@ class DisplayCopy:
         height_pt = page.rect.height
         used: dict[str, int] = {}
         states: dict[str, str] = {}
-        body: list[str] = [f"{_fmt(MM_TO_PT)} 0 0 {_fmt(-MM_TO_PT)} 0 {_fmt(height_pt)} cm"]
+        body: list[str] = [f"{MM_TO_PT:.9f} 0 0 {-MM_TO_PT:.9f} 0 {height_pt:.6f} cm"]
         for placed in walk_page(self.doc, self.doc.pages[index]):
             if placed.kind == "PathObject":
                 ops = self._path(placed, states)

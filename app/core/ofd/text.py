@@ -90,9 +90,12 @@ def text_object_glyphs(element: xml.Element, matrix: Matrix, name: str, advance:
         dxs = expand_deltas(xml.attr(code, "DeltaX"), name)
         dys = expand_deltas(xml.attr(code, "DeltaY"), name)
         for i, char in enumerate(chars[:MAX_GLYPHS_PER_CODE]):
-            width = advance(font_id, char, size[0])
-            step = dxs[i] if i < len(dxs) else width
-            glyphs.append(Glyph(char, font_id, size[0], x, y, step if i < len(dxs) and step > 0 else width, matrix))
+            if i < len(dxs) and dxs[i] > 0:
+                step = width = dxs[i]
+            else:  # the font's width: where DeltaX says nothing, and for the box of a backwards step
+                width = advance(font_id, char, size[0])
+                step = dxs[i] if i < len(dxs) else width
+            glyphs.append(Glyph(char, font_id, size[0], x, y, width, matrix))
             x += step
             y += dys[i] if i < len(dys) else 0.0
     return glyphs
