@@ -20,9 +20,9 @@ from ..i18n_marks import QT_TRANSLATE_NOOP
 from . import fonts, xml
 from .paths import fmt as _fmt
 from .paths import path_operators
-from .reader import OfdDocument, numbers
+from .reader import OfdDocument
 from .text import text_object_glyphs
-from .walk import Matrix, Placed, multiply, walk_page
+from .walk import Matrix, Placed, boundary_of, matrix_of, multiply, walk_page
 
 log = logging.getLogger(__name__)
 
@@ -195,11 +195,11 @@ class DisplayCopy:
             for area in xml.children(clip, "Area"):
                 trans = xml.attr(clip, "TransFlag") == "true" or xml.attr(area, "TransFlag") == "true"
                 base = placed.matrix if trans else placed.boundary_matrix
-                area_ctm = _matrix(xml.attr(area, "CTM"), self.doc.name)
+                area_ctm = matrix_of(xml.attr(area, "CTM"), self.doc.name)
                 shape = xml.child(area, "Path")
                 if shape is None:
                     continue
-                bx, by = _boundary_origin(shape, self.doc.name)
+                bx, by, _, _ = boundary_of(shape, self.doc.name)
                 m = multiply((1.0, 0.0, 0.0, 1.0, bx, by), area_ctm) if area_ctm else (1.0, 0.0, 0.0, 1.0, bx, by)
                 m = multiply(m, base)
                 ops.append(path_operators(xml.text(shape, "AbbreviatedData"), m))
@@ -425,12 +425,3 @@ def _number(value: str, default: float) -> float:
         return default
     return number if number == number and abs(number) < 1e6 else default
 
-
-def _matrix(value: str, name: str) -> Matrix | None:
-    values = numbers(value, name) if value else []
-    return (values[0], values[1], values[2], values[3], values[4], values[5]) if len(values) == 6 else None
-
-
-def _boundary_origin(element: xml.Element, name: str) -> tuple[float, float]:
-    values = numbers(xml.attr(element, "Boundary"), name)
-    return (values[0], values[1]) if len(values) >= 2 else (0.0, 0.0)
