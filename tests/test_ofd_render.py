@@ -121,3 +121,70 @@ def test_rendered_page_is_a_valid_png_when_saved():
         buffer = io.BytesIO()
         _image(doc.render(0, 30)).save(buffer, "PNG")
         assert Image.open(io.BytesIO(buffer.getvalue())).size == (248, 351)
+
+
+def _synthetic(tmp_path: Path) -> Path:
+    """One page exercising what the interop files do not: DrawParam inheritance (Relative, layer), a
+    composite object with its own CTM, a clip, arcs, colour alpha, foreground and background templates."""
+    from ofd_documents import NS, minimal_parts, write_ofd
+
+    def path(oid: str, boundary: str, data: str, extra: str = "", inner: str = "") -> str:
+        return (f'<ofd:PathObject ID="{oid}" Boundary="{boundary}" Fill="true" Stroke="false"{extra}>{inner}'
+                f"<ofd:AbbreviatedData>{data}</ofd:AbbreviatedData></ofd:PathObject>")
+
+    box = "M 0 0 L 50 0 L 50 50 L 0 50 C"
+    parts = minimal_parts()
+    parts["Doc_0/PublicRes.xml"] = (
+        f'<?xml version="1.0" encoding="UTF-8"?><ofd:Res xmlns:ofd="{NS}" BaseLoc="Res"><ofd:DrawParams>'
+        '<ofd:DrawParam ID="10"><ofd:FillColor Value="255 0 0"/></ofd:DrawParam>'
+        '<ofd:DrawParam ID="11" Relative="10" LineWidth="2"/></ofd:DrawParams>'
+        '<ofd:CompositeGraphicUnits><ofd:CompositeGraphicUnit ID="20" Width="10" Height="10"><ofd:Content>'
+        + path("21", "0 0 10 10", "M 0 0 L 10 0 L 10 10 L 0 10 C", inner='<ofd:FillColor Value="0 255 0"/>')
+        + "</ofd:Content></ofd:CompositeGraphicUnit></ofd:CompositeGraphicUnits></ofd:Res>"
+    )
+    clip = ('<ofd:Clips><ofd:Clip><ofd:Area><ofd:Path Boundary="0 0 25 50"><ofd:AbbreviatedData>M 0 0 L 25 0 '
+            "L 25 50 L 0 50 C</ofd:AbbreviatedData></ofd:Path></ofd:Area></ofd:Clip></ofd:Clips>")
+    content = (
+        path("30", "10 10 50 50", box, ' DrawParam="11"')  # red via Relative
+        + '<ofd:CompositeObject ID="31" Boundary="100 10 20 20" CTM="2 0 0 2 0 0" ResourceID="20"/>'  # green
+        + path("32", "10 80 50 50", box, inner=clip + '<ofd:FillColor Value="0 0 255"/>')  # blue, left half
+        + path("33", "100 80 50 50", "M 0 25 A 25 25 0 1 1 50 25 A 25 25 0 1 1 0 25 C",
+               inner='<ofd:FillColor Value="0 0 0"/>')  # a black disc
+        + path("34", "10 150 50 50", box, inner='<ofd:FillColor Value="0 0 0" Alpha="128"/>')  # 50 % grey
+        + path("35", "100 150 50 50", box, inner='<ofd:FillColor Value="0 0 255"/>')  # under the foreground
+    )
+    layer_param = path("36", "10 220 50 50", box)  # no colour of its own: the layer's DrawParam (red)
+    parts["Doc_0/Pages/Page_0/Content.xml"] = (
+        f'<?xml version="1.0" encoding="UTF-8"?><ofd:Page xmlns:ofd="{NS}">'
+        '<ofd:Template TemplateID="40" ZOrder="Foreground"/><ofd:Template TemplateID="41"/>'
+        f'<ofd:Content><ofd:Layer ID="2">{content}</ofd:Layer><ofd:Layer ID="3" DrawParam="10">{layer_param}'
+        "</ofd:Layer></ofd:Content></ofd:Page>"
+    )
+    template = (f'<?xml version="1.0" encoding="UTF-8"?><ofd:Page xmlns:ofd="{NS}"><ofd:Content><ofd:Layer ID="9">'
+                "{}</ofd:Layer></ofd:Content></ofd:Page>")
+    parts["Doc_0/Tpls/Fore.xml"] = template.format(path("50", "100 150 50 25", box, inner='<ofd:FillColor Value="255 255 0"/>'))
+    parts["Doc_0/Tpls/Back.xml"] = template.format(path("51", "160 220 40 40", box, inner='<ofd:FillColor Value="255 0 255"/>'))
+    parts["Doc_0/Document.xml"] = parts["Doc_0/Document.xml"].replace(
+        "</ofd:CommonData>",
+        '<ofd:TemplatePage ID="40" BaseLoc="Tpls/Fore.xml"/><ofd:TemplatePage ID="41" BaseLoc="Tpls/Back.xml" '
+        'ZOrder="Background"/></ofd:CommonData>',
+    )
+    return write_ofd(tmp_path / "synthetic.ofd", parts)
+
+
+def test_draw_params_composites_clips_arcs_alpha_templates(tmp_path: Path):
+    with document_module.open_document(_synthetic(tmp_path)) as doc:
+        image = _image(doc.render(0, 25.4))  # 1 px per mm
+
+        def at(x: int, y: int) -> tuple[int, int, int]:
+            return image.getpixel((x, y))
+
+        assert at(35, 35) == (255, 0, 0)  # DrawParam 11 → Relative 10
+        assert at(102, 12) == (0, 255, 0) and at(118, 28) == (0, 255, 0)  # 10 mm unit × CTM 2 at 100,10
+        assert at(122, 25) == (255, 255, 255)
+        assert at(20, 105) == (0, 0, 255) and at(45, 105) == (255, 255, 255)  # clipped to the left half
+        assert at(125, 105) == (0, 0, 0) and at(102, 82) == (255, 255, 255)  # disc: centre in, corner out
+        assert all(110 <= c <= 145 for c in at(35, 175))  # black at alpha 128 over white
+        assert at(125, 160) == (255, 255, 0) and at(125, 190) == (0, 0, 255)  # foreground over content
+        assert at(35, 245) == (255, 0, 0)  # the layer's DrawParam
+        assert at(180, 240) == (255, 0, 255)  # background template

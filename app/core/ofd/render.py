@@ -190,6 +190,14 @@ class DisplayCopy:
     def _clips(self, placed: Placed) -> list[str]:
         """Clip operators; each Clip intersects, the Areas of one Clip unite."""
         out: list[str] = []
+        _, _, w, h = boundary_of(placed.element, self.doc.name)
+        if placed.kind != "TextObject" and w > 0 and h > 0:
+            # the standard clips a graphic unit to its Boundary; a stroke on the edge keeps its outer half
+            # (producers draw frames exactly on the boundary). Text is not clipped: text boundaries are
+            # often tighter than the glyphs.
+            m = 0.0 if placed.kind == "ImageObject" else _number(xml.attr(placed.element, "LineWidth"), 1.0)
+            rect = f"M {-m} {-m} L {w + m} {-m} L {w + m} {h + m} L {-m} {h + m} C"
+            out.append(path_operators(rect, placed.boundary_matrix) + "\nW n")
         for clip in xml.children(xml.child(placed.element, "Clips"), "Clip"):
             ops: list[str] = []
             for area in xml.children(clip, "Area"):
