@@ -166,6 +166,9 @@ def test_billion_laughs_and_external_entities_are_refused(tmp_path: Path):
     external = (f'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
                 f'<ofd:Document xmlns:ofd="{NS}">&x;</ofd:Document>')
     _refused(write_ofd(tmp_path / "xxe.ofd", minimal_parts() | {"Doc_0/Document.xml": external}), errors.OfdUnsafe)
+    utf16 = ('<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE d [<!ENTITY x "y">]>'
+             f'<ofd:Document xmlns:ofd="{NS}">&x;</ofd:Document>').encode("utf-16")
+    _refused(write_ofd(tmp_path / "utf16.ofd", minimal_parts() | {"Doc_0/Document.xml": utf16}), errors.OfdUnsafe)
 
 
 def test_missing_parts_are_named(tmp_path: Path):
