@@ -63,7 +63,8 @@ def test_open_an_ofd_and_see_page_one_with_its_seal(qtbot, window: MainWindow, t
     assert window.thumbnails.model().rowCount() == 1
     window.page_view.fit_page()
     image = _wait_rendered(qtbot, window, 0)
-    image.save(str(tmp_path / "ofd-window.png"))  # looked at while writing this test
+    image.save(str(tmp_path / "ofd-view.png"))  # both pictures looked at while writing this test
+    window.grab().save(str(tmp_path / "ofd-window.png"))
     # the signature's StampAnnot (90,110 42×42 mm) shows the seal's red ring where the view puts it
     top_left = window.page_view.mm_to_viewport(0, 90, 110)
     bottom_right = window.page_view.mm_to_viewport(0, 132, 152)
