@@ -1,6 +1,6 @@
-"""The format-neutral document the GUI shows: page sizes, rendering, text search, empty signature fields.
+"""The format-neutral document the GUI shows (PDF or OFD): page sizes, rendering, text search, empty signature fields.
 
-The GUI never touches PyMuPDF (or, later, an OFD library) directly; it talks to a `Document`. Every
+The GUI never touches PyMuPDF or app/core/ofd directly; it talks to a `Document`. Every
 position is in visible-page millimetres (origin at the top-left of the page as displayed, inside the
 CropBox, after /Rotate) — the conventions of `app/core/placement.py`, which owns every conversion; this
 module only calls it.
@@ -93,12 +93,13 @@ def _box_to_rect(box: placement.Box) -> RectMM:
 class PdfDocument:
     """A PDF opened read-only with PyMuPDF. Create it with `open_document`."""
 
-    def __init__(self, path: Path, handle: Any) -> None:
+    def __init__(self, path: Path, handle: Any, geometry: list[placement.PageGeometry] | None = None) -> None:
         self.path = path
         self._doc = handle
         self._lock = threading.RLock()
         self.page_count: int = handle.page_count
-        self._geometry = placement.page_geometries(handle)
+        # `geometry` given: the caller knows the pages already (an OFD's display copy), no walk of the page tree
+        self._geometry = geometry if geometry is not None else placement.page_geometries(handle)
 
     def _check_page(self, index: int) -> placement.PageGeometry:
         if not isinstance(index, int) or not 0 <= index < self.page_count:
@@ -230,16 +231,102 @@ class PdfDocument:
         self.close()
 
 
-def open_document(path: str | Path) -> Document:
-    """Open a document for viewing (PDF for now), read-only.
+class OfdViewDocument:
+    """An OFD (GB/T 33190) opened read-only: the model from app/core/ofd, pages drawn into a display PDF
+    that the PDF renderer shows. Create it with `open_document`.
 
-    Raises DocumentNotFound, DocumentDamaged (not a PDF, broken) or DocumentEncrypted.
+    Positions are the OFD's own page mm (top-left origin, y down: the same as visible-page mm); OFD pages
+    have no rotation or crop. `ofd` gives the signature code the parsed package.
+    """
+
+    def __init__(self, path: Path, ofd: Any) -> None:
+        from .ofd.render import DisplayCopy
+
+        self.path = path
+        self.ofd = ofd
+        self.page_count: int = len(ofd.pages)
+        from .ofd.text import page_geometries
+
+        self._copy = DisplayCopy(ofd)
+        self._view = PdfDocument(path, self._copy.pdf, page_geometries(ofd))
+        self._lock = self._view._lock  # one lock: building a page and rendering it both call MuPDF
+
+    def _check_page(self, index: int) -> None:
+        if not isinstance(index, int) or not 0 <= index < self.page_count:
+            raise errors.PageOutOfRange(page=index + 1 if isinstance(index, int) else index, count=self.page_count)
+
+    def page_size_mm(self, index: int) -> tuple[float, float]:
+        self._check_page(index)
+        return self.ofd.pages[index].size_mm
+
+    def render(self, index: int, dpi: float) -> RenderedPage:
+        self._check_page(index)
+        with self._lock:
+            self._view._require_open()
+            self._copy.page(index)
+            return self._view.render(index, dpi)
+
+    def search(self, text: str, pages: Sequence[int] | None = None) -> list[TextHit]:
+        from .ofd.text import find_keyword
+
+        with self._lock:
+            self._view._require_open()
+            try:
+                hits = find_keyword(self.ofd, text, pages=pages, advance=self._copy.advance)
+            except errors.SealDeskError:
+                raise
+            except Exception as exc:  # a damaged text part: a typed error naming the file, never a traceback
+                raise errors.OfdDamaged(f"search: {type(exc).__name__}: {exc}", name=self.path.name,
+                                        problem=QT_TRANSLATE_NOOP("errors", "its structure is broken")) from exc
+        return [TextHit(h.page_index, _box_to_rect(h.rect_mm)) for h in hits]
+
+    def empty_signature_fields(self) -> list[EmptyField]:
+        """OFD has no signature fields: seals are placed freely (StampAnnot boundaries)."""
+        return []
+
+    def close(self) -> None:
+        with self._lock:
+            if self._view._doc is not None:
+                self._view.close()
+                self.ofd.close()
+
+    def __enter__(self) -> OfdViewDocument:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def is_ofd(path: Path) -> bool:
+    """OFD by content (a zip) or, for unreadable headers, by the .ofd suffix."""
+    try:
+        with path.open("rb") as stream:
+            head = stream.read(4)
+    except OSError:
+        head = b""
+    return head.startswith(b"PK") or path.suffix.lower() == ".ofd"
+
+
+def open_document(path: str | Path) -> Document:
+    """Open a document for viewing, read-only: PDF, or OFD (a zip package) by its content.
+
+    Raises DocumentNotFound, DocumentDamaged (not a PDF, broken; OfdDamaged/OfdPartMissing/OfdUnsafe for
+    OFD) or DocumentEncrypted.
     """
     import pymupdf
 
     path = Path(path)
     if not path.is_file():
         raise errors.DocumentNotFound(detail=str(path), name=str(path))
+    if is_ofd(path):
+        from .ofd import read_ofd
+
+        ofd = read_ofd(path)
+        try:
+            return OfdViewDocument(path, ofd)
+        except Exception:
+            ofd.close()
+            raise
     try:
         handle = pymupdf.open(path, filetype="pdf")
     except Exception as exc:  # FileDataError, RuntimeError, …
@@ -258,4 +345,4 @@ def open_document(path: str | Path) -> Document:
         raise errors.DocumentDamaged(detail=f"{type(exc).__name__}: {exc}", name=path.name) from exc
 
 
-__all__ = ["Document", "EmptyField", "PdfDocument", "RenderedPage", "TextHit", "open_document"]
+__all__ = ["Document", "EmptyField", "OfdViewDocument", "PdfDocument", "RenderedPage", "TextHit", "open_document"]

@@ -356,6 +356,22 @@ class DocumentEncrypted(DocumentError):
     )
 
 
+class OfdDamaged(DocumentDamaged):
+    """An OFD package (GB/T 33190) that cannot be read; `problem` is a marked message."""
+
+    message = QT_TRANSLATE_NOOP("errors", "The OFD document {name} cannot be read: {problem}.")
+
+
+class OfdPartMissing(OfdDamaged):
+    message = QT_TRANSLATE_NOOP("errors", "The OFD document {name} is damaged: its part {part} is missing.")
+
+
+class OfdUnsafe(OfdDamaged):
+    """A hostile package: zip bomb, path traversal, XML entities. Refused before anything is unpacked."""
+
+    message = QT_TRANSLATE_NOOP("errors", "The OFD document {name} was refused as unsafe: {problem}.")
+
+
 class DocumentLocked(DocumentError):
     message = QT_TRANSLATE_NOOP(
         "errors", "The document {name} is certified and its certification forbids further signatures."

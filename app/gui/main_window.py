@@ -46,7 +46,7 @@ from app.core.application import (
     VerificationStatus,
     VerificationSummary,
 )
-from app.core.document import open_document
+from app.core.document import OfdViewDocument, open_document
 from app.core.errors import SealDeskError
 from app.core.keys.pin import pin_state_error
 from app.core.paths import data_dir
@@ -70,6 +70,8 @@ from .worker import StampWorker, start_in_thread
 log = logging.getLogger(__name__)
 RECENT_FILE = "recent.json"
 RECENT_MAX = 10
+DOCUMENT_SUFFIXES = (".pdf", ".ofd")
+"""What the window opens (by drop and in the open dialog); the content decides the format."""
 
 
 class Mode:
@@ -395,7 +397,11 @@ class MainWindow(QMainWindow):
     # -- documents
     def _open_dialog(self) -> None:
         start = str(self.document_path.parent) if self.document_path else str(Path.home())
-        path, _ = QFileDialog.getOpenFileName(self, self.tr("Open a PDF"), start, self.tr("PDF documents (*.pdf)"))
+        path, _ = QFileDialog.getOpenFileName(
+            self, self.tr("Open a document"), start,
+            ";;".join((self.tr("Documents (*.pdf *.ofd)"), self.tr("PDF documents (*.pdf)"),
+                       self.tr("OFD documents (*.ofd)"))),
+        )
         if path:
             self.open_path(path)
 
@@ -419,18 +425,21 @@ class MainWindow(QMainWindow):
         self.last_verification = None
         self._status.setText("")
         self._remember(path)
-        self.verify_panel.verify(path)  # 验章 of every opened PDF, on the panel's worker thread
+        if isinstance(document, OfdViewDocument):
+            self.verify_panel.clear()  # OFD verification is not in the application layer yet
+        else:
+            self.verify_panel.verify(path)  # 验章 of every opened PDF, on the panel's worker thread
         self.setWindowTitle(self._title())
         self._enter_mode()
         return True
 
     def dragEnterEvent(self, event) -> None:  # noqa: N802
-        if any(url.toLocalFile().lower().endswith(".pdf") for url in event.mimeData().urls()):
+        if any(url.toLocalFile().lower().endswith(DOCUMENT_SUFFIXES) for url in event.mimeData().urls()):
             event.acceptProposedAction()
 
     def dropEvent(self, event) -> None:  # noqa: N802
         for url in event.mimeData().urls():
-            if url.toLocalFile().lower().endswith(".pdf"):
+            if url.toLocalFile().lower().endswith(DOCUMENT_SUFFIXES):
                 self.open_path(url.toLocalFile())
                 event.acceptProposedAction()
                 return
