@@ -473,12 +473,20 @@
         <translation>单击空白签名域（虚线框）在其中盖章。</translation>
     </message>
     <message>
-        <source>Open a PDF</source>
-        <translation>打开 PDF</translation>
+        <source>Open a document</source>
+        <translation>打开文档</translation>
     </message>
     <message>
         <source>PDF documents (*.pdf)</source>
         <translation>PDF 文档 (*.pdf)</translation>
+    </message>
+    <message>
+        <source>Documents (*.pdf *.ofd)</source>
+        <translation>文档 (*.pdf *.ofd)</translation>
+    </message>
+    <message>
+        <source>OFD documents (*.ofd)</source>
+        <translation>OFD 文档 (*.ofd)</translation>
     </message>
     <message>
         <source>Cannot open</source>
@@ -2205,6 +2213,18 @@ SHA-256 {fingerprint}… — 有效期至 {date}</translation>
         <translation>文档 {name} 需要密码才能打开。请先移除密码，再对移除密码后的副本盖章。</translation>
     </message>
     <message>
+        <source>The OFD document {name} cannot be read: {problem}.</source>
+        <translation>无法读取 OFD 文档 {name}：{problem}。</translation>
+    </message>
+    <message>
+        <source>The OFD document {name} is damaged: its part {part} is missing.</source>
+        <translation>OFD 文档 {name} 已损坏：缺少其部件 {part}。</translation>
+    </message>
+    <message>
+        <source>The OFD document {name} was refused as unsafe: {problem}.</source>
+        <translation>OFD 文档 {name} 不安全，已拒绝打开：{problem}。</translation>
+    </message>
+    <message>
         <source>The document {name} is certified and its certification forbids further signatures.</source>
         <translation>文档 {name} 已被认证签名，其认证不允许再添加签名。</translation>
     </message>
@@ -2561,6 +2581,10 @@ SHA-256 {fingerprint}… — 有效期至 {date}</translation>
         <translation>文档已关闭</translation>
     </message>
     <message>
+        <source>its structure is broken</source>
+        <translation>其结构已损坏</translation>
+    </message>
+    <message>
         <source>no PDF files given</source>
         <translation>未指定 PDF 文件</translation>
     </message>
@@ -2623,6 +2647,62 @@ SHA-256 {fingerprint}… — 有效期至 {date}</translation>
     <message>
         <source>HTTP {status}: {server_detail}</source>
         <translation>HTTP {status}：{server_detail}</translation>
+    </message>
+    <message>
+        <source>it would unpack to far more data than it holds (a zip bomb)</source>
+        <translation>解压后的数据量远超其自身大小（压缩炸弹）</translation>
+    </message>
+    <message>
+        <source>it has too many parts</source>
+        <translation>其中的部件过多</translation>
+    </message>
+    <message>
+        <source>a part name points outside the package</source>
+        <translation>某个部件的路径指向包外</translation>
+    </message>
+    <message>
+        <source>it is not an OFD package (not a zip file)</source>
+        <translation>它不是 OFD 包（不是 zip 文件）</translation>
+    </message>
+    <message>
+        <source>a part is encrypted</source>
+        <translation>某个部件已加密</translation>
+    </message>
+    <message>
+        <source>a part cannot be unpacked</source>
+        <translation>某个部件无法解压</translation>
+    </message>
+    <message>
+        <source>it names no document (DocBody/DocRoot)</source>
+        <translation>其中未指明文档（DocBody/DocRoot）</translation>
+    </message>
+    <message>
+        <source>it has no pages</source>
+        <translation>其中没有页面</translation>
+    </message>
+    <message>
+        <source>a part holds a number that cannot be read</source>
+        <translation>某个部件中含有无法读取的数值</translation>
+    </message>
+    <message>
+        <source>a page has no usable size (PhysicalBox)</source>
+        <translation>某页没有可用的尺寸（PhysicalBox）</translation>
+    </message>
+    <message>
+        <source>it has too many pages</source>
+        <translation>页数过多</translation>
+    </message>
+    <message>
+        <source>a page cannot be drawn</source>
+        <translation>某页无法绘制</translation>
+    </message>
+    <message>
+        <source>a part declares XML entities</source>
+        <translation>某个部件声明了 XML 实体</translation>
+    </message>
+    <message>
+        <source>a part is not well-formed XML</source>
+        <translation>某个部件不是格式正确的 XML</translation>
     </message>
 </context>
 <context>
