@@ -19,7 +19,7 @@ run: setup
 TEST_LANGUAGES ?= zh_CN en
 
 test: setup
-	$(VENV)/bin/ruff check app tests benchmarks
+	$(VENV)/bin/ruff check app tests benchmarks citysim
 	@failed=""; for lang in $(TEST_LANGUAGES); do \
 		echo "== pytest, SEALDESK_LANG=$$lang"; \
 		SEALDESK_LANG=$$lang QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -p no:cacheprovider || failed="$$failed $$lang"; \
@@ -57,7 +57,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 lint: setup
-	$(VENV)/bin/ruff check app tests benchmarks
+	$(VENV)/bin/ruff check app tests benchmarks citysim
 
 benchmark: setup
 	$(PY) -m pip install -q -e '.[test,bench]'
