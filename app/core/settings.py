@@ -42,6 +42,9 @@ class Settings:
     "status unchecked" in the sync table) or "refuse"."""
     city_status_ttl_s: int = 600
     """How long (seconds) a seal status answer of the city system is reused before asking again."""
+    city_sync_interval_min: int = 5
+    """The GUI sends pending usage records in the background every this many minutes (0 = only after
+    stamping and on "sync now")."""
     city_holders: dict = field(default_factory=dict, compare=False)
     """Holder id the city system gave at registration, per usage-log chain ("<key serial>:<cert serial>")."""
     hash_name: str = "sha256"
@@ -113,6 +116,7 @@ _TYPES = {
     "city_ca_bundle": str,
     "city_unreachable_policy": str,
     "city_status_ttl_s": int,
+    "city_sync_interval_min": int,
     "city_holders": dict,
     "hash_name": str,
     "output_folder": str,

@@ -1,6 +1,7 @@
 """用印记录: the local usage log as a table, filterable by seal and date range, with the chain check (the
-same check as `sealdesk log verify`) said plainly, and a column for each record's sync state (the value
-comes from the application layer's UsageEntry.sync_state; city sync fills it later).
+same check as `sealdesk log verify`) said plainly, and a column for each record's sync state with the city
+e-seal system (UsageEntry.sync_text: waiting / sent / refused with the reason, "seal status unchecked"; the
+city's own words about a refusal in the tooltip). The main window refreshes the view after each sync.
 
 The chain check verifies every record's hash and signature, which takes a while on a long log, so it runs
 on a worker thread.
@@ -29,7 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.application import SYNC_STATE_TEXT, Application, UsageEntry
+from app.core.application import Application, SyncState, UsageEntry
 from app.core.errors import SealDeskError
 from app.i18n import translate
 
@@ -205,6 +206,8 @@ class UsageLogView(QWidget):
                 item = QTableWidgetItem(text)
                 if column == self.COLUMNS.index("outcome") and (entry.voided_by or entry.record.outcome == "void"):
                     item.setForeground(QBrush(QColor("#b26a00")))
+                if column == self.COLUMNS.index("sync"):
+                    self._decorate_sync(item, entry)
                 self.table.setItem(row, column, item)
         self.count_label.setText(self.tr("{count} record(s) shown").format(count=len(self.entries)))
 
@@ -228,8 +231,30 @@ class UsageLogView(QWidget):
             r.purpose or "—",
             outcome,
             str(r.seq),
-            translate("app", SYNC_STATE_TEXT[entry.sync_state]),
+            entry.sync_text(translate),
         ]
+
+    def _decorate_sync(self, item: QTableWidgetItem, entry: UsageEntry) -> None:
+        """Refused in red, status unchecked in amber; the tooltip explains both (with the city's detail)."""
+        lines = [entry.sync_text(translate)]
+        if entry.sync_reason:
+            detail = self._city_detail(entry)
+            if detail:
+                lines.append(self.tr("The city system said: {detail}").format(detail=detail))
+        if entry.sync_state is SyncState.REJECTED:
+            item.setForeground(QBrush(QColor("#c62828")))
+        elif entry.status_unchecked:
+            item.setForeground(QBrush(QColor("#b26a00")))
+        if entry.status_unchecked:
+            lines.append(self.tr("Stamped while the city system could not be asked whether the seal is valid."))
+        item.setToolTip("\n".join(lines))
+
+    def _city_detail(self, entry: UsageEntry) -> str:
+        """The city's explanation of a refusal (English text from the server, kept in the sync table)."""
+        try:
+            return self.app.sync_store.state_of(entry.record.record_id).detail or ""
+        except Exception:  # noqa: BLE001 - only a tooltip: an unreadable sync table must not break the view
+            return ""
 
     def _kind_text(self, category: str) -> str:
         texts = {
@@ -243,6 +268,10 @@ class UsageLogView(QWidget):
     def column_texts(self, column: str) -> list[str]:
         index = self.COLUMNS.index(column)
         return [self.table.item(row, index).text() for row in range(self.table.rowCount())]
+
+    def column_tooltips(self, column: str) -> list[str]:
+        index = self.COLUMNS.index(column)
+        return [self.table.item(row, index).toolTip() for row in range(self.table.rowCount())]
 
     # -- chain check
     def check_chain(self) -> None:

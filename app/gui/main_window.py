@@ -147,6 +147,7 @@ class MainWindow(QMainWindow):
         self._key_events.event.connect(self._on_key_event, Qt.QueuedConnection)
 
         self._install_parts()
+        self._install_city()
         self.retranslate()
         self.resize(1280, 860)
         # the 验章 details (signer, certificate serial …) need more room than the key panel's seal list
@@ -351,6 +352,8 @@ class MainWindow(QMainWindow):
         self.menus["view"].setTitle(self.tr("&View"))
         self.menus["key"].setTitle(self.tr("&Key"))
         self.menus["language"].setTitle(self.tr("&Language"))
+        if hasattr(self, "city_indicator"):
+            self.city_indicator.retranslate()
         self.key_dock.setWindowTitle(self.tr("Key and seals"))
         self.thumbnail_dock.setWindowTitle(self.tr("Pages"))
         self._show_page_and_zoom()
@@ -762,6 +765,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event) -> None:  # noqa: N802
         self._close_parts()
+        self.city.stop()
         if self._worker is not None:
             self._worker.cancel()
         if self._thread is not None:
@@ -823,6 +827,7 @@ class MainWindow(QMainWindow):
 
         if self.batch_window is None:
             self.batch_window = BatchWindow(self.app, self)
+            self.batch_window.batchFinished.connect(self.city.after_stamping)
             if self.seal is not None:
                 self.batch_window.select_seal(self.seal.ref)
         self.batch_window.show()
@@ -847,12 +852,99 @@ class MainWindow(QMainWindow):
         from .settings_dialog import SettingsDialog
 
         self.settings_dialog = SettingsDialog(self.app, self, apply_language=self.set_language)
+        self.settings_dialog.accepted.connect(self.city.apply_settings)
         self.settings_dialog.open()
 
     def _close_parts(self) -> None:
         if self.batch_window is not None:
             self.batch_window.close()
         self.verify_panel.wait()
+
+
+    # -- the city e-seal system (用印登记): status bar indicator, sync, registration (app/gui/city.py)
+    def _install_city(self) -> None:
+        """The status bar's city indicator and the sync controller: a sync after each stamping and batch, and
+        every few minutes; the usage log view is refreshed after each sync."""
+        from .city import CityIndicator, CitySync
+
+        self.city = CitySync(self.app, self)
+        self.city_indicator = CityIndicator(self)
+        self.statusBar().addPermanentWidget(self.city_indicator)
+        self.city.statusChanged.connect(self.city_indicator.show_status)
+        self.city.syncStarted.connect(self._city_sync_started)
+        self.city.syncProgress.connect(self._city_sync_progress)
+        self.city.syncFinished.connect(self._city_synced)
+        self.city_indicator.syncRequested.connect(self.sync_now)
+        self.city_indicator.errorRequested.connect(self.show_city_error)
+        self.city_indicator.registerRequested.connect(self.open_registration)
+        self.city_indicator.settingsRequested.connect(self.open_city_settings)
+        self.stampFinished.connect(self._city_after_stamping)
+        self._sync_progress: QProgressDialog | None = None
+        self.register_dialog = None
+
+    def _city_after_stamping(self, outcome: StampOutcome) -> None:
+        if outcome.status is StampStatus.SIGNED:
+            self.city.after_stamping()
+
+    def sync_now(self) -> bool:
+        """"Sync now": on the worker, with a progress dialog that can cancel it."""
+        return self.city.sync(interactive=True)
+
+    def _city_sync_started(self, interactive: bool) -> None:
+        self.city_indicator.set_busy(True)
+        if not interactive:
+            return
+        self._sync_progress = QProgressDialog(self.tr("Sending the usage records to the city system…"),
+                                              self.tr("Cancel"), 0, 0, self)
+        self._sync_progress.setObjectName("syncProgress")
+        self._sync_progress.setWindowModality(Qt.WindowModal)
+        self._sync_progress.setMinimumDuration(300)
+        self._sync_progress.canceled.connect(self.city.cancel)
+
+    def _city_sync_progress(self, progress) -> None:
+        if self._sync_progress is not None and progress.total:
+            self._sync_progress.setMaximum(progress.total)
+            self._sync_progress.setValue(progress.sent)
+            self._sync_progress.setLabelText(self.tr("Sending the usage records to the city system… {sent} / "
+                                                     "{total}").format(sent=progress.sent, total=progress.total))
+
+    def _city_synced(self, result, error, interactive: bool) -> None:
+        self.city_indicator.set_busy(False)
+        if self._sync_progress is not None:
+            self._sync_progress.canceled.disconnect()
+            self._sync_progress.reset()
+            self._sync_progress.deleteLater()
+            self._sync_progress = None
+        if getattr(self, "log_view", None) is not None:
+            self.log_view.refresh()
+        if not interactive:
+            return
+        problem = error if error is not None else (result.error if result is not None else None)
+        if problem is not None:
+            self.show_message(QMessageBox.Warning, self.tr("City system"), problem.user_message(translate))
+        elif result is not None and result.cancelled:
+            self.statusBar().showMessage(self.tr("Sync cancelled: the records not sent keep waiting."), 8000)
+        elif result is not None:
+            self.statusBar().showMessage(
+                self.tr("Sync done: {synced} record(s) sent, {rejected} refused, {pending} waiting.").format(
+                    synced=result.synced, rejected=len(result.rejected), pending=result.pending), 8000)
+
+    def show_city_error(self) -> None:
+        status = self.city_indicator.status
+        if status is not None and status.last_error is not None:
+            self.show_message(QMessageBox.Warning, self.tr("City system"), status.last_error.user_message(translate))
+
+    def open_registration(self) -> None:
+        """The registration dialog for the key panel's current key (window-modal, not blocking)."""
+        from .register_dialog import RegisterDialog
+
+        self.register_dialog = RegisterDialog(self.app, self.key_panel.keys(), self.key, self)
+        self.register_dialog.registrationFinished.connect(self.city.after_stamping)  # now the waiting ones go
+        self.register_dialog.open()
+
+    def open_city_settings(self) -> None:
+        self.open_settings()
+        self.settings_dialog.tabs.setCurrentWidget(self.settings_dialog.city_page)
 
 
 def _mark_status(status: VerificationStatus) -> str:

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QPushButton,
+    QSpinBox,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -135,6 +136,8 @@ class SettingsDialog(QDialog):
         self.tabs.addTab(general, "")
         self.tabs.addTab(drivers, "")
         self.tabs.addTab(trust, "")
+        self.city_page = self._city_page(settings)
+        self.tabs.addTab(self.city_page, "")
         self.error_label = QLabel()
         self.error_label.setObjectName("settingsError")
         self.error_label.setWordWrap(True)
@@ -233,6 +236,111 @@ class SettingsDialog(QDialog):
                 self._roots_to_remove.add(key)
         self._fill_roots()
 
+    # -- city e-seal system
+    def _city_page(self, settings: Settings) -> QWidget:
+        """Address, CA bundle, what to do when the seal status cannot be checked, the background sync's
+        interval, and the API token: typed here, stored in the keyring on OK, never shown back."""
+        self.city_url_edit = QLineEdit(settings.city_url)
+        self.city_url_edit.setObjectName("settingsCityUrl")
+        self.city_url_edit.setPlaceholderText("https://…")
+        self.city_ca_edit = QLineEdit(settings.city_ca_bundle)
+        self.city_ca_edit.setObjectName("settingsCityCa")
+        self.city_ca_button = QPushButton()
+        self.city_ca_button.setObjectName("settingsCityCaBrowse")
+        self.city_ca_button.clicked.connect(self._choose_city_ca)
+        ca_row = QHBoxLayout()
+        ca_row.addWidget(self.city_ca_edit, 1)
+        ca_row.addWidget(self.city_ca_button)
+        self.city_policy_combo = QComboBox()
+        self.city_policy_combo.setObjectName("settingsCityPolicy")
+        self.city_policy_combo.addItem("", "allow")
+        self.city_policy_combo.addItem("", "refuse")
+        self.city_policy_combo.setCurrentIndex(max(0, self.city_policy_combo.findData(settings.city_unreachable_policy)))
+        self.city_interval_spin = QSpinBox()
+        self.city_interval_spin.setObjectName("settingsCityInterval")
+        self.city_interval_spin.setRange(0, 24 * 60)
+        self.city_interval_spin.setValue(settings.city_sync_interval_min)
+        self.city_token_edit = QLineEdit()
+        self.city_token_edit.setObjectName("settingsCityToken")
+        self.city_token_edit.setEchoMode(QLineEdit.Password)
+        self.city_token_edit.setContextMenuPolicy(Qt.NoContextMenu)
+        self._city_token_state = QLabel()
+        self._city_token_state.setObjectName("settingsCityTokenState")
+        self._city_token_state.setWordWrap(True)
+        self._city_note = QLabel()
+        self._city_note.setWordWrap(True)
+        self._city_labels = [QLabel() for _ in range(5)]
+        page = QWidget()
+        form = QFormLayout(page)
+        form.addRow(self._city_note)
+        for label, field, row in zip(
+            self._city_labels,
+            (self.city_url_edit, self.city_ca_edit, self.city_policy_combo, self.city_interval_spin,
+             self.city_token_edit),
+            (self.city_url_edit, ca_row, self.city_policy_combo, self.city_interval_spin, self.city_token_edit),
+            strict=True,
+        ):
+            label.setBuddy(field)
+            form.addRow(label, row)
+        form.addRow("", self._city_token_state)
+        return page
+
+    def _choose_city_ca(self) -> None:
+        name, _ = QFileDialog.getOpenFileName(self, self.tr("Choose the city system's CA bundle"), "",
+                                              self.tr("Certificates (*.pem *.crt *.cer);;All files (*)"))
+        if name:
+            self.city_ca_edit.setText(name)
+
+    def _show_token_state(self) -> None:
+        """Whether a token is at hand for the address as typed (never the token itself)."""
+        from app.core.usage.sync import normalized_base_url, read_token
+
+        url = self.city_url_edit.text().strip()
+        try:
+            known = bool(url) and read_token(normalized_base_url(url)) is not None
+        except SealDeskError:
+            known = False
+        self._city_token_state.setText(
+            self.tr("A token is stored for this address; type a new one only to replace it.") if known else
+            self.tr("No token is stored for this address yet.") if url else "")
+
+    def _city_validated(self) -> dict | None:
+        """The city fields as settings, or None after saying which one is wrong."""
+        from app.core.usage.sync import normalized_base_url
+
+        url = self.city_url_edit.text().strip()
+        if url:
+            try:
+                url = normalized_base_url(url)
+            except SealDeskError as exc:
+                return self._fail(3, self.city_url_edit, exc.user_message(translate))
+        elif self.city_token_edit.text().strip():
+            return self._fail(3, self.city_url_edit, self.tr("Give the city system's address with its API token."))
+        ca = self.city_ca_edit.text().strip()
+        if ca and not Path(ca).expanduser().is_file():
+            return self._fail(3, self.city_ca_edit, self.tr("The CA bundle “{path}” does not exist.").format(path=ca))
+        return {"city_url": url, "city_ca_bundle": ca,
+                "city_unreachable_policy": self.city_policy_combo.currentData(),
+                "city_sync_interval_min": self.city_interval_spin.value()}
+
+    def _store_city_token(self, url: str) -> bool:
+        """Put a typed token into the keyring (the field is emptied either way: it never lingers)."""
+        from app.core.usage.sync import store_token
+
+        token = self.city_token_edit.text().strip()
+        self.city_token_edit.clear()
+        if not token or not url:
+            return True
+        try:
+            store_token(url, token)
+        except SealDeskError as exc:
+            del token
+            self.tabs.setCurrentIndex(3)
+            self._show_error(exc.user_message(translate))
+            return False
+        del token
+        return True
+
     # -- output
     def _choose_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, self.tr("Folder for the signed copies"), self.folder_edit.text())
@@ -269,9 +377,13 @@ class SettingsDialog(QDialog):
         if missing:
             return self._fail(1, self.modules_list,
                               self.tr("The driver file “{path}” does not exist.").format(path=missing[0]))
+        city = self._city_validated()
+        if city is None:
+            return None
         self._show_error("")
         return dataclasses.replace(
             self.app.settings,
+            **city,
             language=self.language_combo.currentData() or "",
             tsa_url=tsa,
             require_approval_for_official=self.approval_check.isChecked(),
@@ -296,6 +408,8 @@ class SettingsDialog(QDialog):
         if settings is None:
             return
         old = self.app.settings
+        if not self._store_city_token(settings.city_url):
+            return
         try:
             for fingerprint in sorted(self._roots_to_remove):
                 truststore.remove_root(fingerprint)
@@ -323,6 +437,22 @@ class SettingsDialog(QDialog):
         self.tabs.setTabText(0, self.tr("&General"))
         self.tabs.setTabText(1, self.tr("&Key drivers"))
         self.tabs.setTabText(2, self.tr("&Trusted roots"))
+        self.tabs.setTabText(3, self.tr("&City system"))
+        texts = (self.tr("City system &address:"), self.tr("&CA bundle:"), self.tr("When the seal status &cannot "
+                 "be checked:"), self.tr("Send records &every:"), self.tr("API &token:"))
+        for label, text in zip(self._city_labels, texts, strict=True):
+            label.setText(text)
+        self._city_note.setText(self.tr(
+            "Usage records are reported to the city e-seal system (用印登记) and seals are checked there before "
+            "stamping. Without an address, nothing leaves this computer."))
+        self.city_ca_edit.setPlaceholderText(self.tr("the system's trusted certificates"))
+        self.city_ca_button.setText(self.tr("B&rowse…"))
+        self.city_policy_combo.setItemText(0, self.tr("stamp, and mark the record “status unchecked”"))
+        self.city_policy_combo.setItemText(1, self.tr("refuse to stamp"))
+        self.city_interval_spin.setSuffix(self.tr(" min"))
+        self.city_interval_spin.setSpecialValueText(self.tr("only after stamping"))
+        self.city_token_edit.setPlaceholderText(self.tr("kept in the system keyring, never shown"))
+        self._show_token_state()
         texts = (self.tr("&Language:"), self.tr("Time&stamp service (TSA):"), self.tr("&Official seals:"),
                  self.tr("Output &folder:"), self.tr("Name s&uffix:"))
         for label, text in zip(self._general_labels, texts, strict=True):
