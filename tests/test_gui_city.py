@@ -192,8 +192,8 @@ def test_registration_through_the_dialog_with_the_demo_keys_pin(qtbot, citysim, 
     dialog = window.register_dialog
     assert dialog.current_key() is not None and dialog.current_key().serial == window.key.serial
     assert not dialog.register_button.isEnabled()  # name and organisation first
-    qtbot.keyClicks(dialog.name_edit, "张三")
-    qtbot.keyClicks(dialog.organisation_edit, "示例科技有限公司")
+    dialog.name_edit.setText("张三")
+    dialog.organisation_edit.setText("示例科技有限公司")
     assert dialog.register_button.isEnabled()
     typer = PinTyper(qtbot, USER_PIN)
     with qtbot.waitSignal(dialog.registrationFinished, timeout=60000) as finished:
@@ -213,8 +213,8 @@ def test_registration_through_the_dialog_with_the_demo_keys_pin(qtbot, citysim, 
     window.open_registration()
     again = window.register_dialog
     assert again.holder_edit.text() == registration.holder_id
-    qtbot.keyClicks(again.name_edit, "张三")
-    qtbot.keyClicks(again.organisation_edit, "示例科技有限公司")
+    again.name_edit.setText("张三")
+    again.organisation_edit.setText("示例科技有限公司")
     typer = PinTyper(qtbot, USER_PIN)
     with qtbot.waitSignal(again.registrationFinished, timeout=60000) as finished:
         again.register_button.click()
@@ -230,8 +230,8 @@ def test_registration_error_is_shown_translated(qtbot, make_app, open_window):
     window.refresh_keys()
     window.open_registration()
     dialog = window.register_dialog
-    qtbot.keyClicks(dialog.name_edit, "张三")
-    qtbot.keyClicks(dialog.organisation_edit, "示例")
+    dialog.name_edit.setText("张三")
+    dialog.organisation_edit.setText("示例")
     typer = PinTyper(qtbot, USER_PIN)
     with qtbot.waitSignal(dialog.registrationFinished, timeout=90000) as finished:
         dialog.register_button.click()
