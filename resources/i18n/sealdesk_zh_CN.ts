@@ -216,6 +216,53 @@
     </message>
 </context>
 <context>
+    <name>CityIndicator</name>
+    <message>
+        <source>sending records…</source>
+        <translation>正在上报记录…</translation>
+    </message>
+    <message>
+        <source>&amp;Sync now</source>
+        <translation>立即上报(&amp;S)</translation>
+    </message>
+    <message>
+        <source>Show the last &amp;error…</source>
+        <translation>查看最近的错误(&amp;E)…</translation>
+    </message>
+    <message>
+        <source>&amp;Register this key…</source>
+        <translation>登记此钥匙(&amp;R)…</translation>
+    </message>
+    <message>
+        <source>City &amp;settings…</source>
+        <translation>市系统设置(&amp;S)…</translation>
+    </message>
+    <message>
+        <source>No city e-seal system is set up: usage records stay on this computer. Set its address in the settings.</source>
+        <translation>未设置市电子印章系统：用印记录只保存在本机。请在设置中填写其地址。</translation>
+    </message>
+    <message>
+        <source>City e-seal system: {url}</source>
+        <translation>市电子印章系统：{url}</translation>
+    </message>
+    <message>
+        <source>Last sync: {time}</source>
+        <translation>最近上报：{time}</translation>
+    </message>
+    <message>
+        <source>Last sync: never</source>
+        <translation>最近上报：从未上报</translation>
+    </message>
+    <message>
+        <source>{pending} record(s) waiting, {rejected} refused</source>
+        <translation>{pending} 条记录待上报，{rejected} 条被拒收</translation>
+    </message>
+    <message>
+        <source>Last error: {error}</source>
+        <translation>最近的错误：{error}</translation>
+    </message>
+</context>
+<context>
     <name>KeyPanel</name>
     <message>
         <source>PIN: set</source>
@@ -612,6 +659,26 @@ Nothing was written.</source>
         <source>Usage log</source>
         <translation>用印记录</translation>
     </message>
+    <message>
+        <source>Sending the usage records to the city system…</source>
+        <translation>正在向市系统上报用印记录…</translation>
+    </message>
+    <message>
+        <source>Sending the usage records to the city system… {sent} / {total}</source>
+        <translation>正在向市系统上报用印记录… {sent} / {total}</translation>
+    </message>
+    <message>
+        <source>City system</source>
+        <translation>市电子印章系统</translation>
+    </message>
+    <message>
+        <source>Sync cancelled: the records not sent keep waiting.</source>
+        <translation>已取消上报：未发送的记录继续等待上报。</translation>
+    </message>
+    <message>
+        <source>Sync done: {synced} record(s) sent, {rejected} refused, {pending} waiting.</source>
+        <translation>上报完成：已上报 {synced} 条，被拒收 {rejected} 条，待上报 {pending} 条。</translation>
+    </message>
 </context>
 <context>
     <name>PageView</name>
@@ -695,6 +762,55 @@ Nothing was written.</source>
     </message>
 </context>
 <context>
+    <name>RegisterDialog</name>
+    <message>
+        <source>Registering with the city system…</source>
+        <translation>正在向市系统登记…</translation>
+    </message>
+    <message>
+        <source>Not registered: {error}</source>
+        <translation>未登记：{error}</translation>
+    </message>
+    <message>
+        <source>Registered. Holder id: {holder}
+Seals registered ({count}): {seals}</source>
+        <translation>登记成功。持有人编号：{holder}
+已登记的印章（{count} 枚）：{seals}</translation>
+    </message>
+    <message>
+        <source>Register with the city e-seal system</source>
+        <translation>向市电子印章系统登记</translation>
+    </message>
+    <message>
+        <source>The key proves it holds its certificates by signing a challenge of the city system; the seals on it are then registered to the holder. To add this key to an earlier registration, give that holder id.</source>
+        <translation>钥匙对市系统发出的挑战值签名，以证明持有其中的证书；随后钥匙上的印章登记到该持有人名下。若要把此钥匙加入之前的登记，请填写当时的持有人编号。</translation>
+    </message>
+    <message>
+        <source>&amp;Key:</source>
+        <translation>钥匙(&amp;K)：</translation>
+    </message>
+    <message>
+        <source>Holder &amp;name:</source>
+        <translation>持有人姓名(&amp;N)：</translation>
+    </message>
+    <message>
+        <source>&amp;Organisation:</source>
+        <translation>单位(&amp;O)：</translation>
+    </message>
+    <message>
+        <source>Existing &amp;holder id:</source>
+        <translation>已有持有人编号(&amp;H)：</translation>
+    </message>
+    <message>
+        <source>optional</source>
+        <translation>可不填</translation>
+    </message>
+    <message>
+        <source>&amp;Register…</source>
+        <translation>登记(&amp;R)…</translation>
+    </message>
+</context>
+<context>
     <name>SettingsDialog</name>
     <message>
         <source>Choose a PKCS#11 driver</source>
@@ -735,6 +851,30 @@ SHA-256 {fingerprint}… — 有效期至 {date}</translation>
     <message>
         <source>“{name}” holds no certificate SealDesk can read.</source>
         <translation>“{name}”中没有 SealDesk 能读取的证书。</translation>
+    </message>
+    <message>
+        <source>Choose the city system&apos;s CA bundle</source>
+        <translation>选择市系统的 CA 证书文件</translation>
+    </message>
+    <message>
+        <source>Certificates (*.pem *.crt *.cer);;All files (*)</source>
+        <translation>证书 (*.pem *.crt *.cer);;所有文件 (*)</translation>
+    </message>
+    <message>
+        <source>A token is stored for this address; type a new one only to replace it.</source>
+        <translation>已为此地址保存了令牌；仅在需要更换时输入新令牌。</translation>
+    </message>
+    <message>
+        <source>No token is stored for this address yet.</source>
+        <translation>尚未为此地址保存令牌。</translation>
+    </message>
+    <message>
+        <source>Give the city system&apos;s address with its API token.</source>
+        <translation>请同时填写市系统的地址和 API 令牌。</translation>
+    </message>
+    <message>
+        <source>The CA bundle “{path}” does not exist.</source>
+        <translation>CA 证书文件“{path}”不存在。</translation>
     </message>
     <message>
         <source>Folder for the signed copies</source>
@@ -779,6 +919,62 @@ SHA-256 {fingerprint}… — 有效期至 {date}</translation>
     <message>
         <source>&amp;Trusted roots</source>
         <translation>受信任的根证书(&amp;T)</translation>
+    </message>
+    <message>
+        <source>&amp;City system</source>
+        <translation>市系统(&amp;C)</translation>
+    </message>
+    <message>
+        <source>City system &amp;address:</source>
+        <translation>市系统地址(&amp;A)：</translation>
+    </message>
+    <message>
+        <source>&amp;CA bundle:</source>
+        <translation>CA 证书(&amp;C)：</translation>
+    </message>
+    <message>
+        <source>When the seal status &amp;cannot be checked:</source>
+        <translation>无法查询印章状态时(&amp;C)：</translation>
+    </message>
+    <message>
+        <source>Send records &amp;every:</source>
+        <translation>上报间隔(&amp;E)：</translation>
+    </message>
+    <message>
+        <source>API &amp;token:</source>
+        <translation>API 令牌(&amp;T)：</translation>
+    </message>
+    <message>
+        <source>Usage records are reported to the city e-seal system (用印登记) and seals are checked there before stamping. Without an address, nothing leaves this computer.</source>
+        <translation>用印记录上报市电子印章系统（用印登记），盖章前向其查询印章状态。不填地址则不向外发送任何数据。</translation>
+    </message>
+    <message>
+        <source>the system&apos;s trusted certificates</source>
+        <translation>系统信任的证书</translation>
+    </message>
+    <message>
+        <source>B&amp;rowse…</source>
+        <translation>浏览(&amp;R)…</translation>
+    </message>
+    <message>
+        <source>stamp, and mark the record “status unchecked”</source>
+        <translation>照常盖章，记录标记为“状态未核验”</translation>
+    </message>
+    <message>
+        <source>refuse to stamp</source>
+        <translation>拒绝盖章</translation>
+    </message>
+    <message>
+        <source> min</source>
+        <translation> 分钟</translation>
+    </message>
+    <message>
+        <source>only after stamping</source>
+        <translation>仅在盖章后</translation>
+    </message>
+    <message>
+        <source>kept in the system keyring, never shown</source>
+        <translation>保存在系统密钥环中，不会显示</translation>
     </message>
     <message>
         <source>&amp;Language:</source>
@@ -862,6 +1058,14 @@ SHA-256 {fingerprint}… — 有效期至 {date}</translation>
     <message>
         <source>stamped</source>
         <translation>已盖章</translation>
+    </message>
+    <message>
+        <source>The city system said: {detail}</source>
+        <translation>市系统的说明：{detail}</translation>
+    </message>
+    <message>
+        <source>Stamped while the city system could not be asked whether the seal is valid.</source>
+        <translation>盖章时无法向市系统查询印章是否有效。</translation>
     </message>
     <message>
         <source>official seal</source>
