@@ -22,6 +22,8 @@ MAIN_SIZE = (1280, 860)
 BATCH_SIZE = (900, 560)
 LOG_SIZE = (1100, 360)
 SETTINGS_SIZE = (600, 420)
+CITY_STRIP_HEIGHT = 400
+"""The city picture: the bottom of the main window (usage log dock with the sync column, status bar)."""
 
 # file name → (language, fixed size or None for the widget's own size)
 PICTURES: dict[str, tuple[str, tuple[int, int] | None]] = {
@@ -33,6 +35,8 @@ PICTURES: dict[str, tuple[str, tuple[int, int] | None]] = {
     "batch_window.png": ("zh_CN", BATCH_SIZE),
     "usage_log.png": ("zh_CN", LOG_SIZE),
     "settings.png": ("zh_CN", SETTINGS_SIZE),
+    "city_status.png": ("zh_CN", (MAIN_SIZE[0], CITY_STRIP_HEIGHT)),
+    "register_dialog.png": ("zh_CN", None),
 }
 
 CONTRACT_SEAL_AT = (45.0, 210.0)  # mm from the top-left: over 甲方（盖章）
@@ -262,6 +266,63 @@ class _Shots:
         finally:
             dialog.reject()
 
+    def city(self) -> list[Path]:
+        """A city system set up (a local address nobody answers: nothing is sent) with the records stamped so
+        far waiting: the status bar indicator with its tooltip text, the usage log's sync column, and the
+        registration dialog filled in for the demo key."""
+        import dataclasses
+
+        from .register_dialog import RegisterDialog
+
+        self.language("zh_CN")
+        self.app.settings = dataclasses.replace(self.app.settings, city_url="http://127.0.0.1:9")
+        window = self.main_window()
+        try:
+            window.open_usage_log()
+            window.log_dock.setMinimumHeight(300)
+            _wait(self.qt_app, lambda: window.city.status is not None and window.city.status.pending > 0)
+            _wait(self.qt_app, lambda: True)
+            strip = window.grab(window.rect().adjusted(0, window.height() - CITY_STRIP_HEIGHT, 0, 0))
+            _overlay_popups(self.qt_app, window.city_indicator, strip)
+            paths = [self.folder / "city_status.png"]
+            if not strip.save(str(paths[0])):
+                raise OSError(f"cannot write {paths[0]}")
+            dialog = RegisterDialog(self.app, [self.key], self.key, window)
+            dialog.name_edit.setText("张三")
+            dialog.organisation_edit.setText("示例科技有限公司")
+            dialog.show()
+            _wait(self.qt_app, lambda: True)
+            paths.append(_save(dialog, self.folder / "register_dialog.png"))
+            dialog.close()
+            return paths
+        finally:
+            window.close()
+            self.app.settings = dataclasses.replace(self.app.settings, city_url="")
+
+
+def _overlay_popups(qt_app, indicator, strip) -> None:
+    """Paint the indicator's menu and tooltip (top-level popups, not part of the window's grab) over the
+    picture of the window's bottom, where they would open: above the indicator at the right."""
+    from PySide6.QtGui import QPainter
+    from PySide6.QtWidgets import QToolTip
+
+    indicator.menu.popup(indicator.mapToGlobal(indicator.rect().topLeft()))
+    _wait(qt_app, lambda: True)
+    menu = indicator.menu.grab()
+    indicator.menu.hide()
+    QToolTip.showText(indicator.mapToGlobal(indicator.rect().topLeft()), indicator.toolTip(), indicator)
+    _wait(qt_app, lambda: True)
+    tips = [w for w in qt_app.topLevelWidgets() if w.inherits("QLabel") and w.isVisible()]
+    painter = QPainter(strip)
+    bottom = strip.height() - indicator.height() - 4
+    right = strip.width() - 8
+    painter.drawPixmap(right - menu.width(), bottom - menu.height(), menu)
+    if tips:
+        tip = tips[0].grab()
+        painter.drawPixmap(right - menu.width() - tip.width() - 12, bottom - tip.height(), tip)
+    painter.end()
+    QToolTip.hideText()
+
 
 def generate(folder: Path = DEFAULT_FOLDER) -> list[Path]:
     """Write every picture of PICTURES to `folder` (zh_CN, and English versions of the main window)."""
@@ -289,6 +350,7 @@ def generate(folder: Path = DEFAULT_FOLDER) -> list[Path]:
         paths.append(shots.batch())
         paths.append(shots.usage_log())
         paths.append(shots.settings())
+        paths += shots.city()
         return paths
     finally:
         shots.close()
