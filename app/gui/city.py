@@ -1,8 +1,8 @@
 """The city e-seal system (用印登记) in the window: the status bar indicator and the sync controller.
 
 Everything that touches the network or reads the whole usage log runs on plain worker threads
-(app/gui/background.py): `Application.city_status()` walks every record to count the pending ones (≈ 1 ms per
-100 records, so tens of ms on a long log), `sync_now()` blocks on HTTP with retries. Results come back to the
+(app/gui/background.py): `Application.city_status()` walks every record to count the pending ones (measured: 19 ms
+with 100 records, 235 ms with 1,000), `sync_now()` blocks on HTTP with retries. Results come back to the
 GUI thread through this QObject's signals. Never two syncs at once (the controller's own flag; the core's
 flock guards against `sealdesk sync` in another process: its SyncBusy is shown only for "sync now").
 """
@@ -156,7 +156,8 @@ class CitySync(QObject):
         self.syncFinished.emit(result, error, interactive)
 
     def after_stamping(self, *_args) -> None:
-        """A stamping or a batch wrote records: show them as waiting and send them in the background."""
+        """A stamping or a batch wrote records (or a key was registered, so its waiting records are now
+        accepted): show them as waiting and send them in the background."""
         self.refresh()
         self.sync(interactive=False)
 
