@@ -11,8 +11,9 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run test setup system-deps venv lint clean benchmark i18n p11sm2
 
+# --demo-city: citysim on 127.0.0.1 beside the window, the demo key registered (docs/city-client.md)
 run: setup
-	$(VENV)/bin/sealdesk-gui
+	$(VENV)/bin/sealdesk-gui --demo-city
 
 # The whole suite runs twice: in zh_CN (the product's default language) and in English (the source
 # language), so a test that only holds in one of them fails CI (docs/decisions.md, "Tests in both languages").

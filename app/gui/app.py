@@ -1,4 +1,7 @@
-"""Start the GUI: `make run`, `sealdesk-gui [file]`, `python -m app [file]`.
+"""Start the GUI: `make run`, `sealdesk-gui [--demo-city] [file]`, `python -m app [file]`.
+
+`--demo-city` (what `make run` passes) starts citysim on 127.0.0.1 with the demo key registered
+(app/gui/demo_city.py) and stops it when the window closes.
 
 Without a display (a server, an SSH session) it says so and runs the CLI's first-run flow instead.
 """
@@ -9,6 +12,8 @@ import os
 import sys
 import time
 from collections.abc import Sequence
+
+from .demo_city import DEMO_CITY_FLAG, DEMO_HOLDER, start_demo_city
 
 BENCH_ENV = "SEALDESK_BENCH_EXIT_ON_SHOWN"
 """Set to 1: print `shown <seconds>` (since the process started) at the main window's first paint and quit —
@@ -94,7 +99,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     qt_app.setApplicationName("SealDesk")
     qt_app.setOrganizationName("SealDesk")
     register_cjk_font(qt_app)
-    ensure_a_key()
+    created = ensure_a_key()
+    city = _demo_city() if DEMO_CITY_FLAG in args else None
     try:
         application = Application()
     except SealDeskError as exc:
@@ -103,7 +109,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from app.i18n import translate
 
         QMessageBox.critical(None, "SealDesk", exc.user_message(translate))
+        if city is not None:
+            city.stop()
         return exc.exit_code
+    registered = city.attach(application, fresh_key=created) if city is not None else True
     languages = Languages(qt_app)
     languages.apply(application.language)
     window = MainWindow(application, languages)
@@ -113,7 +122,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     files = [a for a in args if not a.startswith("-")]
     if files:
         window.open_path(files[0])
+    if not registered:  # the demo key's PIN may have been changed: the user types it
+        from PySide6.QtCore import QTimer
+
+        QTimer.singleShot(0, lambda: window.open_registration(name=DEMO_HOLDER))
     try:
         return qt_app.exec()
     finally:
         application.close()
+        if city is not None:
+            city.stop()
+
+
+def _demo_city():
+    """citysim for the demo, or None after saying why not (the window opens anyway)."""
+    try:
+        return start_demo_city()
+    except (RuntimeError, OSError) as exc:
+        from app.i18n import translate
+
+        print(translate("gui", "The demo city system did not start: {reason}").format(reason=exc), file=sys.stderr)
+        return None

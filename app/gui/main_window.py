@@ -934,11 +934,16 @@ class MainWindow(QMainWindow):
         if status is not None and status.last_error is not None:
             self.show_message(QMessageBox.Warning, self.tr("City system"), status.last_error.user_message(translate))
 
-    def open_registration(self) -> None:
+    def open_registration(self, name: str = "") -> None:
         """The registration dialog for the key panel's current key (window-modal, not blocking)."""
+        from app.core.demo import DEMO_ORG
+
         from .register_dialog import RegisterDialog
 
         self.register_dialog = RegisterDialog(self.app, self.key_panel.keys(), self.key, self)
+        if name:  # the demo city: the demo key's holder
+            self.register_dialog.name_edit.setText(name)
+            self.register_dialog.organisation_edit.setText(DEMO_ORG)
         self.register_dialog.registrationFinished.connect(self.city.after_stamping)  # now the waiting ones go
         self.register_dialog.open()
 

@@ -2915,6 +2915,10 @@ SHA-256 {fingerprint}… — 有效期至 {date}</translation>
         <source>No display found: starting the command-line first-run flow instead.</source>
         <translation>未找到图形显示：改为运行命令行的首次使用流程。</translation>
     </message>
+    <message>
+        <source>The demo city system did not start: {reason}</source>
+        <translation>演示用的市电子印章系统未能启动：{reason}</translation>
+    </message>
 </context>
 <context>
     <name>policy</name>
