@@ -182,9 +182,20 @@ def test_wrong_token_is_an_error_naming_the_token(qtbot, citysim, make_app, open
     assert citysim.stored() == []
 
 
-def test_registration_through_the_dialog_with_the_demo_keys_pin(qtbot, citysim, make_app, open_window, demo_key):
+def _register(qtbot, dialog, name: str, organisation: str, timeout: int = 60000):
+    """Fill in the dialog, press Register, type the PIN into the PIN dialog: (registration, error, PINs asked)."""
     from test_gui_main import PinTyper
 
+    dialog.name_edit.setText(name)  # QTest types ASCII only
+    dialog.organisation_edit.setText(organisation)
+    typer = PinTyper(qtbot, USER_PIN)
+    with qtbot.waitSignal(dialog.registrationFinished, timeout=timeout) as finished:
+        dialog.register_button.click()
+    typer.stop()
+    return (*finished.args, len(typer.seen))
+
+
+def test_registration_through_the_dialog_with_the_demo_keys_pin(qtbot, citysim, make_app, open_window, demo_key):
     app = make_app(citysim.url)
     window = open_window(app)
     window.refresh_keys()
@@ -192,16 +203,9 @@ def test_registration_through_the_dialog_with_the_demo_keys_pin(qtbot, citysim, 
     dialog = window.register_dialog
     assert dialog.current_key() is not None and dialog.current_key().serial == window.key.serial
     assert not dialog.register_button.isEnabled()  # name and organisation first
-    dialog.name_edit.setText("张三")
-    dialog.organisation_edit.setText("示例科技有限公司")
-    assert dialog.register_button.isEnabled()
-    typer = PinTyper(qtbot, USER_PIN)
-    with qtbot.waitSignal(dialog.registrationFinished, timeout=60000) as finished:
-        dialog.register_button.click()
-    typer.stop()
-    registration, error = finished.args
+    registration, error, asked = _register(qtbot, dialog, "张三", "示例科技有限公司")
     assert error is None, error and error.user_message(translate)
-    assert len(typer.seen) == 1
+    assert asked == 1
     assert registration.holder_id in dialog.result_label.text()
     names = {s.ref: s.name for s in app.key_contents(dialog.current_key()).seals}
     registered = [seal for _chain, seals in registration.chains for seal in seals]
@@ -213,32 +217,20 @@ def test_registration_through_the_dialog_with_the_demo_keys_pin(qtbot, citysim, 
     window.open_registration()
     again = window.register_dialog
     assert again.holder_edit.text() == registration.holder_id
-    again.name_edit.setText("张三")
-    again.organisation_edit.setText("示例科技有限公司")
-    typer = PinTyper(qtbot, USER_PIN)
-    with qtbot.waitSignal(again.registrationFinished, timeout=60000) as finished:
-        again.register_button.click()
-    typer.stop()
-    assert finished.args[1] is None and finished.args[0].holder_id == registration.holder_id
+    second, error, _ = _register(qtbot, again, "张三", "示例科技有限公司")
+    assert error is None and second.holder_id == registration.holder_id
 
 
 def test_registration_error_is_shown_translated(qtbot, make_app, open_window):
-    from test_gui_main import PinTyper
-
     app = make_app(f"http://127.0.0.1:{free_port()}")
     window = open_window(app)
     window.refresh_keys()
     window.open_registration()
-    dialog = window.register_dialog
-    dialog.name_edit.setText("张三")
-    dialog.organisation_edit.setText("示例")
-    typer = PinTyper(qtbot, USER_PIN)
-    with qtbot.waitSignal(dialog.registrationFinished, timeout=90000) as finished:
-        dialog.register_button.click()
-    typer.stop()
-    assert finished.args[0] is None and isinstance(finished.args[1], CityUnreachable)
-    assert "Not registered" in dialog.result_label.text() and "could not be reached" in dialog.result_label.text()
-    assert len(typer.seen) == 1  # one PIN, no automatic retry
+    registration, error, asked = _register(qtbot, window.register_dialog, "张三", "示例", timeout=90000)
+    assert registration is None and isinstance(error, CityUnreachable)
+    text = window.register_dialog.result_label.text()
+    assert "Not registered" in text and "could not be reached" in text
+    assert asked == 1  # one PIN, no automatic retry
 
 
 def test_no_city_system_greys_the_indicator(qtbot, make_app, open_window):
