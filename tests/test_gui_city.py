@@ -82,6 +82,11 @@ def open_window(qtbot):
     languages.clear()
 
 
+def _app_text(text: str, **values) -> str:
+    """A core message (CITY_STATE_TEXT, SYNC_STATE_TEXT) in the language the core speaks in this run."""
+    return translate("app", text).format(**values)
+
+
 def _status(qtbot, window: MainWindow, state: CityState, timeout: int = 20000):
     """Refresh the indicator (worker thread) and wait until it shows `state`."""
     window.city.refresh()
@@ -104,19 +109,19 @@ def test_pending_after_stamping_then_sync_now_updates_indicator_and_log(qtbot, c
     window = open_window(app)
     indicator = window.city_indicator
     status = _status(qtbot, window, CityState.PENDING)
-    assert status.pending == 2 and indicator.text() == "2 records waiting"
+    assert status.pending == 2 and indicator.text() == _app_text("{pending} records waiting", pending=2)
     assert citysim.url in indicator.toolTip() and "Last sync: never" in indicator.toolTip()
     assert indicator.act_sync.isEnabled() and not indicator.act_error.isEnabled()
     assert window.city.timer.isActive() and window.city.timer.interval() == 5 * 60_000  # the default 5 minutes
     window.open_usage_log()
-    assert window.log_view.column_texts("sync") == ["waiting to be sent"] * 2
+    assert window.log_view.column_texts("sync") == [_app_text("waiting to be sent")] * 2
 
     result, error, interactive = _sync_now(qtbot, window)
     assert error is None and interactive and result.accepted == 2 and result.ok
     status = _status(qtbot, window, CityState.SYNCED)
-    assert indicator.text() == "all records sent" and "Last sync: 20" in indicator.toolTip()
+    assert indicator.text() == _app_text("all records sent") and "Last sync: 20" in indicator.toolTip()
     assert "2 record(s) sent" in window.statusBar().currentMessage()
-    assert window.log_view.column_texts("sync") == ["sent to the city system"] * 2  # refreshed after the sync
+    assert window.log_view.column_texts("sync") == [_app_text("sent to the city system")] * 2  # refreshed
     assert sorted(r["record_id"] for r in citysim.stored()) == sorted(r.record_id for r in app.usage_log.records())
     assert window.city.threads() == []
 
@@ -148,22 +153,22 @@ def test_server_down_is_offline_with_the_error_in_the_tooltip(qtbot, make_app, o
     stamped_pdf(app, tmp_path)  # the seal status cannot be asked: policy "allow" marks the record
     window = open_window(app)
     window.open_usage_log()
-    assert window.log_view.column_texts("sync") == ["waiting to be sent; seal status unchecked"]
+    assert window.log_view.column_texts("sync") == [_app_text("waiting to be sent") + _app_text("; seal status unchecked")]
     assert "could not be asked" in window.log_view.column_tooltips("sync")[0]
 
     result, error, _ = _sync_now(qtbot, window, timeout=90000)  # connection refused, retried with backoff
     assert error is None and isinstance(result.error, CityUnreachable) and result.pending == 1
     status = _status(qtbot, window, CityState.OFFLINE)
     indicator = window.city_indicator
-    assert indicator.text() == "city system offline, 1 records waiting"
-    reason = CityUnreachable.__name__
-    assert status.last_error is not None and type(status.last_error).__name__ == reason
-    assert "could not be reached" in indicator.toolTip() and dead in indicator.toolTip()
+    assert indicator.text() == _app_text("city system offline, {pending} records waiting", pending=1)
+    assert isinstance(status.last_error, CityUnreachable)
+    said = status.last_error.user_message(translate)
+    assert "Last error: " + said in indicator.toolTip() and dead in indicator.toolTip()
     assert indicator.act_error.isEnabled()
-    assert window.message_box.isVisible() and "could not be reached" in window.message_box.text()
+    assert window.message_box.isVisible() and window.message_box.text() == said
     window.message_box.close()
     window.show_city_error()  # the menu's "show the last error"
-    assert "could not be reached" in window.message_box.text()
+    assert window.message_box.text() == said
 
 
 def test_wrong_token_is_an_error_naming_the_token(qtbot, citysim, make_app, open_window, tmp_path, monkeypatch):
@@ -176,8 +181,8 @@ def test_wrong_token_is_an_error_naming_the_token(qtbot, citysim, make_app, open
     _status(qtbot, window, CityState.ERROR)
     indicator = window.city_indicator
     tip = indicator.toolTip()
-    assert indicator.text() == "city sync failed, 1 records waiting"
-    assert CityTokenRefused().user_message(translate) in tip and "API token" in tip
+    assert indicator.text() == _app_text("city sync failed, {pending} records waiting", pending=1)
+    assert CityTokenRefused().user_message(translate) in tip and "API" in CityTokenRefused().user_message(translate)
     assert TOKEN not in tip and TOKEN not in window.message_box.text()
     assert citysim.stored() == []
 
@@ -229,7 +234,7 @@ def test_registration_error_is_shown_translated(qtbot, make_app, open_window):
     registration, error, asked = _register(qtbot, window.register_dialog, "张三", "示例", timeout=90000)
     assert registration is None and isinstance(error, CityUnreachable)
     text = window.register_dialog.result_label.text()
-    assert "Not registered" in text and "could not be reached" in text
+    assert text == "Not registered: " + error.user_message(translate)
     assert asked == 1  # one PIN, no automatic retry
 
 
@@ -237,7 +242,7 @@ def test_no_city_system_greys_the_indicator(qtbot, make_app, open_window):
     window = open_window(make_app(""))
     _status(qtbot, window, CityState.NOT_CONFIGURED)
     indicator = window.city_indicator
-    assert indicator.text() == "no city system" and "No city e-seal system is set up" in indicator.toolTip()
+    assert indicator.text() == _app_text("no city system") and "No city e-seal system is set up" in indicator.toolTip()
     assert not indicator.act_sync.isEnabled() and not indicator.act_register.isEnabled()
     assert indicator.act_settings.isEnabled() and not window.city.timer.isActive()
     assert not window.city.sync(interactive=False)  # the background never tries without an address
@@ -250,7 +255,7 @@ def test_city_settings_page(qtbot, make_app, open_window, home, monkeypatch):
     assert dialog.tabs.currentWidget() is dialog.city_page
     dialog.city_url_edit.setText("http://city.example.org")
     dialog.accept()
-    assert dialog.isVisible() and "cannot be used" in dialog.error
+    assert dialog.isVisible() and "http://city.example.org" in dialog.error  # CityUrlRefused, said on the page
     assert not settings_path().exists()
 
     # a token typed where no keyring exists (this machine): said plainly, nothing saved, the field emptied
