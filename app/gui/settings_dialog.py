@@ -243,6 +243,7 @@ class SettingsDialog(QDialog):
         self.city_url_edit = QLineEdit(settings.city_url)
         self.city_url_edit.setObjectName("settingsCityUrl")
         self.city_url_edit.setPlaceholderText("https://…")
+        self.city_url_edit.editingFinished.connect(self._show_token_state)
         self.city_ca_edit = QLineEdit(settings.city_ca_bundle)
         self.city_ca_edit.setObjectName("settingsCityCa")
         self.city_ca_button = QPushButton()
