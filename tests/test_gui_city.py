@@ -123,7 +123,7 @@ def test_pending_after_stamping_then_sync_now_updates_indicator_and_log(qtbot, c
     assert "2 record(s) sent" in window.statusBar().currentMessage()
     assert window.log_view.column_texts("sync") == [_app_text("sent to the city system")] * 2  # refreshed
     assert sorted(r["record_id"] for r in citysim.stored()) == sorted(r.record_id for r in app.usage_log.records())
-    assert window.city.threads() == []
+    qtbot.waitUntil(lambda: window.city.threads() == [], timeout=10000)  # each worker ends after its answer
 
 
 def test_a_stamping_in_the_window_is_sent_in_the_background(qtbot, citysim, make_app, open_window, tmp_path):
@@ -297,3 +297,25 @@ def test_closing_the_window_cancels_and_joins_the_sync(qtbot, citysim, make_app,
     finally:
         proxy.close()
     assert app.sync_state_of(app.usage_log.records()[0]) is SyncState.PENDING
+
+
+def test_sync_now_can_be_cancelled_from_its_progress_dialog(qtbot, citysim, make_app, open_window, tmp_path):
+    from PySide6.QtWidgets import QPushButton
+
+    proxy = FaultProxy(citysim.port, hold_s=1.0)
+    try:
+        app = make_app(proxy.url)
+        stamped_pdf(app, tmp_path)
+        window = open_window(app)
+        proxy.faults.extend(["503"] * 50)  # the city keeps failing: the client waits and retries
+        with qtbot.waitSignal(window.city.syncFinished, timeout=60000) as finished:
+            assert window.sync_now()
+            qtbot.waitUntil(lambda: len(proxy.seen) >= 3, timeout=30000)  # (the status check was the first)
+            window._sync_progress.findChild(QPushButton).click()
+        result, error, interactive = finished.args
+        assert interactive and error is None and result.cancelled and result.pending == 1
+        assert window._sync_progress is None and not window.city.is_busy()
+        assert "cancelled" in window.statusBar().currentMessage()
+    finally:
+        proxy.close()
+    assert citysim.stored() == []
