@@ -372,7 +372,7 @@ class DisplayCopy:
             else:
                 return None
             if picture.data[:4] == b"PK\x03\x04":
-                return _ofd_picture_png(picture.data, f"{self.doc.name}:{signature.signed_value_part}")
+                return ofd_picture_png(picture.data, f"{self.doc.name}:{signature.signed_value_part}")
             return seal_image(picture).png
         except errors.SealDeskError as exc:  # a plain "Sign" signature, or a seal SealDesk cannot show
             self.doc.problems.append(f"signature {signature.id}: {exc.detail or exc}")
@@ -441,7 +441,7 @@ def _number(value: str, default: float) -> float:
 OFD_PICTURE_DPI = 300
 
 
-def _ofd_picture_png(data: bytes, name: str) -> bytes:
+def ofd_picture_png(data: bytes, name: str) -> bytes:
     """A seal picture that is itself an OFD (vector stamps: GB/T 38540 allows it): its first page drawn
     by this renderer onto a transparent background."""
     from pathlib import Path
