@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 APT_PACKAGES := softhsm2 poppler-utils qpdf
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test setup system-deps venv lint clean benchmark i18n
+.PHONY: run test setup system-deps venv lint clean benchmark i18n dist deb wheel test-dist
 
 run: setup
 	$(VENV)/bin/sealdesk-gui
@@ -59,6 +59,28 @@ benchmark: setup
 
 i18n: setup
 	$(PY) -m app.i18n_tools
+
+# -- packaging (docs/install.md): the PyInstaller bundle, the Debian package, the wheel and sdist
+VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml)
+DEB_ARCH := $(shell dpkg --print-architecture 2>/dev/null || echo amd64)
+
+$(VENV)/.dist-installed: $(VENV)/.installed
+	$(PY) -m pip install -q -e '.[test,dist]'
+	touch $@
+
+dist: setup $(VENV)/.dist-installed
+	$(PY) -m PyInstaller --noconfirm --log-level WARN --distpath dist --workpath build/pyinstaller build.spec
+	@du -sh dist/sealdesk
+
+deb: dist
+	installer/linux/build-deb.sh dist/sealdesk $(VERSION) $(DEB_ARCH) dist
+
+wheel: setup $(VENV)/.dist-installed
+	$(PY) -m build --outdir dist .
+
+# What CI adds after `make test`: bundle, .deb and wheel built and run (installer/ci-dist.sh)
+test-dist: deb wheel
+	installer/ci-dist.sh $(VERSION) $(DEB_ARCH)
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info

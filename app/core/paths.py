@@ -109,11 +109,22 @@ def write_private(path: Path, data: bytes) -> None:
         raise
 
 
+def _shipped(name: str) -> Path:
+    """A folder shipped with the program: inside the package in a wheel (`app/_data/<name>`, setup.py maps it),
+    else beside the `app` package — a source checkout or editable install (the repository root) and the
+    PyInstaller bundle (its `_internal` folder, build.spec)."""
+    package = Path(__file__).resolve().parent.parent
+    inside = package / "_data" / name
+    if inside.is_dir():
+        return inside
+    return package.parent / name
+
+
 def resources_dir() -> Path:
     """The read-only resources shipped with the program (translations, icons, API spec)."""
-    return Path(__file__).resolve().parent.parent.parent / "resources"
+    return _shipped("resources")
 
 
 def drivers_dir() -> Path:
     """The PKCS#11 module catalog and driver templates shipped with the program."""
-    return Path(__file__).resolve().parent.parent.parent / "drivers"
+    return _shipped("drivers")
