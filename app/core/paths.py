@@ -40,8 +40,16 @@ def data_dir() -> Path:
     return path
 
 
+POSIX_MODES = os.name == "posix"
+"""Unix permission bits exist. On Windows os.chmod only flips the read-only flag and a folder always reads as
+0o777, so the tightening below would walk the whole data folder on every call and change nothing; the
+per-user %LOCALAPPDATA% folder is already private through its ACL (docs/install.md, "Windows")."""
+
+
 def _tighten(root: Path) -> None:
     """Make a data folder left by an older SealDesk (0755 folder, 0644 files) private, once."""
+    if not POSIX_MODES:
+        return
     try:
         if stat.S_IMODE(root.stat().st_mode) & 0o077 == 0:
             return
