@@ -73,12 +73,14 @@ dist: setup $(VENV)/.dist-installed
 	@du -sh dist/sealdesk
 
 deb: dist
+	@command -v patchelf >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq patchelf; }
 	installer/linux/build-deb.sh dist/sealdesk $(VERSION) $(DEB_ARCH) dist
 
 wheel: setup $(VENV)/.dist-installed
 	$(PY) -m build --outdir dist .
 
 # What CI adds after `make test`: bundle, .deb and wheel built and run (installer/ci-dist.sh)
+test-dist: export DEB_XZ_LEVEL ?= 1
 test-dist: deb wheel
 	installer/ci-dist.sh $(VERSION) $(DEB_ARCH)
 

@@ -19,7 +19,7 @@ step() { printf '== %s (%ss)\n' "$1" "$SECONDS"; }
 fail() { echo "FAILED: $*" >&2; exit 1; }
 
 # A one-page contract to stamp (made with the project venv: the PDF is the input, not what is tested).
-.venv/bin/python - "$work/contract.pdf" <<'PY'
+"${PYTHON:-.venv/bin/python}" - "$work/contract.pdf" <<'PY'
 import sys
 
 import pymupdf

@@ -8,6 +8,7 @@ bundle=$1; version=$2; arch=$3; out=$4
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 [ -x "$bundle/sealdesk" ] && [ -x "$bundle/sealdesk-gui" ] || { echo "no bundle in $bundle: run make dist" >&2; exit 1; }
+command -v patchelf >/dev/null || { echo "patchelf is needed: apt-get install patchelf" >&2; exit 1; }
 
 stage=$root/build/deb/sealdesk_${version}_${arch}
 rm -rf "$stage"
@@ -39,6 +40,17 @@ for script in postinst postrm; do
     install -m 0755 "$here/$script" "$stage/DEBIAN/$script"
 done
 
+# RUNPATHs pointing at the build machine's Python (pyenv: /root/.pyenv/...) are dropped: the bundle's
+# bootloader sets the library path itself, and a path into someone's home must not ship (lintian:
+# custom-library-search-path). $ORIGIN-relative ones (wheels' own library folders) are kept.
+find "$stage/opt/sealdesk" -type f \( -name '*.so' -o -name '*.so.*' \) | while read -r lib; do
+    runpath=$(patchelf --print-rpath "$lib" 2>/dev/null) || continue
+    case "$runpath" in
+        ""|'$ORIGIN'*) ;;
+        *) patchelf --remove-rpath "$lib" ;;
+    esac
+done
+
 # modes as Debian wants them (the bundle's libraries come from wheels with assorted modes)
 find "$stage" -type d -exec chmod 0755 {} +
 find "$stage/opt/sealdesk" -type f -exec chmod 0644 {} +
@@ -49,5 +61,6 @@ size=$(du -sk --exclude=DEBIAN "$stage" | cut -f1)
 sed "s/@VERSION@/$version/; s/@ARCH@/$arch/; s/@SIZE@/$size/" "$here/control.in" > "$stage/DEBIAN/control"
 mkdir -p "$out"
 deb=$out/sealdesk_${version}_${arch}.deb
-fakeroot dpkg-deb --build -Zxz "$stage" "$deb" >/dev/null
+# xz -6 for the release (smallest download); CI may pass DEB_XZ_LEVEL=1 (several times faster, ~10 % larger)
+fakeroot dpkg-deb --build -Zxz -z"${DEB_XZ_LEVEL:-6}" "$stage" "$deb" >/dev/null
 echo "$deb ($(du -h "$deb" | cut -f1); installed $(du -sh --exclude=DEBIAN "$stage" | cut -f1))"
