@@ -69,6 +69,7 @@ $(VENV)/.dist-installed: $(VENV)/.installed
 	touch $@
 
 dist: setup $(VENV)/.dist-installed
+	@command -v objdump >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq binutils; }
 	$(PY) -m PyInstaller --noconfirm --log-level WARN --distpath dist --workpath build/pyinstaller build.spec
 	@du -sh dist/sealdesk
 

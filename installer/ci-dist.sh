@@ -15,6 +15,7 @@ wheel=$root/dist/sealdesk-${version}-py3-none-any.whl
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 export SEALDESK_LANG=en
+unset PYTHONPATH  # only the built artifacts are tested (a checkout on the path would shadow the wheel)
 step() { printf '== %s (%ss)\n' "$1" "$SECONDS"; }
 fail() { echo "FAILED: $*" >&2; exit 1; }
 
