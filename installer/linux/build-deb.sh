@@ -58,7 +58,11 @@ find "$stage/opt/sealdesk" -type f \( -name '*.so' -o -name '*.so.*' \) -exec ch
 chmod 0755 "$stage/opt/sealdesk/sealdesk" "$stage/opt/sealdesk/sealdesk-gui" "$stage/usr/bin/sealdesk" "$stage/usr/bin/sealdesk-gui"
 
 size=$(du -sk --exclude=DEBIAN "$stage" | cut -f1)
-sed "s/@VERSION@/$version/; s/@ARCH@/$arch/; s/@SIZE@/$size/" "$here/control.in" > "$stage/DEBIAN/control"
+# The bundle runs only on a glibc at least as new as the newest symbol version its binaries use (those of
+# the build machine's Python and libraries): say so in Depends instead of failing at start.
+glibc=$(find "$stage/opt/sealdesk" -type f \( -name '*.so*' -o -name 'sealdesk*' \) -exec objdump -T {} + 2>/dev/null \
+    | grep -o 'GLIBC_2\.[0-9]*' | sed 's/GLIBC_//' | sort -t. -k2 -n -u | tail -1)
+sed "s/@VERSION@/$version/; s/@ARCH@/$arch/; s/@SIZE@/$size/; s/@GLIBC@/${glibc:-2.31}/" "$here/control.in" > "$stage/DEBIAN/control"
 mkdir -p "$out"
 deb=$out/sealdesk_${version}_${arch}.deb
 # xz -6 for the release (smallest download); CI may pass DEB_XZ_LEVEL=1 (several times faster, ~10 % larger)
