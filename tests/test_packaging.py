@@ -84,6 +84,13 @@ def wheel(tmp_path_factory) -> Path:
 
 def test_wheel_holds_resources_drivers_and_entry_points(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
+    tracked = subprocess.run(["git", "ls-files", "resources", "drivers"], cwd=ROOT, capture_output=True, text=True)
+    shipped = [line for line in tracked.stdout.splitlines() if line] or [
+        str(p.relative_to(ROOT)) for d in ("resources", "drivers") for p in (ROOT / d).rglob("*") if p.is_file()
+    ]
+    assert shipped
+    for path in shipped:  # every file of the two folders, whatever is added later
+        assert f"app/_data/{path}" in names, path
     for needed in (
         "app/_data/resources/i18n/sealdesk_zh_CN.ts",
         "app/_data/resources/icons/sealdesk.svg",
