@@ -872,6 +872,17 @@ def _add_json_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help=translate("cli", "machine-readable output"))
 
 
+class _VersionAction(argparse.Action):
+    """`sealdesk --version`: like argparse's version action, but the text is built only when asked for."""
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:  # type: ignore[override]
+        from .core.about import about_text
+
+        for line in about_text(translate).splitlines():
+            _out(line)
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="sealdesk",
@@ -882,6 +893,10 @@ def build_parser() -> argparse.ArgumentParser:
             "4 seal/certificate/policy refusal, 5 document problem, 6 usage-log problem, 7 network, "
             "8 verification found a problem, 9 a batch had failures of different kinds, 130 cancelled.",
         ),
+    )
+    parser.add_argument(
+        "--version", action=_VersionAction, nargs=0,
+        help=translate("cli", "show the versions of SealDesk and its components, the PKCS#11 modules found, and exit"),
     )
     sub = parser.add_subparsers(dest="command", required=True)
 

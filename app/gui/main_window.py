@@ -800,12 +800,19 @@ class MainWindow(QMainWindow):
         self.menus["file"].insertAction(self.act_quit, self.act_settings)
         self.menus["view"].addAction(self.verify_dock.toggleViewAction())
         self.toolbar.insertAction(self.act_pages, self.act_batch)
+        self.act_about = QAction(self)  # Help → About (app/gui/about_dialog.py)
+        self.act_about.setObjectName("actAbout")
+        self.act_about.triggered.connect(self.open_about)
+        self.menus["help"] = self.menuBar().addMenu("")
+        self.menus["help"].addAction(self.act_about)
 
     def _retranslate_parts(self) -> None:
         self.verify_dock.setWindowTitle(self.tr("Verification (验章)"))
         self.act_batch.setText(self.tr("&Batch stamping…"))
         self.act_log.setText(self.tr("&Usage log"))
         self.act_settings.setText(self.tr("&Settings…"))
+        self.menus["help"].setTitle(self.tr("&Help"))
+        self.act_about.setText(self.tr("&About SealDesk…"))
         if self.log_dock is not None:
             self.log_dock.setWindowTitle(self.tr("Usage log"))
         # at once, not only on the LanguageChange events Qt posts when the translators change
@@ -841,6 +848,13 @@ class MainWindow(QMainWindow):
             self.log_view.refresh()
         self.log_dock.show()
         self.log_dock.raise_()
+
+    def open_about(self) -> None:
+        """Window-modal like the settings: the versions and the PKCS#11 modules in use."""
+        from .about_dialog import AboutDialog
+
+        self.about_dialog = AboutDialog(self.app, self)
+        self.about_dialog.open()
 
     def open_settings(self) -> None:
         """Window-modal, not blocking the event loop (workers keep reporting)."""

@@ -2,6 +2,21 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="zh_CN">
 <context>
+    <name>AboutDialog</name>
+    <message>
+        <source>About SealDesk</source>
+        <translation>关于 SealDesk</translation>
+    </message>
+    <message>
+        <source>Electronic seals (电子印章) on your USB key: stamp, sign and verify PDFs.</source>
+        <translation>使用智能密码钥匙中的电子印章：为 PDF 盖章、签名和验章。</translation>
+    </message>
+    <message>
+        <source>Copy</source>
+        <translation>复制</translation>
+    </message>
+</context>
+<context>
     <name>ApprovalDialog</name>
     <message>
         <source>Official seal</source>
@@ -609,6 +624,14 @@ Nothing was written.</source>
         <translation>设置(&amp;S)…</translation>
     </message>
     <message>
+        <source>&amp;Help</source>
+        <translation>帮助(&amp;H)</translation>
+    </message>
+    <message>
+        <source>&amp;About SealDesk…</source>
+        <translation>关于 SealDesk(&amp;A)…</translation>
+    </message>
+    <message>
         <source>Usage log</source>
         <translation>用印记录</translation>
     </message>
@@ -1017,6 +1040,53 @@ SHA-256 {fingerprint}… — 有效期至 {date}</translation>
     <message>
         <source>&amp;Export report…</source>
         <translation>导出报告(&amp;E)…</translation>
+    </message>
+</context>
+<context>
+    <name>about</name>
+    <message>
+        <source>Running from</source>
+        <translation>运行位置</translation>
+    </message>
+    <message>
+        <source>Data folder</source>
+        <translation>数据文件夹</translation>
+    </message>
+    <message>
+        <source>PKCS#11 modules found (loaded when a key is used):</source>
+        <translation>找到的 PKCS#11 模块（使用钥匙时加载）：</translation>
+    </message>
+    <message>
+        <source>PKCS#11 modules:</source>
+        <translation>PKCS#11 模块：</translation>
+    </message>
+    <message>
+        <source>(none found: install your key vendor&apos;s PKCS#11 driver, or softhsm2 for the demo key)</source>
+        <translation>（未找到：请安装钥匙厂商的 PKCS#11 驱动；演示钥匙需要 softhsm2）</translation>
+    </message>
+    <message>
+        <source>not installed</source>
+        <translation>未安装</translation>
+    </message>
+    <message>
+        <source>bundle</source>
+        <translation>独立安装包</translation>
+    </message>
+    <message>
+        <source>Python package</source>
+        <translation>Python 软件包</translation>
+    </message>
+    <message>
+        <source>source checkout</source>
+        <translation>源代码目录</translation>
+    </message>
+    <message>
+        <source>loaded</source>
+        <translation>已加载</translation>
+    </message>
+    <message>
+        <source>not loaded</source>
+        <translation>未加载</translation>
     </message>
 </context>
 <context>
@@ -1752,6 +1822,10 @@ SHA-256 {fingerprint}… — 有效期至 {date}</translation>
     <message>
         <source>Exit codes: 0 success, 1 unexpected error, 2 invalid arguments, 3 key/PIN problem, 4 seal/certificate/policy refusal, 5 document problem, 6 usage-log problem, 7 network, 8 verification found a problem, 9 a batch had failures of different kinds, 130 cancelled.</source>
         <translation>退出码：0 成功，1 意外错误，2 参数无效，3 钥匙/口令问题，4 印章/证书/规则拒绝，5 文档问题，6 用印记录问题，7 网络问题，8 验证发现问题，9 批量处理中出现不同类型的失败，130 已取消。</translation>
+    </message>
+    <message>
+        <source>show the versions of SealDesk and its components, the PKCS#11 modules found, and exit</source>
+        <translation>显示 SealDesk 及其组件的版本和找到的 PKCS#11 模块，然后退出</translation>
     </message>
     <message>
         <source>manage the key&apos;s PIN</source>
