@@ -19,6 +19,8 @@ def _serve_parser() -> argparse.ArgumentParser:
     parser.add_argument("--trust-root", action="append", default=[], type=Path, metavar="PEM",
                         help="a root certificate (PEM or DER) holders' certificates must chain to; repeatable")
     parser.add_argument("--token", action="append", default=[], help="add this API token at start (tests, demo)")
+    parser.add_argument("--rate-limit", type=float, metavar="PER_SECOND",
+                        help="answer 429 with Retry-After to a token sending more requests per second than this")
     return parser
 
 
@@ -53,6 +55,9 @@ def main(argv: list[str] | None = None) -> int:
 
     if argv[:1] == ["admin"]:
         args = _admin_parser().parse_args(argv[1:])
+        if args.command != "add-token" and not args.db.is_file():  # a typo must not create an empty city
+            print(f"citysim: no database at {args.db}", file=sys.stderr)
+            return 2
         store = Store(args.db)
         try:
             if args.command == "add-token":
@@ -79,7 +84,10 @@ def main(argv: list[str] | None = None) -> int:
     for token in args.token:
         store.add_token(token)
     tls = {"ssl_certfile": str(args.tls[0]), "ssl_keyfile": str(args.tls[1])} if args.tls else {}
-    uvicorn.run(create_app(store, roots), host=args.host, port=args.port, log_level="info", **tls)
+    if args.rate_limit is not None and args.rate_limit <= 0:
+        print("citysim: --rate-limit must be greater than 0", file=sys.stderr)
+        return 2
+    uvicorn.run(create_app(store, roots, rate_limit=args.rate_limit), host=args.host, port=args.port, log_level="info", **tls)
     store.close()
     return 0
 

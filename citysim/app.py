@@ -15,7 +15,8 @@ import logging
 import secrets
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -54,10 +55,17 @@ class CityConfig:
     trust_roots: tuple[bytes, ...]
 
 
-def create_app(store: Store, trust_roots: Sequence[bytes]) -> FastAPI:
-    """The ASGI app; `trust_roots` are DER certificates registration chains must end in."""
+def create_app(store: Store, trust_roots: Sequence[bytes], *, rate_limit: float | None = None) -> FastAPI:
+    """The ASGI app; `trust_roots` are DER certificates registration chains must end in; `rate_limit` is
+    requests per second per API token (None: unlimited)."""
     config = CityConfig(store, tuple(trust_roots))
-    app = FastAPI(title="citysim", version="1", docs_url=None, redoc_url=None, openapi_url=None)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        store.checkpoint()  # uvicorn re-raises SIGTERM after shutdown: this is the last moment we run
+
+    app = FastAPI(title="citysim", version="1", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
     # the binding description is resources/city-api.yaml; FastAPI's generated one is only compared with it
     app.state.config = config
 
@@ -68,7 +76,7 @@ def create_app(store: Store, trust_roots: Sequence[bytes]) -> FastAPI:
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = NOT_FOUND if exc.status_code == 404 else BAD_REQUEST
-        return JSONResponse({"error": code, "detail": str(exc.detail)}, status_code=exc.status_code)
+        return JSONResponse({"error": code, "detail": str(exc.detail)}, status_code=exc.status_code, headers=exc.headers)
 
     @app.exception_handler(Exception)
     async def _internal(_request: Request, exc: Exception) -> JSONResponse:
@@ -114,7 +122,7 @@ def create_app(store: Store, trust_roots: Sequence[bytes]) -> FastAPI:
         limit = _int_param(query.get("limit"), "limit", default=500, low=1, high=MAX_AUDIT_LIMIT)
         return JSONResponse(await run_in_threadpool(_audit, config, holder_id, query.get("chain_id"), after_seq, limit))
 
-    app.add_middleware(BearerAuth, store=store)
+    app.add_middleware(BearerAuth, store=store, rate_limit=rate_limit)
     return app
 
 
@@ -123,9 +131,13 @@ async def _json_body(request: Request, *, allow_empty: bool = False) -> Any:
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
         raise ApiError(413, TOO_MANY_RECORDS, f"the request body is larger than {MAX_BODY_BYTES} bytes")
-    raw = await request.body()
-    if len(raw) > MAX_BODY_BYTES:
-        raise ApiError(413, TOO_MANY_RECORDS, f"the request body is larger than {MAX_BODY_BYTES} bytes")
+    chunks, size = [], 0
+    async for chunk in request.stream():  # chunked bodies have no Content-Length: count while reading
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise ApiError(413, TOO_MANY_RECORDS, f"the request body is larger than {MAX_BODY_BYTES} bytes")
+        chunks.append(chunk)
+    raw = b"".join(chunks)
     if not raw.strip() and allow_empty:
         return {}
     try:

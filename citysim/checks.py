@@ -4,13 +4,13 @@ The server never takes the client's word: the certificate must chain to one of t
 checked against that certificate with the same function the client signs for (`message_signature_problem`),
 and records are later checked only against certificates that passed here.
 
-Chain validation is a list of `TrustCheck`s tried by the certificate's signature algorithm; SM2 (GM/T 0015)
-certificates get their own check later by adding one entry to `TRUST_CHECKS` — nothing else changes.
+Chain validation is SealDesk's own (`app.core.verification.maker_trust_problem`, the check seal makers
+pass: full path validation for RSA/ECDSA, a one-level path for SM2). A stricter check for one signature
+algorithm (e.g. full SM2 path validation once it exists) plugs in as one entry of `TRUST_CHECKS`.
 """
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -36,32 +36,28 @@ def proof_problem(certificate_der: bytes, nonce: str, proof: bytes) -> str | Non
     return problem
 
 
-def certvalidator_problem(certificate_der: bytes, roots: Sequence[bytes], now: datetime) -> str | None:
-    """RSA/ECDSA chains: pyhanko-certvalidator path building to the roots, validity at `now`, no fetching."""
+def chain_problem(certificate_der: bytes, roots: Sequence[bytes], now: datetime) -> str | None:
+    """SealDesk's own chain check (`maker_trust_problem`: pyhanko-certvalidator for RSA/ECDSA without network
+    fetching, a one-level path for SM2), then the key usage a signing certificate needs."""
     from asn1crypto import x509
-    from pyhanko_certvalidator import CertificateValidator, ValidationContext
+
+    from app.core.verification import maker_trust_problem
 
     try:
         cert = x509.Certificate.load(certificate_der)
-        cert.native  # noqa: B018 - parse everything now, so a broken certificate is "untrusted", not a crash
-        context = ValidationContext(
-            trust_roots=[x509.Certificate.load(r) for r in roots],
-            moment=now,
-            allow_fetching=False,
-            revocation_mode="soft-fail",
-        )
-        validator = CertificateValidator(cert, validation_context=context)
-        asyncio.run(validator.async_validate_usage(set()))
-    except Exception as exc:  # noqa: BLE001 - any failure to build a trusted path is the answer
-        return f"{type(exc).__name__}: {exc}"
-    usage = cert.key_usage_value
+        usage = cert.key_usage_value  # parses the extensions: a broken certificate is "untrusted", not a crash
+    except Exception as exc:  # noqa: BLE001 - asn1crypto raises several types for broken DER
+        return f"the certificate cannot be read ({exc})"
+    problem = maker_trust_problem(certificate_der, list(roots), now)
+    if problem is not None:
+        return problem
     if usage is not None and not ({"digital_signature", "non_repudiation"} & set(usage.native)):
         return "the certificate's key usage allows neither digitalSignature nor nonRepudiation"
     return None
 
 
 TRUST_CHECKS: dict[str, TrustCheck] = {}
-"""Signature-algorithm OID (dotted) of the certificate → its check; anything else uses certvalidator."""
+"""Signature-algorithm OID (dotted) of the certificate → a check replacing `chain_problem` for it."""
 
 
 def trust_problem(certificate_der: bytes, roots: Sequence[bytes], now: datetime | None = None) -> str | None:
@@ -72,7 +68,7 @@ def trust_problem(certificate_der: bytes, roots: Sequence[bytes], now: datetime 
         return "the city system has no trusted roots configured (--trust-root)"
     try:
         algorithm = x509.Certificate.load(certificate_der)["signature_algorithm"]["algorithm"].dotted
-    except ValueError as exc:
+    except Exception as exc:  # noqa: BLE001 - asn1crypto raises several types for broken DER
         return f"the certificate cannot be read ({exc})"
-    check = TRUST_CHECKS.get(algorithm, certvalidator_problem)
+    check = TRUST_CHECKS.get(algorithm, chain_problem)
     return check(certificate_der, roots, now or datetime.now(UTC))

@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.core.usage.records import RecordFormatError, UsageRecord, canonical_json, signature_problem
+from app.core.usage.records import RecordFormatError, UsageRecord, signature_problem
 
 from .storage import Store
 
@@ -68,8 +68,7 @@ def _ingest_one(store: Store, item: Any, result: IngestResult) -> None:
         return
     try:
         record = UsageRecord.from_json(item)
-        body = canonical_json(record.to_json()).decode("utf-8")
-        computed = record.computed_hash()
+        computed = record.computed_hash()  # also proves the record encodes canonically
     except (RecordFormatError, TypeError, ValueError) as exc:
         result.reject(record_id, MALFORMED, str(exc))
         return
@@ -87,6 +86,8 @@ def _ingest_one(store: Store, item: Any, result: IngestResult) -> None:
         result.reject(record_id, BAD_SIGNATURE, problem)
         return
 
+    # what "identical content" means for duplicates: the same JSON, key order and spacing aside
+    body = json.dumps(item, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     stored = store.stored_body(record.record_id)
     if stored is not None:
         if stored[1] == body:
@@ -102,15 +103,15 @@ def _ingest_one(store: Store, item: Any, result: IngestResult) -> None:
         store.add_problem(chain_id, FORK, record.seq, record.record_id, detail)
         result.reject(record.record_id, FORK, detail)
         return
-    head = store.head(chain_id)
-    if record.seq > head.last_seq + 1:
-        detail = f"seq {record.seq} follows seq {head.last_seq}: records {head.last_seq + 1}..{record.seq - 1} are missing"
+    last_seq, last_hash = store.last(chain_id)
+    if record.seq > last_seq + 1:
+        detail = f"seq {record.seq} follows seq {last_seq}: records {last_seq + 1}..{record.seq - 1} are missing"
         store.add_problem(chain_id, GAP, record.seq, record.record_id, detail)
         result.reject(record.record_id, GAP, detail)
         return
-    expected_prev = head.last_hash if head.last_hash is not None else record.prev_hash  # seq 1: genesis, validated
+    expected_prev = last_hash if last_hash is not None else record.prev_hash  # seq 1: genesis, checked by from_json
     if record.prev_hash != expected_prev:
-        detail = f"prev_hash of seq {record.seq} is not the stored hash of seq {head.last_seq}"
+        detail = f"prev_hash of seq {record.seq} is not the stored hash of seq {last_seq}"
         store.add_problem(chain_id, FORK, record.seq, record.record_id, detail)
         result.reject(record.record_id, FORK, detail)
         return

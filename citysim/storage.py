@@ -126,6 +126,11 @@ class Store:
                     conn.execute(statement)
             conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
+    def checkpoint(self) -> None:
+        """Fold the WAL into the database file (a stopped server leaves one self-contained file)."""
+        with self._lock:
+            self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
     def close(self) -> None:
         with self._lock:
             self._conn.close()
@@ -255,6 +260,11 @@ class Store:
         if not rows:
             return ChainHead(chain_id, 0, None, 0)
         return ChainHead(chain_id, rows[0][0], rows[0][1], rows[0][2])
+
+    def last(self, chain_id: str) -> tuple[int, str | None]:
+        """(last seq, its record_hash) of a chain, (0, None) when empty: one index lookup, for ingestion."""
+        rows = self._all("SELECT seq, record_hash FROM records WHERE chain_id = ? ORDER BY seq DESC LIMIT 1", (chain_id,))
+        return (rows[0][0], rows[0][1]) if rows else (0, None)
 
     def store_record(self, record_id: str, chain_id: str, seq: int, record_hash: str, body: str) -> None:
         with self.transaction() as conn:
