@@ -115,10 +115,10 @@ def test_injected_faults_end_with_every_record_exactly_once(citysim, log, store,
     registered(citysim, signer)
     holder = holder_of(signer)
     append_records(log, signer, holder, 620)
-    proxy = FaultProxy(citysim.port, retry_after="0.3", hold_s=1.5)
+    proxy = FaultProxy(citysim.port, retry_after="0.3", hold_s=4.5)
     try:
         proxy.faults.extend(faults)
-        client = CityClient(proxy.url, TOKEN, retry=FAST, timeout_s=1.0)
+        client = CityClient(proxy.url, TOKEN, retry=FAST, timeout_s=4.0)
         result = sync_records(log, store, client)
         assert result.ok, result.error
         assert_exactly_once(citysim, log, holder)
