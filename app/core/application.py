@@ -1323,7 +1323,7 @@ class Application:
         from .usage.sync import sign_registration
 
         if not name.strip() or not organisation.strip():
-            raise InvalidArgument(what="the holder's name and organisation")
+            raise InvalidArgument(what=QT_TRANSLATE_NOOP("errors", "the holder's name and organisation are needed"))
         client = self.city_client()
         chains: list[tuple[str, tuple[str, ...]]] = []
         try:

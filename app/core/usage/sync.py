@@ -135,7 +135,7 @@ def store_token(base_url: str, token: str) -> None:
     if not token:
         from ..errors import InvalidArgument
 
-        raise InvalidArgument(what="an empty API token")
+        raise InvalidArgument(what=QT_TRANSLATE_NOOP("errors", "the API token is empty"))
     import keyring
     from keyring.errors import KeyringError
 
