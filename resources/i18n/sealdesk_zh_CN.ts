@@ -2511,6 +2511,10 @@ SHA-256 {fingerprint}… — 有效期至 {date}</translation>
         <translation>钥匙尚未设置用户口令。</translation>
     </message>
     <message>
+        <source>the holder&apos;s name and organisation are needed</source>
+        <translation>需要持章人姓名和单位</translation>
+    </message>
+    <message>
         <source>revoked</source>
         <translation>吊销</translation>
     </message>
@@ -2721,6 +2725,10 @@ SHA-256 {fingerprint}… — 有效期至 {date}</translation>
     <message>
         <source>HTTP {status}: {server_detail}</source>
         <translation>HTTP {status}：{server_detail}</translation>
+    </message>
+    <message>
+        <source>the API token is empty</source>
+        <translation>API 令牌为空</translation>
     </message>
     <message>
         <source>it would unpack to far more data than it holds (a zip bomb)</source>
