@@ -90,6 +90,29 @@ WARNING_TEXTS = {
 }
 
 
+FILE_CHANGE_TEXTS = {
+    "changed": QT_TRANSLATE_NOOP("verification", "changed after signing"),
+    "removed": QT_TRANSLATE_NOOP("verification", "removed after signing"),
+    "added": QT_TRANSLATE_NOOP("verification", "added after signing (not protected by the signature)"),
+    "unreadable": QT_TRANSLATE_NOOP("verification", "its check value cannot be read"),
+}
+"""What happened to a file of an OFD after a signature (SignatureVerification.file_changes)."""
+
+VALID_FOR_ITS_TIME = QT_TRANSLATE_NOOP(
+    "verification", "valid at the signing time; the certificate or the seal has expired since"
+)
+
+
+def file_change_lines(sig, translate: Callable[[str, str], str]) -> list[str]:
+    """One line per kind of change: "changed after signing: a, b" (CLI, report, panel)."""
+    lines = []
+    for kind, text in FILE_CHANGE_TEXTS.items():
+        files = [f for k, f in getattr(sig, "file_changes", ()) if k == kind]
+        if files:
+            lines.append(f"{translate(CONTEXT, text)}: {', '.join(files)}")
+    return lines
+
+
 def _untranslated(context: str, text: str) -> str:
     del context
     return text
@@ -114,6 +137,9 @@ class SignatureVerification:
     """For a seal: whether each of report.pictures is the seal's picture (same order)."""
     seal_details: tuple[str, ...] = ()
     """Technical details behind seal_problems (validator messages), for the JSON "detail" only."""
+    file_changes: tuple[tuple[str, str], ...] = ()
+    """OFD: (kind, file) for each file changed, removed, added after signing or whose reference cannot be
+    read (kinds of FILE_CHANGE_TEXTS); always empty for PDF (its revisions say that instead)."""
 
     def __getattr__(self, name: str) -> Any:
         # the PDF report's fields read through: field_name, signer_subject, intact, trusted, …
@@ -131,6 +157,20 @@ class SignatureVerification:
             and r.modification_level != "other"
             and self.seal_status in (None, "valid")
         )
+
+    def expired_since(self, now: datetime) -> bool:
+        """Valid at its signing time, but the signer certificate or the seal has expired by `now`: the
+        verdict "valid for its time"."""
+        from .certs import summarize
+        from .errors import SealDeskError
+        from .ses import parse_seal
+
+        try:
+            if self.report.signer_cert and summarize(self.report.signer_cert).not_after < now:
+                return True
+            return bool(self.report.seal_der) and parse_seal(self.report.seal_der).valid_end < now
+        except (SealDeskError, ValueError):
+            return False
 
     @property
     def has_seal(self) -> bool:
@@ -154,9 +194,12 @@ class DocumentVerification:
     def all_valid(self) -> bool:
         return bool(self.signatures) and all(s.all_valid for s in self.signatures)
 
-    def to_json(self, translate: Callable[[str, str], str] = _untranslated) -> dict:
+    def to_json(self, translate: Callable[[str, str], str] = _untranslated, now: datetime | None = None) -> dict:
         """The report as JSON-ready data. Problems are SealDesk codes with a `*_text` in words
         (through `translate(context, text)`); the validators' own codes only appear in "detail"."""
+        from .clock import utc_now
+
+        now = now or utc_now()
         out = []
         for sig in self.signatures:
             row = {
@@ -190,6 +233,11 @@ class DocumentVerification:
                     for i, p in enumerate(sig.report.pictures)
                 ],
                 all_valid=sig.all_valid,
+                valid_for_its_time=sig.all_valid and sig.expired_since(now),
+                files=[
+                    {"file": f, "change": k, "change_text": translate(CONTEXT, FILE_CHANGE_TEXTS[k])}
+                    for k, f in sig.file_changes
+                ],
                 detail={k: v for k, v in detail.items() if v} or None,
             )
             out.append(row)
@@ -305,6 +353,14 @@ def _seal_pictures(seal) -> list:
     from .errors import SealDeskError
 
     out = []
+    if bytes(seal.picture.data[:4]) == b"PK\x03\x04":  # an OFD vector stamp: drawn as the OFD viewer does
+        from .ofd.verify import seal_picture_png
+
+        try:
+            with Image.open(io.BytesIO(seal_picture_png(seal.picture, f"seal {seal.es_id}"))) as img:
+                return [img.convert("RGBA")]
+        except SealDeskError:
+            return out
     try:
         with Image.open(io.BytesIO(seal_image(seal.picture).png)) as img:
             out.append(img.convert("RGBA"))
@@ -373,10 +429,15 @@ def _seal_part(report, clock: Clock | None, trust_roots=(), pictures: _PictureCh
 
 
 def verify_document(path: str | Path, *, trust_roots=(), clock: Clock | None = None) -> DocumentVerification:
-    """Verify every signature and seal in a PDF. `clock` overrides "now" for the checks (tests)."""
+    """Verify every signature and seal in a PDF or an OFD. `clock` overrides "now" for the checks (tests)."""
+    from .document import is_ofd
     from .pdf.verify import verify_pdf
 
     path = Path(path)
+    if path.is_file() and is_ofd(path):
+        from .ofd.verify import verify_ofd
+
+        return verify_ofd(path, trust_roots=trust_roots, clock=clock)
     pdf_report = verify_pdf(path, trust_roots=trust_roots, clock=clock)
     pictures = _PictureCheck()
     signatures = tuple(
