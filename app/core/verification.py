@@ -103,14 +103,15 @@ VALID_FOR_ITS_TIME = QT_TRANSLATE_NOOP(
 )
 
 
-def file_change_lines(sig, translate: Callable[[str, str], str]) -> list[str]:
-    """One line per kind of change: "changed after signing: a, b" (CLI, report, panel)."""
-    lines = []
+def file_change_groups(sig) -> list[tuple[str, str]]:
+    """(source text of FILE_CHANGE_TEXTS, the files joined by ", ") per kind of change, for the CLI,
+    the report and the panel (translate the text with context "verification")."""
+    groups = []
     for kind, text in FILE_CHANGE_TEXTS.items():
         files = [f for k, f in getattr(sig, "file_changes", ()) if k == kind]
         if files:
-            lines.append(f"{translate(CONTEXT, text)}: {', '.join(files)}")
-    return lines
+            groups.append((text, ", ".join(files)))
+    return groups
 
 
 def _untranslated(context: str, text: str) -> str:

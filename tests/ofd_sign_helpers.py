@@ -1,0 +1,168 @@
+"""Signed OFDs made in tests, independently of SealDesk's own OFD stamping: GB/T 33190 signature files
+(Signatures.xml, Signature.xml with SM3 References, Seal.esl, SignedValue.dat) written the way ofdrw
+writes them, the SES_Signature a GB/T 38540 v4 one made by a software SM2 key (sm2_helpers), its seal
+issued by a software SM2 maker under a test root. The verifier must accept these and see any change.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import io
+import re
+import uuid
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from ofd_documents import NS, write_ofd
+from pdf_helpers import seal_png
+from sm2_helpers import Sm2CA, Sm2Key
+
+from app.core import gm
+from app.core.ses import SealPicture, build_seal_v4, build_ses_signature_v4, kinds
+
+SIGNATURES = "Doc_0/Signs/Signatures.xml"
+
+
+@dataclass
+class SealHolder:
+    """A test root, a seal maker and a signer under it, and the signer's v4 seal (its picture a PNG)."""
+
+    ca: Sm2CA
+    maker: Sm2Key
+    signer: Sm2Key
+    seal_der: bytes
+
+    @classmethod
+    def create(
+        cls,
+        *,
+        picture: bytes | None = None,
+        ca: Sm2CA | None = None,
+        valid_from: dt.datetime | None = None,
+        days: int = 365,
+    ) -> SealHolder:
+        """Certificates and seal valid for `days` from `valid_from` (default yesterday)."""
+        start = (valid_from or dt.datetime.now(dt.UTC) - dt.timedelta(days=1)).replace(microsecond=0)
+        end = start + dt.timedelta(days=days)
+        ca = ca or Sm2CA.create("OFD Test Root", intermediate=False)
+        maker = ca.issue("测试印章制作系统", by_root=True, not_before=start, not_after=end)
+        signer = ca.issue("测试单位", by_root=True, not_before=start, not_after=end)
+        seal_der = make_sm2_seal(maker, signer.certificate, start=start, end=end, picture=picture)
+        return cls(ca, maker, signer, seal_der)
+
+    @property
+    def root_der(self) -> bytes:
+        return self.ca.root_der
+
+
+def make_sm2_seal(
+    maker: Sm2Key, signer_cert: bytes, *, start: dt.datetime, end: dt.datetime, picture: bytes | None = None
+) -> bytes:
+    """A v4 official seal binding `signer_cert`, signed by `maker` with SM2."""
+    return build_seal_v4(
+        es_id=f"OFD{uuid.uuid4().hex[:12].upper()}",
+        vid="SealDesk-Test",
+        seal_type=kinds.OFFICIAL_LEGAL_NAME,
+        name="测试单位公章",
+        certs=[signer_cert],
+        create_date=start,
+        valid_start=start,
+        valid_end=end,
+        picture=SealPicture("PNG", picture or seal_png(), 40.0, 40.0),
+        maker_cert=maker.certificate,
+        sign_alg=gm.SM2_WITH_SM3_OID,
+        sign=maker.sign_message,
+    )
+
+
+def other_picture() -> bytes:
+    """A seal picture that is clearly not seal_png(): a blue square frame."""
+    from PIL import Image, ImageDraw
+
+    img = Image.new("RGBA", (200, 200), (0, 0, 0, 0))
+    ImageDraw.Draw(img).rectangle((10, 10, 189, 189), outline=(0, 0, 220, 255), width=20)
+    out = io.BytesIO()
+    img.save(out, format="PNG")
+    return out.getvalue()
+
+
+def read_parts(path: Path) -> dict[str, bytes]:
+    """Every file of a package, by name (directories left out)."""
+    with zipfile.ZipFile(path) as archive:
+        return {i.filename: archive.read(i) for i in archive.infolist() if not i.filename.endswith("/")}
+
+
+def _text(data: str | bytes) -> str:
+    return data.decode("utf-8") if isinstance(data, bytes) else data
+
+
+def sign_parts(
+    parts: dict[str, str | bytes],
+    holder: SealHolder,
+    *,
+    page_id: str = "1",
+    boundary: str = "50 50 40 40",
+    seal_file: bytes | None = None,
+    protect_signatures: bool = False,
+    time_info: dt.datetime | None = None,
+    unprotected: tuple[str, ...] = (),
+) -> dict[str, bytes]:
+    """`parts` with one more seal signature (Type="Seal"), as ofdrw writes it: the Signatures.xml entry
+    first, then References to every file but Signatures.xml (unless `protect_signatures`, ofdrw's "whole
+    protected" mode), the signature's own files and `unprotected`. `seal_file`: the bytes written as
+    Seal.esl (default the seal itself)."""
+    out = {name: data.encode("utf-8") if isinstance(data, str) else data for name, data in parts.items()}
+    if SIGNATURES not in out:
+        ofd_xml = _text(out["OFD.xml"])
+        out["OFD.xml"] = ofd_xml.replace(
+            "</ofd:DocBody>", f"<ofd:Signatures>/{SIGNATURES}</ofd:Signatures></ofd:DocBody>"
+        ).encode()
+        out[SIGNATURES] = f'<?xml version="1.0" encoding="UTF-8"?><ofd:Signatures xmlns:ofd="{NS}"/>'.encode()
+    number = len(re.findall(r"<ofd:Signature ", _text(out[SIGNATURES])))
+    folder = f"Doc_0/Signs/Sign_{number}"
+    entry = f'<ofd:Signature ID="{number + 1}" Type="Seal" BaseLoc="/{folder}/Signature.xml"/>'
+    signatures = _text(out[SIGNATURES])
+    signatures = (
+        signatures.replace("/>", f">{entry}</ofd:Signatures>", 1)
+        if signatures.rstrip().endswith("/>")
+        else signatures.replace("</ofd:Signatures>", f"{entry}</ofd:Signatures>")
+    )
+    out[SIGNATURES] = signatures.encode()
+    out[f"{folder}/Seal.esl"] = seal_file if seal_file is not None else holder.seal_der
+    skip = {f"{folder}/Signature.xml", f"{folder}/SignedValue.dat", *unprotected}
+    if not protect_signatures:
+        skip.add(SIGNATURES)
+    references = "".join(
+        f'<ofd:Reference FileRef="/{name}"><ofd:CheckValue>{base64.b64encode(gm.sm3(data)).decode()}'
+        "</ofd:CheckValue></ofd:Reference>"
+        for name, data in sorted(out.items())
+        if name not in skip
+    )
+    moment = (time_info or dt.datetime.now(dt.UTC)).replace(microsecond=0)
+    signature_xml = (
+        f'<?xml version="1.0" encoding="UTF-8"?><ofd:Signature xmlns:ofd="{NS}"><ofd:SignedInfo>'
+        '<ofd:Provider ProviderName="SealDesk tests" Company="SealDesk" Version="1"/>'
+        f"<ofd:SignatureMethod>{gm.SM2_WITH_SM3_OID}</ofd:SignatureMethod>"
+        f"<ofd:SignatureDateTime>{moment:%Y%m%d%H%M%SZ}</ofd:SignatureDateTime>"
+        f'<ofd:References CheckMethod="1.2.156.10197.1.401">{references}</ofd:References>'
+        f'<ofd:StampAnnot ID="{number + 100}" PageRef="{page_id}" Boundary="{boundary}"/>'
+        f"<ofd:Seal><ofd:BaseLoc>/{folder}/Seal.esl</ofd:BaseLoc></ofd:Seal>"
+        f"</ofd:SignedInfo><ofd:SignedValue>/{folder}/SignedValue.dat</ofd:SignedValue></ofd:Signature>"
+    ).encode()
+    out[f"{folder}/Signature.xml"] = signature_xml
+    out[f"{folder}/SignedValue.dat"] = build_ses_signature_v4(
+        seal_der=holder.seal_der,
+        data=signature_xml,
+        property_info=f"/{folder}/Signature.xml",
+        time_info=moment,
+        cert=holder.signer.certificate,
+        sign_alg=gm.SM2_WITH_SM3_OID,
+        sign=holder.signer.sign_message,
+    )
+    return out
+
+
+def write_parts(path: Path, parts: dict[str, bytes]) -> Path:
+    return write_ofd(path, dict(parts))
