@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ofd_documents import NS, write_ofd
 from pdf_helpers import seal_png
-from sm2_helpers import Sm2CA, Sm2Key
+from sm2_helpers import Sm2CA, Sm2Key, new_scalar, sm2_certificate
 
 from app.core import gm
 from app.core.ses import SealPicture, build_seal_v4, build_ses_signature_v4, kinds
@@ -46,7 +46,18 @@ class SealHolder:
         """Certificates and seal valid for `days` from `valid_from` (default yesterday)."""
         start = (valid_from or dt.datetime.now(dt.UTC) - dt.timedelta(days=1)).replace(microsecond=0)
         end = start + dt.timedelta(days=days)
-        ca = ca or Sm2CA.create("OFD Test Root", intermediate=False)
+        if ca is None:  # a root valid from before the certificates until after now
+            scalar = new_scalar()
+            root = sm2_certificate(
+                "OFD Test Root",
+                None,
+                gm.sm2_public_point_from_private(scalar),
+                scalar,
+                ca=True,
+                not_before=start - dt.timedelta(days=1),
+                not_after=max(end, dt.datetime.now(dt.UTC)) + dt.timedelta(days=365),
+            )
+            ca = Sm2CA(Sm2Key(scalar, root))
         maker = ca.issue("测试印章制作系统", by_root=True, not_before=start, not_after=end)
         signer = ca.issue("测试单位", by_root=True, not_before=start, not_after=end)
         seal_der = make_sm2_seal(maker, signer.certificate, start=start, end=end, picture=picture)

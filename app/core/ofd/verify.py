@@ -207,16 +207,32 @@ def _signer_trust(cert_der: bytes, roots: Sequence[bytes], moment: datetime) -> 
 def _broken(signature: SignatureEntry, files: FileCheck, problem: str, detail: str) -> SignatureVerification:
     """A signature whose signed value cannot be read: nothing about it can be trusted."""
     report = SignatureReport(
-        field_name=field_name(signature), signer_subject="", signer_org=None, signer_serial="",
-        signing_time=None, timestamp_time=None, intact=False, valid=False, trusted=False,
-        trust_problem="malformed", coverage="entire_file" if not files.added else "partial",
-        modification_level="other" if files.added else "none", cert_valid_at_signing=False, seal_der=None,
-        docmdp=None, trust_detail=detail,
+        field_name=field_name(signature),
+        signer_subject="",
+        signer_org=None,
+        signer_serial="",
+        signing_time=None,
+        timestamp_time=None,
+        intact=False,
+        valid=False,
+        trusted=False,
+        trust_problem="malformed",
+        coverage="entire_file" if not files.added else "partial",
+        modification_level="other" if files.added else "none",
+        cert_valid_at_signing=False,
+        seal_der=None,
+        docmdp=None,
+        trust_detail=detail,
     )
     return SignatureVerification(
-        report=report, seal_id=None, seal_name=None, seal_kind=None, seal_kind_name=None,
+        report=report,
+        seal_id=None,
+        seal_name=None,
+        seal_kind=None,
+        seal_kind_name=None,
         seal_status="invalid" if signature.type != "Sign" else None,
-        seal_problems=(problem,) if signature.type != "Sign" else (), seal_details=(detail,),
+        seal_problems=(problem,) if signature.type != "Sign" else (),
+        seal_details=(detail,),
         file_changes=files.as_changes(),
     )
 
@@ -246,8 +262,10 @@ def verify_signature(
     moment = ses.time_info
     trust_problem, trust_detail = _signer_trust(ses.cert, trust_roots, moment)
     signer_cert_problems = [
-        p for p in check.problems
-        if isinstance(p, errors.CertificateExpired | errors.CertificateNotYetValid) and p not in check.seal_check.problems
+        p
+        for p in check.problems
+        if isinstance(p, errors.CertificateExpired | errors.CertificateNotYetValid)
+        and p not in check.seal_check.problems
     ]
     stamps = [s for s in signature.stamp_annots if s.page_index is not None]
     seal = ses.seal
@@ -262,11 +280,15 @@ def verify_signature(
         if seal_file is None or seal_file.der != seal.der:
             seal_file_problem = SEAL_FILE_DIFFERS
             if seal_file is None:
-                drawn += [DrawnPicture(s.page_index, "seal_file", problem=PROBLEM_UNDECODABLE) for s in stamps]
+                drawn += [
+                    DrawnPicture(s.page_index, "seal_file", problem=PROBLEM_UNDECODABLE) for s in stamps
+                ]
             else:
                 file_name = f"{ofd.name}:{signature.seal_part}"
-                drawn += [_drawn(lambda: seal_picture_png(seal_file.picture, file_name), s.page_index, "seal_file")
-                          for s in stamps]
+                drawn += [
+                    _drawn(lambda: seal_picture_png(seal_file.picture, file_name), s.page_index, "seal_file")
+                    for s in stamps
+                ]
     future = moment > clock() + FUTURE_TOLERANCE  # verify_ses_signature's rule: such a time is not accepted
     report = SignatureReport(
         field_name=field_name(signature),
@@ -317,7 +339,9 @@ def verify_signature(
     )
 
 
-def verify_ofd(path: str | Path, *, trust_roots: Sequence[bytes] = (), clock: Clock | None = None) -> DocumentVerification:
+def verify_ofd(
+    path: str | Path, *, trust_roots: Sequence[bytes] = (), clock: Clock | None = None
+) -> DocumentVerification:
     """Verify every signature of an OFD, in Signatures.xml's order. Typed errors only for a package that
     cannot be read at all (OfdDamaged, OfdPartMissing, OfdUnsafe, DocumentNotFound)."""
     path = Path(path)
@@ -326,7 +350,8 @@ def verify_ofd(path: str | Path, *, trust_roots: Sequence[bytes] = (), clock: Cl
         pictures = _PictureCheck()
         now = clock or utc_now
         signatures = tuple(
-            verify_signature(ofd, s, trust_roots=trust_roots, clock=now, pictures=pictures) for s in ofd.signatures
+            verify_signature(ofd, s, trust_roots=trust_roots, clock=now, pictures=pictures)
+            for s in ofd.signatures
         )
     finally:
         ofd.close()
