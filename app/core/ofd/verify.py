@@ -6,8 +6,8 @@ the report and the GUI panel say the same words (`verification.SignatureVerifica
 - *intact*: every Reference's check value (SM3, as `SM3` or its OID) matches the file, no protected file
   was removed, and the SES_Signature's dataHash is SM3(Signature.xml);
 - *valid*: the SM2 (or RSA/ECDSA) signature over TBS_Sign verifies with the signer certificate it carries;
-- *modification level*: "other" when the package holds files no signature protects and no later signature
-  owns (files added after signing, e.g. a new page), see `unprotected_parts`;
+- *modification level*: "other" when any file changed, was removed, or was added after signing: files no
+  signature protects and no other signature owns (e.g. a new page), see `unprotected_parts`;
 - *trusted*: the signer certificate chains to a trusted root at the signing time (timeInfo);
 - the seal: the maker's signature, its validity and the maker certificate at timeInfo, its binding to the
   signer certificate, the maker's chain, and the picture the stamp shows against the signed seal's picture.
@@ -218,7 +218,7 @@ def _broken(signature: SignatureEntry, files: FileCheck, problem: str, detail: s
         trusted=False,
         trust_problem="malformed",
         coverage="entire_file" if not files.added else "partial",
-        modification_level="other" if files.added else "none",
+        modification_level="none" if not files.as_changes() else "other",
         cert_valid_at_signing=False,
         seal_der=None,
         docmdp=None,
@@ -300,7 +300,7 @@ def verify_signature(
         trusted=trust_problem is None,
         trust_problem=trust_problem,
         coverage="entire_file" if not files.added else "partial",
-        modification_level="other" if files.added else "none",
+        modification_level="none" if not files.as_changes() else "other",
         cert_valid_at_signing=not signer_cert_problems,
         seal_der=seal.der,
         docmdp=None,
