@@ -10,6 +10,7 @@ import re
 import zipfile
 from pathlib import Path
 
+import lang
 import pytest
 from ofd_documents import minimal_parts
 from ofd_sign_helpers import (
@@ -30,7 +31,8 @@ from app.core.clock import fixed_clock
 from app.core.ofd import read_ofd
 from app.core.report import Finding, build_report, report_html, report_pdf_bytes
 from app.core.ses import parse_ses_signature
-from app.core.verification import verify_document
+from app.core.verification import CONTEXT, FILE_CHANGE_TEXTS, verify_document
+from app.i18n import translate
 
 SIGN = "Doc_0/Signs/Sign_0"
 CONTENT = "Doc_0/Pages/Page_0/Content.xml"
@@ -302,13 +304,14 @@ def test_cli_text_and_json(tmp_path: Path, holder: SealHolder, signed_parts, cap
     root = write_pem(tmp_path / "root.pem", holder.root_der)
     good = write_parts(tmp_path / "good.ofd", signed_parts)
     code, out = _cli(capsys, ["verify", str(good), "--trust", str(root)])
-    assert code == cli.EXIT_OK and "Sign_0" in out and "测试单位公章" in out and "VALID" in out
+    assert code == cli.EXIT_OK and "Sign_0" in out and "测试单位公章" in out and lang.cli("VALID") in out
     parts = {**signed_parts, CONTENT: signed_parts[CONTENT] + b" ", "Doc_0/extra.xml": b"<x/>"}
     bad = write_parts(tmp_path / "bad.ofd", parts)
     code, out = _cli(capsys, ["verify", str(bad), "--trust", str(root)])
-    assert code == cli.EXIT_VERIFY_FAILED and "NOT VALID" in out and "Traceback" not in out
-    assert re.search(rf"changed after signing\s*:?\s*{re.escape(CONTENT)}", out)
-    assert re.search(r"added after signing.*Doc_0/extra.xml", out)
+    assert code == cli.EXIT_VERIFY_FAILED and lang.cli("NOT VALID") in out and "Traceback" not in out
+    changed, added = (translate(CONTEXT, FILE_CHANGE_TEXTS[k]) for k in ("changed", "added"))
+    assert re.search(rf"{re.escape(changed)}\s*[:：]?\s*{re.escape(CONTENT)}", out)
+    assert re.search(rf"{re.escape(added)}.*Doc_0/extra.xml", out)
     code, out = _cli(capsys, ["verify", str(bad), "--trust", str(root), "--json"])
     data = json.loads(out)
     assert code == cli.EXIT_VERIFY_FAILED and not data["all_valid"]
