@@ -22,7 +22,7 @@ from ofd_sign_helpers import (
     sign_parts,
     write_parts,
 )
-from sm2_helpers import write_pem
+from sm2_helpers import openssl_sm2_verify, write_pem
 
 from app import cli
 from app.core import errors
@@ -113,6 +113,10 @@ def test_a_fresh_signature_is_valid(tmp_path: Path, holder: SealHolder, signed_p
     assert sig.all_valid and sig.seal_name == "测试单位公章" and sig.field_name == "Sign_0"
     assert _finding(path, [holder.root_der]) is Finding.VALID
     assert summarize_verification(_verify(path, holder)).status is VerificationStatus.VALID
+    # the test data is genuine SM2: OpenSSL verifies the TBS_Sign signature the verifier accepted
+    ses = parse_ses_signature(signed_parts[f"{SIGN}/SignedValue.dat"])
+    result = openssl_sm2_verify(tmp_path, holder.signer.public_pem(), ses.tbs_der, ses.signature)
+    assert result.returncode == 0, result.stderr
 
 
 def test_a_second_signature_keeps_the_first_valid(tmp_path: Path, holder: SealHolder, signed_parts):
@@ -247,12 +251,46 @@ def test_a_changed_signature_xml_breaks_the_data_hash(tmp_path: Path, holder: Se
     assert not sig.intact and sig.valid and sig.file_changes == ()
 
 
-def test_a_plain_sign_signature_is_not_taken_for_a_seal(tmp_path: Path, holder: SealHolder, signed_parts):
+def test_a_plain_sign_signature_is_a_signature_without_a_seal(tmp_path: Path, holder: SealHolder):
+    parts = sign_parts(minimal_parts(), holder, kind="Sign")
+    path = write_parts(tmp_path / "plain.ofd", parts)
+    sig = _only(_verify(path, holder))
+    assert sig.intact and sig.valid and sig.trusted and sig.cert_valid_at_signing and sig.all_valid
+    assert sig.seal_status is None and not sig.has_seal and sig.report.pictures == ()
+    assert _finding(path, [holder.root_der]) is Finding.NO_SEAL
+    from asn1crypto import cms
+
+    signer = cms.ContentInfo.load(parts[f"{SIGN}/SignedValue.dat"])["content"]["signer_infos"][0]
+    attrs = b"\x31" + signer["signed_attrs"].dump()[1:]
+    result = openssl_sm2_verify(tmp_path, holder.signer.public_pem(), attrs, signer["signature"].native)
+    assert result.returncode == 0, result.stderr  # OpenSSL agrees the PKCS#7's SM2 signature is good
+    # a seal signature after it keeps it valid; a change breaks it like a seal signature
+    both = _verify(write_parts(tmp_path / "both.ofd", sign_parts(parts, holder)), holder)
+    assert [s.has_seal for s in both.signatures] == [False, True] and all(
+        s.all_valid for s in both.signatures
+    )
+    changed = {**parts, CONTENT: parts[CONTENT] + b" "}
+    sig = _only(_verify(write_parts(tmp_path / "changed.ofd", changed), holder))
+    assert not sig.intact and sig.file_changes == (("changed", CONTENT),)
+
+
+def test_a_plain_signature_over_other_data_is_not_intact(tmp_path: Path, holder: SealHolder):
+    from ofd_sign_helpers import cms_signed_data
+
+    parts = sign_parts(minimal_parts(), holder, kind="Sign")
+    other = cms_signed_data(holder.signer, b"<other/>", dt.datetime.now(dt.UTC))
+    sig = _only(
+        _verify(write_parts(tmp_path / "other.ofd", {**parts, f"{SIGN}/SignedValue.dat": other}), holder)
+    )
+    assert not sig.intact and sig.valid and not sig.all_valid
+
+
+def test_a_plain_sign_signature_that_is_no_pkcs7(tmp_path: Path, holder: SealHolder, signed_parts):
     parts = dict(signed_parts)
     parts[SIGNATURES] = parts[SIGNATURES].replace(b'Type="Seal"', b'Type="Sign"')
-    parts[f"{SIGN}/SignedValue.dat"] = b"\x30\x06\x02\x01\x01\x02\x01\x01"  # a bare signature, no SES
+    parts[f"{SIGN}/SignedValue.dat"] = b"\x30\x06\x02\x01\x01\x02\x01\x01"  # a bare signature value
     sig = _only(_verify(_tampered(tmp_path, parts), holder))
-    assert not sig.valid and sig.seal_status is None and not sig.has_seal
+    assert not sig.valid and sig.trust_problem == "malformed" and sig.seal_status is None and not sig.has_seal
 
 
 def test_the_signing_time_bounds_expiry(tmp_path: Path):

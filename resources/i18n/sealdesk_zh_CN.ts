@@ -3202,9 +3202,5 @@ SHA-256 {fingerprint}… — 有效期至 {date}</translation>
         <source>the seal file beside the signature (Seal.esl) is not the seal that was signed</source>
         <translation>签名旁的印章文件（Seal.esl）不是所签署的印章</translation>
     </message>
-    <message>
-        <source>the signed value is not an electronic seal signature (GB/T 38540) and cannot be checked</source>
-        <translation>签名值不是电子签章签名（GB/T 38540），无法验证</translation>
-    </message>
 </context>
 </TS>

@@ -41,10 +41,6 @@ from .reader import OfdDocument, read_ofd
 SEAL_FILE_DIFFERS = QT_TRANSLATE_NOOP(
     "verification", "the seal file beside the signature (Seal.esl) is not the seal that was signed"
 )
-NOT_A_SEAL_SIGNATURE = QT_TRANSLATE_NOOP(
-    "verification", "the signed value is not an electronic seal signature (GB/T 38540) and cannot be checked"
-)
-
 _SM3_NAMES = ("SM3", "1.2.156.10197.1.401")
 FUTURE_TOLERANCE = timedelta(minutes=5)
 """Clock skew allowed for timeInfo (the same as app.core.ses.verify's)."""
@@ -204,6 +200,128 @@ def _signer_trust(cert_der: bytes, roots: Sequence[bytes], moment: datetime) -> 
     return (None, None) if problem is None else ("no_trusted_path", problem)
 
 
+_SM2_SIGNED_DATA_OID = "1.2.156.10197.6.1.4.2.2"
+"""GB/T 35275's content type for SM2 SignedData (beside PKCS#7's own signedData OID)."""
+_RSA_WITH = {
+    "sha256": "1.2.840.113549.1.1.11",
+    "sha384": "1.2.840.113549.1.1.12",
+    "sha512": "1.2.840.113549.1.1.13",
+}
+_ECDSA_WITH = {
+    "sha256": "1.2.840.10045.4.3.2",
+    "sha384": "1.2.840.10045.4.3.3",
+    "sha512": "1.2.840.10045.4.3.4",
+}
+
+
+@dataclass(frozen=True)
+class PlainSignature:
+    """A Type="Sign" SignedValue checked: PKCS#7 SignedData over Signature.xml (GB/T 33190 §18.2.2)."""
+
+    cert: bytes
+    intact: bool
+    """The messageDigest (or the encapsulated content) is that of Signature.xml."""
+    valid: bool
+    """The signature over the signed attributes verifies with the signer's certificate."""
+    signing_time: datetime | None
+
+
+def check_plain_signature(value: bytes, data: bytes) -> PlainSignature:
+    """Check a PKCS#7 / CMS SignedData (SM2 per GB/T 35275, or RSA/ECDSA) over `data`; SealFormatError
+    when `value` is no such structure or names no certificate it carries."""
+    from asn1crypto import cms
+
+    from .. import gm
+    from ..ses.verify import cert_digest, signature_algorithm_verify
+
+    gm.register_oids()
+    cms.ContentType._map.setdefault(_SM2_SIGNED_DATA_OID, "sm2_signed_data")
+    cms.ContentInfo._oid_specs.setdefault("sm2_signed_data", cms.SignedData)
+    try:
+        info = cms.ContentInfo.load(value, strict=True)
+        if info["content_type"].dotted not in ("1.2.840.113549.1.7.2", _SM2_SIGNED_DATA_OID):
+            raise ValueError(f"content type {info['content_type'].dotted}")
+        signed = info["content"]
+        signer = signed["signer_infos"][0]
+        sid = signer["sid"].chosen
+        certs = [c.chosen for c in signed["certificates"] if c.name == "certificate"]
+        cert = next(
+            c for c in certs if c.serial_number == sid["serial_number"].native and c.issuer == sid["issuer"]
+        )
+        content = signed["encap_content_info"]["content"]
+        covered = data if content.native is None else bytes(content.native)
+        digest_oid = signer["digest_algorithm"]["algorithm"].dotted
+        intact = covered == data
+        attrs = signer["signed_attrs"]
+        signing_time = None
+        if len(attrs):
+            values = {a["type"].native: a["values"][0] for a in attrs}
+            intact = intact and values["message_digest"].native == cert_digest(digest_oid, covered)
+            signing_time = values["signing_time"].native if "signing_time" in values else None
+            tbs = b"\x31" + attrs.dump()[1:]
+        else:
+            tbs = covered
+        algorithm = signer["signature_algorithm"]["algorithm"]
+        digest_name = signer["digest_algorithm"]["algorithm"].native
+        sign_alg = {"rsassa_pkcs1v15": _RSA_WITH, "ecdsa": _ECDSA_WITH}.get(algorithm.native, {}).get(
+            digest_name, algorithm.dotted
+        )
+        valid = signature_algorithm_verify(sign_alg, cert.dump(), tbs, signer["signature"].native)
+    except (ValueError, TypeError, KeyError, IndexError, StopIteration) as exc:
+        raise errors.SealFormatError(f"PKCS#7 signature: {type(exc).__name__}: {exc}") from exc
+    return PlainSignature(cert.dump(), intact, valid, signing_time)
+
+
+def _claimed_time(signature: SignatureEntry) -> datetime | None:
+    """Signature.xml's SignatureDateTime (GB/T 33190 writes it in several forms), as UTC."""
+    from datetime import UTC
+
+    text = signature.date_time.strip()
+    for fmt in ("%Y%m%d%H%M%S.%fZ", "%Y%m%d%H%M%SZ", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S"):
+        try:
+            return datetime.strptime(text, fmt).replace(tzinfo=UTC)
+        except ValueError:
+            continue
+    return None
+
+
+def _plain(
+    signature: SignatureEntry, files: FileCheck, plain: PlainSignature, roots: Sequence[bytes], clock: Clock
+) -> SignatureVerification:
+    """A Type="Sign" signature in the report: no seal (the finding "signature without an electronic seal")."""
+    from ..ses.verify import cert_validity_problem
+
+    moment = plain.signing_time or _claimed_time(signature) or clock()
+    trust_problem, trust_detail = _signer_trust(plain.cert, roots, moment)
+    report = SignatureReport(
+        field_name=field_name(signature),
+        **_cert_fields(plain.cert),
+        signing_time=moment,
+        timestamp_time=None,
+        intact=files.intact and plain.intact,
+        valid=plain.valid and moment <= clock() + FUTURE_TOLERANCE,
+        trusted=trust_problem is None,
+        trust_problem=trust_problem,
+        coverage="entire_file" if not files.added else "partial",
+        modification_level="none" if not files.as_changes() else "other",
+        cert_valid_at_signing=cert_validity_problem(plain.cert, moment, "signer certificate") is None,
+        seal_der=None,
+        docmdp=None,
+        trust_detail=trust_detail,
+        signer_cert=plain.cert,
+    )
+    return SignatureVerification(
+        report=report,
+        seal_id=None,
+        seal_name=None,
+        seal_kind=None,
+        seal_kind_name=None,
+        seal_status=None,
+        seal_problems=(),
+        file_changes=files.as_changes(),
+    )
+
+
 def _broken(signature: SignatureEntry, files: FileCheck, problem: str, detail: str) -> SignatureVerification:
     """A signature whose signed value cannot be read: nothing about it can be trusted."""
     report = SignatureReport(
@@ -254,10 +372,12 @@ def verify_signature(
         if not signature.signed_value_part:
             raise errors.SealFormatError("Signature.xml names no SignedValue")
         signed_xml = ofd.part_bytes(signature.part)
-        ses = parse_ses_signature(ofd.part_bytes(signature.signed_value_part))
+        value = ofd.part_bytes(signature.signed_value_part)
+        if signature.type == "Sign":  # a plain signature: no seal, a GB/T 35275 PKCS#7 SignedData
+            return _plain(signature, files, check_plain_signature(value, signed_xml), trust_roots, clock)
+        ses = parse_ses_signature(value)
     except errors.SealDeskError as exc:
-        text = NOT_A_SEAL_SIGNATURE if signature.type == "Sign" else exc.message
-        return _broken(signature, files, text, f"{signature.signed_value_part}: {exc.detail or exc}")
+        return _broken(signature, files, exc.message, f"{signature.signed_value_part}: {exc.detail or exc}")
     check = verify_ses_signature(ses, data=signed_xml, clock=clock)
     moment = ses.time_info
     trust_problem, trust_detail = _signer_trust(ses.cert, trust_roots, moment)
