@@ -407,3 +407,13 @@ def test_a_changed_interop_file_is_reported(interop_dir: Path, tmp_path: Path):
         ("removed", "Doc_0/Tags/CustomTag.xml"),
     }
     assert not sig.intact and sig.valid and not sig.all_valid
+
+
+def test_the_benchmark_runs(interop_dir: Path):
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from benchmarks.bench_ofd_verify import bench_verify, report_lines
+
+    timing = bench_verify(interop_dir / "allprotected.ofd", repeat=1)
+    assert timing.samples and "allprotected.ofd" in report_lines({"allprotected.ofd": timing})[2]

@@ -389,8 +389,16 @@ def verify_signature(
     ]
     stamps = [s for s in signature.stamp_annots if s.page_index is not None]
     seal = ses.seal
-    name = f"{ofd.name}:{signature.signed_value_part}"
-    drawn = [_drawn(lambda: seal_picture_png(seal.picture, name), s.page_index, "stamp") for s in stamps]
+    pictures = pictures or _PictureCheck()
+    # what SealDesk's viewer draws at each StampAnnot: the signed seal's picture (render.DisplayCopy), decoded
+    # once — the first of the check's reference pictures is that very drawing
+    shown = pictures.references(seal.der, seal)[:1] if stamps else ()
+    drawn = [
+        DrawnPicture(s.page_index, "stamp", image=shown[0])
+        if shown
+        else DrawnPicture(s.page_index, "stamp", problem=PROBLEM_UNDECODABLE)
+        for s in stamps
+    ]
     seal_file_problem = None
     if signature.seal_part and drawn:
         try:
@@ -441,7 +449,7 @@ def verify_signature(
     if seal_file_problem is not None:
         status = "invalid" if status in ("valid", "untrusted_maker") else status
         problems = (*problems, seal_file_problem)
-    picture_check, picture_problem, matches = (pictures or _PictureCheck()).check(report, seal.der, seal)
+    picture_check, picture_problem, matches = pictures.check(report, seal.der, seal)
     if picture_problem is not None:
         status, problems = "picture_mismatch", (picture_problem, *problems)
     return SignatureVerification(
