@@ -30,10 +30,12 @@ from ..i18n_marks import QT_TRANSLATE_NOOP
 from ..pdf.seal_pictures import PROBLEM_UNDECODABLE, DrawnPicture
 from ..pdf.verify import SignatureReport, problem_code
 from ..verification import (
+    NO_SEAL,
     DocumentVerification,
     SignatureVerification,
     _PictureCheck,
     maker_trust_problem,
+    seal_verdict,
 )
 from .model import SignatureEntry
 from .reader import OfdDocument, read_ofd
@@ -310,16 +312,7 @@ def _plain(
         trust_detail=trust_detail,
         signer_cert=plain.cert,
     )
-    return SignatureVerification(
-        report=report,
-        seal_id=None,
-        seal_name=None,
-        seal_kind=None,
-        seal_kind_name=None,
-        seal_status=None,
-        seal_problems=(),
-        file_changes=files.as_changes(),
-    )
+    return SignatureVerification(report=report, **NO_SEAL, file_changes=files.as_changes())
 
 
 def _broken(signature: SignatureEntry, files: FileCheck, problem: str, detail: str) -> SignatureVerification:
@@ -342,16 +335,9 @@ def _broken(signature: SignatureEntry, files: FileCheck, problem: str, detail: s
         docmdp=None,
         trust_detail=detail,
     )
+    seal = {"seal_status": "invalid", "seal_problems": (problem,)} if signature.type != "Sign" else {}
     return SignatureVerification(
-        report=report,
-        seal_id=None,
-        seal_name=None,
-        seal_kind=None,
-        seal_kind_name=None,
-        seal_status="invalid" if signature.type != "Sign" else None,
-        seal_problems=(problem,) if signature.type != "Sign" else (),
-        seal_details=(detail,),
-        file_changes=files.as_changes(),
+        report=report, **{**NO_SEAL, **seal, "seal_details": (detail,)}, file_changes=files.as_changes()
     )
 
 
@@ -399,14 +385,14 @@ def verify_signature(
         else DrawnPicture(s.page_index, "stamp", problem=PROBLEM_UNDECODABLE)
         for s in stamps
     ]
-    seal_file_problem = None
+    seal_file_differs = False  # other readers draw Seal.esl at the StampAnnot: it must be the signed seal
     if signature.seal_part and drawn:
         try:
             seal_file = parse_seal(ofd.part_bytes(signature.seal_part))
         except errors.SealDeskError:
             seal_file = None
         if seal_file is None or seal_file.der != seal.der:
-            seal_file_problem = SEAL_FILE_DIFFERS
+            seal_file_differs = True
             if seal_file is None:
                 drawn += [
                     DrawnPicture(s.page_index, "seal_file", problem=PROBLEM_UNDECODABLE) for s in stamps
@@ -436,35 +422,12 @@ def verify_signature(
         signer_cert=ses.cert,
         pictures=tuple(drawn),
     )
-    status = check.seal_check.status
-    problems = tuple(p.user_message() for p in check.seal_check.problems)
-    details: tuple[str, ...] = tuple(p.detail for p in check.problems if p.detail)
-    if status == "valid":
-        maker_problem = maker_trust_problem(seal.maker_cert, trust_roots, moment)
-        if maker_problem is not None:
-            from ..verification import MAKER_UNTRUSTED
-
-            status, problems = "untrusted_maker", (*problems, MAKER_UNTRUSTED)
-            details = (*details, f"seal maker not trusted: {maker_problem}")
-    if seal_file_problem is not None:
-        status = "invalid" if status in ("valid", "untrusted_maker") else status
-        problems = (*problems, seal_file_problem)
-    picture_check, picture_problem, matches = pictures.check(report, seal.der, seal)
-    if picture_problem is not None:
-        status, problems = "picture_mismatch", (picture_problem, *problems)
-    return SignatureVerification(
-        report=report,
-        seal_id=seal.es_id,
-        seal_name=seal.name,
-        seal_kind=seal.kind.category.value,
-        seal_kind_name=seal.kind.name,
-        seal_status=status,
-        seal_problems=problems,
-        picture_check=picture_check,
-        picture_matches=matches,
-        seal_details=details,
-        file_changes=files.as_changes(),
+    details = tuple(p.detail for p in check.problems if p.detail)
+    more = (SEAL_FILE_DIFFERS,) if seal_file_differs else ()
+    verdict = seal_verdict(
+        report, seal, check.seal_check, trust_roots, moment, pictures, details=details, more_problems=more
     )
+    return SignatureVerification(report=report, **verdict, file_changes=files.as_changes())
 
 
 def verify_ofd(
