@@ -178,16 +178,23 @@ def test_an_added_page_is_reported(tmp_path: Path, holder: SealHolder, signed_pa
     assert not sig.all_valid
 
 
-def test_a_signed_seal_file_with_another_picture_is_a_picture_mismatch(tmp_path: Path, holder: SealHolder):
-    # everything verifies, but Seal.esl (what other readers draw at the StampAnnot) is another seal
+@pytest.fixture(scope="module")
+def other(holder: SealHolder) -> bytes:
+    """Another seal of the same holder, bound to the same certificate, with another picture."""
     now = dt.datetime.now(dt.UTC) - dt.timedelta(days=1)
-    other = make_sm2_seal(
+    return make_sm2_seal(
         holder.maker,
         holder.signer.certificate,
         start=now,
         end=now + dt.timedelta(days=30),
         picture=other_picture(),
     )
+
+
+def test_a_signed_seal_file_with_another_picture_is_a_picture_mismatch(
+    tmp_path: Path, holder: SealHolder, other
+):
+    # everything verifies, but Seal.esl (what other readers draw at the StampAnnot) is another seal
     path = write_parts(tmp_path / "other.ofd", sign_parts(minimal_parts(), holder, seal_file=other))
     sig = _only(_verify(path, holder))
     assert sig.intact and sig.valid and sig.trusted
@@ -196,15 +203,7 @@ def test_a_signed_seal_file_with_another_picture_is_a_picture_mismatch(tmp_path:
     assert _finding(path, [holder.root_der]) is Finding.PICTURE_MISMATCH
 
 
-def test_a_seal_file_swapped_after_signing(tmp_path: Path, holder: SealHolder, signed_parts):
-    now = dt.datetime.now(dt.UTC) - dt.timedelta(days=1)
-    other = make_sm2_seal(
-        holder.maker,
-        holder.signer.certificate,
-        start=now,
-        end=now + dt.timedelta(days=30),
-        picture=other_picture(),
-    )
+def test_a_seal_file_swapped_after_signing(tmp_path: Path, holder: SealHolder, signed_parts, other):
     sig = _only(_verify(_tampered(tmp_path, {**signed_parts, f"{SIGN}/Seal.esl": other}), holder))
     assert ("changed", f"{SIGN}/Seal.esl") in sig.file_changes and sig.seal_status == "picture_mismatch"
 
