@@ -416,3 +416,18 @@ def test_the_benchmark_runs(interop_dir: Path):
 
     timing = bench_verify(interop_dir / "allprotected.ofd", repeat=1)
     assert timing.samples and "allprotected.ofd" in report_lines({"allprotected.ofd": timing})[2]
+
+
+def test_a_file_named_many_times_is_hashed_once(tmp_path: Path, holder: SealHolder, signed_parts, monkeypatch):
+    from app.core.ofd import verify as ofd_verify
+
+    parts = dict(signed_parts)
+    xml = parts[f"{SIGN}/Signature.xml"]
+    ref = xml[xml.index(b"<ofd:Reference ") : xml.index(b"</ofd:Reference>") + len(b"</ofd:Reference>")]
+    parts[f"{SIGN}/Signature.xml"] = xml.replace(ref, ref * 500)  # a hostile file: one Reference 500 times
+    calls: list[int] = []
+    real = ofd_verify.digest
+    monkeypatch.setattr(ofd_verify, "digest", lambda method, data: calls.append(1) or real(method, data))
+    sig = _only(_verify(_tampered(tmp_path, parts), holder))
+    assert not sig.intact  # Signature.xml changed: the dataHash says so
+    assert len(calls) == len(re.findall(rb"<ofd:Reference ", xml))

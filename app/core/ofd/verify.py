@@ -109,8 +109,12 @@ def unprotected_parts(ofd: OfdDocument, signature: SignatureEntry) -> set[str]:
     return {p for p in ofd.part_names() if not p.endswith("/") and p not in protected and p not in allowed}
 
 
-def check_files(ofd: OfdDocument, signature: SignatureEntry) -> FileCheck:
-    """Every Reference against the package, and the files added since."""
+def check_files(
+    ofd: OfdDocument, signature: SignatureEntry, digests: dict[tuple[str, str], bytes | None] | None = None
+) -> FileCheck:
+    """Every Reference against the package, and the files added since. `digests` (method, part) → value
+    is shared by the signatures of a document: each file is hashed once however often it is named."""
+    digests = {} if digests is None else digests
     names = set(ofd.part_names())
     changed, removed, unreadable = [], [], []
     for ref in signature.references:
@@ -125,7 +129,10 @@ def check_files(ofd: OfdDocument, signature: SignatureEntry) -> FileCheck:
         except (binascii.Error, ValueError):
             unreadable.append(ref.part)
             continue
-        actual = digest(signature.check_method, ofd.part_bytes(ref.part))
+        key = (signature.check_method, ref.part)
+        if key not in digests:
+            digests[key] = digest(signature.check_method, ofd.part_bytes(ref.part))
+        actual = digests[key]
         if actual is None:
             unreadable.append(ref.part)
         elif actual != expected:
@@ -348,12 +355,13 @@ def verify_signature(
     trust_roots: Sequence[bytes] = (),
     clock: Clock = utc_now,
     pictures: _PictureCheck | None = None,
+    digests: dict[tuple[str, str], bytes | None] | None = None,
 ) -> SignatureVerification:
     """One Signatures.xml entry, checked at its signing time (timeInfo); `clock` is "now" (a signature
-    claiming a time in the future is refused)."""
+    claiming a time in the future is refused); `pictures` and `digests` are caches for the document."""
     from ..ses import parse_seal, parse_ses_signature, verify_ses_signature
 
-    files = check_files(ofd, signature)
+    files = check_files(ofd, signature, digests)
     try:
         if not signature.signed_value_part:
             raise errors.SealFormatError("Signature.xml names no SignedValue")
@@ -438,10 +446,10 @@ def verify_ofd(
     path = Path(path)
     ofd = read_ofd(path)
     try:
-        pictures = _PictureCheck()
+        pictures, digests = _PictureCheck(), {}
         now = clock or utc_now
         signatures = tuple(
-            verify_signature(ofd, s, trust_roots=trust_roots, clock=now, pictures=pictures)
+            verify_signature(ofd, s, trust_roots=trust_roots, clock=now, pictures=pictures, digests=digests)
             for s in ofd.signatures
         )
     finally:
