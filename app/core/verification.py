@@ -360,7 +360,7 @@ def _seal_pictures(seal) -> list:
         try:
             with Image.open(io.BytesIO(seal_picture_png(seal.picture, f"seal {seal.es_id}"))) as img:
                 return [img.convert("RGBA")]
-        except SealDeskError:
+        except Exception:  # noqa: BLE001 - a picture that cannot be drawn cannot be compared
             return out
     try:
         with Image.open(io.BytesIO(seal_image(seal.picture).png)) as img:
