@@ -22,7 +22,7 @@ from ofd_sign_helpers import (
     sign_parts,
     write_parts,
 )
-from sm2_helpers import openssl_sm2_verify, write_pem
+from sm2_helpers import Sm2Key, openssl_sm2_verify, write_pem
 
 from app import cli
 from app.core import errors
@@ -98,6 +98,29 @@ def test_interop_signature_made_after_its_seal_expired_is_invalid(interop_dir: P
     assert not sig.cert_valid_at_signing and sig.seal_status == "expired" and not sig.all_valid
     assert any("2022-04-22" in p for p in sig.seal_problems)
     assert _finding(interop_dir / name, interop_roots(interop_dir, name)) is Finding.SEAL_INVALID
+
+
+def test_a_v1_seal_signature_verifies(interop_dir: Path, tmp_path: Path):
+    # GM/T 0031-2014: the interop v1 seal and the key it binds (USER.p12), signed while both were valid
+    from app.core import gm
+    from app.core.ses import parse_seal
+
+    scalar, cert = gm.load_sm2_p12((interop_dir / "USER.p12").read_bytes(), b"777777")
+    seal_der = (interop_dir / "UserV1.esl").read_bytes()
+    seal = parse_seal(seal_der)
+    holder = SealHolder(ca=None, maker=None, signer=Sm2Key(scalar, cert), seal_der=seal_der)  # type: ignore[arg-type]
+    when = seal.valid_start + dt.timedelta(days=30)
+    path = write_parts(tmp_path / "v1.ofd", sign_parts(minimal_parts(), holder, version=1, time_info=when))
+    sig = _only(verify_document(path, trust_roots=[cert, seal.maker_cert]))
+    assert parse_ses_signature(read_parts(path)[f"{SIGN}/SignedValue.dat"]).version == 1
+    assert (
+        sig.intact
+        and sig.valid
+        and sig.trusted
+        and sig.seal_status == "valid"
+        and sig.picture_check == "match"
+    )
+    assert sig.all_valid and sig.expired_since(dt.datetime.now(dt.UTC))
 
 
 def test_signed_file_with_an_ofd_vector_seal_compares_its_drawn_picture(interop_dir: Path):
@@ -418,7 +441,9 @@ def test_the_benchmark_runs(interop_dir: Path):
     assert timing.samples and "allprotected.ofd" in report_lines({"allprotected.ofd": timing})[2]
 
 
-def test_a_file_named_many_times_is_hashed_once(tmp_path: Path, holder: SealHolder, signed_parts, monkeypatch):
+def test_a_file_named_many_times_is_hashed_once(
+    tmp_path: Path, holder: SealHolder, signed_parts, monkeypatch
+):
     from app.core.ofd import verify as ofd_verify
 
     parts = dict(signed_parts)
