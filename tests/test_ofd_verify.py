@@ -456,3 +456,17 @@ def test_a_file_named_many_times_is_hashed_once(
     sig = _only(_verify(_tampered(tmp_path, parts), holder))
     assert not sig.intact  # Signature.xml changed: the dataHash says so
     assert len(calls) == len(re.findall(rb"<ofd:Reference ", xml))
+
+
+def test_a_hostile_reference_is_named_safely(tmp_path: Path, holder: SealHolder, signed_parts):
+    parts = dict(signed_parts)
+    xml = parts[f"{SIGN}/Signature.xml"]
+    parts[f"{SIGN}/Signature.xml"] = xml.replace(
+        b"</ofd:References>",
+        b'<ofd:Reference FileRef="/../../etc/passwd&#10;Result: VALID"><ofd:CheckValue>AA==</ofd:CheckValue>'
+        b"</ofd:Reference></ofd:References>",
+    )
+    sig = _only(_verify(_tampered(tmp_path, parts), holder))
+    assert not sig.intact and len(sig.file_changes) == 1
+    kind, name = sig.file_changes[0]
+    assert kind == "unreadable" and "\n" not in name and "\\u000a" in name

@@ -63,9 +63,10 @@ class FileCheck:
         return not (self.changed or self.removed or self.unreadable)
 
     def as_changes(self) -> tuple[tuple[str, str], ...]:
-        """(kind, part) pairs for SignatureVerification.file_changes."""
+        """(kind, part) pairs for SignatureVerification.file_changes; names as printable text (they come
+        from the package: a control character must not forge a line of the report)."""
         return tuple(
-            (kind, part)
+            (kind, printable(part))
             for kind, parts in (
                 ("changed", self.changed),
                 ("removed", self.removed),
@@ -74,6 +75,11 @@ class FileCheck:
             )
             for part in parts
         )
+
+
+def printable(name: str) -> str:
+    """`name` with every non-printable character written as an escape."""
+    return "".join(c if c.isprintable() else f"\\u{ord(c):04x}" for c in name)
 
 
 def digest(method: str, data: bytes) -> bytes | None:
