@@ -665,7 +665,8 @@ def _local_time(moment) -> str:
 
 
 def _print_verify_report(report) -> None:
-    from .core.verification import CONTEXT, WARNING_TEXTS
+    from .core.clock import utc_now
+    from .core.verification import CONTEXT, VALID_FOR_ITS_TIME, WARNING_TEXTS, file_change_groups
     from .core.views import seal_status_text, signer_text
 
     for warning in report.warnings:
@@ -731,6 +732,8 @@ def _print_verify_report(report) -> None:
                 f"{levels.get(sig.modification_level, sig.modification_level)}",
             ),
         )
+        for text, files in file_change_groups(sig):  # OFD: which files changed after signing
+            _line(2, (translate(CONTEXT, text), files))
         trust_note = f" — {_trust_problem_text(sig.trust_problem)}" if sig.trust_problem else ""
         _line(2, (translate("cli", "Trusted"), _yes_no(sig.trusted) + trust_note))
         _line(
@@ -738,6 +741,8 @@ def _print_verify_report(report) -> None:
             (translate("cli", "Certificate valid at signing time"), f"{_yes_no(sig.cert_valid_at_signing)}"),
         )
         verdict = translate("cli", "VALID") if sig.all_valid else translate("cli", "NOT VALID")
+        if sig.all_valid and sig.expired_since(utc_now()):
+            verdict += " — " + translate(CONTEXT, VALID_FOR_ITS_TIME)
         _line(2, (translate("cli", "Result"), verdict))
 
 
@@ -987,8 +992,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_json_argument(p)
     p.set_defaults(func=cmd_stamp)
 
-    p = sub.add_parser("verify", help=translate("cli", "verify the signatures and seals in a PDF"))
-    p.add_argument("document", help=translate("cli", "PDF file"))
+    p = sub.add_parser("verify", help=translate("cli", "verify the signatures and seals in a PDF or OFD document"))
+    p.add_argument("document", help=translate("cli", "PDF or OFD file"))
     p.add_argument(
         "--trust",
         action="append",

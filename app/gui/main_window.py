@@ -46,7 +46,7 @@ from app.core.application import (
     VerificationStatus,
     VerificationSummary,
 )
-from app.core.document import OfdViewDocument, open_document
+from app.core.document import open_document
 from app.core.errors import SealDeskError
 from app.core.keys.pin import pin_state_error
 from app.core.paths import data_dir
@@ -425,10 +425,7 @@ class MainWindow(QMainWindow):
         self.last_verification = None
         self._status.setText("")
         self._remember(path)
-        if isinstance(document, OfdViewDocument):
-            self.verify_panel.clear()  # OFD verification is not in the application layer yet
-        else:
-            self.verify_panel.verify(path)  # 验章 of every opened PDF, on the panel's worker thread
+        self.verify_panel.verify(path)  # 验章 of every opened PDF or OFD, on the panel's worker thread
         self.setWindowTitle(self._title())
         self._enter_mode()
         return True
