@@ -14,7 +14,7 @@ pytest.importorskip("pytestqt")
 
 from asn1crypto import cms, pem  # noqa: E402
 from pdf_helpers import extract_contents, make_pdf, pdfsig, qpdf_check  # noqa: E402
-from PySide6.QtWidgets import QApplication, QLabel  # noqa: E402
+from PySide6.QtWidgets import QApplication, QComboBox, QLabel  # noqa: E402
 from test_gui_main import DialogAnswerer, _click_seal, _place_and_confirm  # noqa: E402
 from test_pdf_sm2_token import _byte_ranges  # noqa: E402
 from test_pin_lockout import WRONG, gui_token  # noqa: E402,F401 - the fixture
@@ -25,7 +25,7 @@ from testdata import USER_PIN  # noqa: E402
 from app.core import demo, gm  # noqa: E402
 from app.core.application import Application, StampStatus, VerificationStatus  # noqa: E402
 from app.core.errors import PinIncorrect, PinLocked  # noqa: E402
-from app.core.keys import PinState  # noqa: E402
+from app.core.keys import PinState, TokenManager  # noqa: E402
 from app.core.pdf.sm2_cms import signed_attrs_der  # noqa: E402
 from app.core.settings import Settings  # noqa: E402
 from app.core.usage.log import UsageLog  # noqa: E402
@@ -38,14 +38,16 @@ pytestmark = pytest.mark.skipif(MODULE is None, reason="the SM2 test module is n
 
 
 def test_the_window_stamps_with_the_sm2_token_and_shows_the_sm2_signature_valid(
-    qtbot, sm2_token: Sm2Token, tmp_path: Path  # noqa: F811
+    qtbot, sm2_token: Sm2Token, demo_key, softhsm_module: str, tmp_path: Path  # noqa: F811
 ) -> None:
     identity = sm2_token.identity
     sm2_token.session.close()  # the fixture's provisioning login: the window logs in with its own PIN entry
     root = tmp_path / "sm2-root.pem"
     root.write_bytes(pem.armor("CERTIFICATE", identity.root))
     log = UsageLog(tmp_path / "usage.sqlite3")
-    application = Application(Settings(trust_roots=(str(root),)), usage_log=log, manager=sm2_token.manager)
+    # both families plugged in: the SoftHSM demo key (RSA/ECDSA) and the SM2 test module's key
+    manager = TokenManager(extra_modules=[softhsm_module, MODULE], use_catalog=False)
+    application = Application(Settings(trust_roots=(str(root),)), usage_log=log, manager=manager)
     register_cjk_font(QApplication.instance())
     languages = Languages(QApplication.instance())
     languages.apply("en")
@@ -56,7 +58,16 @@ def test_the_window_stamps_with_the_sm2_token_and_shows_the_sm2_signature_valid(
         win.show()
         qtbot.waitExposed(win)
 
-        # the key panel: the SM2 key, its certificate's algorithm, the SM2 official seal
+        # the key panel: choose the SM2 key in the key selector (the demo key shown first), see its
+        # certificate's algorithm, click the SM2 official seal
+        labels = [k.label for k in win.key_panel.keys()]  # the selector's order
+        assert sorted(labels) == sorted([demo.DEMO_LABEL, "SM2 test"])
+        selector = win.key_panel.findChild(QComboBox, "keySelector")
+        assert selector.isVisible() and selector.count() == 2
+        selector.setCurrentIndex(labels.index(demo.DEMO_LABEL))
+        assert win.key_panel.contents().key.label == demo.DEMO_LABEL
+        assert "SM2" not in win.key_panel.findChild(QLabel, "certificates").text()  # RSA-2048, EC P-256
+        selector.setCurrentIndex(labels.index("SM2 test"))
         contents = win.key_panel.contents()
         assert contents is not None and contents.key.label == "SM2 test"
         (cert,) = contents.certificates
@@ -99,6 +110,7 @@ def test_the_window_stamps_with_the_sm2_token_and_shows_the_sm2_signature_valid(
         languages.clear()
         application.close()
         log.close()
+        manager.close()
 
     # independently of SealDesk: SM2 over the DER signed attributes and SM3 over the byte ranges (OpenSSL)
     gm.register_oids()
