@@ -143,3 +143,27 @@ def test_refusals_before_the_pin_and_the_choice_of_seal(demo_app, tmp_path: Path
     with pytest.raises(SealAmbiguous):
         ses_export.plan_export(demo_app, key, both, "DEMO", None)  # a prefix of both seals' IDs
     assert not list(tmp_path.glob("*.ses"))
+
+
+def test_a_seal_expired_since_the_stamping_is_refused_before_the_pin(demo_app, demo_key, tmp_path: Path) -> None:
+    """The seal must still be usable: an export years later would carry a seal invalid at its timeInfo."""
+    import datetime as dt
+
+    from app.core.application import Application
+    from app.core.clock import fixed_clock
+    from app.core.errors import CertificateExpired, SealExpired
+    from app.core.settings import Settings
+    from app.core.usage.log import UsageLog
+
+    signed = stamped_pdf(demo_app, tmp_path, kind="personal", pages=1)
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(days=3 * 365)
+    log = UsageLog(tmp_path / "later.sqlite3")
+    application = Application(Settings(trust_roots=(str(demo_key.root_cert_path),)), usage_log=log,
+                              clock=fixed_clock(later))  # fmt: skip
+    try:
+        with pytest.raises((SealExpired, CertificateExpired)):
+            ses_export.plan_export(application, demo_key_summary(application), signed, None, None)
+    finally:
+        application.close()
+        log.close()
+    assert not list(tmp_path.glob("*.ses"))

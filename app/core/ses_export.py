@@ -76,6 +76,8 @@ def plan_export(app, key, document: str | Path, seal_query: str | None, out: str
             raise SealAmbiguous(seal_query, seal=seal_query, seals=names)
         candidates = matching
     chosen = candidates[0]
+    if not chosen.usable and chosen.problem is not None:  # expired since the stamping, certificate expired …
+        raise chosen.problem
     return SesExportPlan(path, data, target, chosen.ref, chosen.name)
 
 
@@ -120,6 +122,8 @@ def export(app, key, plan: SesExportPlan, pin: str) -> SesExportResult:
     check = verify_ses_signature(signature, data=plan.data, clock=app.clock)
     if not (check.signature_ok and check.data_hash_ok):
         raise SigningFailed("SES_Signature does not verify")
+    if check.problems:  # the seal or certificate at timeInfo: never write what SealDesk itself calls invalid
+        raise check.problems[0]
     with AtomicOutput(plan.output) as out:
         out.file.write(der)
         out.commit()
