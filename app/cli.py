@@ -280,11 +280,12 @@ def _clock_from_args(args: argparse.Namespace):
 
 
 def cmd_seals(args: argparse.Namespace) -> int:
-    from .core.views import SesSignatureView, inspect_seal_file, load_seal_file
+    from .core.views import SesSignatureView, inspect_seal_file, load_seal_file, read_user_file
 
     clock = _clock_from_args(args)
     if args.file and not args.import_file:
-        found = inspect_seal_file(args.file, clock)
+        data = read_user_file(args.data) if args.data else None
+        found = inspect_seal_file(args.file, clock, data)
         if isinstance(found, SesSignatureView):
             return _show_ses_signature(args, found)
         rows = [found]
@@ -335,10 +336,45 @@ def _show_ses_signature(args: argparse.Namespace, view) -> int:
         _line(2, (translate("cli", "Seal"), f"{view.seal_name} [{view.seal_id}]"))
         _line(2, (translate("cli", "Signature valid"), _yes_no(view.signature_valid)))
         _line(2, (translate("cli", "Seal verification"), seal_status_text(view.seal_status, translate)))
+        if view.data_matches is not None:
+            _line(2, (translate("cli", "Matches the document"), _yes_no(view.data_matches)))
         for problem in view.problems:
             _out(f"    - {problem.user_message(translate)}")
-        _out(translate("cli", "To check it against the signed document, verify the document itself."))
+        if view.data_matches is None:
+            _out(translate("cli", "To check it against the signed document, add --data with the document."))
     return EXIT_OK if view.ok else EXIT_VERIFY_FAILED
+
+
+# --- SES_Signature export ------------------------------------------------------------------------
+def cmd_export_ses(args: argparse.Namespace) -> int:
+    """A GB/T 38540 v4 SES_Signature over a document this key's seal stamped (app/core/ses_export.py)."""
+    from .core import ses_export
+
+    with _application() as application:
+        key = application.select_key(args.token)
+        plan = ses_export.plan_export(application, key, args.document, args.seal, args.out)  # before the PIN
+        check_pin_state(key)
+        pin = read_pin(args, translate("cli", "PIN for {label}: ").format(label=key.label))
+        result = ses_export.export(application, key, plan, pin)
+        del pin
+    if args.json:
+        _json_out(
+            {
+                "output": str(result.output),
+                "seal_id": result.seal_id,
+                "seal_name": result.seal_name,
+                "signer": result.signer,
+                "signature_algorithm": result.sign_alg,
+                "data_hash": result.data_hash.hex(),
+                "signed_at": result.signed_at.isoformat(),
+            }
+        )
+    else:
+        _out(translate("cli", "SES_Signature written: {path}").format(path=result.output))
+        _line(2, (translate("cli", "Seal"), f"{result.seal_name} [{result.seal_id}]"))
+        _line(2, (translate("cli", "Signer"), result.signer))
+        _line(2, (translate("cli", "Digest of the signed data"), result.data_hash.hex()))
+    return EXIT_OK
 
 
 # --- trust store ----------------------------------------------------------------------------------
@@ -927,6 +963,9 @@ def build_parser() -> argparse.ArgumentParser:
         help=translate("cli", "verify a seal file (.esl) and store it on the key next to the key it binds"),
     )
     p.add_argument("--at", help=translate("cli", "verify as of this date (YYYY-MM-DD)"))
+    p.add_argument(
+        "--data", metavar="DOCUMENT", help=translate("cli", "with --file on a SES_Signature: the document it signed")
+    )
     _add_key_arguments(p)
     _add_json_argument(p)
     p.set_defaults(func=cmd_seals)
@@ -1001,6 +1040,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_json_argument(p)
     p.set_defaults(func=cmd_verify)
+
+    p = sub.add_parser(
+        "export-ses",
+        help=translate("cli", "write a GB/T 38540 SES_Signature over a document stamped with a seal of the key"),
+    )
+    p.add_argument("document", help=translate("cli", "the stamped document (PDF)"))
+    p.add_argument("--seal", help=translate("cli", "the seal (ID or name) when several seals of the key stamped it"))
+    p.add_argument("--out", help=translate("cli", "output file (default: the document's name + .ses)"))
+    _add_key_arguments(p)
+    _add_json_argument(p)
+    p.set_defaults(func=cmd_export_ses)
 
     p = sub.add_parser("trust", help=translate("cli", "manage the root certificates trusted when verifying"))
     p.add_argument("trust_command", nargs="?", choices=["list", "add", "remove"], default="list")
