@@ -1440,10 +1440,6 @@ SHA-256 {fingerprint}… — 有效期至 {date}</translation>
         <translation>所签数据的摘要</translation>
     </message>
     <message>
-        <source>To check it against the signed document, verify the document itself.</source>
-        <translation>如需对照所签文件核验，请验证文件本身。</translation>
-    </message>
-    <message>
         <source>a certificate file or fingerprint</source>
         <translation>证书文件或指纹</translation>
     </message>
@@ -1788,6 +1784,18 @@ SHA-256 {fingerprint}… — 有效期至 {date}</translation>
         <translation>要使用的钥匙序列号</translation>
     </message>
     <message>
+        <source>Matches the document</source>
+        <translation>与所给文件一致</translation>
+    </message>
+    <message>
+        <source>To check it against the signed document, add --data with the document.</source>
+        <translation>如需对照所签文件核验，请用 --data 指定该文件。</translation>
+    </message>
+    <message>
+        <source>SES_Signature written: {path}</source>
+        <translation>电子签章数据（SES_Signature）已写入：{path}</translation>
+    </message>
+    <message>
         <source>the seal&apos;s picture</source>
         <translation>与印章印模一致</translation>
     </message>
@@ -1834,6 +1842,10 @@ SHA-256 {fingerprint}… — 有效期至 {date}</translation>
     <message>
         <source>show the versions of SealDesk and its components, the PKCS#11 modules found, and exit</source>
         <translation>显示 SealDesk 及其组件的版本和找到的 PKCS#11 模块，然后退出</translation>
+    </message>
+    <message>
+        <source>with --file on a SES_Signature: the document it signed</source>
+        <translation>与 --file 指定的电子签章数据（SES_Signature）一起使用：它所签署的文件</translation>
     </message>
     <message>
         <source>manage the key&apos;s PIN</source>
@@ -1926,6 +1938,22 @@ SHA-256 {fingerprint}… — 有效期至 {date}</translation>
     <message>
         <source>trust this root certificate (PEM or DER); repeatable</source>
         <translation>信任此根证书（PEM 或 DER）；可重复指定</translation>
+    </message>
+    <message>
+        <source>write a GB/T 38540 SES_Signature over a document stamped with a seal of the key</source>
+        <translation>为已用钥匙中印章盖章的文件生成 GB/T 38540 电子签章数据（SES_Signature）</translation>
+    </message>
+    <message>
+        <source>the stamped document (PDF)</source>
+        <translation>已盖章的文件（PDF）</translation>
+    </message>
+    <message>
+        <source>the seal (ID or name) when several seals of the key stamped it</source>
+        <translation>印章（编码或名称），在钥匙中有多枚印章盖过该文件时指定</translation>
+    </message>
+    <message>
+        <source>output file (default: the document&apos;s name + .ses)</source>
+        <translation>输出文件（默认：文件名后加 .ses）</translation>
     </message>
     <message>
         <source>manage the root certificates trusted when verifying</source>
@@ -2489,6 +2517,14 @@ SHA-256 {fingerprint}… — 有效期至 {date}</translation>
     <message>
         <source>too many open files</source>
         <translation>打开的文件过多</translation>
+    </message>
+    <message>
+        <source>“{name}” holds no intact signature made with a seal on this key. A SES_Signature is exported only for a document stamped with one of the key&apos;s seals: stamp it first.</source>
+        <translation>“{name}”中没有用此钥匙中印章所做的完好签章。电子签章数据（SES_Signature）只为用钥匙中印章盖过章的文件生成：请先盖章。</translation>
+    </message>
+    <message>
+        <source>The seal “{seal}” did not stamp “{name}”. The key&apos;s seals that did: {seals}.</source>
+        <translation>印章“{seal}”没有在“{name}”上盖章。钥匙中盖过该文件的印章：{seals}。</translation>
     </message>
     <message>
         <source>Few tries left before the PIN locks.</source>
