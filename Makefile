@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 APT_PACKAGES := softhsm2 poppler-utils qpdf
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test setup system-deps venv lint clean benchmark i18n p11sm2
+.PHONY: run test setup system-deps venv lint clean benchmark i18n p11sm2 dist deb wheel test-dist
 
 # --demo-city: citysim on 127.0.0.1 beside the window, the demo key registered (docs/city-client.md)
 run: setup
@@ -51,7 +51,7 @@ system-deps:
 
 venv: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[test]'
@@ -66,6 +66,31 @@ benchmark: setup
 
 i18n: setup
 	$(PY) -m app.i18n_tools
+
+# -- packaging (docs/install.md): the PyInstaller bundle, the Debian package, the wheel and sdist
+VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml)
+DEB_ARCH := $(shell dpkg --print-architecture 2>/dev/null || echo amd64)
+
+$(VENV)/.dist-installed: $(VENV)/.installed
+	$(PY) -m pip install -q -e '.[test,dist]'
+	touch $@
+
+dist: setup $(VENV)/.dist-installed
+	@command -v objdump >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq binutils; }
+	$(PY) -m PyInstaller --noconfirm --log-level WARN --distpath dist --workpath build/pyinstaller build.spec
+	@du -sh dist/sealdesk
+
+deb: dist
+	@command -v patchelf >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq patchelf; }
+	installer/linux/build-deb.sh dist/sealdesk $(VERSION) $(DEB_ARCH) dist
+
+wheel: setup $(VENV)/.dist-installed
+	$(PY) -m build --outdir dist .
+
+# What CI adds after `make test`: bundle, .deb and wheel built and run (installer/ci-dist.sh)
+test-dist: export DEB_XZ_LEVEL ?= 1
+test-dist: deb wheel
+	installer/ci-dist.sh $(VERSION) $(DEB_ARCH)
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info

@@ -280,11 +280,12 @@ def _clock_from_args(args: argparse.Namespace):
 
 
 def cmd_seals(args: argparse.Namespace) -> int:
-    from .core.views import SesSignatureView, inspect_seal_file, load_seal_file
+    from .core.views import SesSignatureView, inspect_seal_file, load_seal_file, read_user_file
 
     clock = _clock_from_args(args)
     if args.file and not args.import_file:
-        found = inspect_seal_file(args.file, clock)
+        data = read_user_file(args.data) if args.data else None
+        found = inspect_seal_file(args.file, clock, data)
         if isinstance(found, SesSignatureView):
             return _show_ses_signature(args, found)
         rows = [found]
@@ -335,10 +336,45 @@ def _show_ses_signature(args: argparse.Namespace, view) -> int:
         _line(2, (translate("cli", "Seal"), f"{view.seal_name} [{view.seal_id}]"))
         _line(2, (translate("cli", "Signature valid"), _yes_no(view.signature_valid)))
         _line(2, (translate("cli", "Seal verification"), seal_status_text(view.seal_status, translate)))
+        if view.data_matches is not None:
+            _line(2, (translate("cli", "Matches the document"), _yes_no(view.data_matches)))
         for problem in view.problems:
             _out(f"    - {problem.user_message(translate)}")
-        _out(translate("cli", "To check it against the signed document, verify the document itself."))
+        if view.data_matches is None:
+            _out(translate("cli", "To check it against the signed document, add --data with the document."))
     return EXIT_OK if view.ok else EXIT_VERIFY_FAILED
+
+
+# --- SES_Signature export ------------------------------------------------------------------------
+def cmd_export_ses(args: argparse.Namespace) -> int:
+    """A GB/T 38540 v4 SES_Signature over a document this key's seal stamped (app/core/ses_export.py)."""
+    from .core import ses_export
+
+    with _application() as application:
+        key = application.select_key(args.token)
+        plan = ses_export.plan_export(application, key, args.document, args.seal, args.out)  # before the PIN
+        check_pin_state(key)
+        pin = read_pin(args, translate("cli", "PIN for {label}: ").format(label=key.label))
+        result = ses_export.export(application, key, plan, pin)
+        del pin
+    if args.json:
+        _json_out(
+            {
+                "output": str(result.output),
+                "seal_id": result.seal_id,
+                "seal_name": result.seal_name,
+                "signer": result.signer,
+                "signature_algorithm": result.sign_alg,
+                "data_hash": result.data_hash.hex(),
+                "signed_at": result.signed_at.isoformat(),
+            }
+        )
+    else:
+        _out(translate("cli", "SES_Signature written: {path}").format(path=result.output))
+        _line(2, (translate("cli", "Seal"), f"{result.seal_name} [{result.seal_id}]"))
+        _line(2, (translate("cli", "Signer"), result.signer))
+        _line(2, (translate("cli", "Digest of the signed data"), result.data_hash.hex()))
+    return EXIT_OK
 
 
 # --- trust store ----------------------------------------------------------------------------------
@@ -665,7 +701,8 @@ def _local_time(moment) -> str:
 
 
 def _print_verify_report(report) -> None:
-    from .core.verification import CONTEXT, WARNING_TEXTS
+    from .core.clock import utc_now
+    from .core.verification import CONTEXT, VALID_FOR_ITS_TIME, WARNING_TEXTS, file_change_groups
     from .core.views import seal_status_text, signer_text
 
     for warning in report.warnings:
@@ -731,6 +768,8 @@ def _print_verify_report(report) -> None:
                 f"{levels.get(sig.modification_level, sig.modification_level)}",
             ),
         )
+        for text, files in file_change_groups(sig):  # OFD: which files changed after signing
+            _line(2, (translate(CONTEXT, text), files))
         trust_note = f" — {_trust_problem_text(sig.trust_problem)}" if sig.trust_problem else ""
         _line(2, (translate("cli", "Trusted"), _yes_no(sig.trusted) + trust_note))
         _line(
@@ -738,6 +777,8 @@ def _print_verify_report(report) -> None:
             (translate("cli", "Certificate valid at signing time"), f"{_yes_no(sig.cert_valid_at_signing)}"),
         )
         verdict = translate("cli", "VALID") if sig.all_valid else translate("cli", "NOT VALID")
+        if sig.all_valid and sig.expired_since(utc_now()):
+            verdict += " — " + translate(CONTEXT, VALID_FOR_ITS_TIME)
         _line(2, (translate("cli", "Result"), verdict))
 
 
@@ -872,6 +913,17 @@ def _add_json_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help=translate("cli", "machine-readable output"))
 
 
+class _VersionAction(argparse.Action):
+    """`sealdesk --version`: like argparse's version action, but the text is built only when asked for."""
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:  # type: ignore[override]
+        from .core.about import about_text
+
+        for line in about_text(translate).splitlines():
+            _out(line)
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="sealdesk",
@@ -882,6 +934,10 @@ def build_parser() -> argparse.ArgumentParser:
             "4 seal/certificate/policy refusal, 5 document problem, 6 usage-log problem, 7 network, "
             "8 verification found a problem, 9 a batch had failures of different kinds, 130 cancelled.",
         ),
+    )
+    parser.add_argument(
+        "--version", action=_VersionAction, nargs=0,
+        help=translate("cli", "show the versions of SealDesk and its components, the PKCS#11 modules found, and exit"),
     )
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -907,6 +963,9 @@ def build_parser() -> argparse.ArgumentParser:
         help=translate("cli", "verify a seal file (.esl) and store it on the key next to the key it binds"),
     )
     p.add_argument("--at", help=translate("cli", "verify as of this date (YYYY-MM-DD)"))
+    p.add_argument(
+        "--data", metavar="DOCUMENT", help=translate("cli", "with --file on a SES_Signature: the document it signed")
+    )
     _add_key_arguments(p)
     _add_json_argument(p)
     p.set_defaults(func=cmd_seals)
@@ -972,8 +1031,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_json_argument(p)
     p.set_defaults(func=cmd_stamp)
 
-    p = sub.add_parser("verify", help=translate("cli", "verify the signatures and seals in a PDF"))
-    p.add_argument("document", help=translate("cli", "PDF file"))
+    p = sub.add_parser("verify", help=translate("cli", "verify the signatures and seals in a PDF or OFD document"))
+    p.add_argument("document", help=translate("cli", "PDF or OFD file"))
     p.add_argument(
         "--trust",
         action="append",
@@ -981,6 +1040,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_json_argument(p)
     p.set_defaults(func=cmd_verify)
+
+    p = sub.add_parser(
+        "export-ses",
+        help=translate("cli", "write a GB/T 38540 SES_Signature over a document stamped with a seal of the key"),
+    )
+    p.add_argument("document", help=translate("cli", "the stamped document (PDF)"))
+    p.add_argument("--seal", help=translate("cli", "the seal (ID or name) when several seals of the key stamped it"))
+    p.add_argument("--out", help=translate("cli", "output file (default: the document's name + .ses)"))
+    _add_key_arguments(p)
+    _add_json_argument(p)
+    p.set_defaults(func=cmd_export_ses)
 
     p = sub.add_parser("trust", help=translate("cli", "manage the root certificates trusted when verifying"))
     p.add_argument("trust_command", nargs="?", choices=["list", "add", "remove"], default="list")

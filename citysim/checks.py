@@ -56,7 +56,23 @@ def chain_problem(certificate_der: bytes, roots: Sequence[bytes], now: datetime)
     return None
 
 
-TRUST_CHECKS: dict[str, TrustCheck] = {}
+def sm2_chain_problem(certificate_der: bytes, roots: Sequence[bytes], now: datetime) -> str | None:
+    """SM2 certificates: SealDesk's SM2 path validation (`validate_sm2_chain`: every link's SM2 signature,
+    validity, CA constraints, a signing key usage). The registration carries no intermediates, so the holder's
+    certificate must be issued by a trusted root — or an intermediate given as a trust root."""
+    from app.core.sm2_chain import validate_sm2_chain
+
+    result = validate_sm2_chain(certificate_der, trust_roots=roots, moment=now)
+    return None if result.trusted else f"{result.problem}: {result.detail}"
+
+
+def _sm2_checks() -> dict[str, TrustCheck]:
+    from app.core import gm
+
+    return {gm.SM2_WITH_SM3_OID: sm2_chain_problem, gm.SM2_SIGN_OID: sm2_chain_problem}
+
+
+TRUST_CHECKS: dict[str, TrustCheck] = _sm2_checks()
 """Signature-algorithm OID (dotted) of the certificate → a check replacing `chain_problem` for it."""
 
 

@@ -144,7 +144,10 @@ def admin(db: Path, *args: str) -> subprocess.CompletedProcess:
 
 # --- registration -----------------------------------------------------------------------------------
 def sign_message(signer: DigestSigner, message: bytes) -> bytes:
-    """What the client does: the key signs SHA-256(message), ECDSA as DER (a token gives raw r‖s)."""
+    """What the client does: the key signs SHA-256(message), ECDSA as DER (a token gives raw r‖s); an SM2
+    key signs the message itself (SM3 and the default ID are part of SM2)."""
+    if signer.key_type == "sm2":
+        return bytes(signer.sign_message(message))  # type: ignore[attr-defined]
     signature = signer.sign_digest(hashlib.sha256(message).digest(), "sha256")
     if signer.key_type.startswith("ec"):
         from cryptography import x509

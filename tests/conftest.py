@@ -75,10 +75,17 @@ def demo_key(softhsm_module: str):
 def _demo_key_chain_heads_cleared(request: pytest.FixtureRequest) -> Iterator[None]:
     """The demo key lives for the whole session, but each test has its own usage log: the usage-log chain
     heads a test's stampings leave on the key would make the next test's new log look rewound (and its
-    records continue after the head). So a test that used the demo key ends by removing them."""
+    records continue after the head). So a test that uses the demo key starts and ends without them
+    (before too: a test that reached the demo token another way may have left one)."""
+    uses_demo_key = "demo_key" in request.fixturenames
+    if uses_demo_key:
+        _clear_demo_chain_heads()
     yield
-    if "demo_key" not in request.fixturenames:
-        return
+    if uses_demo_key:
+        _clear_demo_chain_heads()
+
+
+def _clear_demo_chain_heads() -> None:
     from app.core import demo
     from app.core.errors import NoTokenPresent, TokenNotFound
     from app.core.keys import TokenManager

@@ -115,10 +115,10 @@ def test_injected_faults_end_with_every_record_exactly_once(citysim, log, store,
     registered(citysim, signer)
     holder = holder_of(signer)
     append_records(log, signer, holder, 620)
-    proxy = FaultProxy(citysim.port, retry_after="0.3", hold_s=1.5)
+    proxy = FaultProxy(citysim.port, retry_after="0.3", hold_s=4.5)
     try:
         proxy.faults.extend(faults)
-        client = CityClient(proxy.url, TOKEN, retry=FAST, timeout_s=1.0)
+        client = CityClient(proxy.url, TOKEN, retry=FAST, timeout_s=4.0)
         result = sync_records(log, store, client)
         assert result.ok, result.error
         assert_exactly_once(citysim, log, holder)
@@ -211,7 +211,7 @@ def test_client_killed_during_sync_and_restarted(citysim, log, store, signer):
 def test_two_syncs_at_once_do_not_interleave(citysim, log, store, signer, tmp_path):
     registered(citysim, signer)
     holder = holder_of(signer)
-    append_records(log, signer, holder, 1500)
+    append_records(log, signer, holder, 1000)
     results = []
 
     def run() -> None:
@@ -226,7 +226,7 @@ def test_two_syncs_at_once_do_not_interleave(citysim, log, store, signer, tmp_pa
         t.start()
     for t in threads:
         t.join()
-    assert sorted(r.accepted for r in results) == [0, 1500]  # the second waited, then found nothing pending
+    assert sorted(r.accepted for r in results) == [0, 1000]  # the second waited, then found nothing pending
     assert sum(r.duplicates for r in results) == 0
     assert_exactly_once(citysim, log, holder)
 
@@ -316,7 +316,7 @@ def test_server_killed_while_it_stores_a_request(citysim, log, store, signer):
     request or none, and the client (which got no answer) sends it again after the restart."""
     registered(citysim, signer)
     holder = holder_of(signer)
-    append_records(log, signer, holder, 1500)
+    append_records(log, signer, holder, 1000)
     proxy = FaultProxy(citysim.port)
     rng = __import__("random").Random(3)
     kills = []

@@ -86,6 +86,17 @@ def test_the_seal_of_a_signed_ofd_is_drawn_in_its_stamp_annotation():
         assert sum(1 for r, g, b in inside.get_flattened_data() if r > 150 and g < 100 and b < 100) > 100
 
 
+def test_a_vector_ofd_seal_picture_is_drawn():
+    """signedFile.ofd's seal picture is itself an OFD (the tax office's oval stamp): drawn by SealDesk's own
+    renderer into the StampAnnot at 90,8 30×20 mm."""
+    with document_module.open_document(INTEROP / "signedFile.ofd") as doc:
+        image = _image(doc.render(0, 72))
+        scale = 72 / 25.4
+        stamp = image.crop((int(90 * scale), int(8 * scale), int(120 * scale), int(28 * scale)))
+        assert sum(1 for r, g, b in stamp.get_flattened_data() if r > 180 and g < 90 and b < 90) > 100
+        assert not doc.ofd.problems
+
+
 def test_fill_colour_and_text_colour_from_the_file():
     """testPathFillOpacity.ofd: the red title (FillColor 255 0 0 via DrawParam/object) is red."""
     with document_module.open_document(INTEROP / "testPathFillOpacity.ofd") as doc:

@@ -269,26 +269,32 @@ def test_key_removed_while_writing_the_head(tmp_path: Path, softhsm_module):
 
 
 def test_a_batch_writes_the_head_once_even_when_its_last_document_fails(
-    demo_key, session, tmp_path: Path, monkeypatch
+    demo_key, tmp_path: Path, monkeypatch
 ):
     from app.core.stamping import Stamper, StampRequest
 
     log = UsageLog(tmp_path / "usage.sqlite3")
-    stamper = Stamper(session, _personal_seal(demo_key), usage_log=log)
-    writes = []
-    real_put = session.put_private_data
-    monkeypatch.setattr(
-        session, "put_private_data", lambda *a: writes.append(a[0]) or real_put(*a)
-    )  # counts, calls through
-    files = [make_pdf(tmp_path / f"d{i}.pdf", pages=1) for i in range(3)]
-    damaged = tmp_path / "damaged.pdf"
-    damaged.write_bytes(b"%PDF-1.7\nnot really")
-    items = stamper.stamp_batch([StampRequest(f, SpotPlacement((100.0, 100.0))) for f in [*files, damaged]])
+    manager = TokenManager(extra_modules=[softhsm.module_path()], use_catalog=False)
+    try:
+        with manager.open_session(manager.find_token(serial=demo_key.serial), demo.DEMO_PIN) as session:
+            stamper = Stamper(session, _personal_seal(demo_key), usage_log=log)
+            writes = []
+            real_put = session.put_private_data
+            counting = lambda *a: writes.append(a[0]) or real_put(*a)  # noqa: E731 - counts, calls through
+            monkeypatch.setattr(session, "put_private_data", counting)
+            files = [make_pdf(tmp_path / f"d{i}.pdf", pages=1) for i in range(3)]
+            damaged = tmp_path / "damaged.pdf"
+            damaged.write_bytes(b"%PDF-1.7\nnot really")
+            requests = [StampRequest(f, SpotPlacement((100.0, 100.0))) for f in [*files, damaged]]
+            items = stamper.stamp_batch(requests)
+            heads = read_heads(session)
+    finally:
+        manager.close()
     assert [item.failed for item in items] == [False, False, False, True]
     assert writes == [HEAD_APPLICATION]  # one token write for the batch, after its last stamped document
-    head = read_heads(session).head_for(stamper.holder)
+    head = heads.head_for(stamper.holder)
     newest = log.records()[-1]
-    assert (head.seq, head.record_hash) == (3, newest.record_hash) and log.verify([read_heads(session)]).ok
+    assert (head.seq, head.record_hash) == (3, newest.record_hash) and log.verify([heads]).ok
     log.close()
 
 

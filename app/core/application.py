@@ -1283,14 +1283,12 @@ class Application:
 
     def city_status(self) -> CityStatus:
         """The status bar's indicator as data: configured?, pending and rejected counts, last sync, last error."""
-        from .usage.sync import RecordSyncState, error_from_json, pending_chains
+        from .usage.sync import error_from_json
 
         if not self.city_configured():
             return CityStatus(CityState.NOT_CONFIGURED, False)
         store = self.sync_store
-        states = store.states()
-        pending = sum(len(v) for v in pending_chains(self.usage_log, states).values())
-        rejected = sum(1 for s in states.values() if s.state is RecordSyncState.REJECTED)
+        pending, rejected = store.pending_count(), store.rejected_count()
         last_error = error_from_json(store.meta("last_error"))
         last_sync = _parse_time(store.meta("last_sync") or "")
         from .errors import CityUnreachable
@@ -1338,7 +1336,7 @@ class Application:
         from .usage.sync import sign_registration
 
         if not name.strip() or not organisation.strip():
-            raise InvalidArgument(what="the holder's name and organisation")
+            raise InvalidArgument(what=QT_TRANSLATE_NOOP("errors", "the holder's name and organisation are needed"))
         client = self.city_client()
         chains: list[tuple[str, tuple[str, ...]]] = []
         try:

@@ -2,7 +2,8 @@
 
 On Linux the data goes to an anonymous O_TMPFILE in the target folder (it has no name, so a crash or a kill
 leaves nothing behind) and is linked into place at the end. Elsewhere a hidden temporary file in the target
-folder is used and removed on any error. In both cases the final step never replaces an existing file.
+folder is used and removed on any error (closed before it is linked or renamed: Windows cannot delete or
+rename an open file). In both cases the final step never replaces an existing file.
 """
 
 from __future__ import annotations
@@ -53,6 +54,9 @@ class AtomicOutput:
             finally:
                 os.close(root)
         else:
+            # closed first: Windows refuses to delete or rename a file that is still open (no
+            # FILE_SHARE_DELETE), which would leave the output written but reported as failed
+            self.file.close()
             _link_or_rename(self._tmp_path, self.target)
             self._tmp_path = None
         self._committed = True

@@ -676,3 +676,21 @@ def os_reason(exc: OSError) -> str:
     if name in _OS_REASONS:
         return _OS_REASONS[name]
     return exc.strerror or (os.strerror(exc.errno) if exc.errno else type(exc).__name__)
+
+
+# --- SES_Signature export (sealdesk export-ses) ---
+class SesExportNoStamp(DocumentError):
+    """The document holds no intact signature made with a seal on this key: exporting would be a use of the
+    seal that the usage log never recorded."""
+
+    message = QT_TRANSLATE_NOOP(
+        "errors",
+        "“{name}” holds no intact signature made with a seal on this key. A SES_Signature is exported only "
+        "for a document stamped with one of the key's seals: stamp it first.",
+    )
+
+
+class SesExportSealNotInDocument(SealError):
+    message = QT_TRANSLATE_NOOP(
+        "errors", "The seal “{seal}” did not stamp “{name}”. The key's seals that did: {seals}."
+    )

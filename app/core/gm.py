@@ -125,8 +125,11 @@ def z_value(public_point: bytes, user_id: bytes = DEFAULT_USER_ID) -> bytes:
     return _z_value(normalise_public_point(public_point), user_id)
 
 
+@functools.lru_cache(maxsize=256)
 def is_sm2_certificate(cert_der: bytes) -> bool:
-    """Whether the certificate's key is SM2 (id-ecPublicKey on the SM2 curve, or the SM2 key OID)."""
+    """Whether the certificate's key is SM2 (id-ecPublicKey on the SM2 curve, or the SM2 key OID).
+
+    Cached: the city server and the log check ask it for every record of the same few certificates."""
     try:
         spki = _RawSpki.load(x509.Certificate.load(cert_der)["tbs_certificate"]["subject_public_key_info"].dump())
         algorithm = algos.AlgorithmIdentifier.load(spki["algorithm"].dump())

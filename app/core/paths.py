@@ -40,8 +40,16 @@ def data_dir() -> Path:
     return path
 
 
+POSIX_MODES = os.name == "posix"
+"""Unix permission bits exist. On Windows os.chmod only flips the read-only flag and a folder always reads as
+0o777, so the tightening below would walk the whole data folder on every call and change nothing; the
+per-user %LOCALAPPDATA% folder is already private through its ACL (docs/install.md, "Windows")."""
+
+
 def _tighten(root: Path) -> None:
     """Make a data folder left by an older SealDesk (0755 folder, 0644 files) private, once."""
+    if not POSIX_MODES:
+        return
     try:
         if stat.S_IMODE(root.stat().st_mode) & 0o077 == 0:
             return
@@ -109,11 +117,22 @@ def write_private(path: Path, data: bytes) -> None:
         raise
 
 
+def _shipped(name: str) -> Path:
+    """A folder shipped with the program: inside the package in a wheel (`app/_data/<name>`, setup.py maps it),
+    else beside the `app` package — a source checkout or editable install (the repository root) and the
+    PyInstaller bundle (its `_internal` folder, build.spec)."""
+    package = Path(__file__).resolve().parent.parent
+    inside = package / "_data" / name
+    if inside.is_dir():
+        return inside
+    return package.parent / name
+
+
 def resources_dir() -> Path:
     """The read-only resources shipped with the program (translations, icons, API spec)."""
-    return Path(__file__).resolve().parent.parent.parent / "resources"
+    return _shipped("resources")
 
 
 def drivers_dir() -> Path:
     """The PKCS#11 module catalog and driver templates shipped with the program."""
-    return Path(__file__).resolve().parent.parent.parent / "drivers"
+    return _shipped("drivers")

@@ -23,6 +23,8 @@ from .application import VerificationStatus, VerificationSummary
 from .clock import Clock, utc_now
 from .errors import OutputExists, OutputIsInput
 from .i18n_marks import QT_TRANSLATE_NOOP
+from .verification import CONTEXT as VERIFICATION_CONTEXT
+from .verification import file_change_groups
 
 CONTEXT = "report"
 Translate = Callable[[str, str], str]
@@ -45,6 +47,7 @@ class Finding(StrEnum):
     CERT_NOT_VALID = "cert_not_valid"
     NO_SEAL = "no_seal"
     EXPIRING_SOON = "expiring_soon"
+    VALID_FOR_ITS_TIME = "valid_for_its_time"
     VALID = "valid"
 
 
@@ -60,6 +63,9 @@ FINDING_TEXT = {
     ),
     Finding.NO_SEAL: QT_TRANSLATE_NOOP("report", "Valid signature without an electronic seal"),
     Finding.EXPIRING_SOON: QT_TRANSLATE_NOOP("report", "Valid; the signer's certificate expires within 90 days"),
+    Finding.VALID_FOR_ITS_TIME: QT_TRANSLATE_NOOP(
+        "report", "Valid for its time: valid when signed; the certificate or the seal has expired since"
+    ),
     Finding.VALID: QT_TRANSLATE_NOOP("report", "Valid"),
 }
 
@@ -143,6 +149,8 @@ class SignatureRow:
     modification_level: str
     coverage: str
     locations: tuple[SealLocation, ...]
+    file_changes: tuple[tuple[str, str], ...] = ()
+    """OFD: (source text, files) per kind of file change after signing (verification.file_change_groups)."""
 
     @property
     def mark_status(self) -> str:
@@ -254,6 +262,17 @@ def _field_name(doc, xref: int) -> str | None:
     return ".".join(reversed(parts)) or None
 
 
+def _locations(path: Path) -> dict[str, tuple[SealLocation, ...]]:
+    """Seal locations of a PDF (its widgets and stamps) or an OFD (its StampAnnots)."""
+    from .document import is_ofd
+
+    if is_ofd(path):
+        from .ofd.verify import stamp_locations
+
+        return stamp_locations(path)
+    return seal_locations(path)
+
+
 def _finding(sig, status: VerificationStatus, cert_not_after: datetime | None, clock: Clock) -> Finding:
     r = sig.report
     if not r.intact or not r.valid:
@@ -270,6 +289,8 @@ def _finding(sig, status: VerificationStatus, cert_not_after: datetime | None, c
         return Finding.UNTRUSTED_MAKER
     if not r.cert_valid_at_signing:
         return Finding.CERT_NOT_VALID
+    if status is VerificationStatus.VALID and sig.expired_since(clock()):
+        return Finding.VALID_FOR_ITS_TIME
     if status is VerificationStatus.VALID and cert_not_after is not None:
         days = (cert_not_after - clock()).days
         if 0 <= days < EXPIRY_WARNING_DAYS:
@@ -316,7 +337,7 @@ def build_report(summary: VerificationSummary, *, clock: Clock = utc_now) -> Ver
     """The display rows of a verification (Application.verify's result), with seal locations and the
     file's SHA-256 (of the bytes verified: call right after verifying)."""
     path = Path(summary.path)
-    locations = seal_locations(path) if summary.signatures else {}
+    locations = _locations(path) if summary.signatures else {}
     rows = []
     for index, (sig, short) in enumerate(zip(summary.report.signatures, summary.signatures, strict=True)):
         r = sig.report
@@ -346,6 +367,7 @@ def build_report(summary: VerificationSummary, *, clock: Clock = utc_now) -> Ver
                 modification_level=r.modification_level,
                 coverage=r.coverage,
                 locations=locations.get(r.field_name, ()),
+                file_changes=tuple(file_change_groups(sig)),
             )
         )
     return VerificationReport(path, file_sha256(path), clock(), summary.status, tuple(rows), summary)
@@ -402,6 +424,9 @@ def row_details(row: SignatureRow, translate: Translate = _untranslated) -> list
             ", ".join(str(loc.page + 1) for loc in row.locations) or "—",
         ),
     ]
+    if row.file_changes:
+        changes = "; ".join(f"{translate(VERIFICATION_CONTEXT, text)}: {files}" for text, files in row.file_changes)
+        pairs.append((t(QT_TRANSLATE_NOOP("report", "Files")), changes))
     return pairs
 
 

@@ -90,6 +90,30 @@ WARNING_TEXTS = {
 }
 
 
+FILE_CHANGE_TEXTS = {
+    "changed": QT_TRANSLATE_NOOP("verification", "changed after signing"),
+    "removed": QT_TRANSLATE_NOOP("verification", "removed after signing"),
+    "added": QT_TRANSLATE_NOOP("verification", "added after signing (not protected by the signature)"),
+    "unreadable": QT_TRANSLATE_NOOP("verification", "its check value cannot be read"),
+}
+"""What happened to a file of an OFD after a signature (SignatureVerification.file_changes)."""
+
+VALID_FOR_ITS_TIME = QT_TRANSLATE_NOOP(
+    "verification", "valid at the signing time; the certificate or the seal has expired since"
+)
+
+
+def file_change_groups(sig) -> list[tuple[str, str]]:
+    """(source text of FILE_CHANGE_TEXTS, the files joined by ", ") per kind of change, for the CLI,
+    the report and the panel (translate the text with context "verification")."""
+    groups = []
+    for kind, text in FILE_CHANGE_TEXTS.items():
+        files = [f for k, f in getattr(sig, "file_changes", ()) if k == kind]
+        if files:
+            groups.append((text, ", ".join(files)))
+    return groups
+
+
 def _untranslated(context: str, text: str) -> str:
     del context
     return text
@@ -114,6 +138,9 @@ class SignatureVerification:
     """For a seal: whether each of report.pictures is the seal's picture (same order)."""
     seal_details: tuple[str, ...] = ()
     """Technical details behind seal_problems (validator messages), for the JSON "detail" only."""
+    file_changes: tuple[tuple[str, str], ...] = ()
+    """OFD: (kind, file) for each file changed, removed, added after signing or whose reference cannot be
+    read (kinds of FILE_CHANGE_TEXTS); always empty for PDF (its revisions say that instead)."""
 
     def __getattr__(self, name: str) -> Any:
         # the PDF report's fields read through: field_name, signer_subject, intact, trusted, …
@@ -131,6 +158,20 @@ class SignatureVerification:
             and r.modification_level != "other"
             and self.seal_status in (None, "valid")
         )
+
+    def expired_since(self, now: datetime) -> bool:
+        """Valid at its signing time, but the signer certificate or the seal has expired by `now`: the
+        verdict "valid for its time"."""
+        from .certs import summarize
+        from .errors import SealDeskError
+        from .ses import parse_seal
+
+        try:
+            if self.report.signer_cert and summarize(self.report.signer_cert).not_after < now:
+                return True
+            return bool(self.report.seal_der) and parse_seal(self.report.seal_der).valid_end < now
+        except (SealDeskError, ValueError):
+            return False
 
     @property
     def has_seal(self) -> bool:
@@ -154,9 +195,12 @@ class DocumentVerification:
     def all_valid(self) -> bool:
         return bool(self.signatures) and all(s.all_valid for s in self.signatures)
 
-    def to_json(self, translate: Callable[[str, str], str] = _untranslated) -> dict:
+    def to_json(self, translate: Callable[[str, str], str] = _untranslated, now: datetime | None = None) -> dict:
         """The report as JSON-ready data. Problems are SealDesk codes with a `*_text` in words
         (through `translate(context, text)`); the validators' own codes only appear in "detail"."""
+        from .clock import utc_now
+
+        now = now or utc_now()
         out = []
         for sig in self.signatures:
             row = {
@@ -190,6 +234,11 @@ class DocumentVerification:
                     for i, p in enumerate(sig.report.pictures)
                 ],
                 all_valid=sig.all_valid,
+                valid_for_its_time=sig.all_valid and sig.expired_since(now),
+                files=[
+                    {"file": f, "change": k, "change_text": translate(CONTEXT, FILE_CHANGE_TEXTS[k])}
+                    for k, f in sig.file_changes
+                ],
                 detail={k: v for k, v in detail.items() if v} or None,
             )
             out.append(row)
@@ -305,6 +354,14 @@ def _seal_pictures(seal) -> list:
     from .errors import SealDeskError
 
     out = []
+    if bytes(seal.picture.data[:4]) == b"PK\x03\x04":  # an OFD vector stamp: drawn as the OFD viewer does
+        from .ofd.verify import seal_picture_png
+
+        try:
+            with Image.open(io.BytesIO(seal_picture_png(seal.picture, f"seal {seal.es_id}"))) as img:
+                return [img.convert("RGBA")]
+        except Exception:  # noqa: BLE001 - a picture that cannot be drawn cannot be compared
+            return out
     try:
         with Image.open(io.BytesIO(seal_image(seal.picture).png)) as img:
             out.append(img.convert("RGBA"))
@@ -318,43 +375,63 @@ def _seal_pictures(seal) -> list:
     return out
 
 
+NO_SEAL = dict(
+    seal_id=None,
+    seal_name=None,
+    seal_kind=None,
+    seal_kind_name=None,
+    seal_status=None,
+    seal_problems=(),
+    picture_check=None,
+    picture_matches=(),
+    seal_details=(),
+)
+"""The seal fields of SignatureVerification for a signature without a seal."""
+
+
 def _seal_part(report, clock: Clock | None, trust_roots=(), pictures: _PictureCheck | None = None) -> dict:
     from .errors import SealDeskError
     from .ses import parse_seal, verify_seal
 
-    empty = dict(
-        seal_id=None,
-        seal_name=None,
-        seal_kind=None,
-        seal_kind_name=None,
-        seal_status=None,
-        seal_problems=(),
-        picture_check=None,
-        picture_matches=(),
-        seal_details=(),
-    )
     if not report.seal_der:
-        return empty
+        return NO_SEAL
     try:
         seal = parse_seal(report.seal_der)
     except SealDeskError as exc:
-        return {**empty, "seal_status": "invalid", "seal_problems": (exc.user_message(),)}
+        return {**NO_SEAL, "seal_status": "invalid", "seal_problems": (exc.user_message(),)}
     moment = report.timestamp_time or report.signing_time
     seal_clock = clock or (fixed_clock(moment) if moment else None)
     kwargs = {"clock": seal_clock} if seal_clock else {}
     check = verify_seal(seal, signing_cert=report.signer_cert, **kwargs)
+    return seal_verdict(report, seal, check, trust_roots, seal_clock() if seal_clock else None, pictures)
+
+
+def seal_verdict(
+    report,
+    seal,
+    check,
+    trust_roots,
+    moment: datetime | None,
+    pictures: _PictureCheck | None = None,
+    *,
+    details: tuple[str, ...] = (),
+    more_problems: tuple[str, ...] = (),
+) -> dict:
+    """The seal fields of SignatureVerification from a SealCheck: the maker's chain at `moment` for an
+    otherwise valid seal, `more_problems` (they make a valid seal invalid), then the pictures the
+    signature draws against the seal's picture (a mismatch outranks everything else about the seal)."""
     status = check.status
     problems = tuple(p.user_message() for p in check.problems)
-    details: tuple[str, ...] = ()
     if status == "valid":
-        problem = maker_trust_problem(seal.maker_cert, trust_roots, seal_clock() if seal_clock else None)
+        problem = maker_trust_problem(seal.maker_cert, trust_roots, moment)
         if problem is not None:
             status = "untrusted_maker"
             problems = (*problems, MAKER_UNTRUSTED)
             details = (*details, f"seal maker not trusted: {problem}")
-    picture_check, picture_problem, picture_matches = (pictures or _PictureCheck()).check(
-        report, report.seal_der, seal
-    )
+    if more_problems:
+        status = "invalid" if status in ("valid", "untrusted_maker") else status
+        problems = (*problems, *more_problems)
+    picture_check, picture_problem, picture_matches = (pictures or _PictureCheck()).check(report, seal.der, seal)
     if picture_problem is not None:
         # what the reader sees is not this seal: that outranks every other finding about the seal
         status = "picture_mismatch"
@@ -373,10 +450,15 @@ def _seal_part(report, clock: Clock | None, trust_roots=(), pictures: _PictureCh
 
 
 def verify_document(path: str | Path, *, trust_roots=(), clock: Clock | None = None) -> DocumentVerification:
-    """Verify every signature and seal in a PDF. `clock` overrides "now" for the checks (tests)."""
+    """Verify every signature and seal in a PDF or an OFD. `clock` overrides "now" for the checks (tests)."""
+    from .document import is_ofd
     from .pdf.verify import verify_pdf
 
     path = Path(path)
+    if path.is_file() and is_ofd(path):
+        from .ofd.verify import verify_ofd
+
+        return verify_ofd(path, trust_roots=trust_roots, clock=clock)
     pdf_report = verify_pdf(path, trust_roots=trust_roots, clock=clock)
     pictures = _PictureCheck()
     signatures = tuple(

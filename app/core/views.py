@@ -202,6 +202,8 @@ class SesSignatureView:
     signature_valid: bool
     seal_status: SealStatus
     problems: tuple[SealDeskError, ...]
+    data_matches: bool | None = None
+    """Whether dataHash is the digest of the document given with `--data` (None: none given)."""
 
     @property
     def ok(self) -> bool:
@@ -220,12 +222,16 @@ class SesSignatureView:
             "signature_valid": self.signature_valid,
             "seal_verification": str(self.seal_status),
             "problems": [p.user_message(translate) for p in self.problems],
+            "data_matches": self.data_matches,
         }
 
 
-def inspect_seal_file(path: str | Path, clock: Clock = utc_now) -> SealRow | SesSignatureView:
+def inspect_seal_file(
+    path: str | Path, clock: Clock = utc_now, signed_data: bytes | None = None
+) -> SealRow | SesSignatureView:
     """`seals --file`: a seal file verified as of `clock`, or — when the file is an electronic signature made
-    with a seal — that signature and its check. Anything else is FileRejected with the seal's problem."""
+    with a seal — that signature and its check (against the signed document's bytes `signed_data` when given).
+    Anything else is FileRejected with the seal's problem."""
     from .errors import CertificateInvalid
     from .ses import parse_seal, parse_ses_signature, verify_seal, verify_ses_signature
 
@@ -237,7 +243,7 @@ def inspect_seal_file(path: str | Path, clock: Clock = utc_now) -> SealRow | Ses
             signature = parse_ses_signature(data)
         except SealDeskError:
             raise FileRejected(str(path), exc) from exc
-        check = verify_ses_signature(signature, clock=clock)
+        check = verify_ses_signature(signature, data=signed_data, clock=clock)
         try:
             signer = summarize(signature.cert).subject
         except CertificateInvalid:
@@ -253,6 +259,7 @@ def inspect_seal_file(path: str | Path, clock: Clock = utc_now) -> SealRow | Ses
             signature_valid=check.signature_ok,
             seal_status=SealStatus(check.seal_check.status),
             problems=tuple(check.problems),
+            data_matches=check.data_hash_ok,
         )
     cert = seal.certs[0] if seal.certs else None
     return seal_row(seal, verify_seal(seal, clock=clock), cert, clock)

@@ -18,6 +18,9 @@ from .demo_city import DEMO_CITY_FLAG, DEMO_HOLDER, start_demo_city
 BENCH_ENV = "SEALDESK_BENCH_EXIT_ON_SHOWN"
 """Set to 1: print `shown <seconds>` (since the process started) at the main window's first paint and quit —
 the launch benchmark (benchmarks/bench_gui.py) measures start-up this way."""
+SCREENSHOT_ENV = "SEALDESK_SCREENSHOT_ON_SHOWN"
+"""With BENCH_ENV: also save the window as a PNG to this path at its first paint — how CI checks that the
+bundled GUI really draws its main window (installer/ci-dist.sh)."""
 
 
 def has_display() -> bool:
@@ -67,6 +70,12 @@ def _exit_on_first_paint(window, qt_app) -> None:
             if event.type() == QEvent.Type.Paint and not getattr(self, "done", False):
                 self.done = True
                 print(f"shown {process_age():.3f}", flush=True)
+                picture = os.environ.get(SCREENSHOT_ENV)
+                if picture:  # after this paint, so the picture shows the drawn window
+                    from PySide6.QtCore import QTimer
+
+                    QTimer.singleShot(0, lambda: (window.grab().save(picture), qt_app.quit()))
+                    return False
                 qt_app.quit()
             return False
 

@@ -51,6 +51,7 @@ from app.core.application import (
     WarningKind,
 )
 from app.core.errors import SealDeskError
+from app.core.keys.pin import pin_state_error
 from app.core.stamping import (
     CancelToken,
     CrossPagePlacement,
@@ -564,6 +565,12 @@ class BatchWindow(QWidget):
         except SealDeskError as exc:
             for row in ready:
                 self._set_state(row, FileState.FAILED, exc.user_message(translate))
+            self._finish()
+            return
+        blocked = pin_state_error(key.pin_state)  # a locked key: no dialog would help, nothing is tried
+        if blocked is not None:
+            for row in ready:
+                self._set_state(row, FileState.FAILED, blocked.user_message(translate))
             self._finish()
             return
         pin = self._pin_provider(key, self)

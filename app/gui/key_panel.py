@@ -179,7 +179,10 @@ class KeyPanel(QWidget):
                 status = self.tr("{days} days to expiry").format(days=cert.days_to_expiry)
                 colour = "#2e7d32"
             name = cert.subject_cn or cert.subject
-            cert_lines.append(f"{_esc(name)} — <span style='color:{colour}'>{_esc(status)}</span>")
+            # the algorithm tells SM2 keys from RSA/ECDSA ones at a glance (city e-seal keys must be SM2)
+            cert_lines.append(
+                f"{_esc(name)} · {_esc(cert.algorithm)} — <span style='color:{colour}'>{_esc(status)}</span>"
+            )
         self._certs.setText("<br>".join(cert_lines) or _esc(self.tr("no certificates")))
         for seal in contents.seals:
             item = QListWidgetItem(self._seal_text(seal))

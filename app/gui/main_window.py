@@ -46,7 +46,7 @@ from app.core.application import (
     VerificationStatus,
     VerificationSummary,
 )
-from app.core.document import OfdViewDocument, open_document
+from app.core.document import open_document
 from app.core.errors import SealDeskError
 from app.core.keys.pin import pin_state_error
 from app.core.paths import data_dir
@@ -428,10 +428,7 @@ class MainWindow(QMainWindow):
         self.last_verification = None
         self._status.setText("")
         self._remember(path)
-        if isinstance(document, OfdViewDocument):
-            self.verify_panel.clear()  # OFD verification is not in the application layer yet
-        else:
-            self.verify_panel.verify(path)  # 验章 of every opened PDF, on the panel's worker thread
+        self.verify_panel.verify(path)  # 验章 of every opened PDF or OFD, on the panel's worker thread
         self.setWindowTitle(self._title())
         self._enter_mode()
         return True
@@ -804,12 +801,19 @@ class MainWindow(QMainWindow):
         self.menus["file"].insertAction(self.act_quit, self.act_settings)
         self.menus["view"].addAction(self.verify_dock.toggleViewAction())
         self.toolbar.insertAction(self.act_pages, self.act_batch)
+        self.act_about = QAction(self)  # Help → About (app/gui/about_dialog.py)
+        self.act_about.setObjectName("actAbout")
+        self.act_about.triggered.connect(self.open_about)
+        self.menus["help"] = self.menuBar().addMenu("")
+        self.menus["help"].addAction(self.act_about)
 
     def _retranslate_parts(self) -> None:
         self.verify_dock.setWindowTitle(self.tr("Verification (验章)"))
         self.act_batch.setText(self.tr("&Batch stamping…"))
         self.act_log.setText(self.tr("&Usage log"))
         self.act_settings.setText(self.tr("&Settings…"))
+        self.menus["help"].setTitle(self.tr("&Help"))
+        self.act_about.setText(self.tr("&About SealDesk…"))
         if self.log_dock is not None:
             self.log_dock.setWindowTitle(self.tr("Usage log"))
         # at once, not only on the LanguageChange events Qt posts when the translators change
@@ -846,6 +850,13 @@ class MainWindow(QMainWindow):
             self.log_view.refresh()
         self.log_dock.show()
         self.log_dock.raise_()
+
+    def open_about(self) -> None:
+        """Window-modal like the settings: the versions and the PKCS#11 modules in use."""
+        from .about_dialog import AboutDialog
+
+        self.about_dialog = AboutDialog(self.app, self)
+        self.about_dialog.open()
 
     def open_settings(self) -> None:
         """Window-modal, not blocking the event loop (workers keep reporting)."""

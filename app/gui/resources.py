@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import subprocess
+import sys
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QCoreApplication, QLibraryInfo, QLocale, QTranslator
@@ -44,7 +45,8 @@ def compiled_translation(language: str) -> Path | None:
     if not source.is_file():
         return None
     beside = source.with_suffix(".qm")  # `make i18n` / a packaged build puts it here
-    if beside.is_file() and beside.stat().st_mtime >= source.stat().st_mtime:
+    frozen = getattr(sys, "frozen", False)  # the bundle's .qm is built from its .ts; copies reset mtimes
+    if beside.is_file() and (frozen or beside.stat().st_mtime >= source.stat().st_mtime):
         return beside
     cache = data_dir() / "cache" / "i18n"
     target = cache / beside.name

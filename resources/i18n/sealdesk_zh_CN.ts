@@ -2,6 +2,21 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="zh_CN">
 <context>
+    <name>AboutDialog</name>
+    <message>
+        <source>About SealDesk</source>
+        <translation>关于 SealDesk</translation>
+    </message>
+    <message>
+        <source>Electronic seals (电子印章) on your USB key: stamp, sign and verify PDFs.</source>
+        <translation>使用智能密码钥匙中的电子印章：为 PDF 盖章、签名和验章。</translation>
+    </message>
+    <message>
+        <source>Copy</source>
+        <translation>复制</translation>
+    </message>
+</context>
+<context>
     <name>ApprovalDialog</name>
     <message>
         <source>Official seal</source>
@@ -656,6 +671,14 @@ Nothing was written.</source>
         <translation>设置(&amp;S)…</translation>
     </message>
     <message>
+        <source>&amp;Help</source>
+        <translation>帮助(&amp;H)</translation>
+    </message>
+    <message>
+        <source>&amp;About SealDesk…</source>
+        <translation>关于 SealDesk(&amp;A)…</translation>
+    </message>
+    <message>
         <source>Usage log</source>
         <translation>用印记录</translation>
     </message>
@@ -1224,6 +1247,53 @@ SHA-256 {fingerprint}… — 有效期至 {date}</translation>
     </message>
 </context>
 <context>
+    <name>about</name>
+    <message>
+        <source>Running from</source>
+        <translation>运行位置</translation>
+    </message>
+    <message>
+        <source>Data folder</source>
+        <translation>数据文件夹</translation>
+    </message>
+    <message>
+        <source>PKCS#11 modules found (loaded when a key is used):</source>
+        <translation>找到的 PKCS#11 模块（使用钥匙时加载）：</translation>
+    </message>
+    <message>
+        <source>PKCS#11 modules:</source>
+        <translation>PKCS#11 模块：</translation>
+    </message>
+    <message>
+        <source>(none found: install your key vendor&apos;s PKCS#11 driver, or softhsm2 for the demo key)</source>
+        <translation>（未找到：请安装钥匙厂商的 PKCS#11 驱动；演示钥匙需要 softhsm2）</translation>
+    </message>
+    <message>
+        <source>not installed</source>
+        <translation>未安装</translation>
+    </message>
+    <message>
+        <source>bundle</source>
+        <translation>独立安装包</translation>
+    </message>
+    <message>
+        <source>Python package</source>
+        <translation>Python 软件包</translation>
+    </message>
+    <message>
+        <source>source checkout</source>
+        <translation>源代码目录</translation>
+    </message>
+    <message>
+        <source>loaded</source>
+        <translation>已加载</translation>
+    </message>
+    <message>
+        <source>not loaded</source>
+        <translation>未加载</translation>
+    </message>
+</context>
+<context>
     <name>app</name>
     <message>
         <source>ok</source>
@@ -1574,10 +1644,6 @@ SHA-256 {fingerprint}… — 有效期至 {date}</translation>
         <translation>所签数据的摘要</translation>
     </message>
     <message>
-        <source>To check it against the signed document, verify the document itself.</source>
-        <translation>如需对照所签文件核验，请验证文件本身。</translation>
-    </message>
-    <message>
         <source>a certificate file or fingerprint</source>
         <translation>证书文件或指纹</translation>
     </message>
@@ -1886,6 +1952,14 @@ SHA-256 {fingerprint}… — 有效期至 {date}</translation>
         <translation>监视这么多秒后停止</translation>
     </message>
     <message>
+        <source>verify the signatures and seals in a PDF or OFD document</source>
+        <translation>验证 PDF 或 OFD 文档中的签名和印章</translation>
+    </message>
+    <message>
+        <source>PDF or OFD file</source>
+        <translation>PDF 或 OFD 文件</translation>
+    </message>
+    <message>
         <source>certificate file (add); fingerprint prefix or file name (remove)</source>
         <translation>证书文件（add）；指纹前缀或文件名（remove）</translation>
     </message>
@@ -1912,6 +1986,18 @@ SHA-256 {fingerprint}… — 有效期至 {date}</translation>
     <message>
         <source>serial number of the key to use</source>
         <translation>要使用的钥匙序列号</translation>
+    </message>
+    <message>
+        <source>Matches the document</source>
+        <translation>与所给文件一致</translation>
+    </message>
+    <message>
+        <source>To check it against the signed document, add --data with the document.</source>
+        <translation>如需对照所签文件核验，请用 --data 指定该文件。</translation>
+    </message>
+    <message>
+        <source>SES_Signature written: {path}</source>
+        <translation>电子签章数据（SES_Signature）已写入：{path}</translation>
     </message>
     <message>
         <source>the seal&apos;s picture</source>
@@ -1956,6 +2042,14 @@ SHA-256 {fingerprint}… — 有效期至 {date}</translation>
     <message>
         <source>Exit codes: 0 success, 1 unexpected error, 2 invalid arguments, 3 key/PIN problem, 4 seal/certificate/policy refusal, 5 document problem, 6 usage-log problem, 7 network, 8 verification found a problem, 9 a batch had failures of different kinds, 130 cancelled.</source>
         <translation>退出码：0 成功，1 意外错误，2 参数无效，3 钥匙/口令问题，4 印章/证书/规则拒绝，5 文档问题，6 用印记录问题，7 网络问题，8 验证发现问题，9 批量处理中出现不同类型的失败，130 已取消。</translation>
+    </message>
+    <message>
+        <source>show the versions of SealDesk and its components, the PKCS#11 modules found, and exit</source>
+        <translation>显示 SealDesk 及其组件的版本和找到的 PKCS#11 模块，然后退出</translation>
+    </message>
+    <message>
+        <source>with --file on a SES_Signature: the document it signed</source>
+        <translation>与 --file 指定的电子签章数据（SES_Signature）一起使用：它所签署的文件</translation>
     </message>
     <message>
         <source>manage the key&apos;s PIN</source>
@@ -2046,16 +2140,24 @@ SHA-256 {fingerprint}… — 有效期至 {date}</translation>
         <translation>输出文件中已有本印章的签章时仍再盖一次（写入下一个可用的文件名）；不加此项则跳过这些文件</translation>
     </message>
     <message>
-        <source>verify the signatures and seals in a PDF</source>
-        <translation>验证 PDF 中的签名和印章</translation>
-    </message>
-    <message>
-        <source>PDF file</source>
-        <translation>PDF 文件</translation>
-    </message>
-    <message>
         <source>trust this root certificate (PEM or DER); repeatable</source>
         <translation>信任此根证书（PEM 或 DER）；可重复指定</translation>
+    </message>
+    <message>
+        <source>write a GB/T 38540 SES_Signature over a document stamped with a seal of the key</source>
+        <translation>为已用钥匙中印章盖章的文件生成 GB/T 38540 电子签章数据（SES_Signature）</translation>
+    </message>
+    <message>
+        <source>the stamped document (PDF)</source>
+        <translation>已盖章的文件（PDF）</translation>
+    </message>
+    <message>
+        <source>the seal (ID or name) when several seals of the key stamped it</source>
+        <translation>印章（编码或名称），在钥匙中有多枚印章盖过该文件时指定</translation>
+    </message>
+    <message>
+        <source>output file (default: the document&apos;s name + .ses)</source>
+        <translation>输出文件（默认：文件名后加 .ses）</translation>
     </message>
     <message>
         <source>manage the root certificates trusted when verifying</source>
@@ -2621,6 +2723,14 @@ SHA-256 {fingerprint}… — 有效期至 {date}</translation>
         <translation>打开的文件过多</translation>
     </message>
     <message>
+        <source>“{name}” holds no intact signature made with a seal on this key. A SES_Signature is exported only for a document stamped with one of the key&apos;s seals: stamp it first.</source>
+        <translation>“{name}”中没有用此钥匙中印章所做的完好签章。电子签章数据（SES_Signature）只为用钥匙中印章盖过章的文件生成：请先盖章。</translation>
+    </message>
+    <message>
+        <source>The seal “{seal}” did not stamp “{name}”. The key&apos;s seals that did: {seals}.</source>
+        <translation>印章“{seal}”没有在“{name}”上盖章。钥匙中盖过该文件的印章：{seals}。</translation>
+    </message>
+    <message>
         <source>Few tries left before the PIN locks.</source>
         <translation>距口令锁定只剩少数几次尝试机会。</translation>
     </message>
@@ -2639,6 +2749,10 @@ SHA-256 {fingerprint}… — 有效期至 {date}</translation>
     <message>
         <source>The key has no user PIN yet.</source>
         <translation>钥匙尚未设置用户口令。</translation>
+    </message>
+    <message>
+        <source>the holder&apos;s name and organisation are needed</source>
+        <translation>需要持章人姓名和单位</translation>
     </message>
     <message>
         <source>revoked</source>
@@ -2853,6 +2967,10 @@ SHA-256 {fingerprint}… — 有效期至 {date}</translation>
         <translation>HTTP {status}：{server_detail}</translation>
     </message>
     <message>
+        <source>the API token is empty</source>
+        <translation>API 令牌为空</translation>
+    </message>
+    <message>
         <source>it would unpack to far more data than it holds (a zip bomb)</source>
         <translation>解压后的数据量远超其自身大小（压缩炸弹）</translation>
     </message>
@@ -2968,6 +3086,10 @@ SHA-256 {fingerprint}… — 有效期至 {date}</translation>
     <message>
         <source>Valid; the signer&apos;s certificate expires within 90 days</source>
         <translation>有效；签署人证书将在 90 天内到期</translation>
+    </message>
+    <message>
+        <source>Valid for its time: valid when signed; the certificate or the seal has expired since</source>
+        <translation>签署时有效（证书或印章现已过期）</translation>
     </message>
     <message>
         <source>Valid</source>
@@ -3132,6 +3254,10 @@ SHA-256 {fingerprint}… — 有效期至 {date}</translation>
     <message>
         <source>Seal on page(s)</source>
         <translation>印章所在页</translation>
+    </message>
+    <message>
+        <source>Files</source>
+        <translation>文件</translation>
     </message>
     <message>
         <source>Verification report</source>
@@ -3377,6 +3503,30 @@ SHA-256 {fingerprint}… — 有效期至 {date}</translation>
     <message>
         <source>the file uses hybrid cross-reference sections (an old compatibility format); it could only be checked in lenient mode, and other PDF readers may show different content than was checked</source>
         <translation>该文件使用混合交叉引用表（一种旧的兼容格式），只能以宽松模式检查；其他 PDF 阅读器显示的内容可能与所检查的内容不同</translation>
+    </message>
+    <message>
+        <source>changed after signing</source>
+        <translation>签署后被修改</translation>
+    </message>
+    <message>
+        <source>removed after signing</source>
+        <translation>签署后被删除</translation>
+    </message>
+    <message>
+        <source>added after signing (not protected by the signature)</source>
+        <translation>签署后新增（不受该签名保护）</translation>
+    </message>
+    <message>
+        <source>its check value cannot be read</source>
+        <translation>其校验值无法读取</translation>
+    </message>
+    <message>
+        <source>valid at the signing time; the certificate or the seal has expired since</source>
+        <translation>签署时有效；证书或印章此后已过期</translation>
+    </message>
+    <message>
+        <source>the seal file beside the signature (Seal.esl) is not the seal that was signed</source>
+        <translation>签名旁的印章文件（Seal.esl）不是所签署的印章</translation>
     </message>
 </context>
 </TS>

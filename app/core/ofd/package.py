@@ -10,6 +10,7 @@ relative ("Pages/…") forms OFD files use into that form.
 
 from __future__ import annotations
 
+import io
 import posixpath
 import threading
 import zipfile
@@ -56,12 +57,13 @@ def _normalise_entry(name: str) -> str | None:
 class OfdPackage:
     """Read-only access to the parts of one OFD zip. Thread-safe: one lock around the zip handle."""
 
-    def __init__(self, path: Path, limits: ZipLimits = DEFAULT_LIMITS) -> None:
+    def __init__(self, path: Path, limits: ZipLimits = DEFAULT_LIMITS, data: bytes | None = None) -> None:
+        """Open the zip at `path`, or the zip in `data` (an OFD seal picture) named `path.name`."""
         self.path = path
         self.name = path.name
         self._lock = threading.Lock()
         try:
-            self._zip = zipfile.ZipFile(path)
+            self._zip = zipfile.ZipFile(path if data is None else io.BytesIO(data))
         except (zipfile.BadZipFile, zlib.error, OSError, ValueError, EOFError, NotImplementedError) as exc:
             raise errors.OfdDamaged(f"{type(exc).__name__}: {exc}", name=self.name, problem=NOT_A_ZIP) from exc
         try:

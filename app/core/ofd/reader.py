@@ -281,14 +281,15 @@ class _Reader:
         return out
 
 
-def read_ofd(path: str | Path, limits: ZipLimits = DEFAULT_LIMITS) -> OfdDocument:
-    """Open and read an OFD package. Typed errors only (OfdDamaged, OfdPartMissing, OfdUnsafe,
+def read_ofd(path: str | Path, limits: ZipLimits = DEFAULT_LIMITS, *, data: bytes | None = None) -> OfdDocument:
+    """Open and read an OFD package: the file at `path`, or the package in `data` (then `path` only names
+    it, e.g. an OFD seal picture). Typed errors only (OfdDamaged, OfdPartMissing, OfdUnsafe,
     DocumentNotFound)."""
     path = Path(path)
-    if not path.is_file():
+    if data is None and not path.is_file():
         raise errors.DocumentNotFound(detail=str(path), name=str(path))
     try:
-        package = OfdPackage(path, limits)
+        package = OfdPackage(path, limits, data)
     except errors.SealDeskError:
         raise
     except Exception as exc:  # zipfile's own surprises on damaged directories

@@ -50,10 +50,12 @@ class DisplayCopy:
     """The display PDF of one OFD document; build pages with `page(index)`. Not thread-safe: the caller
     (the document layer) holds its lock around every call."""
 
-    def __init__(self, doc: OfdDocument) -> None:
+    def __init__(self, doc: OfdDocument, *, stamps: bool = True) -> None:
+        """`stamps`: draw the seal pictures of the document's signatures (not inside a seal picture)."""
         import pymupdf
 
         self.doc = doc
+        self._draw_stamps = stamps
         self.pdf = pymupdf.open()
         for page in doc.pages:
             w, h = page.size_mm
@@ -340,7 +342,7 @@ class DisplayCopy:
     def _stamps(self, page: Any, index: int, used: dict[str, int]) -> list[str]:
         """The seal pictures of the document's signatures on this page (what a signed OFD shows)."""
         out: list[str] = []
-        for number, signature in enumerate(self.doc.signatures):
+        for number, signature in enumerate(self.doc.signatures if self._draw_stamps else ()):
             spots = [s for s in signature.stamp_annots if s.page_index == index]
             if not spots:
                 continue
@@ -369,6 +371,8 @@ class DisplayCopy:
                 picture = parse_seal(self.doc.part_bytes(signature.seal_part)).picture
             else:
                 return None
+            if picture.data[:4] == b"PK\x03\x04":
+                return ofd_picture_png(picture.data, f"{self.doc.name}:{signature.signed_value_part}")
             return seal_image(picture).png
         except errors.SealDeskError as exc:  # a plain "Sign" signature, or a seal SealDesk cannot show
             self.doc.problems.append(f"signature {signature.id}: {exc.detail or exc}")
@@ -433,3 +437,21 @@ def _number(value: str, default: float) -> float:
         return default
     return number if number == number and abs(number) < 1e6 else default
 
+
+OFD_PICTURE_DPI = 300
+
+
+def ofd_picture_png(data: bytes, name: str) -> bytes:
+    """A seal picture that is itself an OFD (vector stamps: GB/T 38540 allows it): its first page drawn
+    by this renderer onto a transparent background."""
+    from pathlib import Path
+
+    from .reader import read_ofd
+
+    picture = read_ofd(Path(name.replace("/", "_")), data=data)
+    copy = DisplayCopy(picture, stamps=False)
+    try:
+        return copy.page(0).get_pixmap(dpi=OFD_PICTURE_DPI, alpha=True).tobytes("png")
+    finally:
+        copy.close()
+        picture.close()

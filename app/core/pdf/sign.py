@@ -228,14 +228,41 @@ def with_seal_attribute(inner, seal_der: bytes | None):
     return _SEAL_SPEC_CLASS(inner, seal_der)
 
 
+_SEAL_SIGNER_BASE = None
+
+
+def seal_signer_base():
+    """pyHanko's `Signer` whose signed attributes are pyHanko's default (CAdES/PAdES) ones plus the seal
+    attribute (`self._seal_der`, None: none): the base of TokenPdfSigner and of sm2_cms's Sm2PdfSigner."""
+    global _SEAL_SIGNER_BASE
+    if _SEAL_SIGNER_BASE is None:
+        from pyhanko.sign.signers.pdf_cms import Signer
+
+        class SealSigner(Signer):
+            _seal_der: bytes | None = None
+
+            def _signed_attr_provider_spec(
+                self, attr_settings, timestamper=None, use_cades=False, is_pdf_sig=True
+            ):
+                inner = super()._signed_attr_provider_spec(
+                    attr_settings=attr_settings,
+                    timestamper=timestamper,
+                    use_cades=use_cades,
+                    is_pdf_sig=is_pdf_sig,
+                )
+                return with_seal_attribute(inner, self._seal_der)
+
+        _SEAL_SIGNER_BASE = SealSigner
+    return _SEAL_SIGNER_BASE
+
+
 def _make_token_signer_class():
     """Build TokenPdfSigner lazily: its base class lives in pyHanko."""
     from asn1crypto import x509
     from cryptography import x509 as cx509
-    from pyhanko.sign.signers.pdf_cms import Signer
     from pyhanko_certvalidator.registry import SimpleCertificateStore
 
-    class TokenPdfSigner(Signer):
+    class TokenPdfSigner(seal_signer_base()):
         """pyHanko Signer over a DigestSigner: hashes the signed attributes here, the key signs the digest."""
 
         def __init__(
@@ -276,18 +303,6 @@ def _make_token_signer_class():
                 ),
                 embed_roots=True,
             )
-
-        def _signed_attr_provider_spec(
-            self, attr_settings, timestamper=None, use_cades=False, is_pdf_sig=True
-        ):
-            # pyHanko picks its default (CAdES/PAdES) spec; we append the seal attribute to it.
-            inner = super()._signed_attr_provider_spec(
-                attr_settings=attr_settings,
-                timestamper=timestamper,
-                use_cades=use_cades,
-                is_pdf_sig=is_pdf_sig,
-            )
-            return with_seal_attribute(inner, self._seal_der)
 
         async def async_sign_raw(self, data: bytes, digest_algorithm: str, dry_run=False) -> bytes:
             ds = self._digest_signer

@@ -51,10 +51,9 @@ def _make_sm2_signer_class():
     """Build Sm2PdfSigner lazily: its base class lives in pyHanko."""
     from asn1crypto import x509
     from pyhanko.sign.attributes import TSTProvider, UnsignedAttributeProviderSpec
-    from pyhanko.sign.signers.pdf_cms import Signer
     from pyhanko_certvalidator.registry import SimpleCertificateStore
 
-    from .sign import with_seal_attribute
+    from .sign import seal_signer_base
 
     class _Sha256Timestamp(UnsignedAttributeProviderSpec):
         def __init__(self, timestamper):
@@ -66,7 +65,7 @@ def _make_sm2_signer_class():
                     digest_algorithm=TIMESTAMP_HASH, data_to_ts=signature, timestamper=self.timestamper
                 )
 
-    class Sm2PdfSigner(Signer):
+    class Sm2PdfSigner(seal_signer_base()):
         """pyHanko Signer over an Sm2MessageSigner: the key signs the DER signed attributes."""
 
         def __init__(
@@ -97,17 +96,6 @@ def _make_sm2_signer_class():
                 signature_mechanism=sm2_signature_mechanism(),
                 embed_roots=True,
             )
-
-        def _signed_attr_provider_spec(
-            self, attr_settings, timestamper=None, use_cades=False, is_pdf_sig=True
-        ):
-            inner = super()._signed_attr_provider_spec(
-                attr_settings=attr_settings,
-                timestamper=timestamper,
-                use_cades=use_cades,
-                is_pdf_sig=is_pdf_sig,
-            )
-            return with_seal_attribute(inner, self._seal_der)
 
         def _unsigned_attr_provider_spec(self, timestamper=None):
             # the signature timestamp's imprint is SHA-256, not the signature's SM3: RFC 3161 services

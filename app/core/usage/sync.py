@@ -135,7 +135,7 @@ def store_token(base_url: str, token: str) -> None:
     if not token:
         from ..errors import InvalidArgument
 
-        raise InvalidArgument(what="an empty API token")
+        raise InvalidArgument(what=QT_TRANSLATE_NOOP("errors", "the API token is empty"))
     import keyring
     from keyring.errors import KeyringError
 
@@ -466,6 +466,29 @@ class SyncStore:
             return RecordSync(RecordSyncState.PENDING)
         return RecordSync(RecordSyncState(row[0]), row[1], row[2], row[3], bool(row[4]))
 
+    _WAITING = (
+        "FROM records r LEFT JOIN sync_state s ON s.record_id = r.record_id "
+        "WHERE s.state IS NULL OR s.state = 'pending'"
+    )
+    """Records of the usage log (its `records` table, same file) that still wait to be sent."""
+
+    def pending_starts(self) -> dict[str, int]:
+        """Per holder chain, the lowest seq still waiting (so only the chain's tail is read from the log)."""
+        try:
+            rows = self._conn.execute(f"SELECT r.holder, MIN(r.seq) {self._WAITING} GROUP BY r.holder").fetchall()
+        except sqlite3.OperationalError:  # no usage log tables yet
+            return {}
+        return {str(holder): int(seq) for holder, seq in rows}
+
+    def pending_count(self) -> int:
+        try:
+            return int(self._conn.execute(f"SELECT COUNT(*) {self._WAITING}").fetchone()[0])
+        except sqlite3.OperationalError:
+            return 0
+
+    def rejected_count(self) -> int:
+        return int(self._conn.execute("SELECT COUNT(*) FROM sync_state WHERE state = 'rejected'").fetchone()[0])
+
     def mark_status_unchecked(self, record_id: str) -> None:
         with self._write() as conn:
             conn.execute(
@@ -575,14 +598,17 @@ class SyncResult:
         return self.error is None and not self.cancelled and self.pending == 0 and not self.rejected
 
 
-def pending_chains(log, states: dict[str, RecordSync]) -> dict[str, list]:
-    """Each holder chain's records that are neither synced nor finally rejected, in seq order."""
-    from .records import records_by_holder
-
+def pending_chains(log, store: SyncStore) -> dict[str, list]:
+    """Each holder chain's records that are neither synced nor finally rejected, in seq order. Only each
+    chain's tail from its first waiting record is read from the log (a long synced history costs nothing)."""
+    starts = store.pending_starts()
+    if not starts:
+        return {}
+    states = store.states()
     chains: dict[str, list] = {}
-    for holder, records in records_by_holder(log.records()).items():
+    for holder, first in starts.items():
         waiting = [
-            r for r in sorted(records, key=lambda r: r.seq)
+            r for r in log.records(holder=holder, after_seq=first - 1)
             if states.get(r.record_id, RecordSync(RecordSyncState.PENDING)).state is RecordSyncState.PENDING
         ]  # fmt: skip
         if waiting:
@@ -610,7 +636,7 @@ def sync_records(
     error: SealDeskError | None = None
     stopped = False
     with sync_lock(log.path, lock_wait_s):
-        chains = pending_chains(log, store.states())
+        chains = pending_chains(log, store)
         total = sum(len(v) for v in chains.values())
         sent = 0
         try:
@@ -651,7 +677,7 @@ def sync_records(
             stopped = True
         except SealDeskError as exc:
             error = exc
-        pending = _pending_count(log, store)
+        pending = store.pending_count()
         store.set_meta(
             last_attempt=_now(),
             **({"last_sync": _now(), "last_error": ""} if error is None and not stopped else {}),
@@ -667,10 +693,6 @@ def sync_records(
         cancelled=stopped,
         waits=tuple(client.waits),
     )
-
-
-def _pending_count(log, store: SyncStore) -> int:
-    return sum(len(v) for v in pending_chains(log, store.states()).values())
 
 
 def _error_json(error: SealDeskError) -> str:
