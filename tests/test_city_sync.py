@@ -201,8 +201,10 @@ def test_client_killed_during_sync_and_restarted(citysim, log, store, signer):
     def new_records() -> None:  # records keep arriving between the kills
         added.extend(append_records(log, signer, holder, 60, start=len(added) + 1))
 
-    counts = kill_loop(citysim, log, store, 10, seed=8, batch_limit=20, before_each=new_records)
-    assert counts["final_ok"] and counts["killed"] >= 5, counts
+    # Small uploads (5 records a request) keep each client busy long enough for the kills to land on a
+    # fast machine too; how many land is timing, so the test asks for some of each kind, not a number.
+    counts = kill_loop(citysim, log, store, 10, seed=8, batch_limit=5, before_each=new_records)
+    assert counts["final_ok"] and counts["killed"] >= 3 and counts["killed_after_an_upload"] >= 1, counts
     assert_exactly_once(citysim, log, holder)
     assert len(added) == 600
     assert {s.state.value for s in store.states().values()} == {"synced"}
