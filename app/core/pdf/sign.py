@@ -118,10 +118,15 @@ def register_seal_attribute() -> None:
     global _registered
     if _registered:
         return
-    from asn1crypto import core
+    from asn1crypto import cms, core
     from pyhanko.sign.ades.asn1_util import register_cms_attribute
 
     register_cms_attribute(SEAL_ATTRIBUTE_OID, SEAL_ATTRIBUTE_NAME, core.OctetString)
+    # asn1crypto builds the name → OID map once, on first use; pyHanko's helper only adds to the forward map,
+    # so when anything parsed a CMS attribute before us (OFD plain signatures, SES export), naming ours fails.
+    reverse = cms.CMSAttributeType._reverse_map
+    if reverse is not None:
+        reverse.setdefault(SEAL_ATTRIBUTE_NAME, SEAL_ATTRIBUTE_OID)
     _registered = True
 
 
