@@ -134,7 +134,7 @@ def _prepare(spec: ModuleSpec) -> None:
 def _store_lock(spec: ModuleSpec) -> StoreLock | None:
     if not spec.store_lock:
         return None
-    return StoreLock(data_dir() / "locks" / f"pkcs11-{spec.id}.lock")
+    return StoreLock(lambda: data_dir() / "locks" / f"pkcs11-{spec.id}.lock")
 
 
 def load(candidate: ModuleCandidate) -> LoadedModule:

@@ -16,7 +16,7 @@ import logging
 import os
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -28,12 +28,20 @@ log = logging.getLogger(__name__)
 class StoreLock:
     """An exclusive lock on a file, shared by every SealDesk process that uses the same data folder."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
+    def __init__(self, path: Path | Callable[[], Path]) -> None:
+        self._where = path if callable(path) else (lambda: path)
+        self.path = self._where()
         self._fd: int | None = None
         self._local = threading.Lock()  # flock is per open file: threads of this process queue here
 
     def _open(self) -> int | None:
+        # The data folder is looked up at each use: a module stays loaded across Applications, and the lock
+        # must be the one other processes of the *current* data folder take (tests change SEALDESK_HOME).
+        path = self._where()
+        if self._fd is not None and path != self.path:
+            os.close(self._fd)
+            self._fd = None
+        self.path = path
         if self._fd is None:
             try:
                 private_dir(self.path.parent)
