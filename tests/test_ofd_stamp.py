@@ -299,3 +299,42 @@ def test_refusals_before_anything_is_written(desk: Sm2Desk, tmp_path: Path, demo
     finally:
         log.close()
     assert not target.exists() and list(tmp_path.glob("*.ofd")) == []
+
+
+def test_cli_stamps_an_ofd_with_the_sm2_demo_and_refuses_an_rsa_seal(tmp_path: Path) -> None:
+    """`sealdesk demo-key`, `stamp x.ofd --cross-page` with the SM2 demo seal, `verify --json`: valid. The
+    RSA demo seal on an OFD is refused before the PIN is read (stdin is empty: reading it would fail
+    differently)."""
+    import json
+    import subprocess
+    import sys
+
+    home = tmp_path / "home"
+    home.mkdir(mode=0o700)
+    env = {k: v for k, v in os.environ.items() if k not in (sm2_test_module.CONF_ENV, "SOFTHSM2_CONF")}
+    env["SEALDESK_HOME"] = str(home)
+
+    def cli(*args: str, stdin: str = "") -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "app.cli", *args], cwd=INTEROP.parent.parent.parent, env=env,
+                              input=stdin, capture_output=True, text=True, timeout=300)  # fmt: skip
+
+    assert cli("demo-key").returncode == 0
+    tokens = json.loads(cli("tokens", "--json").stdout)["tokens"]
+    serial = next(t["serial"] for t in tokens if t["label"] == demo.SM2_DEMO_LABEL)
+    source = tmp_path / "多页.ofd"
+    source.write_bytes((INTEROP / "Page5.ofd").read_bytes())
+    stamped = cli("stamp", str(source), "--seal", "DEMOSM2", "--cross-page", "--approval", "A-1", "--token", serial,
+                  "--pin-stdin", "--json", stdin=demo.DEMO_PIN + "\n")  # fmt: skip
+    assert stamped.returncode == 0, stamped.stdout + stamped.stderr
+    out = tmp_path / "多页.signed.ofd"
+    assert json.loads(stamped.stdout)[0]["output"] == str(out)
+    verified = cli("verify", str(out), "--trust", str(home / "demo" / "demo-sm2-root-ca.pem"), "--json")
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    (sig,) = json.loads(verified.stdout)["signatures"]
+    assert sig["seal_status"] == "valid" and sig["picture_check"] == "match"
+
+    rsa_serial = next(t["serial"] for t in tokens if t["label"] == demo.DEMO_LABEL)
+    refused = cli("stamp", str(source), "--seal", "张三", "--pages", "1", "--at", "100,100", "--token", rsa_serial,
+                  "--pin-stdin", "--out", str(tmp_path / "rsa.ofd"))  # fmt: skip
+    assert refused.returncode != 0 and "SM2" in refused.stderr, refused.stderr
+    assert not (tmp_path / "rsa.ofd").exists()

@@ -1114,9 +1114,13 @@ class Application:
         wanted = [r for n, r in enumerate(batch.requests, start=1) if n not in batch.refused]
         if not any(is_ofd(Path(r.input_path)) for r in wanted):
             return
-        seal = next((s for s in self.key_contents(key).seals if batch.seal_query in (s.ref, s.name)), None)
-        if seal is not None:
-            require_sm2_certificate(seal.cert_der)
+        wanted = batch.seal_query.strip().casefold()
+        seals = self.key_contents(key).seals
+        exact = [s for s in seals if wanted in (s.ref.casefold(), s.name.casefold())]
+        match = exact or [s for s in seals if wanted and (s.ref.casefold().startswith(wanted)
+                                                          or s.name.casefold().startswith(wanted))]
+        if len(match) == 1:  # the Stamper's own choice (seals.find_key_seal) reports none or several
+            require_sm2_certificate(match[0].cert_der)
 
     def run_batch(
         self,
