@@ -338,3 +338,14 @@ def test_cli_stamps_an_ofd_with_the_sm2_demo_and_refuses_an_rsa_seal(tmp_path: P
                   "--pin-stdin", "--out", str(tmp_path / "rsa.ofd"))  # fmt: skip
     assert refused.returncode != 0 and "SM2" in refused.stderr, refused.stderr
     assert not (tmp_path / "rsa.ofd").exists()
+
+
+def test_stamp_benchmark_runs(tmp_path: Path) -> None:
+    """benchmarks/bench_ofd_stamp.py on a 3-page OFD: it runs and reports a line for docs/performance.md."""
+    import sys
+
+    sys.path.insert(0, str(INTEROP.parent.parent.parent))
+    from benchmarks.bench_ofd_stamp import bench_ofd_stamp, report_line
+
+    timing = bench_ofd_stamp(tmp_path, pages=3, repeat=1)
+    assert len(timing.samples) == 1 and "stamp a 3-page OFD" in report_line(timing, 3)
