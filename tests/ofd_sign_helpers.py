@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ofd_documents import NS, write_ofd
 from pdf_helpers import seal_png
-from sm2_helpers import Sm2CA, Sm2Key
+from sm2_helpers import Sm2CA, Sm2Key, new_scalar, sm2_certificate
 
 from app.core import gm
 from app.core.ses import SealPicture, build_seal_v4, build_ses_signature_v4, kinds
@@ -46,7 +46,18 @@ class SealHolder:
         """Certificates and seal valid for `days` from `valid_from` (default yesterday)."""
         start = (valid_from or dt.datetime.now(dt.UTC) - dt.timedelta(days=1)).replace(microsecond=0)
         end = start + dt.timedelta(days=days)
-        ca = ca or Sm2CA.create("OFD Test Root", intermediate=False)
+        if ca is None:  # a root valid from before the certificates until after now
+            scalar = new_scalar()
+            root = sm2_certificate(
+                "OFD Test Root",
+                None,
+                gm.sm2_public_point_from_private(scalar),
+                scalar,
+                ca=True,
+                not_before=start - dt.timedelta(days=1),
+                not_after=max(end, dt.datetime.now(dt.UTC)) + dt.timedelta(days=365),
+            )
+            ca = Sm2CA(Sm2Key(scalar, root))
         maker = ca.issue("测试印章制作系统", by_root=True, not_before=start, not_after=end)
         signer = ca.issue("测试单位", by_root=True, not_before=start, not_after=end)
         seal_der = make_sm2_seal(maker, signer.certificate, start=start, end=end, picture=picture)
@@ -108,11 +119,13 @@ def sign_parts(
     protect_signatures: bool = False,
     time_info: dt.datetime | None = None,
     unprotected: tuple[str, ...] = (),
+    kind: str = "Seal",
 ) -> dict[str, bytes]:
     """`parts` with one more seal signature (Type="Seal"), as ofdrw writes it: the Signatures.xml entry
     first, then References to every file but Signatures.xml (unless `protect_signatures`, ofdrw's "whole
     protected" mode), the signature's own files and `unprotected`. `seal_file`: the bytes written as
-    Seal.esl (default the seal itself)."""
+    Seal.esl (default the seal itself). `kind="Sign"`: a plain signature instead (no seal, no stamp; the
+    SignedValue a PKCS#7 SignedData made with SM2 as GB/T 35275 describes, `cms_signed_data`)."""
     out = {name: data.encode("utf-8") if isinstance(data, str) else data for name, data in parts.items()}
     if SIGNATURES not in out:
         ofd_xml = _text(out["OFD.xml"])
@@ -122,7 +135,7 @@ def sign_parts(
         out[SIGNATURES] = f'<?xml version="1.0" encoding="UTF-8"?><ofd:Signatures xmlns:ofd="{NS}"/>'.encode()
     number = len(re.findall(r"<ofd:Signature ", _text(out[SIGNATURES])))
     folder = f"Doc_0/Signs/Sign_{number}"
-    entry = f'<ofd:Signature ID="{number + 1}" Type="Seal" BaseLoc="/{folder}/Signature.xml"/>'
+    entry = f'<ofd:Signature ID="{number + 1}" Type="{kind}" BaseLoc="/{folder}/Signature.xml"/>'
     signatures = _text(out[SIGNATURES])
     signatures = (
         signatures.replace("/>", f">{entry}</ofd:Signatures>", 1)
@@ -130,7 +143,8 @@ def sign_parts(
         else signatures.replace("</ofd:Signatures>", f"{entry}</ofd:Signatures>")
     )
     out[SIGNATURES] = signatures.encode()
-    out[f"{folder}/Seal.esl"] = seal_file if seal_file is not None else holder.seal_der
+    if kind == "Seal":
+        out[f"{folder}/Seal.esl"] = seal_file if seal_file is not None else holder.seal_der
     skip = {f"{folder}/Signature.xml", f"{folder}/SignedValue.dat", *unprotected}
     if not protect_signatures:
         skip.add(SIGNATURES)
@@ -141,17 +155,24 @@ def sign_parts(
         if name not in skip
     )
     moment = (time_info or dt.datetime.now(dt.UTC)).replace(microsecond=0)
+    stamp = (
+        f'<ofd:StampAnnot ID="{number + 100}" PageRef="{page_id}" Boundary="{boundary}"/>'
+        f"<ofd:Seal><ofd:BaseLoc>/{folder}/Seal.esl</ofd:BaseLoc></ofd:Seal>"
+        if kind == "Seal"
+        else ""
+    )
     signature_xml = (
         f'<?xml version="1.0" encoding="UTF-8"?><ofd:Signature xmlns:ofd="{NS}"><ofd:SignedInfo>'
         '<ofd:Provider ProviderName="SealDesk tests" Company="SealDesk" Version="1"/>'
         f"<ofd:SignatureMethod>{gm.SM2_WITH_SM3_OID}</ofd:SignatureMethod>"
         f"<ofd:SignatureDateTime>{moment:%Y%m%d%H%M%SZ}</ofd:SignatureDateTime>"
         f'<ofd:References CheckMethod="1.2.156.10197.1.401">{references}</ofd:References>'
-        f'<ofd:StampAnnot ID="{number + 100}" PageRef="{page_id}" Boundary="{boundary}"/>'
-        f"<ofd:Seal><ofd:BaseLoc>/{folder}/Seal.esl</ofd:BaseLoc></ofd:Seal>"
-        f"</ofd:SignedInfo><ofd:SignedValue>/{folder}/SignedValue.dat</ofd:SignedValue></ofd:Signature>"
+        f"{stamp}</ofd:SignedInfo><ofd:SignedValue>/{folder}/SignedValue.dat</ofd:SignedValue></ofd:Signature>"
     ).encode()
     out[f"{folder}/Signature.xml"] = signature_xml
+    if kind == "Sign":
+        out[f"{folder}/SignedValue.dat"] = cms_signed_data(holder.signer, signature_xml, moment)
+        return out
     out[f"{folder}/SignedValue.dat"] = build_ses_signature_v4(
         seal_der=holder.seal_der,
         data=signature_xml,
@@ -162,6 +183,44 @@ def sign_parts(
         sign=holder.signer.sign_message,
     )
     return out
+
+
+def cms_signed_data(key: Sm2Key, data: bytes, moment: dt.datetime) -> bytes:
+    """A detached PKCS#7 SignedData over `data`: SM3 digest, SM2 signature over the signed attributes
+    (contentType, messageDigest, signingTime), the signer's certificate embedded."""
+    from asn1crypto import cms, x509
+
+    gm.register_oids()
+    cert = x509.Certificate.load(key.certificate)
+    attrs = cms.CMSAttributes(
+        [
+            cms.CMSAttribute({"type": "content_type", "values": ["data"]}),
+            cms.CMSAttribute({"type": "message_digest", "values": [gm.sm3(data)]}),
+            cms.CMSAttribute({"type": "signing_time", "values": [cms.Time({"utc_time": moment})]}),
+        ]
+    )
+    signer = cms.SignerInfo(
+        {
+            "version": "v1",
+            "sid": cms.SignerIdentifier(
+                {"issuer_and_serial_number": {"issuer": cert.issuer, "serial_number": cert.serial_number}}
+            ),
+            "digest_algorithm": {"algorithm": gm.SM3_OID},
+            "signed_attrs": attrs,
+            "signature_algorithm": {"algorithm": gm.SM2_WITH_SM3_OID},
+            "signature": key.sign_message(attrs.dump()),
+        }
+    )
+    signed = cms.SignedData(
+        {
+            "version": "v1",
+            "digest_algorithms": [{"algorithm": gm.SM3_OID}],
+            "encap_content_info": {"content_type": "data"},
+            "certificates": [cert],
+            "signer_infos": [signer],
+        }
+    )
+    return cms.ContentInfo({"content_type": "signed_data", "content": signed}).dump()
 
 
 def write_parts(path: Path, parts: dict[str, bytes]) -> Path:

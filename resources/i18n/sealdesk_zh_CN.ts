@@ -1682,6 +1682,14 @@ SHA-256 {fingerprint}… — 有效期至 {date}</translation>
         <translation>监视这么多秒后停止</translation>
     </message>
     <message>
+        <source>verify the signatures and seals in a PDF or OFD document</source>
+        <translation>验证 PDF 或 OFD 文档中的签名和印章</translation>
+    </message>
+    <message>
+        <source>PDF or OFD file</source>
+        <translation>PDF 或 OFD 文件</translation>
+    </message>
+    <message>
         <source>certificate file (add); fingerprint prefix or file name (remove)</source>
         <translation>证书文件（add）；指纹前缀或文件名（remove）</translation>
     </message>
@@ -1840,14 +1848,6 @@ SHA-256 {fingerprint}… — 有效期至 {date}</translation>
     <message>
         <source>stamp files whose output already holds this seal&apos;s stamping anyway (to the next free name); without it they are skipped</source>
         <translation>输出文件中已有本印章的签章时仍再盖一次（写入下一个可用的文件名）；不加此项则跳过这些文件</translation>
-    </message>
-    <message>
-        <source>verify the signatures and seals in a PDF</source>
-        <translation>验证 PDF 中的签名和印章</translation>
-    </message>
-    <message>
-        <source>PDF file</source>
-        <translation>PDF 文件</translation>
     </message>
     <message>
         <source>trust this root certificate (PEM or DER); repeatable</source>
@@ -2762,6 +2762,10 @@ SHA-256 {fingerprint}… — 有效期至 {date}</translation>
         <translation>有效；签署人证书将在 90 天内到期</translation>
     </message>
     <message>
+        <source>Valid for its time: valid when signed; the certificate or the seal has expired since</source>
+        <translation>签署时有效（证书或印章现已过期）</translation>
+    </message>
+    <message>
         <source>Valid</source>
         <translation>有效</translation>
     </message>
@@ -2924,6 +2928,10 @@ SHA-256 {fingerprint}… — 有效期至 {date}</translation>
     <message>
         <source>Seal on page(s)</source>
         <translation>印章所在页</translation>
+    </message>
+    <message>
+        <source>Files</source>
+        <translation>文件</translation>
     </message>
     <message>
         <source>Verification report</source>
@@ -3169,6 +3177,30 @@ SHA-256 {fingerprint}… — 有效期至 {date}</translation>
     <message>
         <source>the file uses hybrid cross-reference sections (an old compatibility format); it could only be checked in lenient mode, and other PDF readers may show different content than was checked</source>
         <translation>该文件使用混合交叉引用表（一种旧的兼容格式），只能以宽松模式检查；其他 PDF 阅读器显示的内容可能与所检查的内容不同</translation>
+    </message>
+    <message>
+        <source>changed after signing</source>
+        <translation>签署后被修改</translation>
+    </message>
+    <message>
+        <source>removed after signing</source>
+        <translation>签署后被删除</translation>
+    </message>
+    <message>
+        <source>added after signing (not protected by the signature)</source>
+        <translation>签署后新增（不受该签名保护）</translation>
+    </message>
+    <message>
+        <source>its check value cannot be read</source>
+        <translation>其校验值无法读取</translation>
+    </message>
+    <message>
+        <source>valid at the signing time; the certificate or the seal has expired since</source>
+        <translation>签署时有效；证书或印章此后已过期</translation>
+    </message>
+    <message>
+        <source>the seal file beside the signature (Seal.esl) is not the seal that was signed</source>
+        <translation>签名旁的印章文件（Seal.esl）不是所签署的印章</translation>
     </message>
 </context>
 </TS>

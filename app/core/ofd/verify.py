@@ -6,8 +6,8 @@ the report and the GUI panel say the same words (`verification.SignatureVerifica
 - *intact*: every Reference's check value (SM3, as `SM3` or its OID) matches the file, no protected file
   was removed, and the SES_Signature's dataHash is SM3(Signature.xml);
 - *valid*: the SM2 (or RSA/ECDSA) signature over TBS_Sign verifies with the signer certificate it carries;
-- *modification level*: "other" when the package holds files no signature protects and no later signature
-  owns (files added after signing, e.g. a new page), see `unprotected_parts`;
+- *modification level*: "other" when any file changed, was removed, or was added after signing: files no
+  signature protects and no other signature owns (e.g. a new page), see `unprotected_parts`;
 - *trusted*: the signer certificate chains to a trusted root at the signing time (timeInfo);
 - the seal: the maker's signature, its validity and the maker certificate at timeInfo, its binding to the
   signer certificate, the maker's chain, and the picture the stamp shows against the signed seal's picture.
@@ -41,10 +41,6 @@ from .reader import OfdDocument, read_ofd
 SEAL_FILE_DIFFERS = QT_TRANSLATE_NOOP(
     "verification", "the seal file beside the signature (Seal.esl) is not the seal that was signed"
 )
-NOT_A_SEAL_SIGNATURE = QT_TRANSLATE_NOOP(
-    "verification", "the signed value is not an electronic seal signature (GB/T 38540) and cannot be checked"
-)
-
 _SM3_NAMES = ("SM3", "1.2.156.10197.1.401")
 FUTURE_TOLERANCE = timedelta(minutes=5)
 """Clock skew allowed for timeInfo (the same as app.core.ses.verify's)."""
@@ -204,19 +200,157 @@ def _signer_trust(cert_der: bytes, roots: Sequence[bytes], moment: datetime) -> 
     return (None, None) if problem is None else ("no_trusted_path", problem)
 
 
+_SM2_SIGNED_DATA_OID = "1.2.156.10197.6.1.4.2.2"
+"""GB/T 35275's content type for SM2 SignedData (beside PKCS#7's own signedData OID)."""
+_RSA_WITH = {
+    "sha256": "1.2.840.113549.1.1.11",
+    "sha384": "1.2.840.113549.1.1.12",
+    "sha512": "1.2.840.113549.1.1.13",
+}
+_ECDSA_WITH = {
+    "sha256": "1.2.840.10045.4.3.2",
+    "sha384": "1.2.840.10045.4.3.3",
+    "sha512": "1.2.840.10045.4.3.4",
+}
+
+
+@dataclass(frozen=True)
+class PlainSignature:
+    """A Type="Sign" SignedValue checked: PKCS#7 SignedData over Signature.xml (GB/T 33190 §18.2.2)."""
+
+    cert: bytes
+    intact: bool
+    """The messageDigest (or the encapsulated content) is that of Signature.xml."""
+    valid: bool
+    """The signature over the signed attributes verifies with the signer's certificate."""
+    signing_time: datetime | None
+
+
+def check_plain_signature(value: bytes, data: bytes) -> PlainSignature:
+    """Check a PKCS#7 / CMS SignedData (SM2 per GB/T 35275, or RSA/ECDSA) over `data`; SealFormatError
+    when `value` is no such structure or names no certificate it carries."""
+    from asn1crypto import cms
+
+    from .. import gm
+    from ..ses.verify import cert_digest, signature_algorithm_verify
+
+    gm.register_oids()
+    cms.ContentType._map.setdefault(_SM2_SIGNED_DATA_OID, "sm2_signed_data")
+    cms.ContentInfo._oid_specs.setdefault("sm2_signed_data", cms.SignedData)
+    try:
+        info = cms.ContentInfo.load(value, strict=True)
+        if info["content_type"].dotted not in ("1.2.840.113549.1.7.2", _SM2_SIGNED_DATA_OID):
+            raise ValueError(f"content type {info['content_type'].dotted}")
+        signed = info["content"]
+        signer = signed["signer_infos"][0]
+        sid = signer["sid"].chosen
+        certs = [c.chosen for c in signed["certificates"] if c.name == "certificate"]
+        cert = next(
+            c for c in certs if c.serial_number == sid["serial_number"].native and c.issuer == sid["issuer"]
+        )
+        content = signed["encap_content_info"]["content"]
+        covered = data if content.native is None else bytes(content.native)
+        digest_oid = signer["digest_algorithm"]["algorithm"].dotted
+        intact = covered == data
+        attrs = signer["signed_attrs"]
+        signing_time = None
+        if len(attrs):
+            values = {a["type"].native: a["values"][0] for a in attrs}
+            intact = intact and values["message_digest"].native == cert_digest(digest_oid, covered)
+            signing_time = values["signing_time"].native if "signing_time" in values else None
+            tbs = b"\x31" + attrs.dump()[1:]
+        else:
+            tbs = covered
+        algorithm = signer["signature_algorithm"]["algorithm"]
+        digest_name = signer["digest_algorithm"]["algorithm"].native
+        sign_alg = {"rsassa_pkcs1v15": _RSA_WITH, "ecdsa": _ECDSA_WITH}.get(algorithm.native, {}).get(
+            digest_name, algorithm.dotted
+        )
+        valid = signature_algorithm_verify(sign_alg, cert.dump(), tbs, signer["signature"].native)
+    except (ValueError, TypeError, KeyError, IndexError, StopIteration) as exc:
+        raise errors.SealFormatError(f"PKCS#7 signature: {type(exc).__name__}: {exc}") from exc
+    return PlainSignature(cert.dump(), intact, valid, signing_time)
+
+
+def _claimed_time(signature: SignatureEntry) -> datetime | None:
+    """Signature.xml's SignatureDateTime (GB/T 33190 writes it in several forms), as UTC."""
+    from datetime import UTC
+
+    text = signature.date_time.strip()
+    for fmt in ("%Y%m%d%H%M%S.%fZ", "%Y%m%d%H%M%SZ", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S"):
+        try:
+            return datetime.strptime(text, fmt).replace(tzinfo=UTC)
+        except ValueError:
+            continue
+    return None
+
+
+def _plain(
+    signature: SignatureEntry, files: FileCheck, plain: PlainSignature, roots: Sequence[bytes], clock: Clock
+) -> SignatureVerification:
+    """A Type="Sign" signature in the report: no seal (the finding "signature without an electronic seal")."""
+    from ..ses.verify import cert_validity_problem
+
+    moment = plain.signing_time or _claimed_time(signature) or clock()
+    trust_problem, trust_detail = _signer_trust(plain.cert, roots, moment)
+    report = SignatureReport(
+        field_name=field_name(signature),
+        **_cert_fields(plain.cert),
+        signing_time=moment,
+        timestamp_time=None,
+        intact=files.intact and plain.intact,
+        valid=plain.valid and moment <= clock() + FUTURE_TOLERANCE,
+        trusted=trust_problem is None,
+        trust_problem=trust_problem,
+        coverage="entire_file" if not files.added else "partial",
+        modification_level="none" if not files.as_changes() else "other",
+        cert_valid_at_signing=cert_validity_problem(plain.cert, moment, "signer certificate") is None,
+        seal_der=None,
+        docmdp=None,
+        trust_detail=trust_detail,
+        signer_cert=plain.cert,
+    )
+    return SignatureVerification(
+        report=report,
+        seal_id=None,
+        seal_name=None,
+        seal_kind=None,
+        seal_kind_name=None,
+        seal_status=None,
+        seal_problems=(),
+        file_changes=files.as_changes(),
+    )
+
+
 def _broken(signature: SignatureEntry, files: FileCheck, problem: str, detail: str) -> SignatureVerification:
     """A signature whose signed value cannot be read: nothing about it can be trusted."""
     report = SignatureReport(
-        field_name=field_name(signature), signer_subject="", signer_org=None, signer_serial="",
-        signing_time=None, timestamp_time=None, intact=False, valid=False, trusted=False,
-        trust_problem="malformed", coverage="entire_file" if not files.added else "partial",
-        modification_level="other" if files.added else "none", cert_valid_at_signing=False, seal_der=None,
-        docmdp=None, trust_detail=detail,
+        field_name=field_name(signature),
+        signer_subject="",
+        signer_org=None,
+        signer_serial="",
+        signing_time=None,
+        timestamp_time=None,
+        intact=False,
+        valid=False,
+        trusted=False,
+        trust_problem="malformed",
+        coverage="entire_file" if not files.added else "partial",
+        modification_level="none" if not files.as_changes() else "other",
+        cert_valid_at_signing=False,
+        seal_der=None,
+        docmdp=None,
+        trust_detail=detail,
     )
     return SignatureVerification(
-        report=report, seal_id=None, seal_name=None, seal_kind=None, seal_kind_name=None,
+        report=report,
+        seal_id=None,
+        seal_name=None,
+        seal_kind=None,
+        seal_kind_name=None,
         seal_status="invalid" if signature.type != "Sign" else None,
-        seal_problems=(problem,) if signature.type != "Sign" else (), seal_details=(detail,),
+        seal_problems=(problem,) if signature.type != "Sign" else (),
+        seal_details=(detail,),
         file_changes=files.as_changes(),
     )
 
@@ -238,21 +372,33 @@ def verify_signature(
         if not signature.signed_value_part:
             raise errors.SealFormatError("Signature.xml names no SignedValue")
         signed_xml = ofd.part_bytes(signature.part)
-        ses = parse_ses_signature(ofd.part_bytes(signature.signed_value_part))
+        value = ofd.part_bytes(signature.signed_value_part)
+        if signature.type == "Sign":  # a plain signature: no seal, a GB/T 35275 PKCS#7 SignedData
+            return _plain(signature, files, check_plain_signature(value, signed_xml), trust_roots, clock)
+        ses = parse_ses_signature(value)
     except errors.SealDeskError as exc:
-        text = NOT_A_SEAL_SIGNATURE if signature.type == "Sign" else exc.message
-        return _broken(signature, files, text, f"{signature.signed_value_part}: {exc.detail or exc}")
+        return _broken(signature, files, exc.message, f"{signature.signed_value_part}: {exc.detail or exc}")
     check = verify_ses_signature(ses, data=signed_xml, clock=clock)
     moment = ses.time_info
     trust_problem, trust_detail = _signer_trust(ses.cert, trust_roots, moment)
     signer_cert_problems = [
-        p for p in check.problems
-        if isinstance(p, errors.CertificateExpired | errors.CertificateNotYetValid) and p not in check.seal_check.problems
+        p
+        for p in check.problems
+        if isinstance(p, errors.CertificateExpired | errors.CertificateNotYetValid)
+        and p not in check.seal_check.problems
     ]
     stamps = [s for s in signature.stamp_annots if s.page_index is not None]
     seal = ses.seal
-    name = f"{ofd.name}:{signature.signed_value_part}"
-    drawn = [_drawn(lambda: seal_picture_png(seal.picture, name), s.page_index, "stamp") for s in stamps]
+    pictures = pictures or _PictureCheck()
+    # what SealDesk's viewer draws at each StampAnnot: the signed seal's picture (render.DisplayCopy), decoded
+    # once — the first of the check's reference pictures is that very drawing
+    shown = pictures.references(seal.der, seal)[:1] if stamps else ()
+    drawn = [
+        DrawnPicture(s.page_index, "stamp", image=shown[0])
+        if shown
+        else DrawnPicture(s.page_index, "stamp", problem=PROBLEM_UNDECODABLE)
+        for s in stamps
+    ]
     seal_file_problem = None
     if signature.seal_part and drawn:
         try:
@@ -262,11 +408,15 @@ def verify_signature(
         if seal_file is None or seal_file.der != seal.der:
             seal_file_problem = SEAL_FILE_DIFFERS
             if seal_file is None:
-                drawn += [DrawnPicture(s.page_index, "seal_file", problem=PROBLEM_UNDECODABLE) for s in stamps]
+                drawn += [
+                    DrawnPicture(s.page_index, "seal_file", problem=PROBLEM_UNDECODABLE) for s in stamps
+                ]
             else:
                 file_name = f"{ofd.name}:{signature.seal_part}"
-                drawn += [_drawn(lambda: seal_picture_png(seal_file.picture, file_name), s.page_index, "seal_file")
-                          for s in stamps]
+                drawn += [
+                    _drawn(lambda: seal_picture_png(seal_file.picture, file_name), s.page_index, "seal_file")
+                    for s in stamps
+                ]
     future = moment > clock() + FUTURE_TOLERANCE  # verify_ses_signature's rule: such a time is not accepted
     report = SignatureReport(
         field_name=field_name(signature),
@@ -278,7 +428,7 @@ def verify_signature(
         trusted=trust_problem is None,
         trust_problem=trust_problem,
         coverage="entire_file" if not files.added else "partial",
-        modification_level="other" if files.added else "none",
+        modification_level="none" if not files.as_changes() else "other",
         cert_valid_at_signing=not signer_cert_problems,
         seal_der=seal.der,
         docmdp=None,
@@ -299,7 +449,7 @@ def verify_signature(
     if seal_file_problem is not None:
         status = "invalid" if status in ("valid", "untrusted_maker") else status
         problems = (*problems, seal_file_problem)
-    picture_check, picture_problem, matches = (pictures or _PictureCheck()).check(report, seal.der, seal)
+    picture_check, picture_problem, matches = pictures.check(report, seal.der, seal)
     if picture_problem is not None:
         status, problems = "picture_mismatch", (picture_problem, *problems)
     return SignatureVerification(
@@ -317,7 +467,9 @@ def verify_signature(
     )
 
 
-def verify_ofd(path: str | Path, *, trust_roots: Sequence[bytes] = (), clock: Clock | None = None) -> DocumentVerification:
+def verify_ofd(
+    path: str | Path, *, trust_roots: Sequence[bytes] = (), clock: Clock | None = None
+) -> DocumentVerification:
     """Verify every signature of an OFD, in Signatures.xml's order. Typed errors only for a package that
     cannot be read at all (OfdDamaged, OfdPartMissing, OfdUnsafe, DocumentNotFound)."""
     path = Path(path)
@@ -326,7 +478,8 @@ def verify_ofd(path: str | Path, *, trust_roots: Sequence[bytes] = (), clock: Cl
         pictures = _PictureCheck()
         now = clock or utc_now
         signatures = tuple(
-            verify_signature(ofd, s, trust_roots=trust_roots, clock=now, pictures=pictures) for s in ofd.signatures
+            verify_signature(ofd, s, trust_roots=trust_roots, clock=now, pictures=pictures)
+            for s in ofd.signatures
         )
     finally:
         ofd.close()
