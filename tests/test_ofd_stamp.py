@@ -12,6 +12,7 @@ import hashlib
 import os
 import zipfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,11 +49,10 @@ class Sm2Desk:
     log: UsageLog
 
 
-@pytest.fixture(scope="module")
-def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sm2Desk]:
-    """One SM2 token with the SM2 demo identity for the whole module (a fresh one per test costs a key
-    import and a seal each), and a usage log."""
-    folder = tmp_path_factory.mktemp("ofd-sm2")
+@contextmanager
+def sm2_token_with_identity(folder: Path, label: str) -> Iterator[tuple[TokenManager, demo_sm2.Sm2Identity]]:
+    """A key manager over a fresh SM2 test token `label` holding the SM2 demo identity (key, certificate,
+    seal; logged out again), its store in `folder`; the module's own configuration restored afterwards."""
     store = folder / "store"
     store.mkdir()
     conf = folder / "module.conf"
@@ -60,27 +60,40 @@ def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sm2Desk]:
     previous = os.environ.get(sm2_test_module.CONF_ENV)
     os.environ[sm2_test_module.CONF_ENV] = str(conf)
     manager = TokenManager(extra_modules=[MODULE], use_catalog=False)
-    session = None
-    log = UsageLog(folder / "usage.sqlite3")
     try:
         manager.reinitialize(MODULE)
         identity = demo_sm2.make_sm2_identity()
-        manager.initialise_token(MODULE, "SM2 OFD", demo.DEMO_SO_PIN, demo.DEMO_PIN)
-        session = manager.open_session(manager.find_token(label="SM2 OFD"), demo.DEMO_PIN)
-        session.import_sm2_key(demo_sm2.SM2_KEY_ID, "SM2 holder", identity.holder_key)
-        session.put_certificate(demo_sm2.SM2_KEY_ID, "SM2 holder", identity.holder)
-        session.put_seal(demo_sm2.SM2_KEY_ID, demo_sm2.SM2_SEAL_NAME, identity.seal_der)
-        yield Sm2Desk(session, identity, log)
-    finally:
-        log.close()
-        if session is not None:
+        manager.initialise_token(MODULE, label, demo.DEMO_SO_PIN, demo.DEMO_PIN)
+        session = manager.open_session(manager.find_token(label=label), demo.DEMO_PIN)
+        try:
+            session.import_sm2_key(demo_sm2.SM2_KEY_ID, "SM2 holder", identity.holder_key)
+            session.put_certificate(demo_sm2.SM2_KEY_ID, "SM2 holder", identity.holder)
+            session.put_seal(demo_sm2.SM2_KEY_ID, demo_sm2.SM2_SEAL_NAME, identity.seal_der)
+        finally:
             session.close()
+        yield manager, identity
+    finally:
         os.environ.pop(sm2_test_module.CONF_ENV)
         if previous is not None:
             os.environ[sm2_test_module.CONF_ENV] = previous
         sm2_test_module.ensure_config()
         manager.reinitialize(MODULE)  # later tests never see this token
         manager.close()
+
+
+@pytest.fixture(scope="module")
+def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sm2Desk]:
+    """One SM2 token with the SM2 demo identity for the whole module (a fresh one per test costs a key
+    import and a seal each), a session on it and a usage log."""
+    folder = tmp_path_factory.mktemp("ofd-sm2")
+    with sm2_token_with_identity(folder, "SM2 OFD") as (manager, identity):
+        session = manager.open_session(manager.find_token(label="SM2 OFD"), demo.DEMO_PIN)
+        log = UsageLog(folder / "usage.sqlite3")
+        try:
+            yield Sm2Desk(session, identity, log)
+        finally:
+            log.close()
+            session.close()
 
 
 def stamp(desk: Sm2Desk, source: Path, placement, target: Path, approval: str = "审批-OFD-1"):

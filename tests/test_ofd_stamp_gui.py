@@ -4,7 +4,6 @@ A seal on an RSA/ECDSA key is refused for an OFD before any PIN is asked."""
 
 from __future__ import annotations
 
-import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,11 +17,11 @@ from PySide6.QtCore import QRectF, Qt  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 from test_gui_main import PinTyper, _place_and_confirm  # noqa: E402
 from test_ofd_gui import _reds, _wait_rendered  # noqa: E402
+from test_ofd_stamp import sm2_token_with_identity  # noqa: E402
 
 from app.core import demo, demo_sm2, sm2_test_module  # noqa: E402
 from app.core.application import Application, StampStatus, VerificationStatus  # noqa: E402
 from app.core.errors import OfdNeedsSm2Key  # noqa: E402
-from app.core.keys import TokenManager  # noqa: E402
 from app.core.ofd.verify import verify_ofd  # noqa: E402
 from app.core.settings import Settings  # noqa: E402
 from app.core.stamping import SpotPlacement  # noqa: E402
@@ -40,41 +39,17 @@ LABEL = "SM2 OFD GUI"
 def sm2_app(tmp_path: Path) -> Iterator[tuple[Application, demo_sm2.Sm2Identity]]:
     """An Application whose key manager sees a fresh SM2 token holding the SM2 demo identity (logged out),
     trusting its root."""
-    store = tmp_path / "store"
-    store.mkdir()
-    conf = tmp_path / "module.conf"
-    conf.write_text(sm2_test_module.config_text(store), encoding="utf-8")
-    previous = os.environ.get(sm2_test_module.CONF_ENV)
-    os.environ[sm2_test_module.CONF_ENV] = str(conf)
-    manager = TokenManager(extra_modules=[MODULE], use_catalog=False)
-    log = UsageLog(tmp_path / "usage.sqlite3")
-    application = None
-    try:
-        manager.reinitialize(MODULE)
-        identity = demo_sm2.make_sm2_identity()
-        manager.initialise_token(MODULE, LABEL, demo.DEMO_SO_PIN, demo.DEMO_PIN)
-        session = manager.open_session(manager.find_token(label=LABEL), demo.DEMO_PIN)
-        try:
-            session.import_sm2_key(demo_sm2.SM2_KEY_ID, "SM2 holder", identity.holder_key)
-            session.put_certificate(demo_sm2.SM2_KEY_ID, "SM2 holder", identity.holder)
-            session.put_seal(demo_sm2.SM2_KEY_ID, demo_sm2.SM2_SEAL_NAME, identity.seal_der)
-        finally:
-            session.close()
+    with sm2_token_with_identity(tmp_path, LABEL) as (manager, identity):
         root = tmp_path / "root.pem"
         root.write_bytes(pem.armor("CERTIFICATE", identity.root))
+        log = UsageLog(tmp_path / "usage.sqlite3")
         settings = Settings(trust_roots=(str(root),), require_approval_for_official=False)  # no approval dialog
         application = Application(settings, manager=manager, usage_log=log)
-        yield application, identity
-    finally:
-        if application is not None:
+        try:
+            yield application, identity
+        finally:
             application.close()
-        log.close()
-        os.environ.pop(sm2_test_module.CONF_ENV)
-        if previous is not None:
-            os.environ[sm2_test_module.CONF_ENV] = previous
-        sm2_test_module.ensure_config()
-        manager.reinitialize(MODULE)
-        manager.close()
+            log.close()
 
 
 def test_open_place_and_stamp_an_ofd_in_the_window(qtbot, sm2_app, tmp_path: Path) -> None:
