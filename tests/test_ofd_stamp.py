@@ -362,3 +362,23 @@ def test_stamp_benchmark_runs(tmp_path: Path) -> None:
 
     timing = bench_ofd_stamp(tmp_path, pages=3, repeat=1)
     assert len(timing.samples) == 1 and "stamp a 3-page OFD" in report_line(timing, 3)
+
+
+@pytest.mark.parametrize("name", ["signedFile", "SESV4SignDoc"])
+def test_stamping_after_another_implementation_keeps_its_signature_as_it_was(
+    desk: Sm2Desk, tmp_path: Path, name: str
+) -> None:
+    """OFDs signed by other software: their signature's files are untouched, so its verdict is unchanged
+    (SESV4SignDoc's was already invalid: expired seal), and ours is valid beside it."""
+    source = INTEROP / f"{name}.ofd"
+    target = tmp_path / f"{name}.signed.ofd"
+    stamp(desk, source, SpotPlacement((60.0, 60.0)), target)
+    check_new_signature(desk, source, target, tmp_path)
+    before = verify_ofd(source, trust_roots=[desk.identity.root]).signatures
+    after = verify_ofd(target, trust_roots=[desk.identity.root]).signatures
+    assert len(after) == len(before) + 1
+    for old, new in zip(before, after, strict=False):
+        assert (new.intact, new.valid, new.file_changes, new.seal_status) == (
+            old.intact, old.valid, old.file_changes, old.seal_status
+        )
+    assert after[-1].intact and after[-1].valid and after[-1].seal_status == "valid"
