@@ -147,7 +147,10 @@ def _with_signatures_link(ofd: OfdDocument, signatures_part: str) -> bytes:
     if body is None:
         raise errors.OfdDamaged(f"{ofd.ofd_part}: no DocBody", name=ofd.name,
                                 problem=QT_TRANSLATE_NOOP("errors", "it names no document (DocBody/DocRoot)"))
-    _sub(body, "Signatures", "/" + signatures_part)
+    link = xml.child(body, "Signatures")  # present but empty in some producers' files
+    if link is None:
+        link = _sub(body, "Signatures")
+    link.text = "/" + signatures_part
     return _dump(root)
 
 
@@ -222,10 +225,7 @@ def sign_ofd(
     check_can_sign(ofd)
     if not stamps:
         raise errors.InvalidArgument(what=QT_TRANSLATE_NOOP("errors", "the seal's position"), detail="no stamps")
-    names = ofd.part_names()
-    parts: dict[str, bytes] = {}
-    for name in names:
-        parts[name] = ofd.part_bytes(name)
+    parts = {name: ofd.part_bytes(name) for name in ofd.part_names()}  # the new package, in the input's order
 
     signatures_part = ofd.signatures_part
     if signatures_part is None:
