@@ -382,3 +382,52 @@ def test_stamping_after_another_implementation_keeps_its_signature_as_it_was(
             old.intact, old.valid, old.file_changes, old.seal_status
         )
     assert after[-1].intact and after[-1].valid and after[-1].seal_status == "valid"
+
+
+def test_a_package_without_namespace_is_stamped_in_its_own_style(tmp_path: Path) -> None:
+    """sign_ofd with a software SM2 key (the same Sm2MessageSigner protocol as the token's): an OFD whose
+    XML has no namespace gets its Signatures link in OFD.xml without one (new files use the standard
+    namespace), and verifies."""
+    import datetime as dt
+
+    from ofd_documents import minimal_parts, write_ofd
+    from ofd_sign_helpers import SealHolder
+
+    from app.core import placement as geo
+    from app.core.ofd import text as ofd_text
+    from app.core.ofd.sign import sign_ofd, stamps_for_spots
+
+    parts = {
+        name: text.replace(' xmlns:ofd="http://www.ofdspec.org/2016"', "").replace("ofd:", "")
+        for name, text in minimal_parts().items()
+    }
+    source = write_ofd(tmp_path / "plain.ofd", parts)
+    holder = SealHolder.create()
+    ofd = read_ofd(source)
+    try:
+        spots = geo.spots_on_pages(ofd_text.page_geometries(ofd), [0], (100.0, 150.0), (40.0, 40.0))
+        with (tmp_path / "plain.signed.ofd").open("wb") as out:
+            signed = sign_ofd(ofd, out, signer=holder.signer, seal_der=holder.seal_der,
+                              stamps=stamps_for_spots(ofd, spots), moment=dt.datetime.now(dt.UTC))
+    finally:
+        ofd.close()
+    after = parts_of(tmp_path / "plain.signed.ofd")
+    assert b"<Signatures>/Doc_0/Signs/Signatures.xml</Signatures>" in after["OFD.xml"]
+    assert b'<ofd:Signature ID="1" Type="Seal"' in after[signed.signatures_part]
+    assert len(holder.signer.signed) == 1  # the key signed once: the DER TBS_Sign
+    assert holder.signer.signed[0] == parse_ses_signature(after[f"{signed.signature_part[:-13]}SignedValue.dat"]).tbs_der
+    (sig,) = verify_ofd(tmp_path / "plain.signed.ofd", trust_roots=[holder.root_der]).signatures
+    assert sig.intact and sig.valid and sig.seal_status == "valid"
+
+
+def test_a_damaged_ofd_is_a_typed_error_and_nothing_is_written(desk: Sm2Desk, tmp_path: Path) -> None:
+    from app.core.errors import OfdDamaged
+
+    broken = tmp_path / "broken.ofd"
+    broken.write_bytes((INTEROP / "helloworld.ofd").read_bytes()[:300])
+    target = tmp_path / "broken.signed.ofd"
+    with pytest.raises(OfdDamaged):
+        preflight(StampRequest(broken, SpotPlacement((50.0, 50.0)), output_path=target))
+    with pytest.raises(OfdDamaged):
+        stamp(desk, broken, SpotPlacement((50.0, 50.0)), target)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["broken.ofd"]
