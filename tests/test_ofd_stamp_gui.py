@@ -104,3 +104,38 @@ def test_a_seal_on_an_rsa_key_is_refused_for_ofd_before_the_pin(demo_app, demo_k
     plan = demo_app.plan(source, seal.ref, SpotPlacement((100.0, 100.0)), "A-1", key=key)
     assert any(isinstance(p, OfdNeedsSm2Key) for p in plan.problems)
     assert "SM2" in next(p for p in plan.problems if isinstance(p, OfdNeedsSm2Key)).user_message()
+
+
+def test_batch_window_stamps_ofd_and_pdf_with_one_pin(qtbot, sm2_app, tmp_path: Path) -> None:
+    """批量盖章 with the SM2 seal over a folder holding two OFDs and a PDF: one PIN entry, every output
+    verifies valid (OFD: SES_Signature; PDF: SM2/SM3 CMS)."""
+    from documents import make_pdf
+
+    from app.gui.batch_window import BatchWindow
+
+    application, identity = sm2_app
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    shutil.copy(INTEROP / "helloworld.ofd", inputs / "a.ofd")
+    shutil.copy(INTEROP / "Page5.ofd", inputs / "b.ofd")
+    make_pdf(inputs / "c.pdf", pages=1)
+    asked: list[str] = []
+
+    def pins(key, parent) -> str:
+        asked.append(key.serial)
+        return demo.DEMO_PIN
+
+    window = BatchWindow(application, pin_provider=pins)
+    qtbot.addWidget(window)
+    window.select_seal(identity.es_id)
+    window.x_spin.setValue(100.0)
+    window.y_spin.setValue(200.0)
+    window.show()
+    assert window.add_paths([inputs]) == 3
+    with qtbot.waitSignal(window.batchFinished, timeout=120000) as blocker:
+        qtbot.mouseClick(window.start_button, Qt.LeftButton)
+    summary = blocker.args[0]
+    assert (summary.stamped, summary.failed) == (3, 0), [window.state_text(i) for i in range(3)]
+    assert len(asked) == 1
+    for name in ("a.signed.ofd", "b.signed.ofd", "c.signed.pdf"):
+        assert application.verify(inputs / name).status is VerificationStatus.VALID, name

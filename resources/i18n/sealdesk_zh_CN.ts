@@ -27,12 +27,12 @@
         <translation>{name} — 不可使用：{reason}</translation>
     </message>
     <message>
-        <source>Add PDF files</source>
-        <translation>添加 PDF 文件</translation>
+        <source>Add documents</source>
+        <translation>添加文档</translation>
     </message>
     <message>
-        <source>PDF files (*.pdf)</source>
-        <translation>PDF 文件 (*.pdf)</translation>
+        <source>Documents (*.pdf *.ofd)</source>
+        <translation>文档 (*.pdf *.ofd)</translation>
     </message>
     <message>
         <source>Add the PDFs of a folder</source>
