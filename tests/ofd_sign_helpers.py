@@ -120,6 +120,7 @@ def sign_parts(
     time_info: dt.datetime | None = None,
     unprotected: tuple[str, ...] = (),
     kind: str = "Seal",
+    version: int = 4,
 ) -> dict[str, bytes]:
     """`parts` with one more seal signature (Type="Seal"), as ofdrw writes it: the Signatures.xml entry
     first, then References to every file but Signatures.xml (unless `protect_signatures`, ofdrw's "whole
@@ -173,6 +174,11 @@ def sign_parts(
     if kind == "Sign":
         out[f"{folder}/SignedValue.dat"] = cms_signed_data(holder.signer, signature_xml, moment)
         return out
+    if version == 1:
+        out[f"{folder}/SignedValue.dat"] = ses_signature_v1(
+            holder.seal_der, signature_xml, moment, holder.signer
+        )
+        return out
     out[f"{folder}/SignedValue.dat"] = build_ses_signature_v4(
         seal_der=holder.seal_der,
         data=signature_xml,
@@ -183,6 +189,33 @@ def sign_parts(
         sign=holder.signer.sign_message,
     )
     return out
+
+
+def ses_signature_v1(seal_der: bytes, data: bytes, moment: dt.datetime, key: Sm2Key) -> bytes:
+    """A GM/T 0031-2014 (v1) SES_Signature over `data` as ofdrw's v1 container writes it: timeInfo a BIT
+    STRING holding the time as text, dataHash SM3, the signer certificate, SM2 over TBS_Sign."""
+    from asn1crypto import core
+
+    from app.core.ses import asn1
+
+    tbs = asn1.TbsSignV1(
+        {
+            "version": 1,
+            "eseal": core.Any.load(seal_der),
+            "time_info": core.Any(core.OctetBitString(f"{moment:%Y%m%d%H%M%S}Z".encode())),
+            "data_hash": asn1.AnyBytes(name="bits", value=gm.sm3(data)),
+            "property_info": asn1.AnyString(name="ia5", value="/Doc_0/Signs/Sign_0/Signature.xml"),
+            "cert": key.certificate,
+            "signature_algorithm": gm.SM2_WITH_SM3_OID,
+        }
+    )
+    tbs_der = tbs.dump()
+    return asn1.SignatureV1(
+        {
+            "to_sign": asn1.TbsSignV1.load(tbs_der),
+            "signature": asn1.AnyBytes(name="bits", value=key.sign_message(tbs_der)),
+        }
+    ).dump()
 
 
 def cms_signed_data(key: Sm2Key, data: bytes, moment: dt.datetime) -> bytes:

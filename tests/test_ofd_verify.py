@@ -22,7 +22,7 @@ from ofd_sign_helpers import (
     sign_parts,
     write_parts,
 )
-from sm2_helpers import openssl_sm2_verify, write_pem
+from sm2_helpers import Sm2Key, openssl_sm2_verify, write_pem
 
 from app import cli
 from app.core import errors
@@ -98,6 +98,29 @@ def test_interop_signature_made_after_its_seal_expired_is_invalid(interop_dir: P
     assert not sig.cert_valid_at_signing and sig.seal_status == "expired" and not sig.all_valid
     assert any("2022-04-22" in p for p in sig.seal_problems)
     assert _finding(interop_dir / name, interop_roots(interop_dir, name)) is Finding.SEAL_INVALID
+
+
+def test_a_v1_seal_signature_verifies(interop_dir: Path, tmp_path: Path):
+    # GM/T 0031-2014: the interop v1 seal and the key it binds (USER.p12), signed while both were valid
+    from app.core import gm
+    from app.core.ses import parse_seal
+
+    scalar, cert = gm.load_sm2_p12((interop_dir / "USER.p12").read_bytes(), b"777777")
+    seal_der = (interop_dir / "UserV1.esl").read_bytes()
+    seal = parse_seal(seal_der)
+    holder = SealHolder(ca=None, maker=None, signer=Sm2Key(scalar, cert), seal_der=seal_der)  # type: ignore[arg-type]
+    when = seal.valid_start + dt.timedelta(days=30)
+    path = write_parts(tmp_path / "v1.ofd", sign_parts(minimal_parts(), holder, version=1, time_info=when))
+    sig = _only(verify_document(path, trust_roots=[cert, seal.maker_cert]))
+    assert parse_ses_signature(read_parts(path)[f"{SIGN}/SignedValue.dat"]).version == 1
+    assert (
+        sig.intact
+        and sig.valid
+        and sig.trusted
+        and sig.seal_status == "valid"
+        and sig.picture_check == "match"
+    )
+    assert sig.all_valid and sig.expired_since(dt.datetime.now(dt.UTC))
 
 
 def test_signed_file_with_an_ofd_vector_seal_compares_its_drawn_picture(interop_dir: Path):
@@ -178,16 +201,23 @@ def test_an_added_page_is_reported(tmp_path: Path, holder: SealHolder, signed_pa
     assert not sig.all_valid
 
 
-def test_a_signed_seal_file_with_another_picture_is_a_picture_mismatch(tmp_path: Path, holder: SealHolder):
-    # everything verifies, but Seal.esl (what other readers draw at the StampAnnot) is another seal
+@pytest.fixture(scope="module")
+def other(holder: SealHolder) -> bytes:
+    """Another seal of the same holder, bound to the same certificate, with another picture."""
     now = dt.datetime.now(dt.UTC) - dt.timedelta(days=1)
-    other = make_sm2_seal(
+    return make_sm2_seal(
         holder.maker,
         holder.signer.certificate,
         start=now,
         end=now + dt.timedelta(days=30),
         picture=other_picture(),
     )
+
+
+def test_a_signed_seal_file_with_another_picture_is_a_picture_mismatch(
+    tmp_path: Path, holder: SealHolder, other
+):
+    # everything verifies, but Seal.esl (what other readers draw at the StampAnnot) is another seal
     path = write_parts(tmp_path / "other.ofd", sign_parts(minimal_parts(), holder, seal_file=other))
     sig = _only(_verify(path, holder))
     assert sig.intact and sig.valid and sig.trusted
@@ -196,15 +226,7 @@ def test_a_signed_seal_file_with_another_picture_is_a_picture_mismatch(tmp_path:
     assert _finding(path, [holder.root_der]) is Finding.PICTURE_MISMATCH
 
 
-def test_a_seal_file_swapped_after_signing(tmp_path: Path, holder: SealHolder, signed_parts):
-    now = dt.datetime.now(dt.UTC) - dt.timedelta(days=1)
-    other = make_sm2_seal(
-        holder.maker,
-        holder.signer.certificate,
-        start=now,
-        end=now + dt.timedelta(days=30),
-        picture=other_picture(),
-    )
+def test_a_seal_file_swapped_after_signing(tmp_path: Path, holder: SealHolder, signed_parts, other):
     sig = _only(_verify(_tampered(tmp_path, {**signed_parts, f"{SIGN}/Seal.esl": other}), holder))
     assert ("changed", f"{SIGN}/Seal.esl") in sig.file_changes and sig.seal_status == "picture_mismatch"
 
@@ -417,3 +439,34 @@ def test_the_benchmark_runs(interop_dir: Path):
 
     timing = bench_verify(interop_dir / "allprotected.ofd", repeat=1)
     assert timing.samples and "allprotected.ofd" in report_lines({"allprotected.ofd": timing})[2]
+
+
+def test_a_file_named_many_times_is_hashed_once(
+    tmp_path: Path, holder: SealHolder, signed_parts, monkeypatch
+):
+    from app.core.ofd import verify as ofd_verify
+
+    parts = dict(signed_parts)
+    xml = parts[f"{SIGN}/Signature.xml"]
+    ref = xml[xml.index(b"<ofd:Reference ") : xml.index(b"</ofd:Reference>") + len(b"</ofd:Reference>")]
+    parts[f"{SIGN}/Signature.xml"] = xml.replace(ref, ref * 500)  # a hostile file: one Reference 500 times
+    calls: list[int] = []
+    real = ofd_verify.digest
+    monkeypatch.setattr(ofd_verify, "digest", lambda method, data: calls.append(1) or real(method, data))
+    sig = _only(_verify(_tampered(tmp_path, parts), holder))
+    assert not sig.intact  # Signature.xml changed: the dataHash says so
+    assert len(calls) == len(re.findall(rb"<ofd:Reference ", xml))
+
+
+def test_a_hostile_reference_is_named_safely(tmp_path: Path, holder: SealHolder, signed_parts):
+    parts = dict(signed_parts)
+    xml = parts[f"{SIGN}/Signature.xml"]
+    parts[f"{SIGN}/Signature.xml"] = xml.replace(
+        b"</ofd:References>",
+        b'<ofd:Reference FileRef="/../../etc/passwd&#10;Result: VALID"><ofd:CheckValue>AA==</ofd:CheckValue>'
+        b"</ofd:Reference></ofd:References>",
+    )
+    sig = _only(_verify(_tampered(tmp_path, parts), holder))
+    assert not sig.intact and len(sig.file_changes) == 1
+    kind, name = sig.file_changes[0]
+    assert kind == "unreadable" and "\n" not in name and "\\u000a" in name

@@ -360,7 +360,7 @@ def _seal_pictures(seal) -> list:
         try:
             with Image.open(io.BytesIO(seal_picture_png(seal.picture, f"seal {seal.es_id}"))) as img:
                 return [img.convert("RGBA")]
-        except SealDeskError:
+        except Exception:  # noqa: BLE001 - a picture that cannot be drawn cannot be compared
             return out
     try:
         with Image.open(io.BytesIO(seal_image(seal.picture).png)) as img:
@@ -375,43 +375,63 @@ def _seal_pictures(seal) -> list:
     return out
 
 
+NO_SEAL = dict(
+    seal_id=None,
+    seal_name=None,
+    seal_kind=None,
+    seal_kind_name=None,
+    seal_status=None,
+    seal_problems=(),
+    picture_check=None,
+    picture_matches=(),
+    seal_details=(),
+)
+"""The seal fields of SignatureVerification for a signature without a seal."""
+
+
 def _seal_part(report, clock: Clock | None, trust_roots=(), pictures: _PictureCheck | None = None) -> dict:
     from .errors import SealDeskError
     from .ses import parse_seal, verify_seal
 
-    empty = dict(
-        seal_id=None,
-        seal_name=None,
-        seal_kind=None,
-        seal_kind_name=None,
-        seal_status=None,
-        seal_problems=(),
-        picture_check=None,
-        picture_matches=(),
-        seal_details=(),
-    )
     if not report.seal_der:
-        return empty
+        return NO_SEAL
     try:
         seal = parse_seal(report.seal_der)
     except SealDeskError as exc:
-        return {**empty, "seal_status": "invalid", "seal_problems": (exc.user_message(),)}
+        return {**NO_SEAL, "seal_status": "invalid", "seal_problems": (exc.user_message(),)}
     moment = report.timestamp_time or report.signing_time
     seal_clock = clock or (fixed_clock(moment) if moment else None)
     kwargs = {"clock": seal_clock} if seal_clock else {}
     check = verify_seal(seal, signing_cert=report.signer_cert, **kwargs)
+    return seal_verdict(report, seal, check, trust_roots, seal_clock() if seal_clock else None, pictures)
+
+
+def seal_verdict(
+    report,
+    seal,
+    check,
+    trust_roots,
+    moment: datetime | None,
+    pictures: _PictureCheck | None = None,
+    *,
+    details: tuple[str, ...] = (),
+    more_problems: tuple[str, ...] = (),
+) -> dict:
+    """The seal fields of SignatureVerification from a SealCheck: the maker's chain at `moment` for an
+    otherwise valid seal, `more_problems` (they make a valid seal invalid), then the pictures the
+    signature draws against the seal's picture (a mismatch outranks everything else about the seal)."""
     status = check.status
     problems = tuple(p.user_message() for p in check.problems)
-    details: tuple[str, ...] = ()
     if status == "valid":
-        problem = maker_trust_problem(seal.maker_cert, trust_roots, seal_clock() if seal_clock else None)
+        problem = maker_trust_problem(seal.maker_cert, trust_roots, moment)
         if problem is not None:
             status = "untrusted_maker"
             problems = (*problems, MAKER_UNTRUSTED)
             details = (*details, f"seal maker not trusted: {problem}")
-    picture_check, picture_problem, picture_matches = (pictures or _PictureCheck()).check(
-        report, report.seal_der, seal
-    )
+    if more_problems:
+        status = "invalid" if status in ("valid", "untrusted_maker") else status
+        problems = (*problems, *more_problems)
+    picture_check, picture_problem, picture_matches = (pictures or _PictureCheck()).check(report, seal.der, seal)
     if picture_problem is not None:
         # what the reader sees is not this seal: that outranks every other finding about the seal
         status = "picture_mismatch"

@@ -30,10 +30,12 @@ from ..i18n_marks import QT_TRANSLATE_NOOP
 from ..pdf.seal_pictures import PROBLEM_UNDECODABLE, DrawnPicture
 from ..pdf.verify import SignatureReport, problem_code
 from ..verification import (
+    NO_SEAL,
     DocumentVerification,
     SignatureVerification,
     _PictureCheck,
     maker_trust_problem,
+    seal_verdict,
 )
 from .model import SignatureEntry
 from .reader import OfdDocument, read_ofd
@@ -61,9 +63,10 @@ class FileCheck:
         return not (self.changed or self.removed or self.unreadable)
 
     def as_changes(self) -> tuple[tuple[str, str], ...]:
-        """(kind, part) pairs for SignatureVerification.file_changes."""
+        """(kind, part) pairs for SignatureVerification.file_changes; names as printable text (they come
+        from the package: a control character must not forge a line of the report)."""
         return tuple(
-            (kind, part)
+            (kind, printable(part))
             for kind, parts in (
                 ("changed", self.changed),
                 ("removed", self.removed),
@@ -72,6 +75,11 @@ class FileCheck:
             )
             for part in parts
         )
+
+
+def printable(name: str) -> str:
+    """`name` with every non-printable character written as an escape."""
+    return "".join(c if c.isprintable() else f"\\u{ord(c):04x}" for c in name)
 
 
 def digest(method: str, data: bytes) -> bytes | None:
@@ -107,8 +115,12 @@ def unprotected_parts(ofd: OfdDocument, signature: SignatureEntry) -> set[str]:
     return {p for p in ofd.part_names() if not p.endswith("/") and p not in protected and p not in allowed}
 
 
-def check_files(ofd: OfdDocument, signature: SignatureEntry) -> FileCheck:
-    """Every Reference against the package, and the files added since."""
+def check_files(
+    ofd: OfdDocument, signature: SignatureEntry, digests: dict[tuple[str, str], bytes | None] | None = None
+) -> FileCheck:
+    """Every Reference against the package, and the files added since. `digests` (method, part) → value
+    is shared by the signatures of a document: each file is hashed once however often it is named."""
+    digests = {} if digests is None else digests
     names = set(ofd.part_names())
     changed, removed, unreadable = [], [], []
     for ref in signature.references:
@@ -123,7 +135,10 @@ def check_files(ofd: OfdDocument, signature: SignatureEntry) -> FileCheck:
         except (binascii.Error, ValueError):
             unreadable.append(ref.part)
             continue
-        actual = digest(signature.check_method, ofd.part_bytes(ref.part))
+        key = (signature.check_method, ref.part)
+        if key not in digests:
+            digests[key] = digest(signature.check_method, ofd.part_bytes(ref.part))
+        actual = digests[key]
         if actual is None:
             unreadable.append(ref.part)
         elif actual != expected:
@@ -310,16 +325,7 @@ def _plain(
         trust_detail=trust_detail,
         signer_cert=plain.cert,
     )
-    return SignatureVerification(
-        report=report,
-        seal_id=None,
-        seal_name=None,
-        seal_kind=None,
-        seal_kind_name=None,
-        seal_status=None,
-        seal_problems=(),
-        file_changes=files.as_changes(),
-    )
+    return SignatureVerification(report=report, **NO_SEAL, file_changes=files.as_changes())
 
 
 def _broken(signature: SignatureEntry, files: FileCheck, problem: str, detail: str) -> SignatureVerification:
@@ -342,16 +348,9 @@ def _broken(signature: SignatureEntry, files: FileCheck, problem: str, detail: s
         docmdp=None,
         trust_detail=detail,
     )
+    seal = {"seal_status": "invalid", "seal_problems": (problem,)} if signature.type != "Sign" else {}
     return SignatureVerification(
-        report=report,
-        seal_id=None,
-        seal_name=None,
-        seal_kind=None,
-        seal_kind_name=None,
-        seal_status="invalid" if signature.type != "Sign" else None,
-        seal_problems=(problem,) if signature.type != "Sign" else (),
-        seal_details=(detail,),
-        file_changes=files.as_changes(),
+        report=report, **{**NO_SEAL, **seal, "seal_details": (detail,)}, file_changes=files.as_changes()
     )
 
 
@@ -362,12 +361,13 @@ def verify_signature(
     trust_roots: Sequence[bytes] = (),
     clock: Clock = utc_now,
     pictures: _PictureCheck | None = None,
+    digests: dict[tuple[str, str], bytes | None] | None = None,
 ) -> SignatureVerification:
     """One Signatures.xml entry, checked at its signing time (timeInfo); `clock` is "now" (a signature
-    claiming a time in the future is refused)."""
+    claiming a time in the future is refused); `pictures` and `digests` are caches for the document."""
     from ..ses import parse_seal, parse_ses_signature, verify_ses_signature
 
-    files = check_files(ofd, signature)
+    files = check_files(ofd, signature, digests)
     try:
         if not signature.signed_value_part:
             raise errors.SealFormatError("Signature.xml names no SignedValue")
@@ -399,14 +399,14 @@ def verify_signature(
         else DrawnPicture(s.page_index, "stamp", problem=PROBLEM_UNDECODABLE)
         for s in stamps
     ]
-    seal_file_problem = None
+    seal_file_differs = False  # other readers draw Seal.esl at the StampAnnot: it must be the signed seal
     if signature.seal_part and drawn:
         try:
             seal_file = parse_seal(ofd.part_bytes(signature.seal_part))
         except errors.SealDeskError:
             seal_file = None
         if seal_file is None or seal_file.der != seal.der:
-            seal_file_problem = SEAL_FILE_DIFFERS
+            seal_file_differs = True
             if seal_file is None:
                 drawn += [
                     DrawnPicture(s.page_index, "seal_file", problem=PROBLEM_UNDECODABLE) for s in stamps
@@ -436,35 +436,12 @@ def verify_signature(
         signer_cert=ses.cert,
         pictures=tuple(drawn),
     )
-    status = check.seal_check.status
-    problems = tuple(p.user_message() for p in check.seal_check.problems)
-    details: tuple[str, ...] = tuple(p.detail for p in check.problems if p.detail)
-    if status == "valid":
-        maker_problem = maker_trust_problem(seal.maker_cert, trust_roots, moment)
-        if maker_problem is not None:
-            from ..verification import MAKER_UNTRUSTED
-
-            status, problems = "untrusted_maker", (*problems, MAKER_UNTRUSTED)
-            details = (*details, f"seal maker not trusted: {maker_problem}")
-    if seal_file_problem is not None:
-        status = "invalid" if status in ("valid", "untrusted_maker") else status
-        problems = (*problems, seal_file_problem)
-    picture_check, picture_problem, matches = pictures.check(report, seal.der, seal)
-    if picture_problem is not None:
-        status, problems = "picture_mismatch", (picture_problem, *problems)
-    return SignatureVerification(
-        report=report,
-        seal_id=seal.es_id,
-        seal_name=seal.name,
-        seal_kind=seal.kind.category.value,
-        seal_kind_name=seal.kind.name,
-        seal_status=status,
-        seal_problems=problems,
-        picture_check=picture_check,
-        picture_matches=matches,
-        seal_details=details,
-        file_changes=files.as_changes(),
+    details = tuple(p.detail for p in check.problems if p.detail)
+    more = (SEAL_FILE_DIFFERS,) if seal_file_differs else ()
+    verdict = seal_verdict(
+        report, seal, check.seal_check, trust_roots, moment, pictures, details=details, more_problems=more
     )
+    return SignatureVerification(report=report, **verdict, file_changes=files.as_changes())
 
 
 def verify_ofd(
@@ -475,10 +452,10 @@ def verify_ofd(
     path = Path(path)
     ofd = read_ofd(path)
     try:
-        pictures = _PictureCheck()
+        pictures, digests = _PictureCheck(), {}
         now = clock or utc_now
         signatures = tuple(
-            verify_signature(ofd, s, trust_roots=trust_roots, clock=now, pictures=pictures)
+            verify_signature(ofd, s, trust_roots=trust_roots, clock=now, pictures=pictures, digests=digests)
             for s in ofd.signatures
         )
     finally:
