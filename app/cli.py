@@ -605,6 +605,7 @@ def cmd_stamp(args: argparse.Namespace) -> int:
         if batch.to_stamp:  # one PIN entry
             key = application.select_key(args.token)
             check_pin_state(key)
+            application.check_key_for_batch(batch, key)  # an OFD needs an SM2 seal: said before the PIN
             pin = read_pin(args, translate("cli", "PIN for {label}: ").format(label=key.label))
         lines = application.run_batch(batch, key, pin, progress=progress)
         del pin

@@ -727,11 +727,29 @@ class Application:
             if city_warning is not None:
                 warnings.append(city_warning)
                 status_unchecked = True
+        from .document import is_ofd
+
+        ofd = None
+        in_field = isinstance(placement, FieldPlacement)
         try:
-            document = open_pdf_bytes(read_document(source), source.name)
-            in_field = isinstance(placement, FieldPlacement)
-            check_can_sign(document.facts, new_field=not in_field, reader=document.reader)
-            if document.facts.docmdp_permission == 3 and not in_field:
+            if is_ofd(source):  # OFD: the same plan from its pages; its seal signatures are SM2 only
+                from .ofd import read_ofd
+                from .ofd import text as ofd_text
+                from .ofd.sign import check_can_sign as ofd_check_can_sign
+                from .ofd.sign import require_sm2_certificate
+
+                document = ofd = read_ofd(source)
+                if seal.cert_der is not None:
+                    require_sm2_certificate(seal.cert_der)
+                ofd_check_can_sign(ofd)
+                signed_before = bool(ofd.signatures)
+                pages = ofd_text.page_geometries(ofd)
+            else:
+                document = open_pdf_bytes(read_document(source), source.name)
+                check_can_sign(document.facts, new_field=not in_field, reader=document.reader)
+                signed_before = bool(document.facts.signature_count)
+                pages = page_geometries_from_reader(document.reader)
+            if ofd is None and document.facts.docmdp_permission == 3 and not in_field:
                 warnings.append(
                     PlanWarning(
                         WarningKind.CERTIFIED_NEW_FIELD,
@@ -743,7 +761,7 @@ class Application:
                         ),
                     )
                 )
-            if document.facts.signature_count:
+            if signed_before:
                 warnings.append(
                     PlanWarning(
                         WarningKind.ALREADY_SIGNED,
@@ -755,7 +773,6 @@ class Application:
             if seal.seal is not None:
                 image = seal_image(seal.seal.picture)
                 found = resolve_spots(document, placement, (image.width_mm, image.height_mm))
-                pages = page_geometries_from_reader(document.reader)
                 for spot in found:
                     left, top, right, bottom = spot.box_mm
                     png = image_for_spot(image, spot.slice_index, spot.slice_count).png
@@ -785,6 +802,9 @@ class Application:
                         )
         except SealDeskError as exc:
             problems.append(exc)
+        finally:
+            if ofd is not None:
+                ofd.close()
         return StampPlan(
             document=source,
             output=output,
@@ -1084,6 +1104,23 @@ class Application:
                     raise
                 refused[number] = exc
         return FileBatch(tuple(requests), refused, options, seal_query, again)
+
+    def check_key_for_batch(self, batch: FileBatch, key: KeySummary) -> None:
+        """Before the PIN: an OFD in the batch needs the seal on an SM2 key (OfdNeedsSm2Key), which the
+        seal's certificate tells without logging in. A seal not found here is the Stamper's to report."""
+        from .document import is_ofd
+        from .ofd.sign import require_sm2_certificate
+
+        wanted = [r for n, r in enumerate(batch.requests, start=1) if n not in batch.refused]
+        if not any(is_ofd(Path(r.input_path)) for r in wanted):
+            return
+        wanted = batch.seal_query.strip().casefold()
+        seals = self.key_contents(key).seals
+        exact = [s for s in seals if wanted in (s.ref.casefold(), s.name.casefold())]
+        match = exact or [s for s in seals if wanted and (s.ref.casefold().startswith(wanted)
+                                                          or s.name.casefold().startswith(wanted))]
+        if len(match) == 1:  # the Stamper's own choice (seals.find_key_seal) reports none or several
+            require_sm2_certificate(match[0].cert_der)
 
     def run_batch(
         self,

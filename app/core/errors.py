@@ -203,6 +203,14 @@ class MechanismUnsupported(TokenError):
     message = QT_TRANSLATE_NOOP("errors", "The USB key does not support the signature algorithm {mechanism}.")
 
 
+class OfdNeedsSm2Key(MechanismUnsupported):
+    """OFD seal signatures (GB/T 38540 in GB/T 33190) are SM2: an RSA/ECDSA key cannot make one."""
+
+    message = QT_TRANSLATE_NOOP(
+        "errors", "OFD seals need an SM2 key: the key of this seal is not an SM2 key. Choose a seal on an SM2 key."
+    )
+
+
 class SigningFailed(TokenError):
     message = QT_TRANSLATE_NOOP("errors", "The USB key could not make the signature.")
 
@@ -375,6 +383,15 @@ class OfdUnsafe(OfdDamaged):
 class DocumentLocked(DocumentError):
     message = QT_TRANSLATE_NOOP(
         "errors", "The document {name} is certified and its certification forbids further signatures."
+    )
+
+
+class OfdSignaturesProtected(DocumentLocked):
+    """An earlier OFD signature protects Signatures.xml (ofdrw's "whole protected" mode)."""
+
+    message = QT_TRANSLATE_NOOP(
+        "errors", "The OFD document {name} is sealed so that no further seal may be added (an earlier signature "
+        "protects its list of signatures).",
     )
 
 

@@ -30,7 +30,7 @@ from __future__ import annotations
 import math
 import os
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
@@ -564,14 +564,16 @@ def keyword_spots(
     *,
     every: bool = False,
     offset_mm: Sequence[float] = (0, 0),
+    find: Callable[..., list[KeywordHit]] | None = None,
 ) -> list[StampSpot]:
     """Spots centred on the first match (document order) of `keyword` — or on every match — plus
     `offset_mm` (x to the right, y downwards as displayed). Only the pages in `pages` are searched.
-    No match → KeywordNotFound.
+    No match → KeywordNotFound. `find(pdf, keyword, pages=…)` searches another format (OFD's
+    `ofd.text.find_keyword`, `pdf` then being the OfdDocument); default: the PDF search.
     """
     dx, dy = _finite_pair(offset_mm, QT_TRANSLATE_NOOP("errors", "the keyword offset in mm"))
     table = _by_index(pages)
-    hits = find_keyword(pdf, keyword, pages=[p.index for p in pages])
+    hits = (find or find_keyword)(pdf, keyword, pages=[p.index for p in pages])
     if not hits:
         raise errors.KeywordNotFound(keyword=keyword)
     chosen = hits if every else hits[:1]

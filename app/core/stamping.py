@@ -31,6 +31,7 @@ from .errors import (
     DocumentDamaged,
     InvalidArgument,
     KeywordNotFound,
+    OfdNeedsSm2Key,
     OutputIsInput,
     SealDeskError,
     SealNotFound,
@@ -318,9 +319,24 @@ def resolve_spots(document, placement: PlacementRequest, size_mm: tuple[float, f
     """Turn a placement request into concrete spots for an opened document (pdf.inspect.OpenedPdf).
 
     All geometry is placement.py's; page boxes come from the pyHanko reader the document was opened
-    with, and PyMuPDF is used only to search text for keyword placement.
+    with, and PyMuPDF is used only to search text for keyword placement. An OFD (ofd.OfdDocument) gives
+    its pages and text through app/core/ofd/text.py; it has no signature fields.
     """
-    pages = geo.page_geometries_from_reader(document.reader)
+    if _is_ofd_document(document):
+        from .ofd import text as ofd_text
+
+        if isinstance(placement, FieldPlacement):
+            raise InvalidArgument(placement.name, what=OFD_NO_FIELDS)
+        pages = ofd_text.page_geometries(document)
+        if isinstance(placement, KeywordPlacement):
+            if placement.pages:
+                pages = [pages[i] for i in geo.parse_page_list(placement.pages, len(pages))]
+            return geo.keyword_spots(
+                document, pages, placement.keyword, size_mm, every=placement.every, offset_mm=placement.offset_mm,
+                find=ofd_text.find_keyword,
+            )
+    else:
+        pages = geo.page_geometries_from_reader(document.reader)
     if isinstance(placement, SpotPlacement):
         indexes = geo.parse_page_list(placement.pages, len(pages))
         return geo.spots_on_pages(pages, indexes, placement.center_mm, size_mm)
@@ -340,6 +356,33 @@ def resolve_spots(document, placement: PlacementRequest, size_mm: tuple[float, f
         field = find_empty_field(document.reader, placement.name)
         return [geo.spot_in_box(pages[field.page_index], field.rect, size_mm)]
     raise InvalidArgument(what="placement")
+
+
+OFD_NO_FIELDS = QT_TRANSLATE_NOOP("errors", "an OFD document has no signature fields; place the seal instead")
+
+
+def _is_ofd_document(document) -> bool:
+    from .ofd.reader import OfdDocument
+
+    return isinstance(document, OfdDocument)
+
+
+def _open_ofd(source: Path):
+    """The OFD at `source` (by its content), checked that it may take another signature; None for a PDF."""
+    from .document import is_ofd
+
+    if is_ofd(source):
+        from .ofd import read_ofd
+        from .ofd.sign import check_can_sign as ofd_check_can_sign
+
+        ofd = read_ofd(source)
+        try:
+            ofd_check_can_sign(ofd)
+        except BaseException:
+            ofd.close()
+            raise
+        return ofd
+    return None
 
 
 def _record_placement(spot: geo.StampSpot):
@@ -382,13 +425,20 @@ def preflight(request: StampRequest) -> None:
     source = Path(request.input_path)
     if request.output_path is not None and _same_file(source, Path(request.output_path)):
         raise OutputIsInput(str(request.output_path))
-    document = open_pdf(source)
+    ofd = _open_ofd(source)
+    document = ofd or open_pdf(source)
     try:
         placement = request.placement
         in_field = isinstance(placement, FieldPlacement)
-        check_can_sign(document.facts, new_field=not in_field, reader=document.reader)
+        if ofd is not None:
+            from .ofd import text as ofd_text
+
+            if in_field:
+                raise InvalidArgument(placement.name, what=OFD_NO_FIELDS)
+        else:
+            check_can_sign(document.facts, new_field=not in_field, reader=document.reader)
         with _damage_is_document_damaged(source.name):
-            pages = geo.page_geometries_from_reader(document.reader)
+            pages = ofd_text.page_geometries(ofd) if ofd is not None else geo.page_geometries_from_reader(document.reader)
             if in_field:
                 from .pdf.fields import find_empty_field
 
@@ -398,7 +448,10 @@ def preflight(request: StampRequest) -> None:
                     _check_centre_on_page(pages[index], placement.center_mm)
             elif isinstance(placement, KeywordPlacement):
                 indexes = geo.parse_page_list(placement.pages, len(pages)) if placement.pages else None
-                if not geo.find_keyword(source, placement.keyword, pages=indexes):
+                found = (ofd_text.find_keyword if ofd is not None else geo.find_keyword)(
+                    ofd or source, placement.keyword, pages=indexes
+                )
+                if not found:
                     raise KeywordNotFound(keyword=placement.keyword)
             elif isinstance(placement, CrossPagePlacement):
                 indexes = geo.parse_page_list(placement.pages, len(pages))
@@ -543,12 +596,17 @@ class Stamper:
 
         stop.raise_if_cancelled()
         phase(StampPhase.OPEN)
-        document = open_pdf(source)  # parses from the file: the input is never copied into memory
+        ofd = _open_ofd(source)  # an OFD: a new package is written (no incremental update, no digest shortcut)
+        if ofd is not None and self._signer.key_type != "sm2":
+            ofd.close()
+            raise OfdNeedsSm2Key(f"seal {self.seal.es_id}: a {self._signer.key_type} key")
+        document = ofd or open_pdf(source)  # parses from the file: the input is never copied into memory
         try:
-            input_digests = _InputDigests(source)  # runs beside the checks and the signing below
+            input_digests = None if ofd is not None else _InputDigests(source)  # beside the checks and signing
             phase(StampPhase.CHECKS)
             in_field = isinstance(request.placement, FieldPlacement)
-            check_can_sign(document.facts, new_field=not in_field, reader=document.reader)
+            if ofd is None:
+                check_can_sign(document.facts, new_field=not in_field, reader=document.reader)
             result = self._stamp_opened(document, request, source, target, input_digests, phase, stop)
         finally:
             document.close()
@@ -562,20 +620,25 @@ class Stamper:
         from .appearance import image_for_spot
         from .usage.records import NewRecord
 
-        facts = document.facts
+        ofd = _is_ofd_document(document)
+        page_count = len(document.pages) if ofd else document.facts.page_count
         decision = self.check(request.approval_ref)
         size = (self._image.width_mm, self._image.height_mm)
         with _damage_is_document_damaged(source.name):
             spots = resolve_spots(document, request.placement, size)
-        images = [image_for_spot(self._image, s.slice_index, s.slice_count).png for s in spots]
+        images = [] if ofd else [image_for_spot(self._image, s.slice_index, s.slice_count).png for s in spots]
 
         stop.raise_if_cancelled()
         with AtomicOutput(target) as output:
             phase(StampPhase.SIGN)
-            self._sign_cancellable(document, output.file, spots, images, request, source.name, phase, stop)
+            if ofd:
+                self._sign_ofd(document, output.file, spots, source.name)
+            else:
+                self._sign_cancellable(document, output.file, spots, images, request, source.name, phase, stop)
             stop.raise_if_cancelled()  # last safe point: the anonymous output vanishes, no record exists
             phase(StampPhase.WRITE)
-            sha256, sm3 = _output_digests(output.file, input_digests) or _digests(output.file)
+            shortcut = _output_digests(output.file, input_digests) if input_digests is not None else None
+            sha256, sm3 = shortcut or _digests(output.file)
             phase(StampPhase.RECORD)
             record = self._log.append(
                 NewRecord(
@@ -588,7 +651,7 @@ class Stamper:
                     document_name=target.name,
                     document_sha256=sha256,
                     document_sm3=sm3,
-                    page_count=facts.page_count,
+                    page_count=page_count,
                     placements=tuple(_record_placement(s) for s in spots),
                     approval_ref=request.approval_ref,
                     purpose=request.purpose,
@@ -615,6 +678,21 @@ class Stamper:
             spots=tuple(spots),
             warnings=decision.warnings,
         )
+
+    def _sign_ofd(self, document, out: BinaryIO, spots, name: str) -> None:
+        """A new OFD package with one more seal signature (app/core/ofd/sign.py) straight into `out`: the key
+        signs once, over the SES_Signature's TBS_Sign, at the Stamper's clock time."""
+        from .ofd.sign import sign_ofd, stamps_for_spots
+
+        with _damage_is_document_damaged(name):
+            sign_ofd(
+                document,
+                out,
+                signer=self._pdf_signer,
+                seal_der=self.seal.der,
+                stamps=stamps_for_spots(document, spots),
+                moment=self._clock(),
+            )
 
     def _sign_cancellable(
         self, document, out: BinaryIO, spots, images, request: StampRequest, name: str, phase, stop: CancelToken
@@ -806,7 +884,13 @@ def stamped_with_seal(path: Path, seal_id: str) -> bool:
     """
     from pyhanko.sign.validation import validate_pdf_signature
 
+    from .document import is_ofd
     from .pdf.inspect import open_pdf
+
+    if Path(path).is_file() and is_ofd(Path(path)):
+        from .ofd.sign import stamped_with_seal as ofd_stamped_with_seal
+
+        return ofd_stamped_with_seal(Path(path), seal_id)
     from .pdf.verify import seal_from_signed_attrs
     from .ses.parse import parse_seal
 

@@ -279,7 +279,7 @@ def collect_pdf_inputs(paths: Sequence[str | Path]) -> list[Path]:
         path = Path(raw)
         if path.is_dir():
             files.extend(
-                p for p in sorted(path.iterdir()) if p.suffix.lower() == ".pdf" and ".signed" not in p.name
+                p for p in sorted(path.iterdir()) if p.suffix.lower() in (".pdf", ".ofd") and ".signed" not in p.name
             )
         else:
             files.append(path)

@@ -105,13 +105,16 @@ def default_pin_provider(key: KeySummary, parent: QWidget) -> str | None:
     return dialog.take_pin()
 
 
+BATCH_SUFFIXES = (".pdf", ".ofd")
+
+
 def pdfs_in(paths: Sequence[str | Path]) -> list[Path]:
-    """Files as given (PDFs only) and the PDFs directly inside given folders, sorted by name."""
+    """Files as given (PDF and OFD documents only) and those directly inside given folders, sorted by name."""
     found: list[Path] = []
     for entry in map(Path, paths):
         if entry.is_dir():
-            found.extend(sorted(p for p in entry.iterdir() if p.is_file() and p.suffix.lower() == ".pdf"))
-        elif entry.suffix.lower() == ".pdf":
+            found.extend(sorted(p for p in entry.iterdir() if p.is_file() and p.suffix.lower() in BATCH_SUFFIXES))
+        elif entry.suffix.lower() in BATCH_SUFFIXES:
             found.append(entry)
     return found
 
@@ -467,7 +470,8 @@ class BatchWindow(QWidget):
         return added
 
     def _add_files_dialog(self) -> None:
-        names, _ = QFileDialog.getOpenFileNames(self, self.tr("Add PDF files"), "", self.tr("PDF files (*.pdf)"))
+        names, _ = QFileDialog.getOpenFileNames(self, self.tr("Add documents"), "",
+                                                self.tr("Documents (*.pdf *.ofd)"))
         self.add_paths(names)
 
     def _add_folder_dialog(self) -> None:

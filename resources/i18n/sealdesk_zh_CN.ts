@@ -42,12 +42,12 @@
         <translation>{name} — 不可使用：{reason}</translation>
     </message>
     <message>
-        <source>Add PDF files</source>
-        <translation>添加 PDF 文件</translation>
+        <source>Add documents</source>
+        <translation>添加文档</translation>
     </message>
     <message>
-        <source>PDF files (*.pdf)</source>
-        <translation>PDF 文件 (*.pdf)</translation>
+        <source>Documents (*.pdf *.ofd)</source>
+        <translation>文档 (*.pdf *.ofd)</translation>
     </message>
     <message>
         <source>Add the PDFs of a folder</source>
@@ -2407,6 +2407,10 @@ SHA-256 {fingerprint}… — 有效期至 {date}</translation>
         <translation>钥匙不支持签名算法 {mechanism}。</translation>
     </message>
     <message>
+        <source>OFD seals need an SM2 key: the key of this seal is not an SM2 key. Choose a seal on an SM2 key.</source>
+        <translation>OFD 文档的电子签章须使用 SM2 密钥：此印章所在的密钥不是 SM2 密钥。请选择 SM2 密钥上的印章。</translation>
+    </message>
+    <message>
         <source>The USB key could not make the signature.</source>
         <translation>钥匙未能完成签名。</translation>
     </message>
@@ -2533,6 +2537,10 @@ SHA-256 {fingerprint}… — 有效期至 {date}</translation>
     <message>
         <source>The document {name} is certified and its certification forbids further signatures.</source>
         <translation>文档 {name} 已被认证签名，其认证不允许再添加签名。</translation>
+    </message>
+    <message>
+        <source>The OFD document {name} is sealed so that no further seal may be added (an earlier signature protects its list of signatures).</source>
+        <translation>OFD 文档 {name} 已被锁定，不能再加盖印章（已有签名保护了其签名列表）。</translation>
     </message>
     <message>
         <source>The document {name} is certified and its certification allows signing only its empty signature fields ({fields}). Choose one with --field.</source>
@@ -2883,6 +2891,10 @@ SHA-256 {fingerprint}… — 有效期至 {date}</translation>
         <translation>按实际尺寸，印章放不进该签名域</translation>
     </message>
     <message>
+        <source>an OFD document has no signature fields; place the seal instead</source>
+        <translation>OFD 文档没有签名域，请直接放置印章</translation>
+    </message>
+    <message>
         <source>settings.json: hash_name (sha256, sha384 or sha512)</source>
         <translation>settings.json 中的 hash_name（sha256、sha384 或 sha512）</translation>
     </message>
@@ -3025,6 +3037,10 @@ SHA-256 {fingerprint}… — 有效期至 {date}</translation>
     <message>
         <source>a part is not well-formed XML</source>
         <translation>某个部件不是格式正确的 XML</translation>
+    </message>
+    <message>
+        <source>the seal&apos;s position</source>
+        <translation>印章位置</translation>
     </message>
 </context>
 <context>

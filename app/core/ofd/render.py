@@ -356,7 +356,11 @@ class DisplayCopy:
             ox, oy = self.doc.pages[index].box[:2]
             for spot in spots:
                 x, y, w, h = spot.boundary
-                out.append(f"q {_fmt(w)} 0 0 {_fmt(-h)} {_fmt(x - ox)} {_fmt(y - oy + h)} cm /I{xref} Do Q")
+                clip = ""
+                if spot.clip is not None:  # a cross-page slice: only its part of the picture shows
+                    cx, cy, cw, ch = spot.clip
+                    clip = f"{_fmt(x - ox + cx)} {_fmt(y - oy + cy)} {_fmt(cw)} {_fmt(ch)} re W n "
+                out.append(f"q {clip}{_fmt(w)} 0 0 {_fmt(-h)} {_fmt(x - ox)} {_fmt(y - oy + h)} cm /I{xref} Do Q")
         return out
 
     def _seal_png(self, number: int) -> bytes | None:
