@@ -18,6 +18,9 @@ export SEALDESK_LANG=en
 unset PYTHONPATH  # only the built artifacts are tested (a checkout on the path would shadow the wheel)
 step() { printf '== %s (%ss)\n' "$1" "$SECONDS"; }
 fail() { echo "FAILED: $*" >&2; exit 1; }
+# contains TEXT NEEDLE: the whole output is read first — `cmd | grep -q` closes the pipe at the first match,
+# and with pipefail the command's broken pipe then fails the step.
+contains() { [[ $1 == *"$2"* ]] || { printf '%s\n' "$1" >&2; return 1; }; }
 
 # A one-page contract to stamp (made with the project venv: the PDF is the input, not what is tested).
 "${PYTHON:-.venv/bin/python}" - "$work/contract.pdf" <<'PY'
@@ -43,7 +46,7 @@ stamp_and_verify() {
         --pin-stdin --out "$home/stamped.pdf"
     SEALDESK_HOME=$home "$cli" trust add "$home/demo/demo-root-ca.pem" >/dev/null
     SEALDESK_HOME=$home "$cli" verify "$home/stamped.pdf" || fail "$cli verify"
-    pdfsig "$home/stamped.pdf" | grep -q "Signature Validation: Signature is Valid" || fail "pdfsig on $home/stamped.pdf"
+    contains "$(pdfsig "$home/stamped.pdf")" "Signature Validation: Signature is Valid" || fail "pdfsig on $home/stamped.pdf"
 }
 
 step "bundle: $(du -sh "$bundle" | cut -f1)"
@@ -69,7 +72,7 @@ mkdir -p build/ci && cp "$work/main-window.png" build/ci/bundle-main-window.png
 step "deb: $(du -h "$deb" | cut -f1)"
 dpkg -i "$deb" || { apt-get install -f -y -qq; dpkg -s sealdesk >/dev/null; }
 dpkg -L sealdesk > "$work/files.txt"
-/usr/bin/sealdesk --version | grep -q "bundle, /opt/sealdesk" || fail "/usr/bin/sealdesk --version"
+contains "$(/usr/bin/sealdesk --version)" "bundle, /opt/sealdesk" || fail "/usr/bin/sealdesk --version"
 stamp_and_verify /usr/bin/sealdesk "$work/deb-home"
 [ -f /usr/lib/udev/rules.d/70-sealdesk-usb-keys.rules ] && [ -f /usr/share/applications/sealdesk.desktop ] \
     || fail "udev rules or desktop entry not installed"
@@ -87,6 +90,6 @@ echo "removed and purged: $(wc -l < "$work/files.txt") paths gone"
 step "wheel: clean venv"
 python3 -m venv "$work/venv"
 "$work/venv/bin/pip" install -q "$wheel"
-"$work/venv/bin/sealdesk" --version | grep -q "Python package" || fail "wheel --version"
-SEALDESK_HOME=$work/wheel-home "$work/venv/bin/sealdesk" demo-key | grep -q "SealDesk Demo" || fail "wheel demo-key"
+contains "$("$work/venv/bin/sealdesk" --version)" "Python package" || fail "wheel --version"
+contains "$(SEALDESK_HOME=$work/wheel-home "$work/venv/bin/sealdesk" demo-key)" "SealDesk Demo" || fail "wheel demo-key"
 step "packaging checks passed"
