@@ -131,15 +131,15 @@ def test_damaged_pdfs_give_clear_errors_and_no_partial_files(tmp_path: Path, dem
     log.close()
 
 
-def _cli(args: list[str], stdin: str) -> subprocess.Popen:
-    """Start the CLI in its own process (same SEALDESK_HOME), feed stdin and close it."""
+def _cli(args: list[str], stdin: str, env: dict[str, str] | None = None) -> subprocess.Popen:
+    """Start the CLI in its own process (same SEALDESK_HOME unless `env` says otherwise), feed stdin, close it."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "app.cli", *args],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env=dict(os.environ),
+        env=env if env is not None else dict(os.environ),
     )
     assert proc.stdin is not None
     proc.stdin.write(stdin)
@@ -166,7 +166,23 @@ def test_wrong_pin_on_stamp_writes_nothing(tmp_path: Path, demo_key):
     assert _visible_files(tmp_path) == ["doc.pdf"]
 
 
-def test_killed_stamping_leaves_no_partial_file(tmp_path: Path, demo_key):
+def _copy_of_the_softhsm_store(folder: Path) -> dict[str, str]:
+    """The environment of a CLI that works on a copy of the session's SoftHSM store (same demo key, serial
+    and seals). SoftHSM empties and rewrites a token's file on login and on every object write (the usage
+    chain head): a process SIGKILLed in that window leaves the token unreadable — the copy takes that,
+    not the demo key the rest of the session uses."""
+    import shutil
+
+    tokens = folder / "softhsm" / "tokens"
+    shutil.copytree(softhsm.store_dir() / "tokens", tokens)
+    conf = folder / "softhsm" / "softhsm2.conf"
+    template = (Path(__file__).resolve().parents[1] / "drivers" / "softhsm2.conf.template").read_text(encoding="utf-8")
+    conf.write_text(template.format(tokendir=tokens), encoding="utf-8")
+    return dict(os.environ, SOFTHSM2_CONF=str(conf), SEALDESK_HOME=str(folder / "home"))
+
+
+def test_killed_stamping_leaves_no_partial_file(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, demo_key):
+    env = _copy_of_the_softhsm_store(tmp_path_factory.mktemp("killed-store"))
     source = tmp_path / "big.pdf"
     with fitz.open() as doc:
         for number in range(60):
@@ -174,11 +190,17 @@ def test_killed_stamping_leaves_no_partial_file(tmp_path: Path, demo_key):
             page.insert_text((72, 72), f"page {number} " + "text " * 200, fontsize=8)
         doc.save(source)
     seal = next(s.es_id for s in demo_key.seals if s.seal_type == kinds.PERSONAL)
+    whole = _cli(["stamp", str(source), "--seal", seal, "--page", "1", "--at", "100,100", "--token", demo_key.serial,
+                  "--pin-stdin", "--out", str(tmp_path / ".probe.pdf")], demo.DEMO_PIN + "\n", env)  # fmt: skip
+    _, err = _finish(whole, timeout=120)
+    assert whole.returncode == 0, err  # the copy holds the demo key: the killed runs below really stamp
+    (tmp_path / ".probe.pdf").unlink()
     for delay in (0.2, 0.5, 0.9, 1.4):
         proc = _cli(
             ["stamp", str(source), "--seal", seal, "--pages", "all", "--at", "100,100", "--token", demo_key.serial,
              "--pin-stdin", "--json"],
             demo.DEMO_PIN + "\n",
+            env,
         )
         time.sleep(delay)
         proc.send_signal(signal.SIGKILL)
