@@ -191,6 +191,23 @@ class FaultProxy:
 
 
 # --- records and registration with a software key ----------------------------------------------------
+def use_own_home(tmp_path: Path, monkeypatch) -> Path:
+    """A user data folder of the test's own (settings, usage log, sync tables) with the city token in the
+    environment; the demo key stays reachable (the SoftHSM store is the session's)."""
+    folder = tmp_path / "home"
+    folder.mkdir()
+    monkeypatch.setenv("SEALDESK_HOME", str(folder))
+    monkeypatch.setenv("SEALDESK_CITY_TOKEN", TOKEN)
+    return folder
+
+
+def demo_key_city(tmp_path: Path, demo_key):
+    """citysim on 127.0.0.1 trusting the demo root, killed after the test (a generator for fixtures)."""
+    sim = CitySim(tmp_path / "city.sqlite3", [demo_key.root_cert_path]).start()
+    yield sim
+    sim.stop(signal.SIGKILL)
+
+
 def serial_hex(cert_der: bytes) -> str:
     from app.core.certs import summarize
 
@@ -322,4 +339,4 @@ def kill_loop(
 
 
 __all__ = ["FAULTS", "TOKEN", "CitySim", "FaultProxy", "append_records", "free_port", "new_record",
-           "kill_loop", "register_software_key", "write_pem"]  # fmt: skip
+           "kill_loop", "register_software_key", "write_pem", "use_own_home", "demo_key_city"]  # fmt: skip

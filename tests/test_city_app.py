@@ -11,7 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from city_helpers import TOKEN, CitySim, FaultProxy, append_records, free_port
+from city_helpers import TOKEN, CitySim, FaultProxy, append_records, demo_key_city, free_port, use_own_home
 from pdf_helpers import make_pdf
 from testdata import USER_PIN
 
@@ -39,19 +39,12 @@ def personal_seal(demo_key) -> str:
 
 @pytest.fixture
 def home(tmp_path, monkeypatch) -> Path:
-    """A user data folder of its own (settings, usage log, sync tables); the demo key stays reachable."""
-    folder = tmp_path / "home"
-    folder.mkdir()
-    monkeypatch.setenv("SEALDESK_HOME", str(folder))
-    monkeypatch.setenv("SEALDESK_CITY_TOKEN", TOKEN)
-    return folder
+    return use_own_home(tmp_path, monkeypatch)
 
 
 @pytest.fixture
 def citysim(tmp_path, demo_key):
-    sim = CitySim(tmp_path / "city.sqlite3", [demo_key.root_cert_path]).start()
-    yield sim
-    sim.stop(signal.SIGKILL)
+    yield from demo_key_city(tmp_path, demo_key)
 
 
 def run(capsys, monkeypatch, argv: list[str], stdin: str = "") -> tuple[int, str, str]:

@@ -6,7 +6,6 @@ stopped and joined when the window closes."""
 
 from __future__ import annotations
 
-import signal
 import threading
 import time
 from pathlib import Path
@@ -15,7 +14,7 @@ import pytest
 
 pytest.importorskip("pytestqt")
 
-from city_helpers import TOKEN, CitySim, FaultProxy, free_port  # noqa: E402
+from city_helpers import TOKEN, FaultProxy, demo_key_city, free_port, use_own_home  # noqa: E402
 from guiparts_helpers import demo_key_summary, stamped_pdf  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 from testdata import USER_PIN  # noqa: E402
@@ -31,19 +30,12 @@ from app.i18n import translate  # noqa: E402
 
 @pytest.fixture
 def home(tmp_path, monkeypatch) -> Path:
-    """Settings of this test only (registration writes the holder id there); the token from the environment."""
-    folder = tmp_path / "home"
-    folder.mkdir()
-    monkeypatch.setenv("SEALDESK_HOME", str(folder))
-    monkeypatch.setenv("SEALDESK_CITY_TOKEN", TOKEN)
-    return folder
+    return use_own_home(tmp_path, monkeypatch)
 
 
 @pytest.fixture
 def citysim(tmp_path, demo_key):
-    sim = CitySim(tmp_path / "city.sqlite3", [demo_key.root_cert_path]).start()
-    yield sim
-    sim.stop(signal.SIGKILL)
+    yield from demo_key_city(tmp_path, demo_key)
 
 
 @pytest.fixture

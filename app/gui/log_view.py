@@ -9,6 +9,7 @@ on a worker thread.
 
 from __future__ import annotations
 
+import html
 import threading
 from datetime import UTC, datetime, time
 
@@ -301,7 +302,7 @@ class UsageLogView(QWidget):
         result, error = self.check_result, self.check_error
         if error is not None:
             self.chain_label.setText(
-                f"<span style='color: #c62828;'><b>✘ {_escape(error.user_message(translate))}</b></span>"
+                f"<span style='color: #c62828;'><b>✘ {html.escape(error.user_message(translate))}</b></span>"
             )
             self.problems.hide()
         elif result is None:
@@ -310,7 +311,7 @@ class UsageLogView(QWidget):
         elif result.ok:
             self.chain_label.setText(
                 "<span style='color: #2e7d32;'><b>✔ {}</b></span>".format(
-                    _escape(self.tr("The usage log is intact: {count} record(s) checked, every link and signature "
+                    html.escape(self.tr("The usage log is intact: {count} record(s) checked, every link and signature "
                                     "is valid.").format(count=result.checked))
                 )
             )
@@ -318,7 +319,7 @@ class UsageLogView(QWidget):
         else:
             self.chain_label.setText(
                 "<span style='color: #c62828;'><b>✘ {}</b></span>".format(
-                    _escape(self.tr("The usage log has been changed or damaged: {count} problem(s) found.").format(
+                    html.escape(self.tr("The usage log has been changed or damaged: {count} problem(s) found.").format(
                         count=len(result.problems)))
                 )
             )
@@ -350,8 +351,3 @@ class UsageLogView(QWidget):
             self.retranslate()
         super().changeEvent(event)
 
-
-def _escape(text: str) -> str:
-    import html
-
-    return html.escape(str(text))

@@ -10,6 +10,7 @@ contract in docs/architecture.md.
 
 from __future__ import annotations
 
+import html
 import threading
 from pathlib import Path
 
@@ -184,7 +185,7 @@ class VerifyPanel(QWidget):
         self.details.clear()
         self.marksChanged.emit([])
         self.file_label.setText(path.name)
-        self.header.setText(self.tr("Verifying “{name}”…").format(name=_escape(path.name)))
+        self.header.setText(self.tr("Verifying “{name}”…").format(name=html.escape(path.name)))
         self._worker = VerifyWorker(self.app, path)
         self._worker.finished.connect(self._finished, Qt.QueuedConnection)
         self._update_buttons()
@@ -244,8 +245,8 @@ class VerifyPanel(QWidget):
             name = self.path.name if self.path else ""
             self.header.setText(
                 "<span style='color: #c62828;'><b>✘ {}</b></span><br>{}".format(
-                    _escape(self.tr("“{name}” could not be verified.").format(name=name)),
-                    _escape(self.error.user_message(translate)),
+                    html.escape(self.tr("“{name}” could not be verified.").format(name=name)),
+                    html.escape(self.error.user_message(translate)),
                 )
             )
             self.details.clear()
@@ -256,12 +257,12 @@ class VerifyPanel(QWidget):
         colour = STATUS_COLOUR[report.status]
         self.file_label.setText(report.path.name)
         header = "<span style='color: {};'><b>{} {}</b></span>".format(
-            colour, STATUS_SYMBOL[report.status], _escape(translate("report", STATUS_TEXT[report.status]))
+            colour, STATUS_SYMBOL[report.status], html.escape(translate("report", STATUS_TEXT[report.status]))
         )
         if report.rows:  # "No signatures — 0 signature(s)" said the same thing twice
-            header += " — " + _escape(self.tr("{count} signature(s)").format(count=len(report.rows)))
+            header += " — " + html.escape(self.tr("{count} signature(s)").format(count=len(report.rows)))
         header += "".join(
-            f"<br><span style='color: #b26b00;'>! {_escape(text)}</span>" for text in document_warnings(report, translate)
+            f"<br><span style='color: #b26b00;'>! {html.escape(text)}</span>" for text in document_warnings(report, translate)
         )
         self.header.setText(header)
         for row in report.rows:
@@ -284,7 +285,7 @@ class VerifyPanel(QWidget):
         row = report.rows[index]
         lines = ["<table>"]
         for label, value in row_details(row, translate):
-            lines.append(f"<tr><td style='padding-right: 6px;'><b>{_escape(label)}</b></td><td>{_escape(value)}</td></tr>")
+            lines.append(f"<tr><td style='padding-right: 6px;'><b>{html.escape(label)}</b></td><td>{html.escape(str(value))}</td></tr>")
         lines.append("</table>")
         self.details.setHtml("".join(lines))
         if row.locations:
@@ -348,7 +349,7 @@ class VerifyPanel(QWidget):
 
     def retranslate_header(self) -> None:
         if self._worker is not None and self.path is not None:
-            self.header.setText(self.tr("Verifying “{name}”…").format(name=_escape(self.path.name)))
+            self.header.setText(self.tr("Verifying “{name}”…").format(name=html.escape(self.path.name)))
         elif self._report is None and self.error is None:
             self.file_label.setText("")
             self.header.setText(self.tr("Open a PDF to see its signatures and seals."))
@@ -372,8 +373,3 @@ class VerifyPanel(QWidget):
             self.retranslate()
         super().changeEvent(event)
 
-
-def _escape(text: str) -> str:
-    import html
-
-    return html.escape(str(text))
